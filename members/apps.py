@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MembersConfig(AppConfig):
+    name = "members"
+    verbose_name = _("Organisation and people")
+
+    def ready(self) -> None:
+        from . import home, importers, menu, permissions, timeline  # noqa: F401  (registrations)

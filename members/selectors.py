@@ -1,0 +1,50 @@
+"""Reads for organisation and people, always through the scope layer."""
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from portal.scope import visible
+
+from . import workflow
+from .choices import DevelopmentStage
+from .models import DevelopmentRecord, OrgUnit, Person, PointsEntry
+
+
+def orgunit_subtree(unit: OrgUnit):
+    return OrgUnit.objects.filter(path__startswith=unit.path)
+
+
+def people_in_subtree(unit: OrgUnit):
+    return Person.objects.filter(org_unit__path__startswith=unit.path)
+
+
+def person_points_total(person: Person) -> int:
+    return person.points.aggregate(total=Sum("points"))["total"] or 0
+
+
+def due_conversions(user, *, within_days: int = workflow.CONVERSION_REMINDER_DAYS, limit: int = 200, today: datetime.date | None = None):
+    """Probationary members whose conversion (转正) is due within `within_days` or overdue and who
+    have no full-member record yet, soonest first. One query."""
+    today = today or timezone.localdate()
+    latest_probation = today + datetime.timedelta(days=within_days) - workflow.MIN_INTERVALS[DevelopmentStage.FULL][1]
+    records = (
+        DevelopmentRecord.objects.filter(stage=DevelopmentStage.PROBATIONARY, reached_on__lte=latest_probation)
+        .exclude(person__development__stage=DevelopmentStage.FULL)
+        .select_related("person", "person__org_unit")
+        .order_by("reached_on")
+    )
+    records = list(visible(records, user, "development.view")[:limit])
+    for record in records:
+        record.due_on = workflow.conversion_due_on(record.reached_on)
+        record.overdue = record.due_on < today
+    return records
+
+
+def search_people(queryset, term: str):
+    term = term.strip()
+    if not term:
+        return queryset
+    return queryset.filter(Q(employee_no__istartswith=term) | Q(name__istartswith=term))

@@ -1,0 +1,45 @@
+"""Audit trail (django-pghistory): every change keeps who, when, before and after."""
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from pghistory.models import MiddlewareEvents
+
+
+def history_for(obj, limit: int = 20) -> list:
+    """The latest changes of `obj`, newest first, with the acting user resolved in one query."""
+    events = list(MiddlewareEvents.objects.tracks(obj).order_by("-pgh_created_at")[:limit])
+    user_ids = {(e.pgh_context or {}).get("user") for e in events} - {None}
+    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=user_ids).select_related("person")}
+    for event in events:
+        event.actor = users.get((event.pgh_context or {}).get("user"))
+        event.changes = [
+            (field, _masked(field, before), _masked(field, after))
+            for field, (before, after) in (event.pgh_diff or {}).items()
+        ]
+    return events
+
+
+def _masked(field: str, value):
+    """History never shows personal data the page itself masks."""
+    from members.masking import mask_id_number, mask_phone
+
+    if field == "id_number" and value:
+        return mask_id_number(value)
+    if field == "phone" and value:
+        return mask_phone(value)
+    return value
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def log_export(request, *, kind: str, queryset) -> None:
+    """An export that may contain unmasked personal data is logged like a reveal."""
+    from members.masking import may_reveal_any
+    from members.models import RevealLog
+
+    if kind == "people" and may_reveal_any(request.user):
+        RevealLog.objects.create(
+            user=request.user, field=RevealLog.Field.EXPORT, detail=f"{kind}", ip_address=client_ip(request)
+        )

@@ -1,0 +1,58 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .scope import visible
+
+
+class ScopedModelForm(forms.ModelForm):
+    """A model form that knows its user and limits org unit choices to the user's scope."""
+
+    scoped_org_fields: tuple[str, ...] = ("org_unit",)
+    org_permission = "orgunits.view"
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+        from members.models import OrgUnit
+
+        for name in self.scoped_org_fields:
+            if name in self.fields:
+                self.fields[name].queryset = visible(OrgUnit.objects.all(), user, self.org_permission)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+class TagsField(forms.CharField):
+    """Tags typed as one text, separated by ; or ， or spaces."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", _("Separate tags with “;”."))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, (list, tuple)):
+            return ";".join(value)
+        return value
+
+    def to_python(self, value):
+        import re
+
+        value = super().to_python(value)
+        tags = [t.strip() for t in re.split(r"[;；,，\s]+", value or "") if t.strip()]
+        for tag in tags:
+            if len(tag) > 30:
+                raise forms.ValidationError(_("A tag has at most 30 characters."))
+        return list(dict.fromkeys(tags))

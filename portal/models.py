@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import pghistory
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .roles import Role
+from .scope import ScopeSpec
+
+
+@pghistory.track(
+    pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), exclude=["password", "last_login"]
+)
+class User(AbstractUser):
+    """An account: one role and one scope org unit (roles.md), optionally linked to a person."""
+
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.EMPLOYEE)
+    scope_org = models.ForeignKey(
+        "members.OrgUnit", verbose_name=_("scope unit"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="accounts",
+    )
+    person = models.OneToOneField(
+        "members.Person", verbose_name=_("person"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="account",
+    )
+    may_view_sensitive = models.BooleanField(
+        _("may view ID numbers and phones"), default=False,
+        help_text=_("Staff, secretaries and managers with this permission may reveal masked data; each reveal is logged."),
+    )
+
+    scope = ScopeSpec(org="scope_org")
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        if self.person_id:
+            return self.person.name
+        return self.get_full_name() or self.username
+
+    @property
+    def scope_org_path(self) -> str:
+        return self.scope_org.path if self.scope_org_id else ""
+
+    @property
+    def is_admin_role(self) -> bool:
+        return self.role == Role.ADMIN
+
+    def save(self, *args, **kwargs) -> None:
+        # The Django admin site is for administrators only.
+        self.is_staff = self.role == Role.ADMIN or self.is_superuser
+        super().save(*args, **kwargs)
+
+
+class Notification(models.Model):
+    """A message in the portal (and by e-mail). `key` makes sending idempotent: a job that runs
+    twice notifies nothing twice."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"), blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    key = models.CharField(max_length=200, null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    scope = ScopeSpec(assignee="user")
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="notification_once_per_key")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="notification_user_recent"),
+            models.Index(fields=["user"], condition=models.Q(read_at__isnull=True), name="notification_unread"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ImportBatch(models.Model):
+    """An uploaded import file waiting for confirmation on the web import page."""
+
+    kind = models.CharField(_("kind"), max_length=30)
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=200)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+
+    scope = ScopeSpec(assignee="uploaded_by")
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-uploaded_at"]

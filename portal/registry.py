@@ -1,0 +1,121 @@
+"""Small registries that let each app plug into shared pages without editing them:
+the menu, the person timeline and the home page."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Callable
+
+from django.urls import reverse
+
+from .roles import has_permission
+
+
+# --- Menu -------------------------------------------------------------------------------------
+@dataclass
+class MenuItem:
+    label: str
+    url_name: str
+    permission: str
+    icon: str = "circle"
+    order: int = 100
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+
+@dataclass
+class MenuGroup:
+    key: str
+    label: str
+    icon: str
+    order: int
+    items: list[MenuItem] = field(default_factory=list)
+
+
+_MENU: dict[str, MenuGroup] = {}
+
+
+def menu_group(key: str, label, icon: str, order: int) -> MenuGroup:
+    return _MENU.setdefault(key, MenuGroup(key, label, icon, order))
+
+
+def menu_item(group: str, label, url_name: str, permission: str, icon: str = "circle", order: int = 100) -> None:
+    _MENU[group].items.append(MenuItem(label, url_name, permission, icon, order))
+
+
+def menu_for(user) -> list[tuple[MenuGroup, list[MenuItem]]]:
+    result = []
+    for group in sorted(_MENU.values(), key=lambda g: g.order):
+        items = [i for i in sorted(group.items, key=lambda i: i.order) if has_permission(user, i.permission)]
+        if items:
+            result.append((group, items))
+    return result
+
+
+# --- Person timeline --------------------------------------------------------------------------
+@dataclass
+class TimelineEntry:
+    when: date | datetime
+    kind: str  # short label, e.g. "走访"
+    title: str
+    url: str = ""
+    icon: str = "dot"
+    detail: str = ""
+
+    @property
+    def sort_key(self) -> datetime:
+        if isinstance(self.when, datetime):
+            return self.when.replace(tzinfo=None)
+        return datetime(self.when.year, self.when.month, self.when.day)
+
+
+# A provider takes (person, user, limit) and returns at most `limit` entries in one query.
+TimelineProvider = Callable[..., list[TimelineEntry]]
+_TIMELINE: list[TimelineProvider] = []
+
+
+def timeline_provider(func: TimelineProvider) -> TimelineProvider:
+    _TIMELINE.append(func)
+    return func
+
+
+def person_timeline(person, user, limit: int = 50) -> list[TimelineEntry]:
+    entries: list[TimelineEntry] = []
+    for provider in _TIMELINE:
+        entries.extend(provider(person, user, limit))
+    entries.sort(key=lambda e: e.sort_key, reverse=True)
+    return entries[:limit]
+
+
+# --- Home page widgets ------------------------------------------------------------------------
+# A widget takes (request) and returns a context dict for its template, or None to hide itself.
+@dataclass
+class HomeWidget:
+    template: str
+    context: Callable
+    permission: str
+    order: int = 100
+
+
+_HOME: list[HomeWidget] = []
+
+
+def home_widget(template: str, permission: str, order: int = 100):
+    def decorator(func):
+        _HOME.append(HomeWidget(template, func, permission, order))
+        return func
+
+    return decorator
+
+
+def home_widgets_for(request) -> list[tuple[str, dict]]:
+    result = []
+    for widget in sorted(_HOME, key=lambda w: w.order):
+        if not has_permission(request.user, widget.permission):
+            continue
+        context = widget.context(request)
+        if context is not None:
+            result.append((widget.template, context))
+    return result

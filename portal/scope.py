@@ -1,0 +1,65 @@
+"""The one scope layer: which records a user may see, applied in the database query.
+
+Each scoped model says how it attaches to the org tree, to a person and to an assignee:
+
+    class Demand(models.Model):
+        scope = ScopeSpec(org="org_unit", owner="submitter", assignee="handler")
+
+`visible(queryset, user, permission)` turns the permission's reaches for the user's role
+(portal.roles) into one WHERE clause. Out-of-scope objects are simply not found, so detail views
+answer 404 (`get_visible_or_404`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from .roles import ALL, ASSIGNED, OWN, SCOPE, reaches
+
+
+@dataclass(frozen=True)
+class ScopeSpec:
+    # Lookup path to the OrgUnit the record is attached to ("" when the model is OrgUnit itself).
+    org: str | None = None
+    # Lookup path to the members.Person the record belongs to (for OWN).
+    owner: str | None = None
+    # Lookup path to the portal.User the record is assigned to (for ASSIGNED).
+    assignee: str | None = None
+
+
+def _join(prefix: str, field: str) -> str:
+    return f"{prefix}__{field}" if prefix else field
+
+
+def scope_q(model, user, permission: str) -> Q | None:
+    """The filter for `user` on `model` under `permission`; None means everything."""
+    spec: ScopeSpec = getattr(model, "scope", None)
+    if spec is None:
+        raise TypeError(f"{model.__name__} has no ScopeSpec; it cannot be scoped")
+    nothing = Q(pk__in=[])
+    q = nothing
+    for reach in reaches(user, permission):
+        if reach is ALL:
+            return None
+        if reach is SCOPE and spec.org is not None and user.scope_org_id:
+            # Materialised path: the subtree is one indexed prefix match.
+            q |= Q(**{_join(spec.org, "path__startswith"): user.scope_org_path})
+        elif reach is OWN and spec.owner is not None and user.person_id:
+            q |= Q(**{_join(spec.owner, "id"): user.person_id})
+        elif reach is ASSIGNED and spec.assignee is not None:
+            q |= Q(**{spec.assignee: user.pk})
+    return q
+
+
+def visible(queryset: QuerySet, user, permission: str) -> QuerySet:
+    q = scope_q(queryset.model, user, permission)
+    return queryset if q is None else queryset.filter(q)
+
+
+def get_visible_or_404(queryset: QuerySet, user, permission: str, **lookup):
+    try:
+        return visible(queryset, user, permission).get(**lookup)
+    except queryset.model.DoesNotExist:
+        raise Http404 from None

@@ -1,0 +1,44 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import views
+from .api_urls import urlpatterns as api_urlpatterns
+
+portal_patterns = (
+    [
+        path("notifications/", views.NotificationListView.as_view(), name="notifications"),
+        path("notifications/<int:pk>/", views.NotificationOpenView.as_view(), name="notification_open"),
+        path("accounts/", views.AccountListView.as_view(), name="account_list"),
+        path("accounts/new/", views.AccountEditView.as_view(), name="account_create"),
+        path("accounts/<int:pk>/edit/", views.AccountEditView.as_view(), name="account_edit"),
+        path("accounts/<int:pk>/delete/", views.AccountDeleteView.as_view(), name="account_delete"),
+        path("import/", views.ImportView.as_view(), name="import"),
+        path("import/<int:pk>/", views.ImportPreviewView.as_view(), name="import_preview"),
+        path("import/template/<str:kind>/", views.ImportTemplateView.as_view(), name="import_template"),
+    ],
+    "portal",
+)
+
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("portal/", include(portal_patterns)),
+    path("members/", include("members.urls")),
+    path("demands/", include("demands.urls")),
+    path("activities/", include("activities.urls")),
+    path("evaluation/", include("evaluation.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/", include(api_urlpatterns)),
+    path("django-admin/", admin.site.urls),
+]
+
+handler403 = "portal.views.permission_denied"
+handler404 = "portal.views.page_not_found"
+handler500 = "portal.views.server_error"

@@ -1,0 +1,162 @@
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from . import dataexchange
+from .accounts import AccountFilterSet, AccountForm, AccountTable
+from .forms_import import ImportUploadForm
+from .generic import ObjectDeleteView, ObjectEditView, ObjectListView, PermissionRequiredMixin
+from .models import ImportBatch, Notification, User
+from .registry import home_widgets_for
+from .roles import Role
+from .scope import get_visible_or_404, visible
+
+
+class HomeView(LoginRequiredMixin, TemplateView):
+    """Each role's home page: the widgets of the apps that role works with."""
+
+    template_name = "portal/home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["widgets"] = home_widgets_for(self.request)
+        return context
+
+
+class NotificationListView(PermissionRequiredMixin, TemplateView):
+    permission = "portal.notifications"
+    template_name = "portal/notifications.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["notifications"] = visible(Notification.objects.all(), self.request.user, self.permission)[:100]
+        return context
+
+    def post(self, request):
+        mine = visible(Notification.objects.filter(read_at__isnull=True), request.user, self.permission)
+        if request.POST.get("id"):
+            mine = mine.filter(pk=request.POST["id"])
+        mine.update(read_at=timezone.now())
+        return redirect(request.POST.get("next") or "portal:notifications")
+
+
+class NotificationOpenView(PermissionRequiredMixin, View):
+    permission = "portal.notifications"
+
+    def get(self, request, pk):
+        notification = get_visible_or_404(Notification.objects.all(), request.user, self.permission, pk=pk)
+        if notification.read_at is None:
+            Notification.objects.filter(pk=pk).update(read_at=timezone.now())
+        return redirect(notification.url or "portal:notifications")
+
+
+# --- Accounts (admin) --------------------------------------------------------------------------
+class AccountListView(ObjectListView):
+    permission = "portal.accounts"
+    queryset = User.objects.select_related("scope_org", "person")
+    filterset_class = AccountFilterSet
+    table_class = AccountTable
+    create_url_name = "portal:account_create"
+    exchange_kind = "accounts"
+    export_basename = "accounts"
+
+
+class AccountEditView(ObjectEditView):
+    permission = "portal.accounts"
+    queryset = User.objects.select_related("scope_org", "person")
+    form_class = AccountForm
+    success_url = reverse_lazy("portal:account_list")
+
+
+class AccountDeleteView(ObjectDeleteView):
+    permission = "portal.accounts"
+    queryset = User.objects.all()
+    success_url = reverse_lazy("portal:account_list")
+
+
+# --- Web import: upload → preview with every row error → confirm -------------------------------
+class ImportView(PermissionRequiredMixin, View):
+    permission = "portal.imports"
+    template_name = "portal/import.html"
+
+    def get(self, request):
+        return render(request, self.template_name, {"form": ImportUploadForm(), "kinds": dataexchange.kinds()})
+
+    def post(self, request):
+        form = ImportUploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return render(request, self.template_name, {"form": form, "kinds": dataexchange.kinds()})
+        upload = form.cleaned_data["file"]
+        data = upload.read()
+        batch = ImportBatch(kind=form.cleaned_data["kind"], original_name=upload.name, uploaded_by=request.user)
+        batch.file.save(upload.name, ContentFile(data), save=False)
+        result = dataexchange.run_import(batch.kind, data, upload.name, dry_run=True)
+        batch.result = result.as_dict()
+        batch.save()
+        return redirect("portal:import_preview", pk=batch.pk)
+
+
+class ImportPreviewView(PermissionRequiredMixin, View):
+    permission = "portal.imports"
+    template_name = "portal/import_preview.html"
+
+    def get_batch(self, request, pk):
+        return get_visible_or_404(ImportBatch.objects.all(), request.user, self.permission, pk=pk)
+
+    def get(self, request, pk):
+        batch = self.get_batch(request, pk)
+        return render(request, self.template_name, {"batch": batch, "result": batch.result,
+                                                    "kind": dataexchange.get_kind(batch.kind)})
+
+    def post(self, request, pk):
+        batch = self.get_batch(request, pk)
+        if batch.applied_at:
+            messages.info(request, _("This file has already been imported."))
+            return redirect("portal:import_preview", pk=pk)
+        with batch.file.open("rb") as handle:
+            result = dataexchange.run_import(batch.kind, handle.read(), batch.original_name)
+        batch.result = result.as_dict()
+        if result.applied:
+            batch.applied_at = timezone.now()
+            messages.success(request, _("Imported: %(c)d created, %(u)d updated, %(n)d unchanged.") % {
+                "c": result.created, "u": result.updated, "n": result.unchanged})
+        else:
+            messages.error(request, _("Nothing was imported; the file has problems."))
+        batch.save()
+        return redirect("portal:import_preview", pk=pk)
+
+
+class ImportTemplateView(PermissionRequiredMixin, View):
+    """An empty file with the kind's header, to fill in."""
+
+    permission = "portal.imports"
+
+    def get(self, request, kind):
+        from .export import export_response
+
+        try:
+            spec = dataexchange.get_kind(kind)
+        except KeyError:
+            from django.http import Http404
+
+            raise Http404 from None
+        return export_response(request.GET.get("format", "xlsx"), f"{kind}-template", spec.export_header(), [])
+
+
+def permission_denied(request, exception=None):
+    return render(request, "403.html", status=403)
+
+
+def page_not_found(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    return render(request, "500.html", status=500)

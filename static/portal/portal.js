@@ -1,0 +1,22 @@
+// Autocomplete selects (tom-select) fed by the portal's scoped JSON endpoints.
+function initAutocomplete(root) {
+  root.querySelectorAll("select[data-autocomplete-url]").forEach(function (el) {
+    if (el.tomselect) return;
+    var url = el.dataset.autocompleteUrl;
+    new TomSelect(el, {
+      valueField: "value", labelField: "text", searchField: ["text"],
+      maxOptions: 20, loadThrottle: 250, preload: "focus",
+      plugins: el.multiple ? ["remove_button"] : (el.required ? [] : ["clear_button"]),
+      placeholder: el.dataset.placeholder || "输入以搜索…",
+      load: function (query, callback) {
+        fetch(url + "?q=" + encodeURIComponent(query), {credentials: "same-origin"})
+          .then(function (r) { return r.json(); })
+          .then(function (data) { callback(data.results); })
+          .catch(function () { callback(); });
+      },
+      render: { no_results: function () { return '<div class="no-results">无匹配结果</div>'; } }
+    });
+  });
+}
+document.addEventListener("DOMContentLoaded", function () { initAutocomplete(document); });
+document.body && document.body.addEventListener("htmx:afterSwap", function (e) { initAutocomplete(e.target); });
