@@ -71,6 +71,7 @@ class Notification(models.Model):
     key = models.CharField(max_length=200, null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
 
     scope = ScopeSpec(assignee="user")
 

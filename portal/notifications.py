@@ -1,8 +1,6 @@
 """Notifications in the portal and by e-mail. `notify` is idempotent per (user, key)."""
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 
 from .models import Notification
@@ -17,7 +15,7 @@ def notify(user, *, title: str, body: str = "", url: str = "", key: str | None =
     except IntegrityError:
         return None
     if email and user.email:
-        transaction.on_commit(
-            lambda: send_mail(title, f"{body}\n\n{url}".strip(), settings.DEFAULT_FROM_EMAIL, [user.email], fail_silently=True)
-        )
+        from .tasks import send_notification_email
+
+        transaction.on_commit(lambda: send_notification_email.delay(notification.pk))
     return notification

@@ -206,5 +206,7 @@ LOGGING = {
 
 # Portal-specific settings.
 PORTAL_SITE_NAME = _("Party-Mass Work Portal")
+# Absolute address of the portal, for links in e-mails and one-time links.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 # Lists with more rows than this (estimated) show "about N" instead of an exact count.
 PORTAL_EXACT_COUNT_LIMIT = 10_000

@@ -1,0 +1,22 @@
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils import timezone
+
+from .models import Notification
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=5)
+def send_notification_email(notification_id: int) -> bool:
+    """Send one notification by e-mail, at most once: the row is claimed before sending."""
+    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(emailed_at=timezone.now())
+    if not claimed:
+        return False
+    notification = Notification.objects.select_related("user").get(pk=notification_id)
+    if not notification.user.email:
+        return False
+    body = notification.body
+    if notification.url:
+        body = f"{body}\n\n{settings.PORTAL_BASE_URL.rstrip('/')}{notification.url}"
+    send_mail(notification.title, body.strip(), settings.DEFAULT_FROM_EMAIL, [notification.user.email])
+    return True
