@@ -112,3 +112,149 @@ def count_queries():
         return CaptureQueriesContext(connection)
 
     return make
+
+
+# --- A real Celery worker ----------------------------------------------------------------------
+@pytest.fixture
+def celery_worker(transactional_db, settings):
+    """Starts a real `celery worker` process on the test database and the real Redis broker, on a
+    queue of its own (so no other worker on the machine takes the tasks). Tests using it commit
+    their data (transactional_db) so the worker sees it. Yields a `wait(predicate, timeout)`."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    from django.conf import settings as django_settings
+    from django.db import connection
+
+    from portal.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    db = connection.settings_dict
+    env = dict(os.environ)
+    host = db["HOST"] or ""
+    env["DATABASE_URL"] = (
+        f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{host.replace('/', '%2F')}:{db['PORT'] or 5432}/{db['NAME']}"
+        if host else f"postgres://{db['USER']}@/{db['NAME']}"
+    )
+    env["CELERY_BROKER_URL"] = django_settings.CELERY_BROKER_URL
+    env["EMAIL_URL"] = "consolemail://"
+    env["CONN_MAX_AGE"] = "0"
+    previous_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "-Q", queue,
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=str(django_settings.BASE_DIR),
+    )
+    lines: list[str] = []
+    import threading
+
+    def drain():
+        for line in process.stdout:
+            lines.append(line)
+
+    threading.Thread(target=drain, daemon=True).start()
+    deadline = time.monotonic() + 60
+    while not any("ready." in line for line in lines):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("celery worker did not start:\n" + "".join(lines))
+        time.sleep(0.2)
+
+    def wait(predicate, timeout: float = 30.0):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if predicate():
+                return True
+            time.sleep(0.2)
+        raise AssertionError("condition not met in time; worker output:\n" + "".join(lines[-40:]))
+
+    wait.output = lines
+    try:
+        yield wait
+    finally:
+        app.conf.task_default_queue = previous_queue
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+# --- A real browser ------------------------------------------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright, with a fresh profile."""
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing: `make test` installs it (apt package chromium)")
+        pytest.skip("Chromium is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests make next
+    # to it are still synchronous, so Django's async guard does not apply.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+    # Playwright gives every launch a fresh temporary profile; contexts are isolated too.
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page_for(browser, live_server):
+    """`page_for(user, phone=False)` → a logged-in Playwright page on the live server."""
+    from django.conf import settings as django_settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    contexts = []
+
+    def make(user=None, phone: bool = False):
+        context = browser.new_context(
+            viewport=PHONE if phone else {"width": 1366, "height": 900},
+            is_mobile=phone, has_touch=phone, locale="zh-CN", timezone_id="Asia/Shanghai",
+            base_url=live_server.url,
+        )
+        contexts.append(context)
+        if user is not None:
+            session = SessionStore()
+            session[SESSION_KEY] = str(user.pk)
+            session[BACKEND_SESSION_KEY] = "portal.auth.ModelBackend"
+            session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+            session.save()
+            context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "value": session.session_key,
+                                  "url": live_server.url}])
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def screenshot_dir():
+    """Screenshots go to test-artifacts/ (git-ignored) so a person can look at them."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "test-artifacts"
+    path.mkdir(exist_ok=True)
+    return path
