@@ -37,8 +37,8 @@ class OrgUnit(models.Model):
     scope = ScopeSpec(org="")
 
     class Meta:
-        verbose_name = _("org unit")
-        verbose_name_plural = _("org units")
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
         ordering = ["path"]
         indexes = [
             models.Index(OpClass("path", name="varchar_pattern_ops"), name="orgunit_path_prefix"),
@@ -88,7 +88,7 @@ class Person(models.Model):
     """一人一档: one record per employee, with everything that concerns them on its timeline."""
 
     employee_no = models.CharField(_("employee number"), max_length=30, unique=True)
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(_("full name"), max_length=50)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
