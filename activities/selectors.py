@@ -1,0 +1,235 @@
+"""Reads of the activities app, always through the scope layer, each a constant number of queries."""
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Case, IntegerField, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from members import workflow as member_workflow
+from members.choices import DevelopmentStage, OrgKind
+from members.models import DevelopmentRecord, OrgUnit, Person
+from portal.scope import visible
+
+from . import compliance
+from .choices import ActivityStatus, CellState, ItemStatus, MEETING_TYPES
+from .models import Activity, ResponsibilityItem
+from .services import reviewable_items
+from .workflow import colour_date_bounds
+
+
+# --- 三会一课 compliance ---------------------------------------------------------------------------
+def held_meeting_months(branch_path_prefix: str, start: datetime.datetime, end: datetime.datetime) -> dict[int, dict]:
+    """{branch id: {(type, year, month): held meetings}} for every branch under `branch_path_prefix`,
+    counting meetings attached to the branch or any descendant (its party groups). One query."""
+    sql = f"""
+        SELECT b.id, a.type,
+               EXTRACT(YEAR FROM a.held_at AT TIME ZONE %s)::int,
+               EXTRACT(MONTH FROM a.held_at AT TIME ZONE %s)::int,
+               COUNT(*)
+        FROM members_orgunit b
+        JOIN members_orgunit u ON u.path LIKE b.path || '%%'
+        JOIN {Activity._meta.db_table} a ON a.org_unit_id = u.id
+        WHERE b.kind = %s AND b.path LIKE %s
+          AND a.status = %s AND a.type = ANY(%s) AND a.held_at >= %s AND a.held_at < %s
+        GROUP BY 1, 2, 3, 4
+    """
+    tz = settings.TIME_ZONE
+    result: dict[int, dict] = defaultdict(dict)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [tz, tz, OrgKind.BRANCH, branch_path_prefix + "%", ActivityStatus.HELD,
+                             list(MEETING_TYPES), start, end])
+        for branch_id, type_, year, month, count in cursor.fetchall():
+            result[branch_id][(type_, year, month)] = count
+    return result
+
+
+@dataclass
+class MatrixCell:
+    label: str
+    start: datetime.datetime
+    end: datetime.datetime
+    windows: list = field(default_factory=list)  # (Window, state)
+    state: str = ""
+
+
+@dataclass
+class MatrixRow:
+    branch: OrgUnit
+    cells: list[MatrixCell]
+    met: int = 0
+    required: int = 0
+
+    @property
+    def rate(self):
+        return self.met / self.required if self.required else None
+
+
+def _columns(year: int, by: str) -> list[tuple[str, datetime.datetime, datetime.datetime]]:
+    if by == "quarter":
+        return [(f"Q{q}", compliance.month_start(year, q * 3 - 2), compliance.month_end(year, q * 3)) for q in range(1, 5)]
+    return [(f"{m}", compliance.month_start(year, m), compliance.month_end(year, m)) for m in range(1, 13)]
+
+
+def compliance_matrix(user, *, year: int, by: str = "month", as_of: datetime.datetime | None = None,
+                      within: OrgUnit | None = None, permission: str = "activities.compliance") -> list[MatrixRow]:
+    """Branches × months (or quarters) of `year`; each cell holds the windows that end in it with
+    their state held / missing / due. Two queries whatever the number of branches."""
+    as_of = as_of or timezone.now()
+    branches = visible(OrgUnit.objects.filter(kind=OrgKind.BRANCH), user, permission)
+    if within is not None:
+        branches = branches.filter(path__startswith=within.path)
+    branches = list(branches.order_by("path")[:500])
+    if not branches:
+        return []
+    prefix = within.path if within is not None else (user.scope_org_path if user.role != "admin" else "")
+    year_start, year_end = compliance.month_start(year, 1), compliance.month_start(year + 1, 1)
+    held = held_meeting_months(prefix, year_start, year_end)
+    columns = _columns(year, by)
+    rows = []
+    for branch in branches:
+        held_months = held.get(branch.pk, {})
+        cells = []
+        row = MatrixRow(branch=branch, cells=cells)
+        for label, start, end in columns:
+            cell = MatrixCell(label, start, end)
+            for window in compliance.windows_ending_in(start, end):
+                state = compliance.window_state(window, held_months, as_of)
+                cell.windows.append((window, state))
+                if window.end <= as_of:
+                    row.required += 1
+                    row.met += state == CellState.HELD
+            cell.state = compliance.cell_state(s for _w, s in cell.windows)
+            cells.append(cell)
+        rows.append(row)
+    return rows
+
+
+def meetings_due_this_month(user, *, now: datetime.datetime | None = None) -> list[tuple[OrgUnit, str, datetime.datetime]]:
+    """Windows ending this month (monthly, and quarterly in a quarter's last month) that are still
+    open and not yet met, per branch in scope: [(branch, type, window end)]."""
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    start, end = compliance.month_start(local.year, local.month), compliance.month_end(local.year, local.month)
+    rows = compliance_matrix(user, year=local.year, as_of=now)
+    due = []
+    for row in rows:
+        cell = row.cells[local.month - 1]
+        for window, state in cell.windows:
+            if state == CellState.DUE and window.end == end and window.start <= now:
+                due.append((row.branch, window.type, window.end))
+    del start
+    return due
+
+
+# --- Responsibility items -----------------------------------------------------------------------
+def items_with_colour_filter(queryset, colour: str, today: datetime.date | None = None):
+    today = today or timezone.localdate()
+    if colour == "done":
+        return queryset.filter(status=ItemStatus.APPROVED)
+    low, high = colour_date_bounds(today)[colour]
+    queryset = queryset.exclude(status=ItemStatus.APPROVED)
+    if colour == "blue":
+        return queryset.filter(Q(deadline__gte=low) | Q(deadline__isnull=True))
+    if low is not None:
+        queryset = queryset.filter(deadline__gte=low)
+    return queryset.filter(deadline__lte=high)
+
+
+def review_priority(queryset, today: datetime.date | None = None):
+    """Pending approvals first, then red items, then the rest by deadline."""
+    today = today or timezone.localdate()
+    return queryset.annotate(
+        priority=Case(
+            When(status=ItemStatus.SUBMITTED, then=Value(0)),
+            When(~Q(status=ItemStatus.APPROVED) & Q(deadline__lt=today), then=Value(1)),
+            default=Value(2), output_field=IntegerField(),
+        )
+    ).order_by("priority", "deadline", "id")
+
+
+def pending_approvals(user, limit: int = 50):
+    items = reviewable_items(user).filter(status=ItemStatus.SUBMITTED)
+    if user.person_id:
+        items = items.exclude(responsible_id=user.person_id)
+    return list(items.select_related("lead_org_unit", "responsible").order_by("deadline", "id")[:limit])
+
+
+def red_items(user, permission: str = "tasks.view", limit: int = 50, today: datetime.date | None = None):
+    items = items_with_colour_filter(visible(ResponsibilityItem.objects.all(), user, permission), "red", today)
+    return list(items.select_related("lead_org_unit", "responsible").order_by("deadline", "id")[:limit])
+
+
+# --- Points -------------------------------------------------------------------------------------
+def points_ranking(unit: OrgUnit, year: int, limit: int = 500):
+    """People of `unit`'s subtree ranked by their points in `year`. One query."""
+    from django.db.models import F, Window
+    from django.db.models.functions import Rank
+
+    return list(
+        Person.objects.filter(org_unit__path__startswith=unit.path, is_active=True)
+        .annotate(total=Coalesce(Sum("points__points", filter=Q(points__awarded_on__year=year)), 0))
+        .annotate(rank=Window(Rank(), order_by=F("total").desc()))
+        .select_related("org_unit")
+        .order_by("-total", "employee_no")[:limit]
+    )
+
+
+# --- Member development board -------------------------------------------------------------------
+@dataclass
+class BoardCard:
+    person: Person
+    stage: str
+    reached_on: datetime.date
+    next_stage: str | None
+    next_earliest: datetime.date | None
+    overdue: bool = False
+
+
+def development_board(unit: OrgUnit, *, today: datetime.date | None = None) -> dict[str, list[BoardCard]]:
+    """People of `unit`'s subtree by their current development stage (not yet full members), with
+    what is due next and when (members.workflow). One query."""
+    today = today or timezone.localdate()
+    records = (
+        DevelopmentRecord.objects.filter(person__org_unit__path__startswith=unit.path, person__is_active=True)
+        .select_related("person", "person__org_unit").order_by("person_id", "reached_on")[:20000]
+    )
+    history: dict[int, dict[str, datetime.date]] = defaultdict(dict)
+    people: dict[int, Person] = {}
+    for record in records:
+        history[record.person_id][record.stage] = record.reached_on
+        people[record.person_id] = record.person
+    board: dict[str, list[BoardCard]] = {s: [] for s in member_workflow.STAGE_ORDER if s != DevelopmentStage.FULL}
+    for person_id, recorded in history.items():
+        if DevelopmentStage.FULL in recorded:
+            continue
+        stage = [s for s in member_workflow.STAGE_ORDER if s in recorded][-1]
+        nxt = member_workflow.next_stage(recorded)
+        if stage == DevelopmentStage.PROBATIONARY:
+            earliest = member_workflow.conversion_due_on(recorded[stage])
+        else:
+            earliest = member_workflow.earliest_date(nxt, recorded) if nxt else None
+        board[stage].append(BoardCard(people[person_id], stage, recorded[stage], nxt or None, earliest,
+                                      overdue=bool(stage == DevelopmentStage.PROBATIONARY and earliest and earliest < today)))
+    for cards in board.values():
+        cards.sort(key=lambda c: (c.next_earliest or datetime.date.max, c.person.employee_no))
+    return board
+
+
+def branches_for(user, permission: str):
+    return visible(OrgUnit.objects.filter(kind__in=[OrgKind.BRANCH, OrgKind.GENERAL_BRANCH, OrgKind.COMMITTEE]),
+                   user, permission).order_by("path")
+
+
+def upcoming_activities(user, *, limit: int = 5, now: datetime.datetime | None = None):
+    now = now or timezone.now()
+    return list(
+        visible(Activity.objects.all(), user, "activities.view")
+        .filter(status=ActivityStatus.PLANNED, held_at__gte=now - datetime.timedelta(hours=12))
+        .select_related("org_unit").order_by("held_at")[:limit]
+    )

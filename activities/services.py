@@ -1,0 +1,415 @@
+"""Writes of the activities app: attendance and check-in, points, responsibility items and their
+review, template copies, and the project lifecycle. Views, importers, tasks and the API call these."""
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from members.choices import PARTY_MEMBER_STATUSES
+from members.models import Person
+from members.services import points_award
+from portal.roles import has_permission
+from portal.scope import visible
+
+from . import workflow
+from .choices import (
+    ActivityStatus, ApprovalState, AttendanceSource, AttendanceStatus, ItemEventKind, ItemStatus, ProjectAction,
+    ProjectStage,
+)
+from .models import Activity, Attendance, ItemEvent, PointsRule, Project, ProjectApproval, ResponsibilityItem
+
+# --- Attendance and QR check-in -----------------------------------------------------------------
+CHECKIN_SALT = "activities.checkin"
+CHECKIN_CODE_MAX_AGE = 10 * 60  # seconds a code shown on the screen stays valid
+CHECKIN_CODE_REFRESH = 60  # the screen shows a fresh code this often
+
+
+class CheckInRefused(Exception):
+    """The check-in code is forged, expired or not for an activity one can check in to."""
+
+
+def checkin_token(activity: Activity) -> str:
+    """A signed, timestamped code naming the activity (django.core.signing)."""
+    return signing.TimestampSigner(salt=CHECKIN_SALT).sign_object({"a": activity.pk})
+
+
+def checkin_activity_id(token: str, *, max_age: int = CHECKIN_CODE_MAX_AGE) -> int:
+    try:
+        data = signing.TimestampSigner(salt=CHECKIN_SALT).unsign_object(token, max_age=max_age)
+    except signing.SignatureExpired:
+        raise CheckInRefused(_("This check-in code has expired. Scan the code on the screen again.")) from None
+    except signing.BadSignature:
+        raise CheckInRefused(_("This check-in code is not valid.")) from None
+    return int(data["a"])
+
+
+def may_check_in(activity: Activity, person: Person) -> bool:
+    """On the list of the activity, or a member of its org unit or a sub-unit (walk-in)."""
+    return (
+        activity.attendances.filter(person=person).exists()
+        or person.org_unit.path.startswith(activity.org_unit.path)
+    )
+
+
+@transaction.atomic
+def attendance_check_in(*, activity: Activity, person: Person, now: datetime.datetime | None = None) -> tuple[Attendance, bool]:
+    """Self check-in. Returns (attendance, newly_checked_in); checking in twice changes nothing."""
+    if activity.status == ActivityStatus.CANCELLED:
+        raise CheckInRefused(_("This activity has been cancelled."))
+    if not may_check_in(activity, person):
+        raise CheckInRefused(_("You are not on the list of this activity."))
+    now = now or timezone.now()
+    attendance, _created = Attendance.objects.get_or_create(
+        activity=activity, person=person, defaults={"status": AttendanceStatus.ABSENT, "source": AttendanceSource.QR}
+    )
+    # Claim the row: only the first check-in changes it.
+    changed = Attendance.objects.filter(pk=attendance.pk).exclude(status=AttendanceStatus.PRESENT).update(
+        status=AttendanceStatus.PRESENT, checked_in_at=now, source=AttendanceSource.QR, leave_reason="",
+    )
+    attendance.refresh_from_db()
+    if changed and activity.status == ActivityStatus.HELD:
+        schedule_points(activity)
+    return attendance, bool(changed)
+
+
+def activity_invite(*, activity: Activity, person_ids) -> int:
+    """Put people on the activity's list (as not yet present); people already listed are kept."""
+    before = activity.attendances.count()
+    Attendance.objects.bulk_create(
+        [Attendance(activity=activity, person_id=pk, status=AttendanceStatus.ABSENT, source=AttendanceSource.ROSTER)
+         for pk in person_ids],
+        ignore_conflicts=True, batch_size=2000,
+    )
+    return activity.attendances.count() - before
+
+
+def activity_invite_unit(*, activity: Activity, unit, party_members_only: bool = True) -> int:
+    people = Person.objects.filter(org_unit__path__startswith=unit.path, is_active=True)
+    if party_members_only:
+        people = people.filter(political_status__in=PARTY_MEMBER_STATUSES)
+    return activity_invite(activity=activity, person_ids=list(people.values_list("pk", flat=True)[:5000]))
+
+
+@transaction.atomic
+def attendance_record(*, activity: Activity, statuses: dict[int, str], now: datetime.datetime | None = None) -> int:
+    """Roster attendance: {attendance id: status}. Returns the number of rows changed."""
+    now = now or timezone.now()
+    rows = list(activity.attendances.select_for_update().filter(pk__in=list(statuses)))
+    changed = []
+    for row in rows:
+        status = statuses[row.pk]
+        if status not in AttendanceStatus.values:
+            raise ValidationError(_("Unknown attendance status."))
+        if row.status != status:
+            row.status = status
+            if status == AttendanceStatus.PRESENT and row.checked_in_at is None:
+                row.checked_in_at = now
+                row.source = AttendanceSource.ROSTER
+            changed.append(row)
+    Attendance.objects.bulk_update(changed, ["status", "checked_in_at", "source", "updated_at"])
+    if changed and activity.status == ActivityStatus.HELD:
+        schedule_points(activity)
+    return len(changed)
+
+
+@transaction.atomic
+def attendance_request_leave(*, activity: Activity, person: Person, reason: str) -> Attendance:
+    if activity.status != ActivityStatus.PLANNED:
+        raise ValidationError(_("Leave can only be requested before the activity."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Please give a reason.")})
+    attendance = activity.attendances.select_for_update().filter(person=person).first()
+    if attendance is None:
+        raise ValidationError(_("You are not on the list of this activity."))
+    if attendance.status == AttendanceStatus.PRESENT:
+        raise ValidationError(_("You have already checked in."))
+    attendance.status, attendance.leave_reason = AttendanceStatus.LEAVE, reason.strip()[:200]
+    attendance.save(update_fields=["status", "leave_reason", "updated_at"])
+    return attendance
+
+
+def activity_saved(activity: Activity) -> None:
+    """After a create or edit: a held activity awards the points of its present attendees."""
+    if activity.status == ActivityStatus.HELD:
+        schedule_points(activity)
+
+
+def schedule_points(activity: Activity) -> None:
+    from .tasks import award_activity_points
+
+    transaction.on_commit(lambda: award_activity_points.delay(activity.pk))
+
+
+def award_points_for_activity(activity: Activity) -> int:
+    """Award the type's points to every present attendee of a held activity, at most once per
+    attendance (source_key "attendance:<id>"). Returns the number of new awards."""
+    if activity.status != ActivityStatus.HELD:
+        return 0
+    rule = PointsRule.objects.filter(type=activity.type, is_active=True).first()
+    if rule is None or rule.points == 0:
+        return 0
+    from members.models import PointsEntry
+
+    present = list(activity.attendances.filter(status=AttendanceStatus.PRESENT).select_related("person"))
+    keys = {f"attendance:{a.pk}" for a in present}
+    done = set(PointsEntry.objects.filter(source_key__in=keys).values_list("source_key", flat=True))
+    awarded = 0
+    reason = _("Attended: %(title)s") % {"title": activity.title}
+    for attendance in present:
+        key = f"attendance:{attendance.pk}"
+        if key in done:
+            continue
+        entry = points_award(person=attendance.person, points=rule.points, reason=reason[:200], source="attendance",
+                             source_key=key, on=timezone.localdate(activity.held_at))
+        awarded += entry is not None
+    return awarded
+
+
+def notify_participants(activity: Activity) -> int:
+    from portal.models import User
+    from portal.notifications import notify
+
+    users = User.objects.filter(person__attendances__activity=activity, is_active=True)
+    when = timezone.localtime(activity.held_at).strftime("%Y-%m-%d %H:%M")
+    sent = 0
+    for user in users:
+        sent += notify(
+            user, title=_("Activity: %(title)s") % {"title": activity.title},
+            body=_("%(when)s %(place)s") % {"when": when, "place": activity.location}, url=activity.get_absolute_url(),
+            key=f"activity-invite:{activity.pk}:{activity.held_at:%Y%m%d%H%M}",
+        ) is not None
+    Activity.objects.filter(pk=activity.pk).update(notified_at=timezone.now())
+    return sent
+
+
+# --- Responsibility items -----------------------------------------------------------------------
+def reviewable_items(user, queryset=None):
+    """Items `user` may approve: in the scope of their approval permission, or supervised by a unit
+    in their scope (the supervising unit approves too)."""
+    queryset = queryset if queryset is not None else ResponsibilityItem.objects.all()
+    if not has_permission(user, "tasks.approve"):
+        return queryset.none()
+    in_scope = visible(queryset, user, "tasks.approve")
+    if user.scope_org_id and user.role != "admin":
+        supervised = queryset.filter(supervising_unit__path__startswith=user.scope_org_path)
+        return in_scope | supervised
+    return in_scope
+
+
+def may_update_progress(user, item: ResponsibilityItem) -> bool:
+    return has_permission(user, "tasks.progress") and visible(
+        ResponsibilityItem.objects.filter(pk=item.pk), user, "tasks.progress"
+    ).exists()
+
+
+def may_approve(user, item: ResponsibilityItem) -> bool:
+    """The branch secretary or supervisor, never the responsible person themselves."""
+    if user.person_id and user.person_id == item.responsible_id:
+        return False
+    return reviewable_items(user, ResponsibilityItem.objects.filter(pk=item.pk)).exists()
+
+
+def _locked(item: ResponsibilityItem) -> ResponsibilityItem:
+    return ResponsibilityItem.objects.select_for_update().get(pk=item.pk)
+
+
+def rollup_ancestors(item: ResponsibilityItem) -> None:
+    """Recompute the progress of every ancestor from its direct children (equal weights)."""
+    parent_id = item.parent_id
+    seen = set()
+    while parent_id and parent_id not in seen:
+        seen.add(parent_id)
+        children = ResponsibilityItem.objects.filter(parent_id=parent_id).values_list("progress", flat=True)
+        value = workflow.rollup_progress((p, 1) for p in children)
+        if value is not None:
+            ResponsibilityItem.objects.filter(pk=parent_id).update(progress=value, updated_at=timezone.now())
+        parent_id = ResponsibilityItem.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
+
+
+@transaction.atomic
+def item_update_progress(*, item: ResponsibilityItem, by, progress: int | None, note: str = "", evidence=None) -> ItemEvent:
+    item = _locked(item)
+    if not may_update_progress(by, item):
+        raise PermissionDenied
+    if item.status in (ItemStatus.SUBMITTED, ItemStatus.APPROVED):
+        raise ValidationError(_("The completion has been submitted; progress can no longer be changed."))
+    has_children = item.children.exists()
+    if progress is not None and has_children:
+        raise ValidationError({"progress": _("The progress of an item with sub-items is rolled up from them.")})
+    if progress is None and not note.strip() and not evidence:
+        raise ValidationError(_("Enter a progress, a note or a file."))
+    event = ItemEvent(item=item, kind=ItemEventKind.PROGRESS, progress=progress, note=note.strip(), by=by)
+    if evidence:
+        event.evidence = evidence
+        event.evidence_name = evidence.name[:200]
+    event.full_clean(exclude=["item", "by"])
+    event.save()
+    if progress is not None and progress != item.progress:
+        item.progress = progress
+        item.save(update_fields=["progress", "updated_at"])
+        rollup_ancestors(item)
+    return event
+
+
+@transaction.atomic
+def item_submit(*, item: ResponsibilityItem, by, note: str = "", evidence=None) -> ResponsibilityItem:
+    item = _locked(item)
+    if not may_update_progress(by, item):
+        raise PermissionDenied
+    if not workflow.item_may_move(item.status, ItemStatus.SUBMITTED):
+        raise ValidationError(_("This item cannot be submitted in its current state."))
+    open_children = item.children.exclude(status=ItemStatus.APPROVED).exists()
+    if open_children:
+        raise ValidationError(_("All sub-items must be completed and approved first."))
+    event = ItemEvent(item=item, kind=ItemEventKind.SUBMIT, progress=100, note=note.strip(), by=by)
+    if evidence:
+        event.evidence, event.evidence_name = evidence, evidence.name[:200]
+    event.full_clean(exclude=["item", "by"])
+    event.save()
+    item.status, item.progress = ItemStatus.SUBMITTED, 100
+    item.save(update_fields=["status", "progress", "updated_at"])
+    rollup_ancestors(item)
+    return item
+
+
+@transaction.atomic
+def item_decide(*, item: ResponsibilityItem, by, approve: bool, comment: str = "",
+                now: datetime.datetime | None = None) -> ResponsibilityItem:
+    """Approve or return a submitted completion. Nobody approves their own item."""
+    item = _locked(item)
+    if by.person_id and by.person_id == item.responsible_id:
+        raise PermissionDenied(_("You cannot approve or return your own item."))
+    if not may_approve(by, item):
+        raise PermissionDenied
+    target = ItemStatus.APPROVED if approve else ItemStatus.RETURNED
+    if not workflow.item_may_move(item.status, target):
+        raise ValidationError(_("Only a submitted completion can be approved or returned."))
+    if not approve and not comment.strip():
+        raise ValidationError({"comment": _("Say why the completion is returned.")})
+    ItemEvent.objects.create(item=item, kind=ItemEventKind.APPROVE if approve else ItemEventKind.RETURN,
+                             note=comment.strip(), by=by)
+    item.status = target
+    fields = ["status", "updated_at"]
+    if approve:
+        item.completed_at = now or timezone.now()
+        fields.append("completed_at")
+    item.save(update_fields=fields)
+    _notify_responsible(item, approve, comment)
+    return item
+
+
+def _notify_responsible(item: ResponsibilityItem, approved: bool, comment: str) -> None:
+    from portal.models import User
+    from portal.notifications import notify
+
+    user = User.objects.filter(person_id=item.responsible_id, is_active=True).first() if item.responsible_id else None
+    if user is None:
+        return
+    title = (_("Completion approved: %(title)s") if approved else _("Completion returned: %(title)s")) % {"title": item.title}
+    notify(user, title=title[:200], body=comment, url=item.get_absolute_url(),
+           key=f"item-decision:{item.pk}:{item.records.count()}")
+
+
+def _shift_years(day: datetime.date | None, years: int) -> datetime.date | None:
+    if day is None:
+        return None
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+@transaction.atomic
+def items_copy_year(*, user, source_year: int, target_year: int, lead_unit=None) -> int:
+    """Copy the list of `source_year` (items with a deadline in that year, with their sub-items) to
+    `target_year`, deadlines shifted by whole years. Items already copied there are skipped, so a
+    second run copies nothing. Returns the number of items created."""
+    if source_year == target_year:
+        raise ValidationError({"target_year": _("Choose another year than the source.")})
+    years = target_year - source_year
+    source = visible(ResponsibilityItem.objects.all(), user, "tasks.change").filter(deadline__year=source_year)
+    if lead_unit is not None:
+        source = source.filter(lead_org_unit__path__startswith=lead_unit.path)
+    items = {i.pk: i for i in source.prefetch_related("cooperating_units")}
+    already = set(
+        ResponsibilityItem.objects.filter(copied_from__in=list(items), deadline__year=target_year)
+        .values_list("copied_from_id", flat=True)
+    )
+    # Parents before children: sort by depth in the copied set.
+    def depth(item):
+        d, current = 0, item
+        while current.parent_id in items:
+            d, current = d + 1, items[current.parent_id]
+        return d
+
+    clones: dict[int, ResponsibilityItem] = {}
+    created = 0
+    for item in sorted(items.values(), key=lambda i: (depth(i), i.pk)):
+        if item.pk in already:
+            continue
+        parent = clones.get(item.parent_id)
+        if parent is None and item.parent_id in items:
+            parent = ResponsibilityItem.objects.filter(copied_from_id=item.parent_id, deadline__year=target_year).first()
+        clone = ResponsibilityItem.objects.create(
+            title=item.title, requirement=item.requirement, parent=parent, lead_org_unit=item.lead_org_unit,
+            responsible=item.responsible, supervising_unit=item.supervising_unit,
+            deadline=_shift_years(item.deadline, years), copied_from=item,
+        )
+        clone.cooperating_units.set(item.cooperating_units.all())
+        clones[item.pk] = clone
+        created += 1
+    return created
+
+
+# --- Projects ----------------------------------------------------------------------------------
+def project_progress(project: Project) -> int:
+    value = workflow.rollup_progress(project.milestones.values_list("progress", "weight"))
+    return value or 0
+
+
+def project_spent(project: Project) -> Decimal:
+    return project.expenses.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+
+
+@transaction.atomic
+def project_submit(*, project: Project, by, comment: str = "") -> Project:
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    if not workflow.project_may_submit(project.stage, project.approval):
+        raise ValidationError(_("This project is already awaiting approval or closed."))
+    if project.stage == ProjectStage.EVALUATION and project.evaluation_score is None:
+        raise ValidationError(_("Enter the closing evaluation (score and lessons) before submitting."))
+    if project.stage == ProjectStage.PLANNING and not project.milestones.exists():
+        raise ValidationError(_("Add at least one milestone to the plan before submitting."))
+    project.approval = ApprovalState.PENDING
+    project.save(update_fields=["approval", "updated_at"])
+    ProjectApproval.objects.create(project=project, stage=project.stage, action=ProjectAction.SUBMIT, comment=comment, by=by)
+    return project
+
+
+@transaction.atomic
+def project_decide(*, project: Project, by, approve: bool, comment: str = "") -> Project:
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    if not visible(Project.objects.filter(pk=project.pk), by, "projects.approve").exists():
+        raise PermissionDenied
+    if by.person_id and by.person_id == project.leader_id:
+        raise PermissionDenied(_("You cannot approve your own project."))
+    if not workflow.project_may_decide(project.stage, project.approval):
+        raise ValidationError(_("This project is not awaiting approval."))
+    if not approve and not comment.strip():
+        raise ValidationError({"comment": _("Say why the project is returned.")})
+    ProjectApproval.objects.create(project=project, stage=project.stage,
+                                action=ProjectAction.APPROVE if approve else ProjectAction.RETURN, comment=comment, by=by)
+    if approve:
+        project.stage = workflow.project_next_stage(project.stage)
+        project.approval = ApprovalState.DRAFT
+    else:
+        project.approval = ApprovalState.RETURNED
+    project.save(update_fields=["stage", "approval", "updated_at"])
+    return project

@@ -1,0 +1,747 @@
+"""Thin views: each names its permission; reads go through the scope layer, writes through services."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from members.models import PointsEntry
+from portal.autocomplete import AutocompleteView
+from portal.export import EXPORT_FORMATS, export_response
+from portal.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView, PermissionRequiredMixin
+from portal.roles import has_permission
+from portal.scope import get_visible_or_404, visible
+from portal.uploads import file_response
+
+from . import selectors, services
+from .choices import ActivityStatus, AttendanceStatus, CellState, ItemStatus, ProjectStage
+from .filtersets import ActivityFilterSet, ItemFilterSet, PointsFilterSet, ProjectFilterSet
+from .forms import (
+    ActivityForm, CopyYearForm, DecisionForm, EvaluationForm, ExpenseForm, InviteForm, LeaveForm, MilestoneForm,
+    MilestoneProgressForm, PhotoForm, PointsRuleFormSet, ProgressForm, ProjectForm, ResponsibilityItemForm, RiskForm,
+)
+from .models import Activity, ActivityPhoto, Attendance, ItemEvent, Milestone, PointsRule, Project, ResponsibilityItem
+from .qr import qr_svg
+from .tables import ActivityTable, ItemTable, LedgerTable, ProjectTable
+
+
+def _form_errors_to_messages(request, form) -> None:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        for message in errors:
+            messages.error(request, f"{label}：{message}" if label else message)
+
+
+def _validation_to_messages(request, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+def _attendance_count(status: str | None = None):
+    rows = Attendance.objects.filter(activity=OuterRef("pk"))
+    if status:
+        rows = rows.filter(status=status)
+    # A correlated subquery is evaluated only for the rows of the page (no GROUP BY over the table).
+    return Coalesce(Subquery(rows.order_by().values("activity").annotate(n=Count("*")).values("n"),
+                             output_field=IntegerField()), 0)
+
+
+# --- Activities --------------------------------------------------------------------------------
+class ActivityListView(ObjectListView):
+    permission = "activities.view"
+    queryset = Activity.objects.select_related("org_unit")
+    filterset_class = ActivityFilterSet
+    table_class = ActivityTable
+    create_url_name = "activities:activity_create"
+    create_permission = "activities.change"
+    exchange_kind = "activities"
+    export_basename = "activities"
+
+    def get_queryset(self):
+        return super().get_queryset().annotate(
+            present_count=_attendance_count(AttendanceStatus.PRESENT), invited_count=_attendance_count()
+        )
+
+
+class ActivityDetailView(ObjectDetailView):
+    permission = "activities.view"
+    queryset = Activity.objects.select_related("org_unit", "created_by")
+    template_name = "activities/activity_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        activity, user = self.object, self.request.user
+        can_change = has_permission(user, "activities.change") and visible(
+            Activity.objects.filter(pk=activity.pk), user, "activities.change").exists()
+        attendances = activity.attendances.select_related("person", "person__org_unit").order_by("person__employee_no")
+        if not can_change:
+            attendances = attendances.filter(person_id=user.person_id) if user.person_id else attendances.none()
+        attendances = list(attendances[:1000])
+        counts = dict(activity.attendances.values_list("status").annotate(n=Count("id")).order_by())
+        mine = next((a for a in attendances if a.person_id == user.person_id), None) if user.person_id else None
+        context.update(
+            can_change=can_change,
+            attendances=attendances,
+            counts={s: counts.get(s, 0) for s in AttendanceStatus.values},
+            invited=sum(counts.values()),
+            mine=mine,
+            invite_form=InviteForm(user=user) if can_change else None,
+            photos=list(activity.photos.all()[:50]),
+            statuses=AttendanceStatus.choices,
+            can_leave=bool(mine and activity.status == ActivityStatus.PLANNED and mine.status != AttendanceStatus.PRESENT),
+        )
+        return context
+
+
+class ActivityEditView(ObjectEditView):
+    permission = "activities.change"
+    queryset = Activity.objects.select_related("org_unit")
+    form_class = ActivityForm
+
+    def get_initial(self):
+        initial = super().get_initial()
+        for name in ("type", "title"):
+            if self.request.GET.get(name):
+                initial[name] = self.request.GET[name]
+        if self.request.user.scope_org_id and "pk" not in self.kwargs:
+            initial.setdefault("org_unit", self.request.user.scope_org_id)
+        return initial
+
+    def save_form(self, form):
+        activity = form.save(commit=False)
+        if not activity.pk:
+            activity.created_by = self.request.user
+        activity.save()
+        services.activity_saved(activity)
+        return activity
+
+
+class ActivityManageMixin(PermissionRequiredMixin):
+    permission = "activities.change"
+
+    def get_activity(self, pk):
+        return get_visible_or_404(Activity.objects.select_related("org_unit"), self.request.user, self.permission, pk=pk)
+
+
+class ActivityInviteView(ActivityManageMixin, View):
+    def post(self, request, pk):
+        activity = self.get_activity(pk)
+        form = InviteForm(request.POST, user=request.user)
+        if not form.is_valid():
+            _form_errors_to_messages(request, form)
+            return redirect(activity)
+        added = 0
+        with transaction.atomic():
+            if form.cleaned_data["unit"]:
+                added += services.activity_invite_unit(activity=activity, unit=form.cleaned_data["unit"])
+            if form.cleaned_data["people"]:
+                added += services.activity_invite(activity=activity, person_ids=[p.pk for p in form.cleaned_data["people"]])
+        messages.success(request, _("%(n)d people were added to the list.") % {"n": added})
+        return redirect(activity)
+
+
+class ActivityAttendanceView(ActivityManageMixin, View):
+    """Roster attendance: one radio group per person (`status-<attendance id>`)."""
+
+    def post(self, request, pk):
+        activity = self.get_activity(pk)
+        statuses = {}
+        for key, value in request.POST.items():
+            if key.startswith("status-") and key[7:].isdigit():
+                if value not in AttendanceStatus.values:
+                    messages.error(request, _("Unknown attendance status."))
+                    return redirect(activity)
+                statuses[int(key[7:])] = value
+        mark_held = request.POST.get("mark_held") == "1"
+        with transaction.atomic():
+            if mark_held and activity.status == ActivityStatus.PLANNED:
+                if activity.held_at > timezone.now():
+                    messages.error(request, _("An activity in the future cannot be marked as held."))
+                    return redirect(activity)
+                activity.status = ActivityStatus.HELD
+                activity.save(update_fields=["status", "updated_at"])
+                services.activity_saved(activity)
+            changed = services.attendance_record(activity=activity, statuses=statuses)
+        messages.success(request, _("Attendance saved (%(n)d changed).") % {"n": changed})
+        return redirect(activity)
+
+
+class ActivityNotifyView(ActivityManageMixin, View):
+    def post(self, request, pk):
+        activity = self.get_activity(pk)
+        from .tasks import notify_activity_participants
+
+        transaction.on_commit(lambda: notify_activity_participants.delay(activity.pk))
+        messages.success(request, _("The participants are being notified."))
+        return redirect(activity)
+
+
+class ActivityPhotoView(ActivityManageMixin, View):
+    def post(self, request, pk):
+        activity = self.get_activity(pk)
+        form = PhotoForm(request.POST, request.FILES)
+        if not form.is_valid():
+            _form_errors_to_messages(request, form)
+            return redirect(activity)
+        upload = form.cleaned_data["photo"]
+        ActivityPhoto.objects.create(activity=activity, file=upload, original_name=upload.name[:200], uploaded_by=request.user)
+        messages.success(request, _("The photo was added."))
+        return redirect(activity)
+
+
+class PhotoFileView(PermissionRequiredMixin, View):
+    permission = "activities.view"
+
+    def get(self, request, pk):
+        photo = ActivityPhoto.objects.filter(pk=pk).first()
+        if photo is None:
+            raise Http404
+        get_visible_or_404(Activity.objects.all(), request.user, self.permission, pk=photo.activity_id)
+        return file_response(photo.file, photo.original_name)
+
+
+class ActivityQrView(ActivityManageMixin, TemplateView):
+    """The screen shown in the meeting room: a QR code of a signed check-in link that renews itself."""
+
+    template_name = "activities/activity_qr.html"
+
+    def get(self, request, pk):
+        activity = self.get_activity(pk)
+        if activity.status == ActivityStatus.CANCELLED:
+            messages.error(request, _("This activity has been cancelled."))
+            return redirect(activity)
+        token = services.checkin_token(activity)
+        url = request.build_absolute_uri(reverse("activities:checkin", args=[token]))
+        context = {
+            "activity": activity, "checkin_url": url, "qr": mark_safe(qr_svg(url)),
+            "refresh": services.CHECKIN_CODE_REFRESH, "valid_minutes": services.CHECKIN_CODE_MAX_AGE // 60,
+            "present": activity.attendances.filter(status=AttendanceStatus.PRESENT).count(),
+            "invited": activity.attendances.count(),
+        }
+        if request.htmx:
+            return render(request, "activities/_qr_code.html", context)
+        return render(request, self.template_name, context)
+
+
+class CheckInView(PermissionRequiredMixin, View):
+    """Opened from the phone camera. GET shows what one checks in to; POST checks in."""
+
+    permission = "activities.checkin"
+    template_name = "activities/checkin.html"
+
+    def _resolve(self, request, token):
+        try:
+            activity_id = services.checkin_activity_id(token)
+        except services.CheckInRefused as refused:
+            return None, str(refused)
+        activity = Activity.objects.select_related("org_unit").filter(pk=activity_id).first()
+        if activity is None:
+            return None, _("This check-in code is not valid.")
+        if not request.user.person_id:
+            return None, _("Your account is not linked to a person record, so you cannot check in.")
+        return activity, ""
+
+    def get(self, request, token):
+        activity, error = self._resolve(request, token)
+        mine = None
+        if activity is not None:
+            mine = activity.attendances.filter(person_id=request.user.person_id).first()
+        return render(request, self.template_name, {"activity": activity, "error": error, "mine": mine, "token": token},
+                      status=400 if error else 200)
+
+    def post(self, request, token):
+        activity, error = self._resolve(request, token)
+        if activity is not None:
+            try:
+                attendance, new = services.attendance_check_in(activity=activity, person=request.user.person)
+            except services.CheckInRefused as refused:
+                error = str(refused)
+            else:
+                return render(request, self.template_name, {"activity": activity, "done": True, "new": new,
+                                                            "mine": attendance, "token": token})
+        return render(request, self.template_name, {"activity": activity, "error": error, "token": token}, status=400)
+
+
+class LeaveRequestView(PermissionRequiredMixin, View):
+    permission = "activities.view"
+
+    def post(self, request, pk):
+        activity = get_visible_or_404(Activity.objects.all(), request.user, self.permission, pk=pk)
+        form = LeaveForm(request.POST)
+        if not form.is_valid() or not request.user.person_id:
+            _form_errors_to_messages(request, form)
+            return redirect(activity)
+        try:
+            services.attendance_request_leave(activity=activity, person=request.user.person, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            _validation_to_messages(request, error)
+        else:
+            messages.success(request, _("Your leave request was recorded."))
+        return redirect(activity)
+
+
+class ComplianceView(PermissionRequiredMixin, TemplateView):
+    permission = "activities.compliance"
+    template_name = "activities/compliance.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        now = timezone.now()
+        try:
+            year = int(self.request.GET.get("year") or timezone.localdate().year)
+        except ValueError:
+            year = timezone.localdate().year
+        year = min(max(year, 2000), 2100)
+        by = "quarter" if self.request.GET.get("by") == "quarter" else "month"
+        rows = selectors.compliance_matrix(self.request.user, year=year, by=by, as_of=now)
+        context.update(rows=rows, year=year, by=by, years=range(timezone.localdate().year + 1, timezone.localdate().year - 5, -1),
+                       states=CellState, columns=[c.label for c in rows[0].cells] if rows else [])
+        return context
+
+
+class PointsRulesView(PermissionRequiredMixin, View):
+    permission = "activities.rules"
+    template_name = "activities/points_rules.html"
+
+    def get(self, request):
+        return render(request, self.template_name, {"formset": PointsRuleFormSet(queryset=PointsRule.objects.all())})
+
+    def post(self, request):
+        formset = PointsRuleFormSet(request.POST, queryset=PointsRule.objects.all())
+        if formset.is_valid():
+            formset.save()
+            messages.success(request, _("Saved."))
+            return redirect("activities:points_rules")
+        return render(request, self.template_name, {"formset": formset})
+
+
+# --- Points -------------------------------------------------------------------------------------
+class LedgerView(ObjectListView):
+    permission = "points.view"
+    queryset = PointsEntry.objects.select_related("person", "person__org_unit", "awarded_by")
+    filterset_class = PointsFilterSet
+    table_class = LedgerTable
+    title = ""
+    export_basename = "points"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["title"] = _("Points ledger")
+        return context
+
+
+class RankingView(PermissionRequiredMixin, TemplateView):
+    permission = "points.ranking"
+    template_name = "activities/ranking.html"
+
+    def _params(self):
+        user = self.request.user
+        units = list(selectors.branches_for(user, self.permission)[:300])
+        unit = None
+        if self.request.GET.get("unit", "").isdigit():
+            unit = next((u for u in units if u.pk == int(self.request.GET["unit"])), None)
+        if unit is None and units:
+            unit = units[0]
+        try:
+            year = int(self.request.GET.get("year") or timezone.localdate().year)
+        except ValueError:
+            year = timezone.localdate().year
+        return units, unit, year
+
+    def get(self, request, *args, **kwargs):
+        fmt = request.GET.get("export")
+        if fmt in EXPORT_FORMATS:
+            units, unit, year = self._params()
+            rows = selectors.points_ranking(unit, year, limit=100000) if unit else []
+            return export_response(fmt, f"points-ranking-{year}", [_("rank"), _("employee number"), _("name"), _("org unit"), _("points")],
+                                   ([p.rank, p.employee_no, p.name, p.org_unit.name, p.total] for p in rows))
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        units, unit, year = self._params()
+        context.update(units=units, unit=unit, year=year,
+                       ranking=selectors.points_ranking(unit, year) if unit else [],
+                       query=self.request.GET.urlencode())
+        return context
+
+
+class DevelopmentBoardView(PermissionRequiredMixin, TemplateView):
+    permission = "development.view"
+    template_name = "activities/development_board.html"
+
+    def get_context_data(self, **kwargs):
+        from members.choices import DevelopmentStage
+
+        context = super().get_context_data(**kwargs)
+        units = list(selectors.branches_for(self.request.user, self.permission)[:300])
+        unit = None
+        if self.request.GET.get("unit", "").isdigit():
+            unit = next((u for u in units if u.pk == int(self.request.GET["unit"])), None)
+        unit = unit or (units[0] if units else None)
+        board = selectors.development_board(unit) if unit else {}
+        context.update(units=units, unit=unit, today=timezone.localdate(),
+                       columns=[(stage, DevelopmentStage(stage).label, cards) for stage, cards in board.items()])
+        return context
+
+
+# --- Responsibility items -----------------------------------------------------------------------
+ITEM_QUERYSET = ResponsibilityItem.objects.select_related("lead_org_unit", "responsible", "parent")
+
+
+class ItemListView(ObjectListView):
+    permission = "tasks.view"
+    queryset = ITEM_QUERYSET
+    filterset_class = ItemFilterSet
+    table_class = ItemTable
+    create_url_name = "activities:item_create"
+    create_permission = "tasks.change"
+    exchange_kind = "tasks"
+    export_basename = "tasks"
+    template_name = "activities/item_list.html"
+
+
+class ReviewView(ItemListView):
+    """The branch secretary's review page: pending approvals and red items first, then the whole list."""
+
+    permission = "tasks.approve"
+    template_name = "activities/review.html"
+    create_url_name = None
+
+    def get_queryset(self):
+        items = services.reviewable_items(self.request.user, ITEM_QUERYSET.all())
+        return selectors.review_priority(items)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        context.update(
+            title=_("Review responsibility lists"),
+            pending=selectors.pending_approvals(user),
+            red=selectors.items_with_colour_filter(services.reviewable_items(user, ITEM_QUERYSET.all()), "red")
+            .order_by("deadline", "id")[:50],
+            decision_form=DecisionForm(),
+        )
+        return context
+
+
+class ItemDetailView(ObjectDetailView):
+    permission = "tasks.view"
+    queryset = ITEM_QUERYSET.select_related("supervising_unit")
+    template_name = "activities/item_detail.html"
+
+    def get_object(self, queryset=None):
+        # Supervisors reach the items they supervise as well.
+        items = ResponsibilityItem.objects.filter(pk=self.kwargs["pk"])
+        obj = visible(self.get_queryset(), self.request.user, self.permission).filter(pk=self.kwargs["pk"]).first()
+        if obj is None and services.reviewable_items(self.request.user, items).exists():
+            obj = self.get_queryset().get(pk=self.kwargs["pk"])
+        if obj is None:
+            raise Http404
+        return obj
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        item, user = self.object, self.request.user
+        context.update(
+            children=list(item.children.select_related("lead_org_unit", "responsible").order_by("deadline", "id")[:200]),
+            cooperating=list(item.cooperating_units.all()[:50]),
+            events=list(item.records.select_related("by")[:100]),
+            ancestors=self._ancestors(item),
+            can_progress=services.may_update_progress(user, item) and item.status in (ItemStatus.IN_PROGRESS, ItemStatus.RETURNED),
+            can_decide=item.status == ItemStatus.SUBMITTED and services.may_approve(user, item),
+            own_item=bool(user.person_id and user.person_id == item.responsible_id),
+            can_change=has_permission(user, "tasks.change") and visible(
+                ResponsibilityItem.objects.filter(pk=item.pk), user, "tasks.change").exists(),
+            progress_form=ProgressForm(initial={"progress": item.progress}),
+            decision_form=DecisionForm(),
+            has_children=bool(item.children.exists()),
+        )
+        return context
+
+    @staticmethod
+    def _ancestors(item):
+        chain, current, guard = [], item.parent, 0
+        while current is not None and guard < 10:
+            chain.insert(0, current)
+            current, guard = current.parent, guard + 1
+        return chain
+
+
+class ItemEditView(ObjectEditView):
+    permission = "tasks.change"
+    queryset = ITEM_QUERYSET
+    form_class = ResponsibilityItemForm
+
+    def get_initial(self):
+        initial = super().get_initial()
+        if self.request.GET.get("parent", "").isdigit():
+            initial["parent"] = self.request.GET["parent"]
+        return initial
+
+    def save_form(self, form):
+        item = form.save()
+        services.rollup_ancestors(item)
+        return item
+
+
+class ItemDeleteView(ObjectDeleteView):
+    permission = "tasks.change"
+    queryset = ResponsibilityItem.objects.all()
+    success_url = reverse_lazy("activities:item_list")
+
+
+class ItemActionMixin(PermissionRequiredMixin):
+    permission = "tasks.view"
+
+    def get_item(self, pk):
+        items = ResponsibilityItem.objects.filter(pk=pk)
+        item = visible(items, self.request.user, "tasks.view").first() or services.reviewable_items(self.request.user, items).first()
+        if item is None:
+            raise Http404
+        return item
+
+
+class ItemProgressView(ItemActionMixin, View):
+    def post(self, request, pk):
+        item = self.get_item(pk)
+        form = ProgressForm(request.POST, request.FILES)
+        if not form.is_valid():
+            _form_errors_to_messages(request, form)
+            return redirect(item)
+        data = form.cleaned_data
+        try:
+            if request.POST.get("submit_completion") == "1":
+                services.item_submit(item=item, by=request.user, note=data["note"], evidence=data["evidence"])
+                messages.success(request, _("The completion was submitted for approval."))
+            else:
+                services.item_update_progress(item=item, by=request.user, progress=data["progress"], note=data["note"],
+                                              evidence=data["evidence"])
+                messages.success(request, _("The progress was recorded."))
+        except PermissionDenied:
+            raise
+        except ValidationError as error:
+            _validation_to_messages(request, error)
+        return redirect(item)
+
+
+class ItemDecideView(ItemActionMixin, View):
+    permission = "tasks.approve"
+
+    def post(self, request, pk):
+        item = self.get_item(pk)
+        form = DecisionForm(request.POST)
+        approve = request.POST.get("decision") == "approve"
+        if not form.is_valid():
+            _form_errors_to_messages(request, form)
+        else:
+            try:
+                services.item_decide(item=item, by=request.user, approve=approve, comment=form.cleaned_data["comment"])
+            except ValidationError as error:
+                _validation_to_messages(request, error)
+            else:
+                messages.success(request, _("The completion was approved.") if approve else _("The completion was returned."))
+        return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/activities/") else item)
+
+
+class EvidenceView(ItemActionMixin, View):
+    def get(self, request, pk):
+        event = ItemEvent.objects.filter(pk=pk).exclude(evidence="").first()
+        if event is None:
+            raise Http404
+        self.get_item(event.item_id)
+        return file_response(event.evidence, event.evidence_name)
+
+
+class CopyYearView(PermissionRequiredMixin, View):
+    permission = "tasks.change"
+    template_name = "activities/copy_year.html"
+
+    def get(self, request):
+        year = timezone.localdate().year
+        return render(request, self.template_name, {"form": CopyYearForm(user=request.user, initial={
+            "source_year": year - 1, "target_year": year})})
+
+    def post(self, request):
+        form = CopyYearForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                created = services.items_copy_year(user=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("%(n)d items were copied.") % {"n": created})
+                return redirect(f"{reverse('activities:item_list')}?year={form.cleaned_data['target_year']}")
+        return render(request, self.template_name, {"form": form})
+
+
+class ItemAutocomplete(AutocompleteView):
+    permission = "tasks.change"
+    model = ResponsibilityItem
+    search_fields = ("title__icontains", "ref__istartswith")
+
+    def label(self, obj):
+        return f"{obj.ref} {obj.title}"
+
+
+# --- Projects -----------------------------------------------------------------------------------
+class ProjectListView(ObjectListView):
+    permission = "projects.view"
+    queryset = Project.objects.select_related("org_unit", "leader")
+    filterset_class = ProjectFilterSet
+    table_class = ProjectTable
+    create_url_name = "activities:project_create"
+    create_permission = "projects.change"
+    export_basename = "projects"
+
+
+class ProjectDetailView(ObjectDetailView):
+    permission = "projects.view"
+    queryset = Project.objects.select_related("org_unit", "leader")
+    template_name = "activities/project_detail.html"
+
+    def get_context_data(self, **kwargs):
+        from . import workflow
+
+        context = super().get_context_data(**kwargs)
+        project, user = self.object, self.request.user
+        can_change = has_permission(user, "projects.change") and visible(
+            Project.objects.filter(pk=project.pk), user, "projects.change").exists()
+        can_approve = has_permission(user, "projects.approve") and visible(
+            Project.objects.filter(pk=project.pk), user, "projects.approve").exists() and user.person_id != project.leader_id
+        spent = services.project_spent(project)
+        context.update(
+            can_change=can_change,
+            can_submit=can_change and workflow.project_may_submit(project.stage, project.approval),
+            can_decide=can_approve and workflow.project_may_decide(project.stage, project.approval),
+            team=list(project.team.select_related("org_unit")[:100]),
+            milestones=list(project.milestones.all()[:100]),
+            expenses=list(project.expenses.all()[:200]),
+            risks=list(project.risks.all()[:100]),
+            events=list(project.approvals.select_related("by")[:100]),
+            progress=services.project_progress(project),
+            spent=spent,
+            remaining=project.budget - spent,
+            spent_percent=int(spent * 100 / project.budget) if project.budget else 0,
+            stages=[(s, s.label) for s in workflow.PROJECT_STAGE_ORDER],
+            stage_index=workflow.PROJECT_STAGE_ORDER.index(project.stage),
+            milestone_form=MilestoneForm(), expense_form=ExpenseForm(), risk_form=RiskForm(),
+            evaluation_form=EvaluationForm(instance=project),
+            show_evaluation=project.stage in (ProjectStage.EVALUATION, ProjectStage.CLOSED),
+        )
+        return context
+
+
+class ProjectEditView(ObjectEditView):
+    permission = "projects.change"
+    queryset = Project.objects.select_related("org_unit", "leader")
+    form_class = ProjectForm
+
+    def save_form(self, form):
+        project = form.save(commit=False)
+        if not project.pk:
+            project.created_by = self.request.user
+        project.save()
+        form.save_m2m()
+        return project
+
+
+class ProjectPartView(PermissionRequiredMixin, View):
+    """Adds milestones, expenses and risks, updates milestone progress, closes risks and records the
+    closing evaluation; `part` names which."""
+
+    permission = "projects.change"
+    forms = {"milestone": MilestoneForm, "expense": ExpenseForm, "risk": RiskForm}
+
+    def post(self, request, pk, part):
+        project = get_visible_or_404(Project.objects.all(), request.user, self.permission, pk=pk)
+        if project.stage == ProjectStage.CLOSED:
+            messages.error(request, _("The project is closed."))
+            return redirect(project)
+        if part in self.forms:
+            form = self.forms[part](request.POST)
+            if form.is_valid():
+                obj = form.save(commit=False)
+                obj.project = project
+                if part == "expense":
+                    obj.recorded_by = request.user
+                obj.save()
+                messages.success(request, _("Saved."))
+            else:
+                _form_errors_to_messages(request, form)
+        elif part == "milestone-progress":
+            milestone = project.milestones.filter(pk=request.POST.get("milestone") or 0).first()
+            form = MilestoneProgressForm(request.POST)
+            if milestone is None:
+                raise Http404
+            if form.is_valid():
+                milestone.progress = form.cleaned_data["progress"]
+                milestone.done_on = timezone.localdate() if milestone.progress == 100 else None
+                milestone.save(update_fields=["progress", "done_on"])
+                messages.success(request, _("Saved."))
+            else:
+                _form_errors_to_messages(request, form)
+        elif part == "risk-close":
+            project.risks.filter(pk=request.POST.get("risk") or 0).update(is_open=False)
+        elif part == "evaluation":
+            if project.stage != ProjectStage.EVALUATION:
+                messages.error(request, _("The closing evaluation is recorded in the closing evaluation stage."))
+                return redirect(project)
+            form = EvaluationForm(request.POST, instance=project)
+            if form.is_valid():
+                form.save()
+                messages.success(request, _("Saved."))
+            else:
+                _form_errors_to_messages(request, form)
+        else:
+            raise Http404
+        return redirect(project)
+
+
+class ProjectActionView(PermissionRequiredMixin, View):
+    permission = "projects.view"
+
+    def post(self, request, pk, action):
+        if action == "submit":
+            permission = "projects.change"
+        elif action in ("approve", "return"):
+            permission = "projects.approve"
+        else:
+            raise Http404
+        if not has_permission(request.user, permission):
+            raise PermissionDenied
+        project = get_visible_or_404(Project.objects.all(), request.user, permission, pk=pk)
+        comment = request.POST.get("comment", "")[:500]
+        try:
+            if action == "submit":
+                services.project_submit(project=project, by=request.user, comment=comment)
+                messages.success(request, _("Submitted for approval."))
+            else:
+                services.project_decide(project=project, by=request.user, approve=action == "approve", comment=comment)
+                messages.success(request, _("Approved.") if action == "approve" else _("Returned."))
+        except ValidationError as error:
+            _validation_to_messages(request, error)
+        return redirect(project)
+
+
+class MilestoneDeleteView(PermissionRequiredMixin, View):
+    permission = "projects.change"
+
+    def post(self, request, pk):
+        milestone = Milestone.objects.filter(pk=pk).first()
+        if milestone is None:
+            raise Http404
+        project = get_visible_or_404(Project.objects.all(), request.user, self.permission, pk=milestone.project_id)
+        milestone.delete()
+        return redirect(project)
+

@@ -1,0 +1,108 @@
+"""三会一课 windows and the compliance matrix, on the boundaries of kpis.md."""
+import datetime
+
+import pytest
+
+from activities import compliance
+from activities.choices import CellState
+from activities.selectors import compliance_matrix, held_meeting_months
+from tests.factories.activities import ActivityFactory, local
+
+
+def test_a_month_closing_a_quarter_counts_four_windows_other_months_two():
+    march = compliance.windows_ending_in(local(2026, 3, 1), local(2026, 4, 1))
+    february = compliance.windows_ending_in(local(2026, 2, 1), local(2026, 3, 1))
+    assert sorted(w.type for w in march) == ["branch_committee", "general_assembly", "party_group", "party_lecture"]
+    assert sorted(w.type for w in february) == ["branch_committee", "party_group"]
+    quarterly = [w for w in march if w.type == "party_lecture"][0]
+    assert (quarterly.start, quarterly.end) == (local(2026, 1, 1), local(2026, 4, 1))
+
+
+def test_a_quarter_has_eight_windows_and_a_year_thirty_two():
+    assert len(compliance.windows_ending_in(local(2026, 4, 1), local(2026, 7, 1))) == 8
+    assert len(compliance.windows_ending_in(local(2026, 1, 1), local(2027, 1, 1))) == 32
+
+
+def test_only_windows_ended_by_as_of_count():
+    windows = compliance.counting_windows(local(2026, 1, 1), local(2027, 1, 1), as_of=local(2026, 5, 15))
+    # January–April: 4 × 2 monthly + Q1's 2 quarterly.
+    assert len(windows) == 10
+
+
+def test_window_state_held_missing_due():
+    window = compliance.Window("party_lecture", local(2026, 1, 1), local(2026, 4, 1))
+    held = {("party_lecture", 2026, 2): 1}
+    assert compliance.window_state(window, held, local(2026, 2, 10)) == CellState.HELD
+    assert compliance.window_state(window, {}, local(2026, 3, 31, 23, 59, 59)) == CellState.DUE
+    assert compliance.window_state(window, {}, local(2026, 4, 1)) == CellState.MISSING
+    assert compliance.cell_state([CellState.HELD, CellState.DUE]) == CellState.DUE
+    assert compliance.cell_state([CellState.DUE, CellState.MISSING]) == CellState.MISSING
+
+
+def _cell(rows, branch, label):
+    row = next(r for r in rows if r.branch == branch)
+    return {w.type: state for w, state in next(c for c in row.cells if c.label == label).windows}
+
+
+@pytest.mark.django_db
+def test_meeting_at_the_last_second_of_a_quarter_counts_for_that_quarter(tree, manager):
+    ActivityFactory(org_unit=tree.branch_a, type="party_lecture", held_at=local(2026, 3, 31, 23, 59, 59))
+    ActivityFactory(org_unit=tree.branch_b, type="party_lecture", held_at=local(2026, 4, 1, 0, 0, 0))
+    rows = compliance_matrix(manager, year=2026, as_of=local(2026, 7, 1))
+    assert _cell(rows, tree.branch_a, "3")["party_lecture"] == CellState.HELD
+    assert _cell(rows, tree.branch_a, "6")["party_lecture"] == CellState.MISSING
+    # 00:00 on 1 April belongs to the second quarter.
+    assert _cell(rows, tree.branch_b, "3")["party_lecture"] == CellState.MISSING
+    assert _cell(rows, tree.branch_b, "6")["party_lecture"] == CellState.HELD
+
+
+@pytest.mark.django_db
+def test_party_group_meeting_counts_for_its_branch_and_cancelled_does_not(tree, manager):
+    ActivityFactory(org_unit=tree.group_a, type="party_group", held_at=local(2026, 2, 10, 9))
+    ActivityFactory(org_unit=tree.branch_b, type="party_group", held_at=local(2026, 2, 10, 9), status="cancelled")
+    ActivityFactory(org_unit=tree.branch_b, type="branch_committee", held_at=local(2026, 2, 11, 9), status="planned")
+    rows = compliance_matrix(manager, year=2026, as_of=local(2026, 3, 5))
+    assert _cell(rows, tree.branch_a, "2")["party_group"] == CellState.HELD
+    assert _cell(rows, tree.branch_b, "2") == {"branch_committee": CellState.MISSING, "party_group": CellState.MISSING}
+    # March has not ended: its windows are still due.
+    assert set(_cell(rows, tree.branch_b, "3").values()) == {CellState.DUE}
+
+
+@pytest.mark.django_db
+def test_matrix_quarter_view_and_rate(tree, manager):
+    for month in (1, 2, 3):
+        ActivityFactory(org_unit=tree.branch_a, type="branch_committee", held_at=local(2026, month, 5, 9))
+        ActivityFactory(org_unit=tree.group_a, type="party_group", held_at=local(2026, month, 6, 9))
+    ActivityFactory(org_unit=tree.branch_a, type="general_assembly", held_at=local(2026, 1, 20, 9))
+    rows = compliance_matrix(manager, year=2026, by="quarter", as_of=local(2026, 4, 1))
+    row = next(r for r in rows if r.branch == tree.branch_a)
+    assert [c.label for c in row.cells] == ["Q1", "Q2", "Q3", "Q4"]
+    assert len(row.cells[0].windows) == 8
+    assert row.cells[0].state == CellState.MISSING  # the party lecture is missing
+    assert (row.met, row.required) == (7, 8)
+
+
+@pytest.mark.django_db
+def test_matrix_is_scoped_and_uses_constant_queries(tree, owner, count_queries):
+    from tests.factories import OrgUnitFactory
+
+    rows = compliance_matrix(owner, year=2026, as_of=local(2026, 5, 1))
+    assert [r.branch for r in rows] == [tree.branch_a]
+    with count_queries() as few:
+        compliance_matrix(owner, year=2026, as_of=local(2026, 5, 1))
+    for n in range(10):
+        unit = OrgUnitFactory(code=f"AX{n}", kind="branch", parent=tree.branch_a)
+        ActivityFactory(org_unit=unit, type="party_group", held_at=local(2026, 2, 3))
+    with count_queries() as many:
+        rows = compliance_matrix(owner, year=2026, as_of=local(2026, 5, 1))
+    assert len(rows) == 11
+    assert len(many.captured_queries) == len(few.captured_queries) == 2
+
+
+@pytest.mark.django_db
+def test_held_months_groups_by_local_month(tree):
+    ActivityFactory(org_unit=tree.group_a, type="party_group", held_at=local(2026, 1, 31, 23, 30))
+    held = held_meeting_months("", local(2026, 1, 1), local(2027, 1, 1))
+    assert held[tree.branch_a.pk] == {("party_group", 2026, 1): 1}
+    assert tree.branch_b.pk not in held
+    assert datetime.date(2026, 1, 31)  # (kept explicit: 23:30 UTC+8 is still January)
