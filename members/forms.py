@@ -27,7 +27,10 @@ class OrgUnitForm(ScopedModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if not cleaned.get("parent") and OrgUnit.objects.exclude(pk=self.instance.pk).filter(parent=None).exists():
+        if (
+            not cleaned.get("parent") and "parent" not in self.errors
+            and OrgUnit.objects.exclude(pk=self.instance.pk).filter(parent=None).exists()
+        ):
             self.add_error("parent", _("There is already a root unit; choose a parent unit."))
         return cleaned
 

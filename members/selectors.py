@@ -29,7 +29,11 @@ def due_conversions(user, *, within_days: int = workflow.CONVERSION_REMINDER_DAY
     """Probationary members whose conversion (转正) is due within `within_days` or overdue and who
     have no full-member record yet, soonest first. One query."""
     today = today or timezone.localdate()
-    latest_probation = today + datetime.timedelta(days=within_days) - workflow.MIN_INTERVALS[DevelopmentStage.FULL][1]
+    horizon = today + datetime.timedelta(days=within_days)
+    latest_probation = horizon - workflow.MIN_INTERVALS[DevelopmentStage.FULL][1]
+    # A year after 29 February is 28 February: that probation is due on the horizon too.
+    if workflow.conversion_due_on(latest_probation + datetime.timedelta(days=1)) <= horizon:
+        latest_probation += datetime.timedelta(days=1)
     records = (
         DevelopmentRecord.objects.filter(stage=DevelopmentStage.PROBATIONARY, reached_on__lte=latest_probation)
         .exclude(person__development__stage=DevelopmentStage.FULL)

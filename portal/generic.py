@@ -68,6 +68,10 @@ class ObjectListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
     def get_table_pagination(self, table):
         return {"per_page": self.paginate_by, "paginator_class": self.paginator_class}
 
+    def get_paginate_by(self, queryset):
+        # The table paginates (lazily); the ListView must not fetch a second, unused page.
+        return None
+
     def get(self, request, *args, **kwargs):
         fmt = request.GET.get("export")
         if fmt in EXPORT_FORMATS:
@@ -195,6 +199,7 @@ class ObjectDeleteView(PermissionRequiredMixin, DeleteView):
                 self.object.delete()
         except ProtectedError:
             messages.error(self.request, _("This record is still referenced by other records and cannot be deleted."))
-            return HttpResponseRedirect(self.object.get_absolute_url())
+            get_url = getattr(self.object, "get_absolute_url", None)
+            return HttpResponseRedirect(get_url() if get_url else self.get_success_url())
         messages.success(self.request, _("Deleted."))
         return HttpResponseRedirect(self.get_success_url())

@@ -72,7 +72,11 @@ def has_permission(user, permission: str) -> bool:
 
 # Permissions of the shared kit (the members app defines its own in members/permissions.py).
 define("portal.home", employee=OWN, staff=SCOPE, handler=ASSIGNED, branch_secretary=SCOPE, manager=SCOPE)
-define("portal.notifications", employee=OWN, staff=OWN, handler=OWN, branch_secretary=OWN, manager=OWN, admin=OWN)
+# A notification is addressed to one account (Notification.scope.assignee), so the reach is ASSIGNED.
+define(
+    "portal.notifications", employee=ASSIGNED, staff=ASSIGNED, handler=ASSIGNED, branch_secretary=ASSIGNED,
+    manager=ASSIGNED, admin=ASSIGNED,
+)
 define("portal.accounts", admin=ALL)
 define("portal.imports", admin=ALL)
 define("portal.audit", staff=SCOPE, branch_secretary=SCOPE, manager=SCOPE)

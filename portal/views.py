@@ -5,6 +5,7 @@ from django.core.files.base import ContentFile
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -42,9 +43,14 @@ class NotificationListView(PermissionRequiredMixin, TemplateView):
     def post(self, request):
         mine = visible(Notification.objects.filter(read_at__isnull=True), request.user, self.permission)
         if request.POST.get("id"):
-            mine = mine.filter(pk=request.POST["id"])
+            if not request.POST["id"].isdigit():
+                return redirect("portal:notifications")
+            mine = mine.filter(pk=int(request.POST["id"]))
         mine.update(read_at=timezone.now())
-        return redirect(request.POST.get("next") or "portal:notifications")
+        next_url = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+            next_url = ""
+        return redirect(next_url or "portal:notifications")
 
 
 class NotificationOpenView(PermissionRequiredMixin, View):

@@ -1,0 +1,283 @@
+"""The generic list kit: bounded count, export of the filtered list, sorting, pagination without a
+full COUNT, and a constant number of queries per page as the data grows."""
+import csv
+import datetime
+import io
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from members.choices import DevelopmentStage as S
+from members.models import DevelopmentRecord, Person, PointsEntry, RevealLog
+from portal.generic import bounded_count
+from portal.roles import Role
+from tests.conftest import make_user
+from tests.factories import OrgUnitFactory, PersonFactory, UserFactory
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def csv_rows(response):
+    body = b"".join(response.streaming_content)
+    assert body.startswith("\ufeff".encode())  # BOM, so Excel on Chinese Windows reads UTF-8
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+
+
+def xlsx_rows(response):
+    workbook = load_workbook(io.BytesIO(response.content), read_only=True)
+    return [["" if v is None else str(v) for v in row] for row in workbook.worksheets[0].iter_rows(values_only=True)]
+
+
+# --- bounded_count -------------------------------------------------------------------------------
+def test_bounded_count_exact_under_the_limit(tree):
+    for _ in range(5):
+        PersonFactory(org_unit=tree.branch_a)
+    assert bounded_count(Person.objects.all(), limit=10) == (5, False)
+    assert bounded_count(Person.objects.all(), limit=5) == (5, False)
+
+
+def test_bounded_count_more_above_the_limit(tree, settings):
+    for _ in range(7):
+        PersonFactory(org_unit=tree.branch_a)
+    assert bounded_count(Person.objects.all(), limit=6) == (6, True)
+    settings.PORTAL_EXACT_COUNT_LIMIT = 3
+    assert bounded_count(Person.objects.all()) == (3, True)
+
+
+def test_bounded_count_query_has_a_limit(tree, count_queries):
+    with count_queries() as ctx:
+        bounded_count(Person.objects.all(), limit=100)
+    sql = ctx.captured_queries[0]["sql"]
+    assert "COUNT(*)" in sql and "LIMIT 101" in sql
+
+
+def test_list_page_says_more_than(client, admin_user, tree, settings):
+    settings.PORTAL_EXACT_COUNT_LIMIT = 3
+    for _ in range(5):
+        PersonFactory(org_unit=tree.branch_a)
+    response = login(client, admin_user).get(reverse("members:person_list"))
+    assert response.context["row_count"] == 3 and response.context["row_count_more"]
+    assert "超过 3 条记录" in response.content.decode()
+
+
+# --- Export -------------------------------------------------------------------------------------
+@pytest.fixture
+def people(tree):
+    return [
+        PersonFactory(org_unit=tree.group_a, name="党员甲", political_status="full_member", phone="13800000001"),
+        PersonFactory(org_unit=tree.branch_a, name="群众乙", political_status="masses"),
+        PersonFactory(org_unit=tree.branch_b, name="党员丙", political_status="full_member"),
+    ]
+
+
+def test_csv_export_of_the_filtered_list(client, staff, people):
+    response = login(client, staff).get(reverse("members:person_list"), {"political_status": "full_member", "export": "csv"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = csv_rows(response)
+    assert rows[0][:2] == ["employee_no", "name"]
+    assert sorted(r[1] for r in rows[1:]) == ["党员丙", "党员甲"]
+
+
+def test_xlsx_export_of_the_filtered_list(client, staff, people):
+    response = login(client, staff).get(reverse("members:person_list"), {"q": "群众", "export": "xlsx"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    rows = xlsx_rows(response)
+    assert rows[0][0] == "employee_no"
+    assert [r[1] for r in rows[1:]] == ["群众乙"]
+
+
+def test_export_obeys_scope(client, outsider, owner, people):
+    rows = csv_rows(login(client, outsider).get(reverse("members:person_list"), {"export": "csv"}))
+    names = {r[1] for r in rows[1:]}
+    assert "党员丙" in names and "党员甲" not in names and "群众乙" not in names
+    rows = xlsx_rows(login(client, owner).get(reverse("members:person_list"), {"export": "xlsx"}))
+    names = {r[1] for r in rows[1:]}
+    assert {"党员甲", "群众乙"} <= names and "党员丙" not in names
+
+
+def test_export_obeys_masking_and_logs_unmasked(client, tree, owner, people):
+    rows = csv_rows(login(client, owner).get(reverse("members:person_list"), {"export": "csv", "q": "党员甲"}))
+    assert rows[1][4] == "138****0001"
+    assert not RevealLog.objects.exists()
+    secretary = make_user(Role.BRANCH_SECRETARY, tree.branch_a, may_view_sensitive=True, username="sec")
+    rows = csv_rows(login(client, secretary).get(reverse("members:person_list"), {"export": "csv", "q": "党员甲"}))
+    assert rows[1][4] == "13800000001"
+    log = RevealLog.objects.get()
+    assert log.user == secretary and log.field == "export"
+
+
+def test_orgunit_export_is_scoped(client, owner):
+    rows = csv_rows(login(client, owner).get(reverse("members:orgunit_list"), {"export": "csv"}))
+    assert rows[0] == ["code", "name", "kind", "parent_code"]
+    assert {r[0] for r in rows[1:]} == {"A", "A1"}
+
+
+def test_account_export_has_no_passwords(client, admin_user, owner):
+    rows = csv_rows(login(client, admin_user).get(reverse("portal:account_list"), {"export": "csv"}))
+    assert rows[0] == ["username", "employee_no", "role", "scope_org_code", "password"]
+    assert all(r[4] == "" for r in rows[1:])
+    assert ["owner", owner.person.employee_no, "branch_secretary", "A", ""] in rows
+
+
+def test_export_needs_permission(client, handler, member):
+    assert login(client, handler).get(reverse("members:person_list"), {"export": "csv"}).status_code == 403
+    assert login(client, member).get(reverse("members:orgunit_list"), {"export": "csv"}).status_code == 403
+
+
+def test_export_with_an_invalid_filter_exports_nothing(client, owner, tree, people):
+    response = login(client, owner).get(reverse("members:person_list"), {"org_unit": tree.branch_b.pk, "export": "csv"})
+    assert response.status_code == 302
+
+
+# --- Sorting, filtering, pagination -------------------------------------------------------------
+def test_sort_by_a_column(client, admin_user, tree):
+    for name in ("丙", "甲", "乙"):
+        PersonFactory(org_unit=tree.branch_a, name=f"排序{name}")
+    login(client, admin_user)
+
+    def names(sort):
+        table = client.get(reverse("members:person_list"), {"sort": sort, "q": "排序"}).context["table"]
+        return [row.record.name for row in table.page.object_list]
+
+    assert names("name") == sorted(names("name")) and len(names("name")) == 3
+    assert names("-name") == list(reversed(names("name")))
+
+
+def test_filters(client, admin_user, tree, people):
+    login(client, admin_user)
+    def names(**params):
+        return {p.name for p in client.get(reverse("members:person_list"), params).context["table"].data}
+    assert names(org_unit=tree.branch_a.pk) == {"党员甲", "群众乙"}  # with sub-units
+    assert names(political_status="full_member") == {"党员甲", "党员丙"}
+    assert names(q="党员") == {"党员甲", "党员丙"}
+    Person.objects.filter(name="党员甲").update(tags=["青年"])
+    assert names(tag="青年") == {"党员甲"}
+
+
+def test_pagination(client, admin_user, tree):
+    for i in range(30):
+        PersonFactory(org_unit=tree.branch_a)
+    login(client, admin_user)
+    first = client.get(reverse("members:person_list"))
+    assert len(first.context["table"].page.object_list) == 25
+    assert first.context["table"].page.has_next()
+    second = client.get(reverse("members:person_list"), {"page": 2})
+    assert len(second.context["table"].page.object_list) == Person.objects.count() - 25
+    assert client.get(reverse("members:person_list"), {"page": "abc"}).status_code in (200, 404)
+
+
+@pytest.mark.parametrize("url_name,table", [
+    ("members:person_list", "members_person"),
+    ("members:orgunit_list", "members_orgunit"),
+    ("portal:account_list", "portal_user"),
+])
+def test_no_full_count_on_unfiltered_lists(client, admin_user, tree, count_queries, url_name, table):
+    for _ in range(30):
+        PersonFactory(org_unit=tree.branch_a)
+    login(client, admin_user)
+    with count_queries() as ctx:
+        assert client.get(reverse(url_name)).status_code == 200
+    counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper() and table in q["sql"]]
+    assert counts, "the list shows a (bounded) count"
+    for sql in counts:
+        assert "LIMIT" in sql, sql
+
+
+# --- Query counts stay constant as rows grow ----------------------------------------------------
+MAX_QUERIES = 15
+
+
+def queries_for(client, count_queries, url):
+    with count_queries() as ctx:
+        response = client.get(url)
+        assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def grow_people(tree, n):
+    for i in range(n):
+        PersonFactory(org_unit=tree.group_a if i % 2 else tree.branch_a, tags=["青年"])
+
+
+def test_person_list_queries_constant(client, owner, tree, count_queries):
+    login(client, owner)
+    grow_people(tree, 3)
+    few = queries_for(client, count_queries, reverse("members:person_list"))
+    grow_people(tree, 27)
+    many = queries_for(client, count_queries, reverse("members:person_list"))
+    assert few == many <= MAX_QUERIES
+
+
+def test_orgunit_list_queries_constant(client, admin_user, tree, count_queries):
+    login(client, admin_user)
+    few = queries_for(client, count_queries, reverse("members:orgunit_list"))
+    for i in range(30):
+        OrgUnitFactory(parent=tree.branch_a, kind="group")
+    many = queries_for(client, count_queries, reverse("members:orgunit_list"))
+    assert few == many <= MAX_QUERIES
+
+
+def test_account_list_queries_constant(client, admin_user, tree, count_queries):
+    login(client, admin_user)
+
+    def grow(n):
+        for i in range(n):
+            UserFactory(role=Role.EMPLOYEE, scope_org=tree.branch_a, person=PersonFactory(org_unit=tree.branch_a))
+
+    grow(3)
+    few = queries_for(client, count_queries, reverse("portal:account_list"))
+    grow(27)
+    many = queries_for(client, count_queries, reverse("portal:account_list"))
+    assert few == many <= MAX_QUERIES
+
+
+def grow_record(person, user, start, n):
+    for i in range(start, start + n):
+        PointsEntry.objects.create(person=person, points=i + 1, reason=f"奖励{i}", awarded_on=datetime.date(2025, 1, 1) + datetime.timedelta(days=i), awarded_by=user)
+        person.position = f"岗位{i}"
+        person.save()
+
+
+@pytest.mark.parametrize("fixture", ["owner", "member", "admin_user"])
+def test_person_detail_queries_constant(client, request, tree, count_queries, fixture):
+    user = request.getfixturevalue(fixture)
+    person = user.person if fixture == "member" else PersonFactory(org_unit=tree.group_a)
+    DevelopmentRecord.objects.create(person=person, stage=S.ACTIVIST, reached_on=datetime.date(2024, 1, 1))
+    login(client, user)
+    url = reverse("members:person_detail", args=[person.pk])
+    # A first request: the test's one transaction then attributes the later changes to the user (as
+    # pghistory's middleware does in real requests), so both measurements resolve the actors.
+    client.get(url)
+    grow_record(person, user, 0, 3)
+    few = queries_for(client, count_queries, url)
+    grow_record(person, user, 3, 27)
+    DevelopmentRecord.objects.create(person=person, stage=S.CANDIDATE, reached_on=datetime.date(2025, 1, 2))
+    many = queries_for(client, count_queries, url)
+    assert few == many <= MAX_QUERIES
+
+
+@pytest.mark.parametrize("fixture", ["member", "staff", "handler", "owner", "manager", "admin_user"])
+def test_home_queries_constant(client, request, tree, count_queries, fixture):
+    user = request.getfixturevalue(fixture)
+    login(client, user)
+
+    def grow(n):
+        for i in range(n):
+            person = PersonFactory(org_unit=tree.branch_a)
+            DevelopmentRecord.objects.create(person=person, stage=S.PROBATIONARY, reached_on=datetime.date(2024, 1, 1))
+        if user.person_id:
+            for i in range(n):
+                PointsEntry.objects.create(person=user.person, points=1, reason="x", awarded_on=datetime.date(2025, 1, 1))
+
+    grow(3)
+    few = queries_for(client, count_queries, reverse("home"))
+    grow(27)
+    many = queries_for(client, count_queries, reverse("home"))
+    assert few == many <= MAX_QUERIES
