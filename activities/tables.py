@@ -98,7 +98,7 @@ class LedgerTable(tables.Table):
         order_by = ("-awarded_on",)
 
     def render_points(self, value):
-        return format_html('<strong class="{}">{:+d}</strong>', "text-danger" if value > 0 else "text-secondary", value)
+        return format_html('<strong class="{}">{}</strong>', "text-danger" if value > 0 else "text-secondary", f"{value:+d}")
 
     def value_points(self, value):
         return value
