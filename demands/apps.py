@@ -5,3 +5,19 @@ from django.utils.translation import gettext_lazy as _
 class DemandsConfig(AppConfig):
     name = "demands"
     verbose_name = _("Demands and visits")
+
+    def ready(self) -> None:
+        from celery.schedules import crontab
+
+        from portal import schedule
+
+        from . import home, importers, menu, permissions, timeline  # noqa: F401  (registrations)
+
+        schedule.register(
+            "demands-sla-sweep", "demands.tasks.sla_sweep", crontab(minute="*/10"),
+            why="marks demands 即将到期 (yellow) / 已超期 (red), notifies handlers and unit heads, escalates (督办) overdue ones",
+        )
+        schedule.register(
+            "demands-visit-reminders", "demands.tasks.visit_reminders", crontab(hour=8, minute=0),
+            why="reminds unit heads of 五必访 visits due within two days or overdue",
+        )

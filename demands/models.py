@@ -1,1 +1,468 @@
-from django.db import models  # noqa: F401
+"""Demands (诉求) and their tamper-evident timeline, SLA policies and the work calendar, dispute
+mediation, visits (走访 / 民情日记) and life events (五必访 triggers).
+
+The KPI engine computes directly on the columns of Demand, MediationCase, LifeEvent and Visit named
+in data-exchange.md: do not rename them. All datetimes are timezone-aware.
+"""
+from __future__ import annotations
+
+import datetime
+
+import pghistory
+import pgtrigger
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from portal.scope import ScopeSpec
+from portal.uploads import upload_path, validate_image, validate_upload
+
+from .choices import (
+    MUST_VISIT_DAYS, OPEN_STATUSES, Channel, Fulfilment, LifeEventKind, MediationOutcome, SlaFlag, Status, Urgency,
+    VisitKind,
+)
+
+OPEN = Q(status__in=OPEN_STATUSES)
+
+
+# --- Reference data (administrators) -----------------------------------------------------------
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class DemandCategory(models.Model):
+    code = models.CharField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    sort_order = models.IntegerField(_("sort order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("demand category")
+        verbose_name_plural = _("demand categories")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class SlaPolicy(models.Model):
+    """Deadlines for a category × urgency. A policy without a category applies to every category
+    that has none of its own; without any policy the defaults of demands/sla.py apply."""
+
+    category = models.ForeignKey(
+        DemandCategory, verbose_name=_("category"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="sla_policies", help_text=_("Empty: the default for every category."),
+    )
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices)
+    response_hours = models.PositiveSmallIntegerField(
+        _("response within (working hours)"), validators=[MinValueValidator(1), MaxValueValidator(500)]
+    )
+    resolution_days = models.PositiveSmallIntegerField(
+        _("resolution within (working days)"), validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+
+    class Meta:
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+        ordering = ["category__sort_order", "urgency"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "urgency"], name="sla_policy_once"),
+            models.UniqueConstraint(fields=["urgency"], condition=Q(category__isnull=True), name="sla_policy_default_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category or _('all categories')} · {self.get_urgency_display()}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class WorkCalendarDay(models.Model):
+    """An administrator's correction of the official work calendar for one date."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_workday = models.BooleanField(_("working day"))
+    note = models.CharField(_("note"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("work calendar override")
+        verbose_name_plural = _("work calendar overrides")
+        ordering = ["-date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {_('working day') if self.is_workday else _('holiday')}"
+
+
+class RefCounter(models.Model):
+    """Numbers for human-readable references such as SQ2026-000123 (one row per prefix and year)."""
+
+    prefix = models.CharField(max_length=4)
+    year = models.PositiveSmallIntegerField()
+    value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="ref_counter_once")]
+
+
+# --- Demands ---------------------------------------------------------------------------------------
+@pghistory.track(
+    pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), exclude=["rating_nonce", "tracking_code"],
+    # Not "DemandEvent": that name is the demand's own tamper-evident timeline below.
+    model_name="DemandHistory", obj_field=pghistory.ObjForeignKey(related_name="history"),
+)
+class Demand(models.Model):
+    ref = models.CharField(_("reference"), max_length=30, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    content = models.TextField(_("content"), blank=True)
+    category = models.ForeignKey(
+        DemandCategory, verbose_name=_("category"), on_delete=models.PROTECT, related_name="demands", db_index=False
+    )
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.STAFF_ENTRY)
+    service_group = models.CharField(_("service group"), max_length=30, blank=True)
+    org_unit = models.ForeignKey(
+        "members.OrgUnit", verbose_name=_("org unit"), on_delete=models.PROTECT, related_name="demands", db_index=False
+    )
+    submitter = models.ForeignKey(
+        "members.Person", verbose_name=_("submitter"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="demands", db_index=False, help_text=_("Empty for an anonymous demand."),
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    received_at = models.DateTimeField(_("received at"))
+    response_due_at = models.DateTimeField(_("response due"), null=True, blank=True)
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    return_visit_at = models.DateTimeField(_("return visit at"), null=True, blank=True)
+    rating = models.PositiveSmallIntegerField(
+        _("rating"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    rating_comment = models.TextField(_("rating comment"), blank=True)
+    resolution = models.TextField(_("result"), blank=True)
+
+    # Assignment (资源适配).
+    lead_unit = models.ForeignKey(
+        "members.OrgUnit", verbose_name=_("lead unit"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="led_demands",
+    )
+    cooperating_units = models.ManyToManyField(
+        "members.OrgUnit", verbose_name=_("cooperating units"), blank=True, related_name="cooperating_demands"
+    )
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("handler"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="assigned_demands", db_index=False,
+    )
+
+    visit = models.ForeignKey(
+        "Visit", verbose_name=_("from visit"), null=True, blank=True, on_delete=models.SET_NULL, related_name="demands"
+    )
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
+    )
+    # Anonymous submitters look the status up with this code (no personal data is shown).
+    tracking_code = models.CharField(_("tracking code"), max_length=16, unique=True, null=True, blank=True)
+    # The one-time rating link carries this nonce; it is cleared when the link is used.
+    rating_nonce = models.CharField(max_length=32, blank=True, default="")
+    rating_link_issued_at = models.DateTimeField(null=True, blank=True)
+
+    # What the SLA sweep has marked (so that it notifies once per deadline and level).
+    response_flag = models.CharField(max_length=10, choices=SlaFlag.choices, blank=True, default="")
+    resolution_flag = models.CharField(max_length=10, choices=SlaFlag.choices, blank=True, default="")
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("entered by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", db_index=False,
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    scope = ScopeSpec(org="org_unit", owner="submitter", assignee="handler")
+
+    class Meta:
+        verbose_name = _("demand")
+        verbose_name_plural = _("demands")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="demand_rating_1_5"),
+        ]
+        indexes = [
+            models.Index(fields=["-received_at", "-id"], name="demand_received"),
+            models.Index(fields=["org_unit", "-received_at"], name="demand_org_received"),
+            models.Index(fields=["status", "-received_at"], name="demand_status_received"),
+            models.Index(fields=["category", "-received_at"], name="demand_category_received"),
+            models.Index(fields=["submitter", "-received_at"], name="demand_submitter_received"),
+            models.Index(fields=["handler", "-received_at"], name="demand_handler_received"),
+            models.Index(fields=["resolution_due_at"], name="demand_resolution_due"),
+            models.Index(fields=["response_due_at"], name="demand_response_due"),
+            # Work queues: only open demands, small and hot.
+            models.Index(fields=["handler", "resolution_due_at"], condition=OPEN, name="demand_open_handler_due"),
+            models.Index(fields=["resolution_due_at"], condition=OPEN, name="demand_open_resolution_due"),
+            models.Index(
+                fields=["response_due_at"], condition=OPEN & Q(first_response_at__isnull=True),
+                name="demand_open_response_due",
+            ),
+            # Similar demands at intake (pg_trgm).
+            GinIndex(OpClass("title", name="gin_trgm_ops"), name="demand_title_trgm"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("demands:demand_detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.submitter_id is None
+
+
+class DemandEvent(models.Model):
+    """One step of a demand's timeline. `hash` = sha256(prev_hash + canonical JSON of the fields),
+    so changing, removing or inserting an event breaks the chain (verify_demand_chains)."""
+
+    demand = models.ForeignKey(Demand, verbose_name=_("demand"), on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField(_("number"))
+    action = models.CharField(_("action"), max_length=20)
+    from_status = models.CharField(_("from"), max_length=20, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+    )
+    # Who acted when there is no account: "submitter" (rating link, anonymous form), "system", "import".
+    actor_label = models.CharField(max_length=20, blank=True)
+    at = models.DateTimeField(_("at"))
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+
+    scope = ScopeSpec(org="demand__org_unit", owner="demand__submitter", assignee="demand__handler")
+
+    class Meta:
+        verbose_name = _("demand event")
+        verbose_name_plural = _("demand events")
+        ordering = ["demand", "seq"]
+        constraints = [models.UniqueConstraint(fields=["demand", "seq"], name="demand_event_seq")]
+        triggers = [
+            # The timeline is append-only: the database itself refuses UPDATE and DELETE. (The
+            # database owner can still bypass this; the hash chain then shows the change.)
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.demand_id}#{self.seq} {self.action}"
+
+
+class DemandAttachment(models.Model):
+    """Evidence attached to a reply or a resolution (served only through a scope check)."""
+
+    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="attachments")
+    event = models.ForeignKey(DemandEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=upload_path, validators=[validate_upload])
+    original_name = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    scope = ScopeSpec(org="demand__org_unit", owner="demand__submitter", assignee="demand__handler")
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+# --- Dispute mediation ---------------------------------------------------------------------------
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class MediationCase(models.Model):
+    """矛盾纠纷调解: parties, mediators, sessions, outcome and agreement, follow-up of fulfilment."""
+
+    ref = models.CharField(_("reference"), max_length=30, unique=True)
+    title = models.CharField(_("subject"), max_length=200, blank=True)
+    demand = models.ForeignKey(
+        Demand, verbose_name=_("demand"), null=True, blank=True, on_delete=models.SET_NULL, related_name="mediations"
+    )
+    org_unit = models.ForeignKey(
+        "members.OrgUnit", verbose_name=_("org unit"), on_delete=models.PROTECT, related_name="mediations", db_index=False
+    )
+    opened_at = models.DateTimeField(_("opened at"))
+    concluded_at = models.DateTimeField(_("concluded at"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=MediationOutcome.choices, blank=True, default="")
+    description = models.TextField(_("description of the dispute"), blank=True)
+    parties = models.ManyToManyField("members.Person", verbose_name=_("parties"), blank=True, related_name="mediation_parties")
+    other_parties = models.CharField(
+        _("other parties"), max_length=300, blank=True, help_text=_("Parties who are not in the people records.")
+    )
+    mediators = models.ManyToManyField("members.Person", verbose_name=_("mediators"), blank=True, related_name="mediations_led")
+    agreement = models.TextField(_("agreement"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    scope = ScopeSpec(org="org_unit")
+
+    class Meta:
+        verbose_name = _("mediation case")
+        verbose_name_plural = _("mediation cases")
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(concluded_at__isnull=True, outcome="") | (Q(concluded_at__isnull=False) & ~Q(outcome="")),
+                name="mediation_outcome_iff_concluded",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["org_unit", "-opened_at"], name="mediation_org_opened"),
+            models.Index(fields=["-opened_at", "-id"], name="mediation_opened"),
+            models.Index(fields=["concluded_at"], name="mediation_concluded"),
+            models.Index(fields=["outcome", "-opened_at"], name="mediation_outcome"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.title}".strip()
+
+    def get_absolute_url(self) -> str:
+        return reverse("demands:mediation_detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.concluded_at is None
+
+
+class MediationSession(models.Model):
+    case = models.ForeignKey(MediationCase, on_delete=models.CASCADE, related_name="sessions")
+    held_at = models.DateTimeField(_("held at"))
+    place = models.CharField(_("place"), max_length=100, blank=True)
+    notes = models.TextField(_("notes"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    scope = ScopeSpec(org="case__org_unit")
+
+    class Meta:
+        verbose_name = _("mediation session")
+        verbose_name_plural = _("mediation sessions")
+        ordering = ["held_at", "id"]
+
+
+class MediationFollowUp(models.Model):
+    """Follow-up of the agreement's fulfilment (回访履约)."""
+
+    case = models.ForeignKey(MediationCase, on_delete=models.CASCADE, related_name="follow_ups")
+    checked_on = models.DateField(_("checked on"))
+    fulfilment = models.CharField(_("fulfilment"), max_length=20, choices=Fulfilment.choices)
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    scope = ScopeSpec(org="case__org_unit")
+
+    class Meta:
+        verbose_name = _("fulfilment follow-up")
+        verbose_name_plural = _("fulfilment follow-ups")
+        ordering = ["checked_on", "id"]
+
+
+# --- Life events and visits -------------------------------------------------------------------
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), model_name="LifeEventHistory")
+class LifeEvent(models.Model):
+    """五必访 trigger: the person must be visited by `visit_due_on` (event_date + 7 days)."""
+
+    ref = models.CharField(_("reference"), max_length=30, unique=True)
+    person = models.ForeignKey("members.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="life_events")
+    kind = models.CharField(_("kind"), max_length=20, choices=LifeEventKind.choices)
+    event_date = models.DateField(_("date"))
+    visit_due_on = models.DateField(_("visit due by"), editable=False)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    scope = ScopeSpec(org="person__org_unit", owner="person")
+
+    class Meta:
+        verbose_name = _("life event")
+        verbose_name_plural = _("life events")
+        ordering = ["-event_date", "-id"]
+        indexes = [
+            models.Index(fields=["person", "-event_date"], name="life_event_person_date"),
+            models.Index(fields=["-event_date", "-id"], name="life_event_date"),
+            models.Index(fields=["visit_due_on"], name="life_event_visit_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person.name} {self.get_kind_display()} {self.event_date:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("demands:lifeevent_detail", args=[self.pk])
+
+    @staticmethod
+    def due_on(event_date: datetime.date) -> datetime.date:
+        return event_date + datetime.timedelta(days=MUST_VISIT_DAYS)
+
+    def save(self, *args, **kwargs) -> None:
+        self.visit_due_on = self.due_on(self.event_date)
+        if kwargs.get("update_fields") is not None and "event_date" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "visit_due_on"}
+        super().save(*args, **kwargs)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Visit(models.Model):
+    """走访 / 民情日记: who visited whom, when, why, what was heard."""
+
+    ref = models.CharField(_("reference"), max_length=30, unique=True)
+    person = models.ForeignKey("members.Person", verbose_name=_("person visited"), on_delete=models.PROTECT, related_name="visits")
+    visitor = models.ForeignKey("members.Person", verbose_name=_("visitor"), on_delete=models.PROTECT, related_name="visits_made")
+    visited_on = models.DateField(_("visited on"))
+    kind = models.CharField(_("kind"), max_length=20, choices=VisitKind.choices, default=VisitKind.ROUTINE)
+    life_event = models.ForeignKey(
+        LifeEvent, verbose_name=_("life event"), null=True, blank=True, on_delete=models.SET_NULL, related_name="visits"
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    scope = ScopeSpec(org="person__org_unit")
+
+    class Meta:
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        ordering = ["-visited_on", "-id"]
+        indexes = [
+            models.Index(fields=["person", "-visited_on"], name="visit_person_date"),
+            models.Index(fields=["-visited_on", "-id"], name="visit_date"),
+            models.Index(fields=["visitor", "-visited_on"], name="visit_visitor_date"),
+            models.Index(fields=["kind", "-visited_on"], name="visit_kind_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.person.name} {self.visited_on:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("demands:visit_detail", args=[self.pk])
+
+
+class VisitPhoto(models.Model):
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(_("photo"), upload_to=upload_path, validators=[validate_image])
+    original_name = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    scope = ScopeSpec(org="visit__person__org_unit")
+
+    class Meta:
+        verbose_name = _("visit photo")
+        verbose_name_plural = _("visit photos")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -1,0 +1,498 @@
+"""Import kinds `demands`, `mediations`, `life_events` and `visits` (data-exchange.md).
+
+All or nothing (portal.dataexchange runs `apply` in one transaction; any problem rejects the file),
+idempotent (the first column is the natural key; an unchanged row is counted as unchanged and not
+written), and bulk: lookups are loaded once per file (or per batch of keys), writes are
+bulk_create / bulk_update in batches, never one query per row.
+
+Demands: empty due columns are computed from the SLA policy; the status is optional — withdrawn,
+rejected, pending and closed are taken as given (when consistent), everything else is derived from
+the timestamps. Every created demand gets one "imported" timeline event, every updated one an
+"import_updated" event, both hash-chained like any other event.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from members.models import OrgUnit, Person
+from portal import dataexchange as dx
+from portal.dataexchange import Column, RejectFile, RowError
+
+from . import chain, workflow
+from .choices import (
+    CHANNEL_ZH, EXPLICIT_STATUSES, LIFE_EVENT_ZH, OUTCOME_ZH, STATUS_ZH, URGENCY_ZH, VISIT_KIND_ZH, Channel, LifeEventKind,
+    MediationOutcome, Status, Urgency, VisitKind,
+)
+from .models import Demand, DemandCategory, DemandEvent, LifeEvent, MediationCase, Visit
+from .sla import Sla
+
+BATCH = 5000
+
+
+def _in_batches(model, field: str, keys: Iterable, values: tuple[str, ...]) -> dict:
+    """{key: row} for the keys that exist, loaded in batches (bounded IN lists)."""
+    keys = [k for k in dict.fromkeys(keys) if k]
+    found = {}
+    for batch in dx.batched(keys, BATCH):
+        for row in model.objects.filter(**{f"{field}__in": batch}).values_list(field, *values):
+            found[row[0]] = row[1:] if len(values) > 1 else row[1]
+    return found
+
+
+def _unit_ids(codes) -> dict[str, int]:
+    return _in_batches(OrgUnit, "code", codes, ("id",))
+
+
+def _person_ids(numbers) -> dict[str, int]:
+    return _in_batches(Person, "employee_no", numbers, ("id",))
+
+
+def _unknown(row, column: str, message: str) -> RowError:
+    return RowError(row.number, column, message)
+
+
+# --- Demands ---------------------------------------------------------------------------------------------
+DEMAND_FIELDS = [
+    "title", "content", "category_id", "urgency", "channel", "org_unit_id", "submitter_id", "status", "received_at",
+    "response_due_at", "first_response_at", "resolution_due_at", "resolved_at", "return_visit_at", "rating",
+]
+TIMESTAMPS = ["received_at", "response_due_at", "first_response_at", "resolution_due_at", "resolved_at", "return_visit_at"]
+
+
+@dataclass
+class _Categories:
+    by_key: dict[str, int]
+    code_of: dict[int, str]
+
+    @classmethod
+    def load(cls) -> _Categories:
+        by_key, code_of = {}, {}
+        for pk, code, name in DemandCategory.objects.values_list("pk", "code", "name"):
+            by_key[code.lower()] = by_key[name.lower()] = pk
+            code_of[pk] = code
+        return cls(by_key, code_of)
+
+    def get(self, value: str | None) -> int | None:
+        return self.by_key.get((value or "").strip().lower())
+
+
+def status_problem(status: str, values: dict) -> str | None:
+    """Why an explicit status does not fit the timestamps (None when it fits)."""
+    derived = workflow.derive_status(values["first_response_at"], values["resolved_at"], values["return_visit_at"])
+    if status in (Status.WITHDRAWN, Status.REJECTED):
+        return None
+    if status == Status.CLOSED:
+        return None if values["resolved_at"] else _("A closed demand needs its resolved_at time.")
+    if status == Status.PENDING:
+        if values["first_response_at"] or values["resolved_at"] or values["return_visit_at"]:
+            return _("A demand awaiting acceptance has no response, resolution or return visit yet.")
+        return None
+    if status != derived:
+        return _("The status “%(status)s” does not fit the times, which say “%(derived)s”.") % {
+            "status": Status(status).label, "derived": Status(derived).label}
+    return None
+
+
+@dx.register
+class DemandKind(dx.Kind):
+    name = "demands"
+    label = gettext_lazy("Demands")
+    columns = [
+        Column("ref", ["编号"], dx.text(30), required=True),
+        Column("title", ["标题"], dx.text(200), required=True),
+        Column("content", ["内容"], dx.text(5000)),
+        Column("category", ["类别"], dx.text(50), required=True),
+        Column("urgency", ["紧急程度"], dx.choice(Urgency.choices, URGENCY_ZH)),
+        Column("channel", ["渠道"], dx.choice(Channel.choices, CHANNEL_ZH)),
+        Column("org_unit_code", ["所属组织"], dx.text(50), required=True),
+        Column("submitter_employee_no", ["提出人工号"], dx.text(30)),
+        Column("status", ["状态"], dx.choice(Status.choices, STATUS_ZH)),
+        Column("received_at", ["受理时间"], dx.aware_datetime, required=True),
+        Column("response_due_at", ["响应时限"], dx.aware_datetime),
+        Column("first_response_at", ["首次响应时间"], dx.aware_datetime),
+        Column("resolution_due_at", ["办结时限"], dx.aware_datetime),
+        Column("resolved_at", ["办结时间"], dx.aware_datetime),
+        Column("return_visit_at", ["回访时间"], dx.aware_datetime),
+        Column("rating", ["满意度"], dx.integer(1, 5)),
+    ]
+
+    def check(self, rows):
+        errors = []
+        categories = _Categories.load()
+        units = _unit_ids(r.values["org_unit_code"] for r in rows)
+        people = _person_ids(r.values.get("submitter_employee_no") for r in rows)
+        for row in rows:
+            v = row.values
+            if v["category"] and categories.get(v["category"]) is None:
+                errors.append(_unknown(row, "category", _("No category has the code or name “%(value)s”.") % {"value": v["category"]}))
+            if v["org_unit_code"] and v["org_unit_code"] not in units:
+                errors.append(_unknown(row, "org_unit_code", _("No unit has the code “%(code)s”.") % {"code": v["org_unit_code"]}))
+            number = v.get("submitter_employee_no")
+            if number and number not in people:
+                errors.append(_unknown(row, "submitter_employee_no", _("No person has the employee number “%(no)s”.") % {"no": number}))
+        return errors
+
+    def _incoming(self, row, current: Demand | None, ctx) -> dict:
+        v, present = row.values, row.present
+
+        def pick(column: str, field: str, default):
+            if column in present:
+                value = v.get(column)
+                return default if value is None else value
+            return getattr(current, field) if current is not None else default
+
+        data = {
+            "title": v["title"],
+            "content": pick("content", "content", ""),
+            "category_id": ctx.categories.get(v["category"]),
+            "urgency": pick("urgency", "urgency", Urgency.NORMAL),
+            "channel": pick("channel", "channel", Channel.STAFF_ENTRY),
+            "org_unit_id": ctx.units[v["org_unit_code"]],
+            "submitter_id": ctx.people.get(v["submitter_employee_no"]) if v.get("submitter_employee_no") else None,
+            "received_at": v["received_at"],
+            "rating": pick("rating", "rating", None),
+        }
+        if "submitter_employee_no" not in present and current is not None:
+            data["submitter_id"] = current.submitter_id
+        for field in ("first_response_at", "resolved_at", "return_visit_at"):
+            data[field] = pick(field, field, None)
+        # Due dates: given, kept (column absent), or computed from the SLA policy.
+        for field in ("response_due_at", "resolution_due_at"):
+            value = v.get(field) if field in present else (getattr(current, field) if current is not None else None)
+            if value is None:
+                compute = ctx.sla.response_due if field == "response_due_at" else ctx.sla.resolution_due
+                value = compute(data["category_id"], data["urgency"], data["received_at"])
+            data[field] = value
+        return data
+
+    def _problems(self, row, data: dict) -> list[RowError]:
+        problems = []
+        received = data["received_at"]
+        for field in ("first_response_at", "resolved_at", "response_due_at", "resolution_due_at"):
+            if data[field] and data[field] < received:
+                problems.append(RowError(row.number, field, _("This time is before received_at.")))
+        if data["return_visit_at"]:
+            if not data["resolved_at"]:
+                problems.append(RowError(row.number, "return_visit_at", _("A return visit needs the resolved_at time.")))
+            elif data["return_visit_at"] < data["resolved_at"]:
+                problems.append(RowError(row.number, "return_visit_at", _("The return visit is before the resolution.")))
+        if data["rating"] is not None and not data["return_visit_at"]:
+            problems.append(RowError(row.number, "rating", _("A rating needs the return_visit_at time.")))
+        return problems
+
+    def apply(self, rows, result):
+        ctx = type("Ctx", (), {})()
+        ctx.categories, ctx.sla = _Categories.load(), Sla.load()
+        ctx.units = _unit_ids(r.values["org_unit_code"] for r in rows)
+        ctx.people = _person_ids(r.values.get("submitter_employee_no") for r in rows)
+        existing: dict[str, Demand] = {}
+        for batch in dx.batched([r.values["ref"] for r in rows], BATCH):
+            existing.update({d.ref: d for d in Demand.objects.filter(ref__in=batch).only("pk", "ref", *DEMAND_FIELDS)})
+
+        errors, to_create, to_update, changed_fields = [], [], [], {}
+        for row in rows:
+            current = existing.get(row.values["ref"])
+            data = self._incoming(row, current, ctx)
+            problems = self._problems(row, data)
+            explicit = row.values.get("status") if "status" in row.present else None
+            if explicit:
+                problem = status_problem(explicit, data)
+                if problem:
+                    problems.append(RowError(row.number, "status", problem))
+                data["status"] = explicit
+            elif current is not None and current.status in EXPLICIT_STATUSES and status_problem(current.status, data) is None:
+                data["status"] = current.status
+            else:
+                data["status"] = workflow.derive_status(data["first_response_at"], data["resolved_at"], data["return_visit_at"])
+            if problems:
+                errors.extend(problems)
+                continue
+            if current is None:
+                to_create.append(Demand(ref=row.values["ref"], **data))
+                continue
+            changes = [f for f, value in data.items() if getattr(current, f) != value]
+            if changes:
+                for field in changes:
+                    setattr(current, field, data[field])
+                to_update.append(current)
+                changed_fields[current.pk] = changes
+            else:
+                result.unchanged += 1
+        if errors:
+            raise RejectFile(sorted(errors, key=lambda e: (e.row, e.column)))
+
+        now = timezone.now()
+        for batch in dx.batched(to_create, 2000):
+            Demand.objects.bulk_create(batch)
+            DemandEvent.objects.bulk_create([self._event(d, 1, "", workflow.EventKind.IMPORTED, now, {"status": d.status}) for d in batch])
+        for batch in dx.batched(to_update, 2000):
+            for demand in batch:
+                demand.updated_at = now
+            fields = sorted({f for d in batch for f in changed_fields[d.pk]} | {"updated_at"})
+            Demand.objects.bulk_update(batch, fields)
+            last = {
+                demand_id: (seq, digest)
+                for demand_id, seq, digest in DemandEvent.objects.filter(demand_id__in=[d.pk for d in batch])
+                .order_by("demand_id", "-seq").distinct("demand_id").values_list("demand_id", "seq", "hash")
+            }
+            DemandEvent.objects.bulk_create([
+                self._event(d, last.get(d.pk, (0, ""))[0] + 1, last.get(d.pk, (0, ""))[1], workflow.EventKind.IMPORT_UPDATED, now,
+                            {"changed": sorted(f.removesuffix("_id") for f in changed_fields[d.pk]), "status": d.status})
+                for d in batch
+            ])
+        result.created += len(to_create)
+        result.updated += len(to_update)
+
+    @staticmethod
+    def _event(demand: Demand, seq: int, prev_hash: str, action: str, at, data: dict) -> DemandEvent:
+        event = DemandEvent(demand_id=demand.pk, seq=seq, action=action, from_status="", to_status=demand.status,
+                            actor_label="import", at=at, data=data)
+        chain.seal(event, prev_hash)
+        return event
+
+    def export_queryset(self):
+        return Demand.objects.all()
+
+    def export_rows(self, queryset, user=None):
+        fmt = dx.fmt
+        for row in queryset.order_by("ref").values_list(
+            "ref", "title", "content", "category__code", "urgency", "channel", "org_unit__code", "submitter__employee_no",
+            "status", *TIMESTAMPS, "rating",
+        ).iterator(chunk_size=5000):
+            ref, title, content, category, urgency, channel, unit, submitter, status, *times, rating = row
+            yield [ref, title, content, category, urgency, channel, unit, submitter or "", status,
+                   *[fmt(t) for t in times], "" if rating is None else rating]
+
+
+# --- Mediation cases -------------------------------------------------------------------------------------
+@dx.register
+class MediationKind(dx.Kind):
+    name = "mediations"
+    label = gettext_lazy("Mediation cases")
+    columns = [
+        Column("ref", ["编号"], dx.text(30), required=True),
+        Column("demand_ref", ["关联诉求"], dx.text(30)),
+        Column("org_unit_code", ["所属组织"], dx.text(50), required=True),
+        Column("opened_at", ["受理时间"], dx.aware_datetime, required=True),
+        Column("concluded_at", ["结案时间"], dx.aware_datetime),
+        Column("outcome", ["结果"], dx.choice([c for c in MediationOutcome.choices if c[0]], OUTCOME_ZH)),
+    ]
+
+    def _lookups(self, rows):
+        return (_unit_ids(r.values["org_unit_code"] for r in rows),
+                _in_batches(Demand, "ref", (r.values.get("demand_ref") for r in rows), ("id",)))
+
+    def check(self, rows):
+        errors = []
+        units, demands = self._lookups(rows)
+        for row in rows:
+            v = row.values
+            if v["org_unit_code"] and v["org_unit_code"] not in units:
+                errors.append(_unknown(row, "org_unit_code", _("No unit has the code “%(code)s”.") % {"code": v["org_unit_code"]}))
+            if v.get("demand_ref") and v["demand_ref"] not in demands:
+                errors.append(_unknown(row, "demand_ref", _("No demand has the reference “%(ref)s”.") % {"ref": v["demand_ref"]}))
+            concluded, outcome = v.get("concluded_at"), v.get("outcome")
+            if concluded and not outcome:
+                errors.append(RowError(row.number, "outcome", _("A concluded case needs its outcome.")))
+            if outcome and not concluded:
+                errors.append(RowError(row.number, "concluded_at", _("A case with an outcome needs its concluded_at time.")))
+            if concluded and v.get("opened_at") and concluded < v["opened_at"]:
+                errors.append(RowError(row.number, "concluded_at", _("The case cannot be concluded before it was opened.")))
+        return errors
+
+    def apply(self, rows, result):
+        units, demands = self._lookups(rows)
+        fields = ["demand_id", "org_unit_id", "opened_at", "concluded_at", "outcome"]
+        existing = {}
+        for batch in dx.batched([r.values["ref"] for r in rows], BATCH):
+            existing.update({c.ref: c for c in MediationCase.objects.filter(ref__in=batch).only("pk", "ref", *fields)})
+        to_create, to_update, update_fields, errors = [], [], set(), []
+        for row in rows:
+            v, current = row.values, existing.get(row.values["ref"])
+            data = {"org_unit_id": units[v["org_unit_code"]], "opened_at": v["opened_at"]}
+            for column, default in (("concluded_at", None), ("outcome", "")):
+                if column in row.present or current is None:
+                    data[column] = v.get(column) or default
+            if "demand_ref" in row.present or current is None:
+                data["demand_id"] = demands.get(v.get("demand_ref")) if v.get("demand_ref") else None
+            concluded = data["concluded_at"] if "concluded_at" in data else current.concluded_at
+            outcome = data["outcome"] if "outcome" in data else current.outcome
+            if (concluded is None) != (outcome == ""):
+                errors.append(RowError(row.number, "outcome", _("A case has an outcome exactly when it is concluded.")))
+                continue
+            if current is None:
+                to_create.append(MediationCase(ref=v["ref"], **data))
+                continue
+            changes = {f: value for f, value in data.items() if getattr(current, f) != value}
+            if changes:
+                for field, value in changes.items():
+                    setattr(current, field, value)
+                update_fields.update(changes)
+                to_update.append(current)
+            else:
+                result.unchanged += 1
+        if errors:
+            raise RejectFile(errors)
+        for batch in dx.batched(to_create, 2000):
+            MediationCase.objects.bulk_create(batch)
+        if to_update:
+            MediationCase.objects.bulk_update(to_update, sorted(update_fields), batch_size=2000)
+        result.created += len(to_create)
+        result.updated += len(to_update)
+
+    def export_queryset(self):
+        return MediationCase.objects.all()
+
+    def export_rows(self, queryset, user=None):
+        for ref, demand_ref, unit, opened, concluded, outcome in queryset.order_by("ref").values_list(
+            "ref", "demand__ref", "org_unit__code", "opened_at", "concluded_at", "outcome"
+        ).iterator(chunk_size=5000):
+            yield [ref, demand_ref or "", unit, dx.fmt(opened), dx.fmt(concluded), outcome]
+
+
+# --- Life events ------------------------------------------------------------------------------------------
+@dx.register
+class LifeEventImportKind(dx.Kind):
+    name = "life_events"
+    label = gettext_lazy("Life events")
+    columns = [
+        Column("ref", ["编号"], dx.text(30), required=True),
+        Column("employee_no", ["工号"], dx.text(30), required=True),
+        Column("kind", ["事由"], dx.choice(LifeEventKind.choices, LIFE_EVENT_ZH), required=True),
+        Column("event_date", ["日期"], dx.date, required=True),
+    ]
+
+    def check(self, rows):
+        people = _person_ids(r.values["employee_no"] for r in rows)
+        return [
+            _unknown(row, "employee_no", _("No person has the employee number “%(no)s”.") % {"no": row.values["employee_no"]})
+            for row in rows if row.values["employee_no"] and row.values["employee_no"] not in people
+        ]
+
+    def apply(self, rows, result):
+        people = _person_ids(r.values["employee_no"] for r in rows)
+        fields = ["person_id", "kind", "event_date", "visit_due_on"]
+        existing = {}
+        for batch in dx.batched([r.values["ref"] for r in rows], BATCH):
+            existing.update({e.ref: e for e in LifeEvent.objects.filter(ref__in=batch).only("pk", "ref", *fields)})
+        to_create, to_update, update_fields = [], [], set()
+        for row in rows:
+            v, current = row.values, existing.get(row.values["ref"])
+            data = {"person_id": people[v["employee_no"]], "kind": v["kind"], "event_date": v["event_date"],
+                    "visit_due_on": LifeEvent.due_on(v["event_date"])}
+            if current is None:
+                to_create.append(LifeEvent(ref=v["ref"], **data))
+                continue
+            changes = {f: value for f, value in data.items() if getattr(current, f) != value}
+            if changes:
+                for field, value in changes.items():
+                    setattr(current, field, value)
+                update_fields.update(changes)
+                to_update.append(current)
+            else:
+                result.unchanged += 1
+        for batch in dx.batched(to_create, 2000):
+            LifeEvent.objects.bulk_create(batch)
+        if to_update:
+            LifeEvent.objects.bulk_update(to_update, sorted(update_fields), batch_size=2000)
+        result.created += len(to_create)
+        result.updated += len(to_update)
+
+    def export_queryset(self):
+        return LifeEvent.objects.all()
+
+    def export_rows(self, queryset, user=None):
+        for ref, number, kind, day in queryset.order_by("ref").values_list(
+            "ref", "person__employee_no", "kind", "event_date"
+        ).iterator(chunk_size=5000):
+            yield [ref, number, kind, dx.fmt(day)]
+
+
+# --- Visits ------------------------------------------------------------------------------------------------
+@dx.register
+class VisitImportKind(dx.Kind):
+    name = "visits"
+    label = gettext_lazy("Visits")
+    columns = [
+        Column("ref", ["编号"], dx.text(30), required=True),
+        Column("employee_no", ["被走访人工号"], dx.text(30), required=True),
+        Column("visitor_employee_no", ["走访人工号"], dx.text(30), required=True),
+        Column("visited_on", ["走访日期"], dx.date, required=True),
+        Column("kind", ["类型"], dx.choice(VisitKind.choices, VISIT_KIND_ZH)),
+        Column("life_event_ref", ["关联事由"], dx.text(30)),
+        Column("notes", ["记录"], dx.text(10000)),
+    ]
+
+    def _lookups(self, rows):
+        people = _person_ids([r.values["employee_no"] for r in rows] + [r.values["visitor_employee_no"] for r in rows])
+        events = _in_batches(LifeEvent, "ref", (r.values.get("life_event_ref") for r in rows), ("id", "person_id"))
+        return people, events
+
+    def check(self, rows):
+        errors = []
+        people, events = self._lookups(rows)
+        for row in rows:
+            v = row.values
+            for column in ("employee_no", "visitor_employee_no"):
+                if v[column] and v[column] not in people:
+                    errors.append(_unknown(row, column, _("No person has the employee number “%(no)s”.") % {"no": v[column]}))
+            ref = v.get("life_event_ref")
+            if ref:
+                if ref not in events:
+                    errors.append(_unknown(row, "life_event_ref", _("No life event has the reference “%(ref)s”.") % {"ref": ref}))
+                elif v["employee_no"] in people and events[ref][1] != people[v["employee_no"]]:
+                    errors.append(RowError(row.number, "life_event_ref", _("The life event belongs to another person.")))
+        return errors
+
+    def apply(self, rows, result):
+        people, events = self._lookups(rows)
+        fields = ["person_id", "visitor_id", "visited_on", "kind", "life_event_id", "notes"]
+        existing = {}
+        for batch in dx.batched([r.values["ref"] for r in rows], BATCH):
+            existing.update({x.ref: x for x in Visit.objects.filter(ref__in=batch).only("pk", "ref", *fields)})
+        to_create, to_update, update_fields = [], [], set()
+        for row in rows:
+            v, current = row.values, existing.get(row.values["ref"])
+            life_event_id = events[v["life_event_ref"]][0] if v.get("life_event_ref") else None
+            kind = v.get("kind") or (VisitKind.MUST_VISIT if life_event_id else VisitKind.ROUTINE)
+            data = {"person_id": people[v["employee_no"]], "visitor_id": people[v["visitor_employee_no"]],
+                    "visited_on": v["visited_on"]}
+            for column, field, value, default in (
+                ("kind", "kind", kind, kind),
+                ("life_event_ref", "life_event_id", life_event_id, None),
+                ("notes", "notes", v.get("notes") or "", ""),
+            ):
+                if column in row.present or current is None:
+                    data[field] = value if column in row.present else default
+            if current is None:
+                to_create.append(Visit(ref=v["ref"], **data))
+                continue
+            changes = {f: value for f, value in data.items() if getattr(current, f) != value}
+            if changes:
+                for field, value in changes.items():
+                    setattr(current, field, value)
+                update_fields.update(changes)
+                to_update.append(current)
+            else:
+                result.unchanged += 1
+        for batch in dx.batched(to_create, 2000):
+            Visit.objects.bulk_create(batch)
+        if to_update:
+            Visit.objects.bulk_update(to_update, sorted(update_fields), batch_size=2000)
+        result.created += len(to_create)
+        result.updated += len(to_update)
+
+    def export_queryset(self):
+        return Visit.objects.all()
+
+    def export_rows(self, queryset, user=None):
+        for ref, number, visitor, day, kind, event_ref, notes in queryset.order_by("ref").values_list(
+            "ref", "person__employee_no", "visitor__employee_no", "visited_on", "kind", "life_event__ref", "notes"
+        ).iterator(chunk_size=5000):
+            yield [ref, number, visitor, dx.fmt(day), kind, event_ref or "", notes]
+

@@ -1,0 +1,15 @@
+from django.utils.translation import gettext_lazy as _
+
+from portal.registry import menu_item
+
+menu_item("demands", _("My demands"), "demands:my_demands", "demands.submit", "inbox", 5)
+menu_item("demands", _("Submit a demand"), "demands:demand_create", "demands.submit", "plus-circle", 6)
+menu_item("demands", _("Work queues"), "demands:queue_home", "demands.queue", "list-check", 10)
+menu_item("demands", _("Demands ledger"), "demands:demand_list", "demands.queue", "journal-text", 20)
+menu_item("demands", _("Log a visit"), "demands:visit_create", "visits.change", "geo-alt", 30)
+menu_item("demands", _("Visits"), "demands:visit_list", "visits.view", "people", 31)
+menu_item("demands", _("Due visits"), "demands:due_visits", "lifeevents.view", "alarm", 32)
+menu_item("demands", _("Life events"), "demands:lifeevent_list", "lifeevents.view", "heart", 33)
+menu_item("demands", _("Dispute mediation"), "demands:mediation_list", "mediation.view", "people-fill", 40)
+menu_item("admin", _("SLA policies and work calendar"), "demands:sla_overview", "demands.configure", "calendar3", 50)
+menu_item("admin", _("Demand categories"), "admin:demands_demandcategory_changelist", "demands.configure", "tags", 51)

@@ -1,0 +1,177 @@
+"""Reads for demands, mediation, visits and life events, always through the scope layer."""
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.postgres.search import TrigramSimilarity
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from portal.generic import bounded_count
+from portal.roles import has_permission
+from portal.scope import visible
+
+from django.utils.translation import gettext as _
+
+from members.models import OrgUnit
+from portal.models import User
+
+from .choices import OPEN_STATUSES, Channel, Status, Urgency
+from .models import Demand, DemandCategory, DemandEvent, LifeEvent, Visit
+from .sla import Sla, Thresholds
+
+SIMILAR_LIMIT = 5
+
+
+def demand_list_queryset() -> QuerySet:
+    return Demand.objects.select_related("category", "org_unit", "submitter", "handler", "handler__person", "lead_unit")
+
+
+# --- Deadline conditions (the same ones the SLA sweep uses) ------------------------------------------
+def open_q() -> Q:
+    return Q(status__in=OPEN_STATUSES)
+
+
+def overdue_q(now: datetime.datetime) -> Q:
+    return open_q() & (Q(first_response_at__isnull=True, response_due_at__lt=now) | Q(resolution_due_at__lt=now))
+
+
+def due_soon_q(limits: Thresholds) -> Q:
+    now = limits.now
+    within = Q(first_response_at__isnull=True, response_due_at__gte=now, response_due_at__lte=limits.response) | Q(
+        resolution_due_at__gte=now, resolution_due_at__lte=limits.resolution
+    )
+    not_overdue = (Q(first_response_at__isnull=False) | Q(response_due_at__gte=now) | Q(response_due_at__isnull=True)) & (
+        Q(resolution_due_at__gte=now) | Q(resolution_due_at__isnull=True)
+    )
+    return open_q() & within & not_overdue
+
+
+# --- Work queues ---------------------------------------------------------------------------------------
+QUEUES = ("pending", "todo", "due_soon", "overdue", "to_visit")
+
+
+def queue(name: str, user, *, limits: Thresholds | None = None) -> QuerySet:
+    """One work queue of `user`, most urgent first."""
+    base = demand_list_queryset()
+    if name == "pending":
+        return visible(base.filter(status=Status.PENDING), user, "demands.manage").order_by("received_at", "id")
+    if name == "todo":
+        return base.filter(handler=user, status__in=(Status.ACCEPTED, Status.IN_PROGRESS)).order_by("resolution_due_at", "id")
+    if name == "to_visit":
+        return visible(base.filter(status=Status.RESOLVED), user, "demands.manage").order_by("resolved_at", "id")
+    limits = limits or Sla.load().thresholds(timezone.now())
+    if name == "due_soon":
+        return visible(base.filter(due_soon_q(limits)), user, "demands.queue").order_by("resolution_due_at", "id")
+    if name == "overdue":
+        return visible(base.filter(overdue_q(limits.now)), user, "demands.queue").order_by("resolution_due_at", "id")
+    raise KeyError(name)
+
+
+def queue_permission(name: str) -> str:
+    return {"pending": "demands.manage", "to_visit": "demands.manage", "todo": "demands.handle"}.get(name, "demands.queue")
+
+
+def queue_counts(user, names=QUEUES, *, limits: Thresholds | None = None) -> dict[str, tuple[int, bool]]:
+    """Bounded counts (never a full COUNT over a million rows) of the queues the user may open."""
+    limits = limits or Sla.load().thresholds(timezone.now())
+    return {
+        name: bounded_count(queue(name, user, limits=limits), limit=999)
+        for name in names
+        if has_permission(user, queue_permission(name))
+    }
+
+
+# --- Demands -------------------------------------------------------------------------------------------
+def similar_demands(user, text: str, *, exclude_pk: int | None = None, limit: int = SIMILAR_LIMIT) -> list[Demand]:
+    """Up to `limit` open demands in the user's scope whose title is similar (pg_trgm, GIN index)."""
+    text = (text or "").strip()[:200]
+    if len(text) < 2 or user is None or not user.is_authenticated:
+        return []
+    queryset = visible(Demand.objects.filter(open_q(), title__trigram_similar=text), user, "demands.view")
+    if exclude_pk:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return list(
+        queryset.annotate(similarity=TrigramSimilarity("title", text))
+        .select_related("category", "org_unit")
+        .order_by("-similarity", "-received_at")[:limit]
+    )
+
+
+def demand_events(demand: Demand) -> list[DemandEvent]:
+    """The timeline with a readable summary of each event's data (`event.summary`), resolving
+    unit codes, category codes and usernames in one query each."""
+    events = list(
+        DemandEvent.objects.filter(demand=demand).select_related("actor", "actor__person").prefetch_related("attachments").order_by("seq")
+    )
+    units, users, categories = set(), set(), set()
+    for event in events:
+        data = event.data or {}
+        units.update(c for c in [data.get("lead_unit"), data.get("to_unit"), data.get("org_unit"), *data.get("cooperating_units", [])] if c)
+        if data.get("handler"):
+            users.add(data["handler"])
+        if data.get("category"):
+            categories.add(data["category"])
+    unit_names = dict(OrgUnit.objects.filter(code__in=units).values_list("code", "name")) if units else {}
+    user_names = {u.username: u.display_name for u in User.objects.filter(username__in=users).select_related("person")} if users else {}
+    category_names = dict(DemandCategory.objects.filter(code__in=categories).values_list("code", "name")) if categories else {}
+    from .workflow import EVENT_LABELS
+
+    for event in events:
+        event.summary = _summary(event.data or {}, unit_names, user_names, category_names)
+        event.label = EVENT_LABELS.get(event.action, event.action)
+        event.to_label = Status(event.to_status).label if event.to_status in Status.values else ""
+    return events
+
+
+def _summary(data: dict, units: dict, users: dict, categories: dict) -> list[tuple[str, str]]:
+    labels = dict(Urgency.choices) | dict(Channel.choices) | dict(Status.choices)
+    out = []
+    if "category" in data:
+        out.append((_("category"), categories.get(data["category"], data["category"])))
+    if "urgency" in data:
+        out.append((_("urgency"), labels.get(data["urgency"], data["urgency"])))
+    if "channel" in data:
+        out.append((_("channel"), labels.get(data["channel"], data["channel"])))
+    if data.get("lead_unit"):
+        out.append((_("lead unit"), units.get(data["lead_unit"], data["lead_unit"])))
+    if data.get("cooperating_units"):
+        out.append((_("cooperating units"), "、".join(units.get(c, c) for c in data["cooperating_units"])))
+    if data.get("handler"):
+        out.append((_("handler"), users.get(data["handler"], data["handler"])))
+    if data.get("rating") is not None and "rating" in data:
+        out.append((_("rating"), "★" * int(data["rating"])))
+    if data.get("into"):
+        out.append((_("merged into"), data["into"]))
+    if data.get("duplicate"):
+        out.append((_("duplicate"), data["duplicate"]))
+    if data.get("deadline"):
+        out.append((_("deadline"), _("response") if data["deadline"] == "response" else _("resolution")))
+    if "to_unit" in data:
+        out.append((_("escalated to"), units.get(data["to_unit"], data["to_unit"]) or "—"))
+    if data.get("visit"):
+        out.append((_("from visit"), data["visit"]))
+    if data.get("changed"):
+        out.append((_("changed"), "、".join(data["changed"])))
+    return out
+
+
+def my_demands(user) -> QuerySet:
+    if not user.person_id:
+        return Demand.objects.none()
+    return demand_list_queryset().filter(submitter_id=user.person_id)
+
+
+# --- Life events and visits ----------------------------------------------------------------------------
+def has_visit_q() -> Exists:
+    return Exists(Visit.objects.filter(life_event=OuterRef("pk")))
+
+
+def due_visits(user, *, today: datetime.date | None = None) -> QuerySet:
+    """Life events in scope without a visit yet, earliest deadline first (五必访)."""
+    queryset = LifeEvent.objects.select_related("person", "person__org_unit").filter(~has_visit_q())
+    return visible(queryset, user, "lifeevents.view").order_by("visit_due_on", "id")
+
+
+def life_events_with_visit_state(queryset: QuerySet) -> QuerySet:
+    return queryset.annotate(has_visit=has_visit_q())

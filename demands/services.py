@@ -1,0 +1,679 @@
+"""Writes for demands, mediation, visits and life events. Views, forms, importers, the API and
+Celery tasks call these; nothing else changes these models.
+
+Every workflow step locks the demand row, asks the transition table (workflow.check), changes the
+demand and appends a DemandEvent (hash-chained) in the same transaction.
+"""
+from __future__ import annotations
+
+import datetime
+import secrets
+from collections.abc import Iterable
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from members.models import OrgUnit, Person
+from portal.models import User
+from portal.notifications import notify
+from portal.roles import Role, has_permission
+from portal.scope import visible
+
+from . import chain, workflow
+from .choices import OPEN_STATUSES, SlaFlag, Status
+from .models import (
+    Demand, DemandAttachment, DemandEvent, LifeEvent, MediationCase, MediationFollowUp, MediationSession, RefCounter,
+    Visit, VisitPhoto,
+)
+from .sla import Sla
+from .workflow import Action, EventKind, Facts, WorkflowError
+
+__all__ = ["WorkflowError"]
+
+REF_PREFIX = {Demand: "SQ", MediationCase: "TJ", LifeEvent: "SJ", Visit: "ZF"}
+RATING_SALT = "demands.rating-link"
+RATING_LINK_DAYS = 14
+TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+HEAD_ROLES = (Role.BRANCH_SECRETARY, Role.STAFF)
+
+
+# --- References and codes ------------------------------------------------------------------------
+def next_ref(model, at: datetime.datetime | None = None) -> str:
+    """SQ2026-000123: prefix, year, a per-year number. Skips numbers an import already used."""
+    prefix = REF_PREFIX[model]
+    year = timezone.localtime(at or timezone.now()).year
+    counter, _created = RefCounter.objects.get_or_create(prefix=prefix, year=year)
+    while True:
+        RefCounter.objects.filter(pk=counter.pk).update(value=F("value") + 1)
+        value = RefCounter.objects.values_list("value", flat=True).get(pk=counter.pk)
+        ref = f"{prefix}{year}-{value:06d}"
+        if not model.objects.filter(ref=ref).exists():
+            return ref
+
+
+def new_tracking_code() -> str:
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(12))
+
+
+def normalize_tracking_code(value: str) -> str:
+    return "".join(ch for ch in (value or "").upper() if ch.isalnum())
+
+
+def format_tracking_code(code: str) -> str:
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4)) if code else ""
+
+
+# --- Who is who ------------------------------------------------------------------------------------
+def in_manage_scope(demand: Demand, user) -> bool:
+    """Is the demand inside the user's scope for managing demands? (one query, the scope layer)"""
+    if not getattr(user, "is_authenticated", False) or not has_permission(user, "demands.manage"):
+        return False
+    return visible(Demand.objects.filter(pk=demand.pk), user, "demands.manage").exists()
+
+
+def facts_for(demand: Demand, user, *, via_link: bool = False) -> Facts:
+    if via_link or user is None or not user.is_authenticated:
+        return Facts(role=workflow.PUBLIC, via_link=via_link, rating=demand.rating)
+    return Facts(
+        role=user.role,
+        in_scope=in_manage_scope(demand, user),
+        is_assigned=demand.handler_id is not None and demand.handler_id == user.pk,
+        is_submitter=bool(user.person_id) and demand.submitter_id == user.person_id,
+        rating=demand.rating,
+    )
+
+
+def allowed_actions(demand: Demand, user) -> list[str]:
+    return workflow.allowed_actions(demand.status, facts_for(demand, user))
+
+
+def unit_heads(unit: OrgUnit, *, above: bool = False) -> tuple[list[User], OrgUnit | None]:
+    """The staff and branch secretaries of the nearest unit, going up from `unit` (or from its
+    parent when `above`), that has any. One query."""
+    ids = [int(segment) for segment in unit.path.strip("/").split("/") if segment]
+    if above:
+        ids = ids[:-1]
+    users = list(
+        User.objects.filter(is_active=True, role__in=HEAD_ROLES, scope_org_id__in=ids).select_related("scope_org")
+    )
+    if not users:
+        return [], None
+    deepest = max(u.scope_org.depth for u in users)
+    chosen = [u for u in users if u.scope_org.depth == deepest]
+    return chosen, chosen[0].scope_org
+
+
+def responsible_unit(demand: Demand) -> OrgUnit:
+    return demand.lead_unit or demand.org_unit
+
+
+# --- The timeline ----------------------------------------------------------------------------------
+def record_event(
+    demand: Demand, action: str, *, by=None, actor_label: str = "", at: datetime.datetime | None = None,
+    from_status: str = "", to_status: str = "", note: str = "", data: dict | None = None,
+) -> DemandEvent:
+    """Append an event to the demand's chain. The caller holds the demand's row lock."""
+    last = DemandEvent.objects.filter(demand_id=demand.pk).order_by("-seq").values_list("seq", "hash").first()
+    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, "")
+    event = DemandEvent(
+        demand_id=demand.pk, seq=seq, action=action, from_status=from_status, to_status=to_status,
+        actor_id=by.pk if by is not None else None, actor_label=actor_label if by is None else "",
+        at=at or timezone.now(), note=note, data=data or {},
+    )
+    chain.seal(event, prev_hash)
+    event.save(force_insert=True)
+    return event
+
+
+def _lock(demand: Demand) -> Demand:
+    return Demand.objects.select_for_update(of=("self",)).select_related("org_unit", "lead_unit").get(pk=demand.pk)
+
+
+def _step(demand: Demand, action: str, by, *, via_link: bool = False) -> tuple[Demand, workflow.Transition]:
+    locked = _lock(demand)
+    transition = workflow.check(locked.status, action, facts_for(locked, by, via_link=via_link))
+    return locked, transition
+
+
+def _attach(demand: Demand, event: DemandEvent, files: Iterable, by) -> None:
+    for upload in files or ():
+        DemandAttachment.objects.create(
+            demand=demand, event=event, file=upload, original_name=upload.name[:200], size=upload.size, uploaded_by=by
+        )
+
+
+def _notify_users(users: Iterable[User], demand: Demand, title: str, key: str, body: str = "", url: str = "") -> None:
+    for user in {u.pk: u for u in users if u is not None}.values():
+        notify(user, title=title, body=body, url=url or demand.get_absolute_url(), key=f"{key}:{user.pk}")
+
+
+def _submitter_account(demand: Demand) -> User | None:
+    if demand.submitter_id is None:
+        return None
+    return User.objects.filter(person_id=demand.submitter_id, is_active=True).first()
+
+
+def _codes(units) -> list[str]:
+    return sorted(u.code for u in units)
+
+
+# --- Intake ------------------------------------------------------------------------------------------
+@transaction.atomic
+def demand_submit(
+    *, title: str, content: str, category, urgency: str, channel: str, org_unit: OrgUnit, submitter: Person | None = None,
+    by=None, service_group: str = "", visit: Visit | None = None, received_at: datetime.datetime | None = None,
+    ref: str | None = None, sla: Sla | None = None,
+) -> Demand:
+    """Receive a demand (待受理). Deadlines come from the SLA policy; the clock starts now."""
+    received_at = received_at or timezone.now()
+    sla = sla or Sla.load()
+    response_due, resolution_due = sla.due_dates(category.pk, urgency, received_at)
+    if not service_group and submitter is not None and submitter.tags:
+        service_group = submitter.tags[0][:30]
+    demand = Demand.objects.create(
+        ref=ref or next_ref(Demand, received_at), title=title, content=content, category=category, urgency=urgency,
+        channel=channel, service_group=service_group, org_unit=org_unit, submitter=submitter, status=Status.PENDING,
+        received_at=received_at, response_due_at=response_due, resolution_due_at=resolution_due, visit=visit,
+        tracking_code=new_tracking_code(), created_by=by if by is not None and by.is_authenticated else None,
+    )
+    by_user = by if by is not None and by.is_authenticated else None
+    event = record_event(
+        demand, EventKind.SUBMIT, by=by_user, actor_label="submitter", at=received_at, to_status=Status.PENDING,
+        data={"channel": channel, "category": category.code, "urgency": urgency, "org_unit": org_unit.code,
+              **({"visit": visit.ref} if visit else {})},
+    )
+    heads, _unit = unit_heads(org_unit)
+    _notify_users(heads, demand, _("New demand %(ref)s: %(title)s") % {"ref": demand.ref, "title": title},
+                  key=f"demand-event:{event.pk}")
+    return demand
+
+
+# --- Workflow steps ----------------------------------------------------------------------------------
+@transaction.atomic
+def demand_accept(
+    *, demand: Demand, by, category, urgency: str, handler: User, lead_unit: OrgUnit | None = None,
+    cooperating_units: Iterable[OrgUnit] = (), note: str = "",
+) -> Demand:
+    """受理: classify, assign lead unit, cooperating units and handler (资源适配)."""
+    demand, transition = _step(demand, Action.ACCEPT, by)
+    _check_handler(handler)
+    from_status = demand.status
+    reclassified = (demand.category_id, demand.urgency) != (category.pk, urgency)
+    demand.category, demand.urgency = category, urgency
+    fields = ["category", "urgency", "lead_unit", "handler", "status", "updated_at"]
+    if reclassified:
+        # The deadlines follow the new classification, counted from the moment of receipt.
+        demand.response_due_at, demand.resolution_due_at = Sla.load().due_dates(category.pk, urgency, demand.received_at)
+        demand.response_flag = demand.resolution_flag = SlaFlag.NONE
+        fields += ["response_due_at", "resolution_due_at", "response_flag", "resolution_flag"]
+    demand.lead_unit = lead_unit or demand.org_unit
+    demand.handler = handler
+    demand.status = transition.to
+    demand.save(update_fields=fields)
+    cooperating = list(cooperating_units)
+    demand.cooperating_units.set(cooperating)
+    event = record_event(
+        demand, Action.ACCEPT, by=by, from_status=from_status, to_status=transition.to, note=note,
+        data={"category": category.code, "urgency": urgency, "lead_unit": demand.lead_unit.code,
+              "cooperating_units": _codes(cooperating), "handler": handler.username},
+    )
+    _notify_users([handler], demand, _("Demand %(ref)s is assigned to you: %(title)s") % {"ref": demand.ref, "title": demand.title},
+                  key=f"demand-event:{event.pk}")
+    return demand
+
+
+def _check_handler(handler: User) -> None:
+    if handler is None or not handler.is_active or not has_permission(handler, "demands.handle"):
+        raise ValidationError({"handler": _("This account cannot handle demands.")})
+
+
+@transaction.atomic
+def demand_reject(*, demand: Demand, by, reason: str) -> Demand:
+    """不予受理, with the reason the submitter is told."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason.")})
+    demand, transition = _step(demand, Action.REJECT, by)
+    now = timezone.now()
+    from_status = demand.status
+    demand.status = transition.to
+    demand.first_response_at = demand.first_response_at or now
+    demand.resolution = reason
+    demand.save(update_fields=["status", "first_response_at", "resolution", "updated_at"])
+    event = record_event(demand, Action.REJECT, by=by, at=now, from_status=from_status, to_status=transition.to, note=reason)
+    _notify_users([_submitter_account(demand)], demand, _("Your demand %(ref)s was not accepted") % {"ref": demand.ref},
+                  key=f"demand-event:{event.pk}", body=reason)
+    return demand
+
+
+@transaction.atomic
+def demand_withdraw(*, demand: Demand, by, reason: str = "") -> Demand:
+    demand, transition = _step(demand, Action.WITHDRAW, by)
+    from_status = demand.status
+    demand.status = transition.to
+    demand.save(update_fields=["status", "updated_at"])
+    record_event(demand, Action.WITHDRAW, by=by, from_status=from_status, to_status=transition.to, note=reason)
+    return demand
+
+
+@transaction.atomic
+def demand_transfer(
+    *, demand: Demand, by, lead_unit: OrgUnit, handler: User, cooperating_units: Iterable[OrgUnit] | None = None,
+    note: str = "",
+) -> Demand:
+    """转办 / 改派: another lead unit and handler. The deadlines do not change."""
+    demand, transition = _step(demand, Action.TRANSFER, by)
+    _check_handler(handler)
+    previous = {"lead_unit": demand.lead_unit.code if demand.lead_unit else "", "handler": demand.handler.username if demand.handler_id else ""}
+    demand.lead_unit, demand.handler, demand.status = lead_unit, handler, transition.to
+    demand.save(update_fields=["lead_unit", "handler", "status", "updated_at"])
+    data = {"lead_unit": lead_unit.code, "handler": handler.username, "previous": previous}
+    if cooperating_units is not None:
+        cooperating = list(cooperating_units)
+        demand.cooperating_units.set(cooperating)
+        data["cooperating_units"] = _codes(cooperating)
+    event = record_event(demand, Action.TRANSFER, by=by, from_status=transition.to, to_status=transition.to, note=note, data=data)
+    _notify_users([handler], demand, _("Demand %(ref)s is assigned to you: %(title)s") % {"ref": demand.ref, "title": demand.title},
+                  key=f"demand-event:{event.pk}")
+    return demand
+
+
+@transaction.atomic
+def demand_reply(*, demand: Demand, by, text: str, files: Iterable = ()) -> Demand:
+    """答复 the submitter; the first reply is the first response (办理中)."""
+    if not text.strip():
+        raise ValidationError({"text": _("Write the reply.")})
+    demand, transition = _step(demand, Action.REPLY, by)
+    now = timezone.now()
+    from_status = demand.status
+    demand.status = transition.to
+    demand.first_response_at = demand.first_response_at or now
+    demand.save(update_fields=["status", "first_response_at", "updated_at"])
+    event = record_event(demand, Action.REPLY, by=by, at=now, from_status=from_status, to_status=transition.to, note=text)
+    _attach(demand, event, files, by)
+    _notify_users([_submitter_account(demand)], demand, _("Reply to your demand %(ref)s") % {"ref": demand.ref},
+                  key=f"demand-event:{event.pk}", body=text)
+    return demand
+
+
+@transaction.atomic
+def demand_resolve(*, demand: Demand, by, result: str, files: Iterable = ()) -> Demand:
+    """办结: records the result and issues the one-time rating link to the submitter."""
+    if not result.strip():
+        raise ValidationError({"result": _("Describe how the demand was resolved.")})
+    demand, transition = _step(demand, Action.RESOLVE, by)
+    now = timezone.now()
+    from_status = demand.status
+    demand.status = transition.to
+    demand.first_response_at = demand.first_response_at or now
+    demand.resolved_at = now
+    demand.resolution = result
+    demand.rating_nonce = secrets.token_hex(16)
+    demand.rating_link_issued_at = now
+    demand.save(update_fields=["status", "first_response_at", "resolved_at", "resolution", "rating_nonce",
+                               "rating_link_issued_at", "updated_at"])
+    event = record_event(demand, Action.RESOLVE, by=by, at=now, from_status=from_status, to_status=transition.to, note=result)
+    _attach(demand, event, files, by)
+    _notify_users(
+        [_submitter_account(demand)], demand,
+        _("Your demand %(ref)s is resolved: please rate it") % {"ref": demand.ref},
+        key=f"demand-event:{event.pk}", body=result, url=rating_url(demand),
+    )
+    return demand
+
+
+@transaction.atomic
+def demand_return_visit(*, demand: Demand, by, rating: int | None, comment: str = "") -> Demand:
+    """回访 recorded by staff after a phone call. The rating link is void afterwards."""
+    if rating is not None and not 1 <= rating <= 5:
+        raise ValidationError({"rating": _("A rating is 1 to 5.")})
+    demand, transition = _step(demand, Action.RETURN_VISIT, by)
+    return _visited(demand, transition, Action.RETURN_VISIT, by=by, rating=rating, comment=comment)
+
+
+def _visited(demand, transition, action, *, by=None, actor_label="", rating, comment) -> Demand:
+    now = timezone.now()
+    from_status = demand.status
+    demand.status = transition.to
+    demand.return_visit_at = now
+    demand.rating = rating
+    demand.rating_comment = comment
+    demand.rating_nonce = ""
+    demand.save(update_fields=["status", "return_visit_at", "rating", "rating_comment", "rating_nonce", "updated_at"])
+    event = record_event(
+        demand, action, by=by, actor_label=actor_label, at=now, from_status=from_status, to_status=transition.to,
+        note=comment, data={"rating": rating},
+    )
+    if rating is not None and rating <= workflow.REOPEN_MAX_RATING:
+        heads, _unit = unit_heads(responsible_unit(demand))
+        _notify_users(heads, demand, _("Demand %(ref)s was rated %(n)d: consider reopening it") % {"ref": demand.ref, "n": rating},
+                      key=f"demand-event:{event.pk}", body=comment)
+    return demand
+
+
+@transaction.atomic
+def demand_rate(*, demand: Demand, by, rating: int, comment: str = "") -> Demand:
+    """The submitter rates in the portal (logged in)."""
+    if not 1 <= rating <= 5:
+        raise ValidationError({"rating": _("A rating is 1 to 5.")})
+    demand, transition = _step(demand, Action.RATE, by)
+    return _visited(demand, transition, Action.RATE, by=by, rating=rating, comment=comment)
+
+
+# --- The one-time rating link --------------------------------------------------------------------------
+class RatingLinkError(Exception):
+    pass
+
+
+def rating_token(demand: Demand) -> str:
+    return signing.dumps({"d": demand.pk, "n": demand.rating_nonce}, salt=RATING_SALT)
+
+
+def rating_url(demand: Demand) -> str:
+    return reverse("demands:rate", args=[rating_token(demand)])
+
+
+def read_rating_token(token: str) -> tuple[int, str]:
+    try:
+        data = signing.loads(token, salt=RATING_SALT, max_age=datetime.timedelta(days=RATING_LINK_DAYS))
+        return int(data["d"]), str(data["n"])
+    except signing.SignatureExpired:
+        raise RatingLinkError(_("This link has expired.")) from None
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise RatingLinkError(_("This link is not valid.")) from None
+
+
+def demand_for_rating_link(token: str) -> Demand:
+    """The demand a link may rate now, or RatingLinkError (altered, expired, used, or no longer due)."""
+    demand_id, nonce = read_rating_token(token)
+    demand = Demand.objects.filter(pk=demand_id).first()
+    if demand is None:
+        raise RatingLinkError(_("This link is not valid."))
+    _check_link(demand, nonce)
+    return demand
+
+
+def _check_link(demand: Demand, nonce: str) -> None:
+    if not demand.rating_nonce or not secrets.compare_digest(demand.rating_nonce, nonce):
+        raise RatingLinkError(_("This link has already been used."))
+    if demand.status != Status.RESOLVED:
+        raise RatingLinkError(_("This demand can no longer be rated."))
+    issued = demand.rating_link_issued_at
+    if issued is None or issued + datetime.timedelta(days=RATING_LINK_DAYS) < timezone.now():
+        raise RatingLinkError(_("This link has expired."))
+
+
+@transaction.atomic
+def demand_rate_by_link(*, token: str, rating: int, comment: str = "") -> Demand:
+    """The submitter rates from the link without logging in. The link works once."""
+    if not 1 <= rating <= 5:
+        raise ValidationError({"rating": _("A rating is 1 to 5.")})
+    demand_id, nonce = read_rating_token(token)
+    try:
+        demand = _lock(Demand(pk=demand_id))
+    except Demand.DoesNotExist:
+        raise RatingLinkError(_("This link is not valid.")) from None
+    _check_link(demand, nonce)
+    transition = workflow.check(demand.status, Action.RATE, facts_for(demand, None, via_link=True))
+    return _visited(demand, transition, Action.RATE, actor_label="submitter", rating=rating, comment=comment)
+
+
+@transaction.atomic
+def demand_close(*, demand: Demand, by, note: str = "") -> Demand:
+    """关闭 without a return visit (e.g. the submitter cannot be reached)."""
+    demand, transition = _step(demand, Action.CLOSE, by)
+    from_status = demand.status
+    demand.status = transition.to
+    demand.rating_nonce = ""
+    demand.save(update_fields=["status", "rating_nonce", "updated_at"])
+    record_event(demand, Action.CLOSE, by=by, from_status=from_status, to_status=transition.to, note=note)
+    return demand
+
+
+@transaction.atomic
+def demand_reopen(*, demand: Demand, by, note: str = "") -> Demand:
+    """重新办理 after a rating of 2 or less: back to 办理中 with a new resolution deadline counted
+    from now. The previous result and rating stay in the timeline."""
+    if not note.strip():
+        raise ValidationError({"note": _("Say what must be done again.")})
+    demand, transition = _step(demand, Action.REOPEN, by)
+    now = timezone.now()
+    previous = {
+        "rating": demand.rating,
+        "resolved_at": demand.resolved_at.isoformat() if demand.resolved_at else None,
+        "return_visit_at": demand.return_visit_at.isoformat() if demand.return_visit_at else None,
+    }
+    from_status = demand.status
+    demand.status = transition.to
+    demand.resolved_at = demand.return_visit_at = None
+    demand.rating = None
+    demand.rating_comment = ""
+    demand.resolution_due_at = Sla.load().resolution_due(demand.category_id, demand.urgency, now)
+    demand.resolution_flag = SlaFlag.NONE
+    demand.escalated_at = None
+    demand.save(update_fields=["status", "resolved_at", "return_visit_at", "rating", "rating_comment",
+                               "resolution_due_at", "resolution_flag", "escalated_at", "updated_at"])
+    event = record_event(demand, Action.REOPEN, by=by, at=now, from_status=from_status, to_status=transition.to,
+                         note=note, data={"previous": previous, "resolution_due_at": demand.resolution_due_at.isoformat()})
+    _notify_users([demand.handler], demand, _("Demand %(ref)s was reopened") % {"ref": demand.ref},
+                  key=f"demand-event:{event.pk}", body=note)
+    return demand
+
+
+@transaction.atomic
+def demand_merge(*, demand: Demand, by, target: Demand, note: str = "") -> Demand:
+    """Merge a duplicate into `target` (一次登记、全网联动): the duplicate is closed and points to
+    the target; both timelines record it."""
+    if target.pk == demand.pk:
+        raise ValidationError({"target": _("A demand cannot be merged into itself.")})
+    # Lock both rows in id order so that two merges cannot deadlock.
+    first, second = sorted([demand.pk, target.pk])
+    _lock(Demand(pk=first)), _lock(Demand(pk=second))
+    demand, transition = _step(demand, Action.MERGE, by)
+    target = _lock(target)
+    if not in_manage_scope(target, by):
+        raise ValidationError({"target": _("No demand with this reference in your scope.")})
+    if target.merged_into_id is not None:
+        raise ValidationError({"target": _("That demand was itself merged into %(ref)s.") % {"ref": target.merged_into.ref}})
+    now = timezone.now()
+    from_status = demand.status
+    demand.status = transition.to
+    demand.merged_into = target
+    demand.first_response_at = demand.first_response_at or now
+    demand.resolved_at = demand.resolved_at or now
+    demand.save(update_fields=["status", "merged_into", "first_response_at", "resolved_at", "updated_at"])
+    event = record_event(demand, Action.MERGE, by=by, at=now, from_status=from_status, to_status=transition.to, note=note,
+                         data={"into": target.ref})
+    record_event(target, EventKind.MERGED_IN, by=by, at=now, from_status=target.status, to_status=target.status,
+                 note=note, data={"duplicate": demand.ref})
+    _notify_users([_submitter_account(demand)], demand,
+                  _("Your demand %(ref)s is handled together with %(target)s") % {"ref": demand.ref, "target": target.ref},
+                  key=f"demand-event:{event.pk}")
+    return demand
+
+
+# --- The SLA sweep (Celery beat) --------------------------------------------------------------------
+SWEEP_BATCH = 200
+
+
+def sla_sweep(now: datetime.datetime | None = None) -> dict[str, int]:
+    """Mark 即将到期 / 已超期, notify the handler and the unit head, and escalate (督办) overdue
+    demands to the unit above. Claims rows with their flag, so a second run notifies nothing."""
+    from django.db.models import Q
+
+    now = now or timezone.now()
+    sla = Sla.load()
+    limits = sla.thresholds(now)
+    open_q = Q(status__in=OPEN_STATUSES)
+    steps = [
+        ("response", SlaFlag.OVERDUE, Q(first_response_at__isnull=True, response_due_at__lt=now)),
+        ("resolution", SlaFlag.OVERDUE, Q(resolution_due_at__lt=now)),
+        ("response", SlaFlag.WARNING, Q(first_response_at__isnull=True, response_due_at__lte=limits.response)),
+        ("resolution", SlaFlag.WARNING, Q(resolution_due_at__lte=limits.resolution)),
+    ]
+    counts = {f"{kind}_{level}": 0 for kind, level, _q in steps}
+    counts["escalated"] = 0
+    for kind, level, condition in steps:
+        flag = f"{kind}_flag"
+        candidates = Demand.objects.filter(open_q, condition)
+        candidates = candidates.exclude(**{flag: SlaFlag.OVERDUE}) if level == SlaFlag.OVERDUE else candidates.filter(**{flag: SlaFlag.NONE})
+        while True:
+            with transaction.atomic():
+                batch = list(
+                    candidates.select_for_update(of=("self",), skip_locked=True)
+                    .select_related("org_unit", "lead_unit", "handler").order_by("pk")[:SWEEP_BATCH]
+                )
+                if not batch:
+                    break
+                Demand.objects.filter(pk__in=[d.pk for d in batch]).update(**{flag: level})
+                for demand in batch:
+                    _sla_notify(demand, kind, level)
+                    if level == SlaFlag.OVERDUE:
+                        counts["escalated"] += _escalate(demand, kind, now)
+                counts[f"{kind}_{level}"] += len(batch)
+    return counts
+
+
+def _sla_notify(demand: Demand, kind: str, level: str) -> None:
+    due = demand.response_due_at if kind == "response" else demand.resolution_due_at
+    heads, _unit = unit_heads(responsible_unit(demand))
+    deadline = _("response") if kind == "response" else _("resolution")
+    if level == SlaFlag.OVERDUE:
+        title = _("Overdue (%(deadline)s): demand %(ref)s") % {"deadline": deadline, "ref": demand.ref}
+    else:
+        title = _("Due soon (%(deadline)s): demand %(ref)s") % {"deadline": deadline, "ref": demand.ref}
+    body = _("%(title)s — deadline %(due)s") % {"title": demand.title, "due": timezone.localtime(due).strftime("%Y-%m-%d %H:%M")}
+    _notify_users([demand.handler, *heads], demand, title, key=f"demand-sla:{demand.pk}:{kind}:{level}:{int(due.timestamp())}", body=body)
+
+
+def _escalate(demand: Demand, kind: str, now: datetime.datetime) -> int:
+    """督办: the unit above the responsible unit's heads is told, and the timeline records it."""
+    _heads, head_unit = unit_heads(responsible_unit(demand))
+    above, above_unit = unit_heads(head_unit or responsible_unit(demand), above=True)
+    Demand.objects.filter(pk=demand.pk).update(escalated_at=now)
+    due = demand.response_due_at if kind == "response" else demand.resolution_due_at
+    record_event(
+        demand, EventKind.ESCALATE, actor_label="system", at=now, from_status=demand.status, to_status=demand.status,
+        data={"deadline": kind, "due": due.isoformat(), "to_unit": above_unit.code if above_unit else ""},
+    )
+    _notify_users(
+        above, demand, _("Supervision (督办): demand %(ref)s is overdue") % {"ref": demand.ref},
+        key=f"demand-escalate:{demand.pk}:{kind}:{int(due.timestamp())}",
+        body=_("%(title)s — responsible: %(unit)s") % {"title": demand.title, "unit": responsible_unit(demand).name},
+    )
+    return 1
+
+
+# --- Visits and life events ---------------------------------------------------------------------------
+@transaction.atomic
+def visit_log(
+    *, by, person: Person, visitor: Person, visited_on: datetime.date, kind: str, notes: str = "",
+    life_event: LifeEvent | None = None, photos: Iterable = (),
+) -> Visit:
+    if life_event is not None and life_event.person_id != person.pk:
+        raise ValidationError({"life_event": _("The life event belongs to another person.")})
+    if visited_on > timezone.localdate():
+        raise ValidationError({"visited_on": _("The date cannot be in the future.")})
+    visit = Visit.objects.create(
+        ref=next_ref(Visit), person=person, visitor=visitor, visited_on=visited_on, kind=kind, notes=notes,
+        life_event=life_event, created_by=by,
+    )
+    for upload in photos or ():
+        VisitPhoto.objects.create(visit=visit, file=upload, original_name=upload.name[:200], size=upload.size, uploaded_by=by)
+    return visit
+
+
+@transaction.atomic
+def visit_add_photos(*, visit: Visit, by, photos: Iterable) -> None:
+    for upload in photos:
+        VisitPhoto.objects.create(visit=visit, file=upload, original_name=upload.name[:200], size=upload.size, uploaded_by=by)
+
+
+@transaction.atomic
+def life_event_record(*, by, person: Person, kind: str, event_date: datetime.date, note: str = "") -> LifeEvent:
+    """A life event creates a due visit (五必访) with a deadline of event_date + 7 days."""
+    if event_date > timezone.localdate() + datetime.timedelta(days=60):
+        raise ValidationError({"event_date": _("The date is too far in the future.")})
+    event = LifeEvent.objects.create(ref=next_ref(LifeEvent), person=person, kind=kind, event_date=event_date, note=note, created_by=by)
+    heads, _unit = unit_heads(person.org_unit)
+    for user in heads:
+        notify(user, title=_("Visit due by %(date)s: %(event)s") % {"date": f"{event.visit_due_on:%Y-%m-%d}", "event": event},
+               url=reverse("demands:due_visits"), key=f"lifeevent:{event.pk}:new:{user.pk}")
+    return event
+
+
+def visit_reminders(today: datetime.date | None = None) -> int:
+    """Remind the unit heads of life events whose visit is due within two days or overdue (up to
+    a week late) and not yet made. Idempotent per life event and level."""
+    from .choices import MUST_VISIT_REMIND_DAYS
+
+    today = today or timezone.localdate()
+    due = (
+        LifeEvent.objects.filter(
+            visit_due_on__gte=today - datetime.timedelta(days=7),
+            visit_due_on__lte=today + datetime.timedelta(days=MUST_VISIT_REMIND_DAYS),
+        )
+        .filter(visits__isnull=True)
+        .select_related("person", "person__org_unit")
+    )
+    sent = 0
+    for event in due.iterator(chunk_size=500):
+        level = "overdue" if event.visit_due_on < today else "soon"
+        heads, _unit = unit_heads(event.person.org_unit)
+        for user in heads:
+            title = (_("Visit overdue since %(date)s: %(event)s") if level == "overdue" else _("Visit due by %(date)s: %(event)s")) % {
+                "date": f"{event.visit_due_on:%Y-%m-%d}", "event": event}
+            if notify(user, title=title, url=reverse("demands:due_visits"), key=f"lifeevent:{event.pk}:{level}:{user.pk}"):
+                sent += 1
+    return sent
+
+
+# --- Mediation -------------------------------------------------------------------------------------------
+@transaction.atomic
+def mediation_open(*, by, org_unit: OrgUnit, title: str, opened_at: datetime.datetime | None = None, demand: Demand | None = None,
+                   description: str = "", parties=(), other_parties: str = "", mediators=()) -> MediationCase:
+    opened_at = opened_at or timezone.now()
+    case = MediationCase.objects.create(
+        ref=next_ref(MediationCase, opened_at), title=title, org_unit=org_unit, opened_at=opened_at, demand=demand,
+        description=description, other_parties=other_parties, created_by=by,
+    )
+    case.parties.set(parties)
+    case.mediators.set(mediators)
+    return case
+
+
+@transaction.atomic
+def mediation_add_session(*, case: MediationCase, by, held_at: datetime.datetime, notes: str, place: str = "") -> MediationSession:
+    if not case.is_open:
+        raise ValidationError({"held_at": _("The case is concluded.")})
+    if held_at < case.opened_at - datetime.timedelta(days=1):
+        raise ValidationError({"held_at": _("The session cannot be before the case was opened.")})
+    return MediationSession.objects.create(case=case, held_at=held_at, notes=notes, place=place, recorded_by=by)
+
+
+@transaction.atomic
+def mediation_conclude(*, case: MediationCase, by, outcome: str, agreement: str = "", concluded_at: datetime.datetime | None = None) -> MediationCase:
+    case = MediationCase.objects.select_for_update().get(pk=case.pk)
+    if not case.is_open:
+        raise ValidationError({"outcome": _("The case is already concluded.")})
+    if not outcome:
+        raise ValidationError({"outcome": _("Choose the outcome.")})
+    concluded_at = concluded_at or timezone.now()
+    if concluded_at < case.opened_at:
+        raise ValidationError({"concluded_at": _("The case cannot be concluded before it was opened.")})
+    if outcome == "success" and not agreement.strip():
+        raise ValidationError({"agreement": _("A settlement needs the text of the agreement.")})
+    case.outcome, case.agreement, case.concluded_at = outcome, agreement, concluded_at
+    case.save(update_fields=["outcome", "agreement", "concluded_at"])
+    return case
+
+
+@transaction.atomic
+def mediation_follow_up(*, case: MediationCase, by, checked_on: datetime.date, fulfilment: str, notes: str = "") -> MediationFollowUp:
+    if case.is_open:
+        raise ValidationError({"fulfilment": _("Follow-up starts after the case is concluded.")})
+    return MediationFollowUp.objects.create(case=case, checked_on=checked_on, fulfilment=fulfilment, notes=notes, recorded_by=by)

@@ -1,0 +1,110 @@
+"""SLA rules on top of the pure work calendar: deadlines from the policy of a category × urgency,
+the warning windows, and the colour of a demand.
+
+- Response deadline: `response_hours` working hours after `received_at`.
+- Resolution deadline: close of business of the `resolution_days`-th working day after the day of
+  `received_at`.
+- 即将到期 (yellow): an open deadline falls within the warning window (RESPONSE_WARNING_HOURS
+  working hours for the response, RESOLUTION_WARNING_HOURS for the resolution).
+- 已超期 (red): an open deadline has passed. The response deadline is open until the first
+  response; the resolution deadline until the demand is resolved (or otherwise finished).
+"""
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from . import calendar
+from .choices import OPEN_STATUSES, Colour, Urgency
+
+# Without any policy in the database (working hours, working days).
+DEFAULT_POLICY: dict[str, tuple[int, int]] = {
+    Urgency.URGENT: (4, 3),
+    Urgency.NORMAL: (8, 10),
+    Urgency.LOW: (16, 20),
+}
+RESPONSE_WARNING_HOURS = 2
+RESOLUTION_WARNING_HOURS = calendar.HOURS_PER_DAY  # one working day
+
+
+@dataclass
+class Sla:
+    """Policies and calendar overrides loaded once (two queries) and reused for many demands."""
+
+    policies: dict[tuple[int | None, str], tuple[int, int]] = field(default_factory=dict)
+    overrides: dict[datetime.date, bool] = field(default_factory=dict)
+    _day_cache: dict[tuple[datetime.date, int], datetime.datetime] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def load(cls) -> Sla:
+        from .models import SlaPolicy, WorkCalendarDay
+
+        policies = {
+            (category_id, urgency): (hours, days)
+            for category_id, urgency, hours, days in SlaPolicy.objects.values_list(
+                "category_id", "urgency", "response_hours", "resolution_days"
+            )
+        }
+        overrides = dict(WorkCalendarDay.objects.values_list("date", "is_workday"))
+        return cls(policies=policies, overrides=overrides)
+
+    def policy(self, category_id: int | None, urgency: str) -> tuple[int, int]:
+        return (
+            self.policies.get((category_id, urgency))
+            or self.policies.get((None, urgency))
+            or DEFAULT_POLICY.get(urgency, DEFAULT_POLICY[Urgency.NORMAL])
+        )
+
+    def response_due(self, category_id: int | None, urgency: str, received_at: datetime.datetime) -> datetime.datetime:
+        hours, _days = self.policy(category_id, urgency)
+        return calendar.add_working_hours(received_at, hours, self.overrides)
+
+    def resolution_due(self, category_id: int | None, urgency: str, received_at: datetime.datetime) -> datetime.datetime:
+        _hours, days = self.policy(category_id, urgency)
+        # Depends only on the local date of receipt: cached for big imports.
+        key = (calendar.local(received_at).date(), days)
+        if key not in self._day_cache:
+            self._day_cache[key] = calendar.add_working_days(received_at, days, self.overrides)
+        return self._day_cache[key]
+
+    def due_dates(self, category_id, urgency, received_at) -> tuple[datetime.datetime, datetime.datetime]:
+        return self.response_due(category_id, urgency, received_at), self.resolution_due(category_id, urgency, received_at)
+
+    def thresholds(self, now: datetime.datetime) -> Thresholds:
+        return Thresholds(
+            now=now,
+            response=calendar.add_working_hours(now, RESPONSE_WARNING_HOURS, self.overrides),
+            resolution=calendar.add_working_hours(now, RESOLUTION_WARNING_HOURS, self.overrides),
+        )
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """A deadline at or before `response`/`resolution` (and not yet passed) is due soon."""
+
+    now: datetime.datetime
+    response: datetime.datetime
+    resolution: datetime.datetime
+
+
+def open_deadlines(demand) -> list[tuple[str, datetime.datetime]]:
+    if demand.status not in OPEN_STATUSES:
+        return []
+    deadlines = []
+    if demand.first_response_at is None and demand.response_due_at:
+        deadlines.append(("response", demand.response_due_at))
+    if demand.resolution_due_at:
+        deadlines.append(("resolution", demand.resolution_due_at))
+    return deadlines
+
+
+def colour(demand, thresholds: Thresholds) -> str:
+    deadlines = open_deadlines(demand)
+    if not deadlines:
+        return Colour.NONE
+    if any(due < thresholds.now for _kind, due in deadlines):
+        return Colour.RED
+    limit = {"response": thresholds.response, "resolution": thresholds.resolution}
+    if any(due <= limit[kind] for kind, due in deadlines):
+        return Colour.YELLOW
+    return Colour.BLUE

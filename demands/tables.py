@@ -1,0 +1,151 @@
+import django_tables2 as tables
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from . import sla
+from .choices import Colour
+from .models import Demand, LifeEvent, MediationCase, Visit
+
+STATUS_BADGE = {
+    "pending": "text-bg-warning",
+    "accepted": "text-bg-info",
+    "in_progress": "text-bg-primary",
+    "resolved": "text-bg-success",
+    "visited": "text-bg-success",
+    "closed": "text-bg-secondary",
+    "rejected": "text-bg-dark",
+    "withdrawn": "text-bg-light border",
+}
+COLOUR_BADGE = {Colour.RED: "badge-red", Colour.YELLOW: "badge-yellow", Colour.BLUE: "badge-blue"}
+
+
+def status_badge(record) -> str:
+    return format_html(
+        '<span class="badge {}" data-testid="status" data-status="{}">{}</span>',
+        STATUS_BADGE.get(record.status, "text-bg-light"), record.status, record.get_status_display(),
+    )
+
+
+def deadline_badge(record, limits) -> str:
+    """The colour of the nearest open deadline, with the deadline itself."""
+    colour = sla.colour(record, limits) if limits is not None else Colour.NONE
+    deadlines = sla.open_deadlines(record)
+    if not deadlines:
+        return format_html('<span class="text-muted" data-testid="deadline" data-colour="none">—</span>')
+    kind, due = min(deadlines, key=lambda d: d[1])
+    label = _("response") if kind == "response" else _("resolution")
+    return format_html(
+        '<span class="badge {}" data-testid="deadline" data-colour="{}" title="{}">{}</span> <small class="text-nowrap">{}</small>',
+        COLOUR_BADGE.get(colour, "text-bg-light"), colour, Colour(colour).label, label,
+        timezone.localtime(due).strftime("%m-%d %H:%M"),
+    )
+
+
+class DemandTable(tables.Table):
+    ref = tables.Column(linkify=True, attrs={"td": {"class": "text-nowrap"}})
+    title = tables.Column(linkify=True, attrs={"td": {"class": "demand-title"}})
+    status = tables.Column()
+    deadline = tables.Column(verbose_name=_("deadline"), empty_values=(), order_by=("resolution_due_at",))
+    category = tables.Column(order_by=("category__sort_order",))
+    org_unit = tables.Column(order_by=("org_unit__path",))
+    submitter = tables.Column(order_by=("submitter__employee_no",))
+    handler = tables.Column(orderable=False)
+    received_at = tables.DateTimeColumn(format="Y-m-d H:i")
+
+    class Meta:
+        model = Demand
+        fields = ["ref", "title", "status", "deadline", "category", "urgency", "org_unit", "submitter", "handler", "received_at"]
+        attrs = {"class": "table table-hover table-sm align-middle", "data-testid": "demand-table"}
+        row_attrs = {"data-ref": lambda record: record.ref}
+
+    def __init__(self, *args, limits=None, **kwargs):
+        self.limits = limits
+        super().__init__(*args, **kwargs)
+
+    def render_status(self, record):
+        return status_badge(record)
+
+    def render_deadline(self, record):
+        return deadline_badge(record, self.limits)
+
+    def value_deadline(self, record):
+        deadlines = sla.open_deadlines(record)
+        return timezone.localtime(min(d[1] for d in deadlines)).strftime("%Y-%m-%d %H:%M") if deadlines else ""
+
+    def render_submitter(self, record):
+        return record.submitter.name if record.submitter_id else _("Anonymous")
+
+    def value_submitter(self, record):
+        return record.submitter.name if record.submitter_id else _("Anonymous")
+
+    def render_handler(self, record):
+        return record.handler.display_name if record.handler_id else "—"
+
+
+class MediationTable(tables.Table):
+    ref = tables.Column(linkify=True)
+    title = tables.Column(linkify=True)
+    org_unit = tables.Column(order_by=("org_unit__path",))
+    opened_at = tables.DateTimeColumn(format="Y-m-d")
+    concluded_at = tables.DateTimeColumn(format="Y-m-d")
+
+    class Meta:
+        model = MediationCase
+        fields = ["ref", "title", "org_unit", "opened_at", "concluded_at", "outcome"]
+        attrs = {"class": "table table-hover table-sm align-middle"}
+
+    def render_outcome(self, record):
+        if not record.outcome:
+            return format_html('<span class="badge text-bg-warning">{}</span>', _("Open"))
+        css = {"success": "text-bg-success", "failed": "text-bg-danger"}.get(record.outcome, "text-bg-secondary")
+        return format_html('<span class="badge {}">{}</span>', css, record.get_outcome_display())
+
+
+class VisitTable(tables.Table):
+    ref = tables.Column(linkify=True)
+    person = tables.Column(linkify=lambda record: record.get_absolute_url(), order_by=("person__employee_no",))
+    visitor = tables.Column(order_by=("visitor__employee_no",))
+    visited_on = tables.DateColumn(format="Y-m-d")
+    org_unit = tables.Column(verbose_name=_("org unit"), accessor="person__org_unit", order_by=("person__org_unit__path",))
+
+    class Meta:
+        model = Visit
+        fields = ["ref", "visited_on", "person", "org_unit", "kind", "visitor"]
+        attrs = {"class": "table table-hover table-sm align-middle"}
+
+    def render_person(self, record):
+        return record.person.name
+
+    def render_visitor(self, record):
+        return record.visitor.name
+
+
+class LifeEventTable(tables.Table):
+    ref = tables.Column(linkify=True)
+    person = tables.Column(linkify=lambda record: record.get_absolute_url(), order_by=("person__employee_no",))
+    org_unit = tables.Column(verbose_name=_("org unit"), accessor="person__org_unit", order_by=("person__org_unit__path",))
+    event_date = tables.DateColumn(format="Y-m-d")
+    visit_due_on = tables.DateColumn(format="Y-m-d")
+    visited = tables.Column(verbose_name=_("visited"), accessor="has_visit", orderable=False)
+
+    class Meta:
+        model = LifeEvent
+        fields = ["ref", "person", "org_unit", "kind", "event_date", "visit_due_on", "visited"]
+        attrs = {"class": "table table-hover table-sm align-middle"}
+
+    def render_person(self, record):
+        return record.person.name
+
+    def render_visited(self, record, value):
+        if value:
+            return format_html('<span class="badge text-bg-success">{}</span>', _("visited"))
+        today = timezone.localdate()
+        if record.visit_due_on < today:
+            return format_html('<span class="badge badge-red" data-colour="red">{}</span>', _("overdue"))
+        if (record.visit_due_on - today).days <= 2:
+            return format_html('<span class="badge badge-yellow" data-colour="yellow">{}</span>', _("due soon"))
+        return format_html('<span class="badge badge-blue" data-colour="blue">{}</span>', _("to visit"))
+
+    def value_visited(self, record, value):
+        return "yes" if value else "no"

@@ -1,0 +1,729 @@
+"""Pages of the demands app. Thin: reads come from selectors, writes go through services, who may
+take which workflow step comes from workflow.py."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from members.models import OrgUnit, Person
+from portal.autocomplete import AutocompleteView
+from portal.generic import ObjectDetailView, ObjectListView, PermissionRequiredMixin
+from portal.roles import SCOPE, has_permission, reaches
+from portal.scope import get_visible_or_404, visible
+from portal.uploads import file_response
+
+from . import selectors, services, workflow
+from .choices import Channel, Status, Urgency
+from .filtersets import DemandFilterSet, LifeEventFilterSet, MediationFilterSet, VisitFilterSet
+from .forms import (
+    ACTION_FORMS, AnonymousDemandForm, ConcludeForm, DemandIntakeForm, FollowUpForm, LifeEventForm, MediationForm,
+    PhotoForm, RateForm, SessionForm, TrackForm, VisitForm, handler_accounts,
+)
+from .models import Demand, DemandAttachment, LifeEvent, MediationCase, Visit, VisitPhoto
+from .sla import Sla
+from .tables import DemandTable, LifeEventTable, MediationTable, VisitTable, deadline_badge, status_badge
+from .workflow import Action, WorkflowError
+
+
+def _form_errors_from(form, error: ValidationError) -> None:
+    """Put a service's ValidationError beside the form's fields (or on top)."""
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)
+
+
+# --- Demand lists and queues -------------------------------------------------------------------------
+class DemandListView(ObjectListView):
+    permission = "demands.view"
+    queryset = selectors.demand_list_queryset()
+    filterset_class = DemandFilterSet
+    table_class = DemandTable
+    template_name = "demands/demand_list.html"
+    create_url_name = "demands:demand_create"
+    create_permission = "demands.submit"
+    exchange_kind = "demands"
+    export_basename = "demands"
+    title = gettext_lazy("Demands ledger")
+    tab = "all"
+
+    def get(self, request, *args, **kwargs):
+        self.limits = Sla.load().thresholds(timezone.now())
+        return super().get(request, *args, **kwargs)
+
+    def get_table_kwargs(self):
+        return {"limits": self.limits}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["tabs"] = queue_tabs(self.request.user)
+        context["tab"] = self.tab
+        return context
+
+
+QUEUE_TITLES = {
+    "pending": gettext_lazy("Awaiting acceptance"),
+    "todo": gettext_lazy("My to-do"),
+    "due_soon": gettext_lazy("Due soon"),
+    "overdue": gettext_lazy("Overdue"),
+    "to_visit": gettext_lazy("Awaiting return visit"),
+}
+
+
+def queue_tabs(user) -> list[tuple[str, str, str]]:
+    tabs = [("all", gettext_lazy("All"), reverse("demands:demand_list"))] if has_permission(user, "demands.view") else []
+    for name in selectors.QUEUES:
+        if has_permission(user, selectors.queue_permission(name)):
+            tabs.append((name, QUEUE_TITLES[name], reverse("demands:queue", args=[name])))
+    return tabs
+
+
+class DemandQueueView(DemandListView):
+    """待受理 / 我的待办 / 即将到期 / 已超期 / 待回访, most urgent first."""
+
+    create_url_name = None
+
+    def dispatch(self, request, *args, **kwargs):
+        self.queue_name = kwargs["queue"]
+        if self.queue_name not in selectors.QUEUES:
+            raise Http404
+        self.permission = selectors.queue_permission(self.queue_name)
+        self.tab = self.queue_name
+        self.title = QUEUE_TITLES[self.queue_name]
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return selectors.queue(self.queue_name, self.request.user, limits=self.limits)
+
+
+class QueueHomeView(PermissionRequiredMixin, View):
+    """The first work queue this user works from (待受理 for staff, 我的待办 for handlers)."""
+
+    permission = "demands.queue"
+
+    def get(self, request):
+        for name in selectors.QUEUES:
+            if has_permission(request.user, selectors.queue_permission(name)):
+                return redirect("demands:queue", queue=name)
+        return redirect("demands:demand_list")
+
+
+class MyDemandsView(DemandListView):
+    title = gettext_lazy("My demands")
+    tab = "mine"
+
+    def get_queryset(self):
+        return selectors.my_demands(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["tabs"] = []
+        return context
+
+
+# --- Intake --------------------------------------------------------------------------------------------
+class DemandCreateView(PermissionRequiredMixin, FormView):
+    permission = "demands.submit"
+    template_name = "demands/demand_form.html"
+    form_class = DemandIntakeForm
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["user"] = self.request.user
+        return kwargs
+
+    def source_visit(self) -> Visit | None:
+        visit_id = self.request.POST.get("visit") or self.request.GET.get("visit")
+        if not visit_id or not str(visit_id).isdigit() or not has_permission(self.request.user, "visits.view"):
+            return None
+        return visible(Visit.objects.select_related("person", "person__org_unit"), self.request.user, "visits.view").filter(pk=visit_id).first()
+
+    def get_initial(self):
+        initial = super().get_initial()
+        visit = self.source_visit()
+        if visit is not None:
+            initial.update(submitter=visit.person.pk, org_unit=visit.person.org_unit_id, channel=Channel.VISIT, visit=visit.pk)
+        return initial
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["visit"] = self.source_visit()
+        context["title"] = _("New demand")
+        return context
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        visit = self.source_visit()
+        demand = services.demand_submit(
+            title=data["title"], content=data["content"], category=data["category"], urgency=data["urgency"],
+            channel=data["channel"], org_unit=data["org_unit"], submitter=data.get("submitter"), by=self.request.user,
+            service_group=data.get("service_group", ""), visit=visit,
+        )
+        messages.success(self.request, _("Demand %(ref)s was received.") % {"ref": demand.ref})
+        if visible(Demand.objects.filter(pk=demand.pk), self.request.user, "demands.view").exists():
+            return redirect(demand)
+        return redirect("demands:my_demands")
+
+
+class SimilarDemandsView(PermissionRequiredMixin, View):
+    """htmx: up to five similar open demands in scope while the title is typed."""
+
+    permission = "demands.submit"
+
+    def get(self, request):
+        exclude = request.GET.get("exclude")
+        similar = selectors.similar_demands(
+            request.user, request.GET.get("title", ""), exclude_pk=int(exclude) if exclude and exclude.isdigit() else None
+        )
+        return render(request, "demands/_similar.html", {"similar": similar})
+
+
+# --- Detail and workflow steps ------------------------------------------------------------------------
+class DemandDetailView(ObjectDetailView):
+    permission = "demands.view"
+    queryset = selectors.demand_list_queryset().select_related("visit", "merged_into", "created_by").prefetch_related("cooperating_units")
+    template_name = "demands/demand_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(detail_context(self.request, self.object))
+        return context
+
+
+def detail_context(request, demand: Demand, *, bound_action: str | None = None, bound_form=None) -> dict:
+    user = request.user
+    facts = services.facts_for(demand, user)
+    actions = workflow.allowed_actions(demand.status, facts)
+    forms = {}
+    for action in actions:
+        form_class = ACTION_FORMS[action]
+        kwargs = {"demand": demand}
+        if action == Action.MERGE:
+            kwargs["user"] = user
+        forms[action] = bound_form if action == bound_action else form_class(**kwargs)
+    limits = Sla.load().thresholds(timezone.now())
+    manages = facts.in_scope
+    return {
+        "demand": demand,
+        "events": selectors.demand_events(demand),
+        "actions": [(action, Action(action).label, forms[action]) for action in actions],
+        "open_action": bound_action,
+        "status_badge": status_badge(demand),
+        "deadline_badge": deadline_badge(demand, limits),
+        "similar": selectors.similar_demands(user, demand.title, exclude_pk=demand.pk) if manages and demand.is_open else [],
+        "show_tracking_code": manages or facts.is_submitter,
+        "tracking_code": services.format_tracking_code(demand.tracking_code or ""),
+        "duplicates": list(demand.duplicates.only("pk", "ref", "title")[:20]),
+        "mediations": list(visible(demand.mediations.all(), user, "mediation.view")[:10]) if has_permission(user, "mediation.view") else [],
+        "can_mediate": has_permission(user, "mediation.change") and manages,
+        "title": str(demand),
+    }
+
+
+class DemandActionView(PermissionRequiredMixin, View):
+    """POST one workflow step. The step must be in the table for this user; bad input is shown
+    beside the fields on the detail page and nothing is saved."""
+
+    permission = "demands.view"
+
+    def post(self, request, pk, action):
+        demand = get_visible_or_404(DemandDetailView.queryset, request.user, self.permission, pk=pk)
+        if action not in ACTION_FORMS:
+            raise Http404
+        if action not in services.allowed_actions(demand, request.user):
+            raise PermissionDenied
+        kwargs = {"demand": demand, **({"user": request.user} if action == Action.MERGE else {})}
+        form = ACTION_FORMS[action](request.POST, request.FILES, **kwargs)
+        if form.is_valid():
+            try:
+                run_action(action, demand, request.user, form.cleaned_data)
+            except WorkflowError as error:
+                messages.error(request, str(error))
+                return redirect(demand)
+            except ValidationError as error:
+                _form_errors_from(form, error)
+            else:
+                messages.success(request, _("Done: %(action)s.") % {"action": Action(action).label})
+                if visible(Demand.objects.filter(pk=demand.pk), request.user, self.permission).exists():
+                    return redirect(demand)
+                return redirect("demands:demand_list")
+        demand.refresh_from_db()
+        context = detail_context(request, demand, bound_action=action, bound_form=form)
+        context["object"] = demand
+        return render(request, DemandDetailView.template_name, context, status=400)
+
+
+def run_action(action: str, demand: Demand, user, data: dict) -> Demand:
+    by = {"demand": demand, "by": user}
+    if action == Action.ACCEPT:
+        return services.demand_accept(**by, category=data["category"], urgency=data["urgency"], handler=data["handler"],
+                                      lead_unit=data.get("lead_unit"), cooperating_units=data.get("cooperating_units") or (),
+                                      note=data.get("note", ""))
+    if action == Action.REJECT:
+        return services.demand_reject(**by, reason=data["reason"])
+    if action == Action.TRANSFER:
+        return services.demand_transfer(**by, lead_unit=data["lead_unit"], handler=data["handler"], note=data["note"])
+    if action == Action.REPLY:
+        return services.demand_reply(**by, text=data["text"], files=data.get("files") or ())
+    if action == Action.RESOLVE:
+        return services.demand_resolve(**by, result=data["result"], files=data.get("files") or ())
+    if action == Action.RETURN_VISIT:
+        return services.demand_return_visit(**by, rating=data.get("rating"), comment=data.get("comment", ""))
+    if action == Action.RATE:
+        return services.demand_rate(**by, rating=data["rating"], comment=data.get("comment", ""))
+    if action == Action.CLOSE:
+        return services.demand_close(**by, note=data.get("note", ""))
+    if action == Action.REOPEN:
+        return services.demand_reopen(**by, note=data["note"])
+    if action == Action.WITHDRAW:
+        return services.demand_withdraw(**by, reason=data.get("reason", ""))
+    if action == Action.MERGE:
+        return services.demand_merge(**by, target=data["target"], note=data.get("note", ""))
+    raise Http404
+
+
+class DemandAttachmentView(PermissionRequiredMixin, View):
+    permission = "demands.view"
+
+    def get(self, request, pk, file_id):
+        demand = get_visible_or_404(Demand.objects.all(), request.user, self.permission, pk=pk)
+        attachment = get_object_or_404(DemandAttachment, pk=file_id, demand=demand)
+        return file_response(attachment.file, attachment.original_name)
+
+
+# --- Without login: anonymous intake, tracking, the rating link ------------------------------------------
+class AnonymousSubmitView(View):
+    template_name = "demands/public_submit.html"
+
+    def get(self, request):
+        return render(request, self.template_name, {"form": AnonymousDemandForm()})
+
+    def post(self, request):
+        form = AnonymousDemandForm(request.POST)
+        if not form.is_valid():
+            return render(request, self.template_name, {"form": form}, status=400)
+        data = form.cleaned_data
+        demand = services.demand_submit(
+            title=data["title"], content=data["content"], category=data["category"], urgency=Urgency.NORMAL,
+            channel=Channel.ANONYMOUS, org_unit=data["org_unit"], submitter=None, by=None,
+        )
+        request.session["demands_tracking_code"] = demand.tracking_code
+        return redirect("demands:public_submitted")
+
+
+class AnonymousSubmittedView(View):
+    def get(self, request):
+        code = request.session.get("demands_tracking_code")
+        if not code:
+            return redirect("demands:public_submit")
+        return render(request, "demands/public_submitted.html", {"code": services.format_tracking_code(code)})
+
+
+class TrackView(View):
+    """Status by tracking code: the status and the dates of the steps, never names or texts."""
+
+    template_name = "demands/public_track.html"
+
+    def get(self, request):
+        return render(request, self.template_name, {"form": TrackForm()})
+
+    def post(self, request):
+        form = TrackForm(request.POST)
+        context = {"form": form}
+        if form.is_valid():
+            code = services.normalize_tracking_code(form.cleaned_data["code"])
+            demand = Demand.objects.filter(tracking_code=code).select_related("category").first() if code else None
+            if demand is None:
+                form.add_error("code", _("No demand has this tracking code."))
+            else:
+                steps = list(demand.events.order_by("seq").values_list("action", "to_status", "at"))
+                context.update(
+                    demand=demand, steps=[(workflow.EVENT_LABELS.get(a, a), at) for a, _to, at in steps],
+                    rating_url=services.rating_url(demand) if demand.status == Status.RESOLVED and demand.rating_nonce
+                    and demand.submitter_id is None else "",
+                )
+        return render(request, self.template_name, context, status=200 if form.is_valid() and not form.errors else 400)
+
+
+class RateView(View):
+    """The one-time rating link (no login). Used, expired or altered links are refused."""
+
+    template_name = "demands/public_rate.html"
+
+    def get(self, request, token):
+        try:
+            demand = services.demand_for_rating_link(token)
+        except services.RatingLinkError as error:
+            return render(request, "demands/public_rate_refused.html", {"reason": str(error)}, status=400)
+        return render(request, self.template_name, {"demand": demand, "form": RateForm()})
+
+    def post(self, request, token):
+        try:
+            demand = services.demand_for_rating_link(token)
+        except services.RatingLinkError as error:
+            return render(request, "demands/public_rate_refused.html", {"reason": str(error)}, status=400)
+        form = RateForm(request.POST)
+        if not form.is_valid():
+            return render(request, self.template_name, {"demand": demand, "form": form}, status=400)
+        try:
+            services.demand_rate_by_link(token=token, rating=form.cleaned_data["rating"], comment=form.cleaned_data["comment"])
+        except (services.RatingLinkError, WorkflowError) as error:
+            return render(request, "demands/public_rate_refused.html", {"reason": str(error)}, status=400)
+        return render(request, "demands/public_rate_done.html", {"demand": demand})
+
+
+# --- Autocompletes for assignment (directory data: any active unit or handler account) ----------------
+class HandlerAutocomplete(PermissionRequiredMixin, View):
+    """Accounts that can handle demands, in any unit: assignment and transfer cross units
+    (资源适配). Only names and units are returned."""
+
+    permission = "demands.manage"
+
+    def get(self, request):
+        term = request.GET.get("q", "").strip()
+        queryset = handler_accounts().order_by("username")
+        if term:
+            queryset = queryset.filter(Q(username__istartswith=term) | Q(person__name__istartswith=term) | Q(first_name__istartswith=term))
+        results = [{"value": u.pk, "text": f"{u.display_name}（{u.scope_org.name if u.scope_org_id else '—'} · {u.get_role_display()}）"}
+                   for u in queryset[:20]]
+        return JsonResponse({"results": results})
+
+
+class UnitAutocomplete(PermissionRequiredMixin, View):
+    """Any active unit (lead and cooperating units may lie outside the user's scope)."""
+
+    permission = "demands.manage"
+
+    def get(self, request):
+        term = request.GET.get("q", "").strip()
+        queryset = OrgUnit.objects.filter(is_active=True).select_related("parent").order_by("depth", "path")
+        if term:
+            queryset = queryset.filter(Q(name__icontains=term) | Q(code__istartswith=term))
+        results = [{"value": u.pk, "text": f"{u.name}（{u.parent.name}）" if u.parent_id else u.name} for u in queryset[:20]]
+        return JsonResponse({"results": results})
+
+
+class LifeEventAutocomplete(AutocompleteView):
+    permission = "lifeevents.view"
+    model = LifeEvent
+    search_fields = ("ref__istartswith", "person__name__istartswith", "person__employee_no__istartswith")
+
+    def get_queryset(self):
+        queryset = LifeEvent.objects.select_related("person").order_by("-event_date", "-id")
+        person = self.request.GET.get("person", "")
+        return queryset.filter(person_id=person) if person.isdigit() else queryset
+
+    def label(self, obj):
+        return f"{obj.person.name} · {obj.get_kind_display()} · {obj.event_date:%Y-%m-%d}（{obj.ref}）"
+
+
+# --- Mediation ---------------------------------------------------------------------------------------------
+class MediationListView(ObjectListView):
+    permission = "mediation.view"
+    queryset = MediationCase.objects.select_related("org_unit")
+    filterset_class = MediationFilterSet
+    table_class = MediationTable
+    create_url_name = "demands:mediation_create"
+    create_permission = "mediation.change"
+    exchange_kind = "mediations"
+    export_basename = "mediations"
+    title = gettext_lazy("Dispute mediation")
+
+
+class MediationCreateView(PermissionRequiredMixin, FormView):
+    permission = "mediation.change"
+    template_name = "demands/simple_form.html"
+    form_class = MediationForm
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["user"] = self.request.user
+        return kwargs
+
+    def get_initial(self):
+        initial = super().get_initial()
+        ref = self.request.GET.get("demand", "")
+        demand = visible(Demand.objects.filter(ref=ref), self.request.user, "demands.view").select_related("submitter").first() if ref else None
+        if demand is not None:
+            initial.update(demand_ref=demand.ref, title=demand.title, org_unit=demand.org_unit_id, description=demand.content,
+                           parties=[demand.submitter_id] if demand.submitter_id else [])
+        return initial
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "title": _("New mediation case")}
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        case = services.mediation_open(
+            by=self.request.user, org_unit=data["org_unit"], title=data["title"], opened_at=data["opened_at"],
+            demand=data["demand_ref"], description=data["description"], parties=data["parties"],
+            other_parties=data["other_parties"], mediators=data["mediators"],
+        )
+        messages.success(self.request, _("Mediation case %(ref)s was opened.") % {"ref": case.ref})
+        return redirect(case)
+
+
+class MediationDetailView(ObjectDetailView):
+    permission = "mediation.view"
+    queryset = MediationCase.objects.select_related("org_unit", "demand").prefetch_related(
+        "parties", "mediators", "sessions", "follow_ups"
+    )
+    template_name = "demands/mediation_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(mediation_context(self.request, self.object))
+        return context
+
+
+MEDIATION_STEPS = {"session": SessionForm, "conclude": ConcludeForm, "follow_up": FollowUpForm}
+
+
+def mediation_context(request, case, *, bound: str | None = None, form=None) -> dict:
+    can_change = has_permission(request.user, "mediation.change")
+    forms = {name: (form if name == bound else cls()) for name, cls in MEDIATION_STEPS.items()}
+    now = timezone.localtime().replace(second=0, microsecond=0)
+    if bound != "session":
+        forms["session"].initial = {"held_at": now}
+    if bound != "conclude":
+        forms["conclude"].initial = {"concluded_at": now}
+    if bound != "follow_up":
+        forms["follow_up"].initial = {"checked_on": timezone.localdate()}
+    return {"case": case, "can_change": can_change, "forms": forms, "open_step": bound, "title": str(case)}
+
+
+class MediationStepView(PermissionRequiredMixin, View):
+    permission = "mediation.change"
+
+    def post(self, request, pk, step):
+        if step not in MEDIATION_STEPS:
+            raise Http404
+        case = get_visible_or_404(MediationDetailView.queryset, request.user, self.permission, pk=pk)
+        form = MEDIATION_STEPS[step](request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if step == "session":
+                    services.mediation_add_session(case=case, by=request.user, **data)
+                elif step == "conclude":
+                    services.mediation_conclude(case=case, by=request.user, **data)
+                else:
+                    services.mediation_follow_up(case=case, by=request.user, **data)
+            except ValidationError as error:
+                _form_errors_from(form, error)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect(case)
+        context = mediation_context(request, case, bound=step, form=form)
+        context["object"] = case
+        return render(request, MediationDetailView.template_name, context, status=400)
+
+
+# --- Visits ---------------------------------------------------------------------------------------------------
+class VisitListView(ObjectListView):
+    permission = "visits.view"
+    queryset = Visit.objects.select_related("person", "person__org_unit", "visitor")
+    filterset_class = VisitFilterSet
+    table_class = VisitTable
+    create_url_name = "demands:visit_create"
+    create_permission = "visits.change"
+    exchange_kind = "visits"
+    export_basename = "visits"
+    title = gettext_lazy("Visits")
+
+
+class VisitCreateView(PermissionRequiredMixin, FormView):
+    """Made for a phone in the field: person, kind, notes, photos."""
+
+    permission = "visits.change"
+    template_name = "demands/visit_form.html"
+    form_class = VisitForm
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["user"] = self.request.user
+        return kwargs
+
+    def get_initial(self):
+        initial = super().get_initial()
+        user, get = self.request.user, self.request.GET
+        if get.get("life_event", "").isdigit():
+            event = visible(LifeEvent.objects.all(), user, "lifeevents.view").filter(pk=get["life_event"]).first()
+            if event is not None:
+                initial.update(life_event=event.pk, person=event.person_id, kind="must_visit")
+        elif get.get("person", "").isdigit():
+            if visible(Person.objects.filter(pk=get["person"]), user, "visits.change").exists():
+                initial["person"] = int(get["person"])
+        return initial
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "title": _("Log a visit")}
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            visit = services.visit_log(
+                by=self.request.user, person=data["person"], visitor=data["visitor"], visited_on=data["visited_on"],
+                kind=data["kind"], notes=data["notes"], life_event=data.get("life_event"), photos=data.get("photos") or (),
+            )
+        except ValidationError as error:
+            _form_errors_from(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Visit %(ref)s was saved.") % {"ref": visit.ref})
+        return redirect(visit)
+
+
+class VisitDetailView(ObjectDetailView):
+    permission = "visits.view"
+    queryset = Visit.objects.select_related("person", "person__org_unit", "visitor", "life_event", "created_by")
+    template_name = "demands/visit_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        visit = self.object
+        context.update(
+            photos=list(visit.photos.all()),
+            demands=list(visible(visit.demands.select_related("category"), user, "demands.view")[:20]),
+            can_create_demand=SCOPE in reaches(user, "demands.submit") or user.role == "admin",
+            can_change=has_permission(user, "visits.change"),
+            photo_form=PhotoForm(),
+            title=str(visit),
+        )
+        return context
+
+
+class VisitPhotoView(PermissionRequiredMixin, View):
+    permission = "visits.view"
+
+    def get(self, request, pk, photo_id):
+        visit = get_visible_or_404(Visit.objects.all(), request.user, self.permission, pk=pk)
+        photo = get_object_or_404(VisitPhoto, pk=photo_id, visit=visit)
+        return file_response(photo.file, photo.original_name)
+
+
+class VisitAddPhotosView(PermissionRequiredMixin, View):
+    permission = "visits.change"
+
+    def post(self, request, pk):
+        visit = get_visible_or_404(Visit.objects.all(), request.user, self.permission, pk=pk)
+        form = PhotoForm(request.POST, request.FILES)
+        if form.is_valid():
+            services.visit_add_photos(visit=visit, by=request.user, photos=form.cleaned_data["photos"])
+            messages.success(request, _("Saved."))
+        else:
+            for error in form.errors.get("photos", []):
+                messages.error(request, error)
+        return HttpResponseRedirect(visit.get_absolute_url())
+
+
+# --- Life events --------------------------------------------------------------------------------------------
+class LifeEventListView(ObjectListView):
+    permission = "lifeevents.view"
+    queryset = selectors.life_events_with_visit_state(LifeEvent.objects.select_related("person", "person__org_unit"))
+    filterset_class = LifeEventFilterSet
+    table_class = LifeEventTable
+    create_url_name = "demands:lifeevent_create"
+    create_permission = "lifeevents.change"
+    exchange_kind = "life_events"
+    export_basename = "life_events"
+    title = gettext_lazy("Life events")
+
+
+class DueVisitsView(LifeEventListView):
+    """五必访 due: life events without a visit, earliest deadline first."""
+
+    title = gettext_lazy("Due visits")
+    template_name = "demands/due_visits.html"
+
+    def get_queryset(self):
+        return selectors.life_events_with_visit_state(selectors.due_visits(self.request.user))
+
+
+class LifeEventCreateView(PermissionRequiredMixin, FormView):
+    permission = "lifeevents.change"
+    template_name = "demands/simple_form.html"
+    form_class = LifeEventForm
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["user"] = self.request.user
+        return kwargs
+
+    def get_initial(self):
+        initial = super().get_initial()
+        person = self.request.GET.get("person", "")
+        if person.isdigit():
+            initial["person"] = int(person)
+        initial.setdefault("event_date", timezone.localdate())
+        return initial
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "title": _("Record a life event")}
+
+    def form_valid(self, form):
+        try:
+            event = services.life_event_record(by=self.request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _form_errors_from(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Recorded. A visit is due by %(date)s.") % {"date": f"{event.visit_due_on:%Y-%m-%d}"})
+        return redirect(event)
+
+
+class LifeEventDetailView(ObjectDetailView):
+    permission = "lifeevents.view"
+    queryset = LifeEvent.objects.select_related("person", "person__org_unit", "created_by")
+    template_name = "demands/lifeevent_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        visits = list(visible(self.object.visits.select_related("visitor"), self.request.user, "visits.view"))
+        context.update(
+            visits=visits, today=timezone.localdate(), title=str(self.object),
+            can_visit=has_permission(self.request.user, "visits.change"),
+            on_time=any(v.visited_on <= self.object.visit_due_on for v in visits),
+        )
+        return context
+
+
+# --- Configuration overview (administrators) ----------------------------------------------------------------
+class SlaOverviewView(PermissionRequiredMixin, TemplateView):
+    """The SLA policies in force and the work calendar of the coming weeks, with overrides."""
+
+    permission = "demands.configure"
+    template_name = "demands/sla_overview.html"
+
+    def get_context_data(self, **kwargs):
+        import datetime
+
+        from . import calendar
+        from .models import DemandCategory, SlaPolicy, WorkCalendarDay
+
+        context = super().get_context_data(**kwargs)
+        sla = Sla.load()
+        today = timezone.localdate()
+        start = today - datetime.timedelta(days=today.weekday())
+        days = [start + datetime.timedelta(days=i) for i in range(7 * 8)]
+        overrides = dict(WorkCalendarDay.objects.filter(date__in=days).values_list("date", "note"))
+        context.update(
+            title=_("SLA policies and work calendar"),
+            policies=SlaPolicy.objects.select_related("category"),
+            rows=[(c, [(u, sla.policy(c.pk, u)) for u in Urgency.values]) for c in DemandCategory.objects.filter(is_active=True)],
+            urgencies=Urgency.choices,
+            weeks=[[(d, calendar.is_workday(d, sla.overrides), d in overrides, overrides.get(d, "")) for d in days[w * 7:(w + 1) * 7]] for w in range(8)],
+            today=today,
+            official_last_year=calendar.OFFICIAL_LAST_YEAR,
+            periods=calendar.WORK_PERIODS,
+        )
+        return context
