@@ -1,12 +1,13 @@
 import django_filters
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from portal.api import ScopedRelatedField, ScopedViewSet
-from portal.scope import visible
 
+from .choices import PARTY_MEMBER_STATUSES
 from .masking import mask_id_number, mask_phone, may_reveal
 from .models import OrgUnit, Person, RevealLog
 from .validators import normalize_id_number, normalize_phone
@@ -20,6 +21,16 @@ class OrgUnitSerializer(serializers.ModelSerializer):
         model = OrgUnit
         fields = ["id", "code", "name", "kind", "parent", "parent_code", "depth", "sort_order", "is_active"]
         read_only_fields = ["depth"]
+
+    def validate(self, attrs):
+        # The same tree rules as the page's form: no cycles, one root.
+        instance = self.instance
+        parent = attrs.get("parent", instance.parent if instance else None)
+        if parent and instance and parent.path.startswith(instance.path):
+            raise serializers.ValidationError({"parent": [_("A unit cannot be placed under itself or one of its descendants.")]})
+        if parent is None and OrgUnit.objects.exclude(pk=getattr(instance, "pk", None)).filter(parent=None).exists():
+            raise serializers.ValidationError({"parent": [_("There is already a root unit; choose a parent unit.")]})
+        return attrs
 
 
 class OrgUnitFilter(django_filters.FilterSet):
@@ -69,8 +80,16 @@ class PersonSerializer(serializers.ModelSerializer):
     def validate_id_number(self, value):
         value = normalize_id_number(value)
         if value and Person.objects.exclude(pk=getattr(self.instance, "pk", None)).filter(id_number=value).exists():
-            raise serializers.ValidationError("另一人已使用此身份证号。")
+            raise serializers.ValidationError(_("Another person already has this ID number."))
         return value
+
+    def validate(self, attrs):
+        # The same rule as the page's form.
+        status = attrs.get("political_status", getattr(self.instance, "political_status", None))
+        joined = attrs.get("joined_party_on", getattr(self.instance, "joined_party_on", None))
+        if joined and status not in PARTY_MEMBER_STATUSES:
+            raise serializers.ValidationError({"joined_party_on": [_("Only party members have a date of joining the party.")]})
+        return attrs
 
 
 class PersonFilter(django_filters.FilterSet):
@@ -102,11 +121,7 @@ class PersonViewSet(ScopedViewSet):
     @action(detail=True, methods=["post"])
     def reveal(self, request, pk=None):
         """Unmasked phone and ID number; logged with who and when."""
-        person = visible(Person.objects.all(), request.user, "people.view").filter(pk=pk).first()
-        if person is None:
-            from django.http import Http404
-
-            raise Http404
+        person = self.get_object()  # scoped by people.view (permission_for); 404 outside or for a bad id
         if not may_reveal(request.user, person):
             from rest_framework.exceptions import PermissionDenied
 

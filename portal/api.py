@@ -3,6 +3,7 @@ and a viewset base that applies the same scope layer as the pages."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.exceptions import ValidationError
 
@@ -12,9 +13,10 @@ from .scope import visible
 
 class RolePermission(permissions.BasePermission):
     def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated) and has_permission(
-            request.user, view.permission_for(request)
-        )
+        permission = view.permission_for(request)
+        if permission is None:  # e.g. a write to a read-only endpoint: closed, not a KeyError
+            return False
+        return bool(request.user and request.user.is_authenticated) and has_permission(request.user, permission)
 
 
 class ScopedMixin:
@@ -39,7 +41,7 @@ class ScopedMixin:
             instance = serializer.save()
             if not visible(model.objects.filter(pk=instance.pk), self.request.user, self.permission_for(self.request)).exists():
                 transaction.set_rollback(True)
-                raise ValidationError({"non_field_errors": ["记录不能放到您的管辖范围之外。"]})
+                raise ValidationError({"non_field_errors": [_("You may not place this record outside your scope.")]})
 
     def perform_create(self, serializer):
         self._save_in_scope(serializer)

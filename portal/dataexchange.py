@@ -333,6 +333,9 @@ def parse_file(kind: Kind, data: bytes, filename: str) -> tuple[list[Row], list[
                     failed.add(column.name)
                     values[column.name] = None
             for column in kind.columns:
+                # A short row (trailing empty cells left out) and an absent optional column read as
+                # empty; `present` tells the kind which columns the file has.
+                values.setdefault(column.name, None)
                 if column.required and values.get(column.name) is None and column.name not in failed:
                     errors.append(RowError(number, column.name, _("This value is required.")))
             rows.append(Row(number, values, present))
@@ -346,8 +349,11 @@ def run_import(kind_name: str, data: bytes, filename: str, *, dry_run: bool = Fa
     result = ImportResult(kind=kind.name)
     rows, errors = parse_file(kind, data, filename)
     result.rows = len(rows)
-    if not errors:
-        errors = kind.duplicate_key_errors(rows) + kind.check(rows)
+    if rows:
+        # Every problem is reported at once: cross-row and database checks run on the rows whose
+        # cells could all be read.
+        unreadable = {e.row for e in errors}
+        errors = errors + kind.duplicate_key_errors(rows) + kind.check([r for r in rows if r.number not in unreadable])
     if errors:
         result.errors = sorted(errors, key=lambda e: (e.row, e.column))
         return result

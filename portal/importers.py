@@ -32,12 +32,25 @@ class AccountKind(dx.Kind):
         self._units = dict(OrgUnit.objects.filter(code__in={r.values["scope_org_code"] for r in rows}).values_list("code", "id"))
         self._people = dict(Person.objects.filter(employee_no__in={r.values["employee_no"] for r in rows}).values_list("employee_no", "id"))
         linked = dict(User.objects.filter(person_id__in=self._people.values()).values_list("person_id", "username"))
+        # An absent optional column keeps the stored value.
+        stored = {
+            username: (scope_id, person_id)
+            for username, scope_id, person_id in User.objects.filter(
+                username__in=[r.values["username"] for r in rows]
+            ).values_list("username", "scope_org_id", "person_id")
+        }
+        employee_rows: dict[str, int] = {}
         for row in rows:
             v = row.values
             if v["scope_org_code"] and v["scope_org_code"] not in self._units:
                 errors.append(RowError(row.number, "scope_org_code", _("No unit has the code “%(code)s”.") % {"code": v["scope_org_code"]}))
-            if not v["scope_org_code"] and v["role"] not in (Role.ADMIN, Role.EMPLOYEE, Role.HANDLER):
+            has_scope = bool(v["scope_org_code"]) if "scope_org_code" in row.present else bool(stored.get(v["username"], (None, None))[0])
+            if not has_scope and v["role"] not in (Role.ADMIN, Role.EMPLOYEE, Role.HANDLER):
                 errors.append(RowError(row.number, "scope_org_code", _("This role needs a scope unit.")))
+            if v["employee_no"] and v["employee_no"] in employee_rows:
+                errors.append(RowError(row.number, "employee_no", _("The same employee number is on row %(row)d.") % {"row": employee_rows[v["employee_no"]]}))
+            elif v["employee_no"]:
+                employee_rows[v["employee_no"]] = row.number
             if v["employee_no"]:
                 if v["employee_no"] not in self._people:
                     errors.append(RowError(row.number, "employee_no", _("No person has the employee number “%(no)s”.") % {"no": v["employee_no"]}))
@@ -45,7 +58,8 @@ class AccountKind(dx.Kind):
                     other = linked.get(self._people[v["employee_no"]])
                     if other and other != v["username"]:
                         errors.append(RowError(row.number, "employee_no", _("This person already has the account “%(user)s”.") % {"user": other}))
-            if v["role"] == Role.EMPLOYEE and not v["employee_no"]:
+            has_person = bool(v["employee_no"]) if "employee_no" in row.present else bool(stored.get(v["username"], (None, None))[1])
+            if v["role"] == Role.EMPLOYEE and not has_person:
                 errors.append(RowError(row.number, "employee_no", _("An employee account must be linked to a person.")))
             if v["password"]:
                 try:
@@ -58,10 +72,9 @@ class AccountKind(dx.Kind):
         existing = User.objects.in_bulk([r.values["username"] for r in rows], field_name="username")
         for row in rows:
             v = row.values
-            data = {
-                "role": v["role"],
-                "scope_org_id": self._units.get(v["scope_org_code"]) if v["scope_org_code"] else None,
-            }
+            data = {"role": v["role"]}
+            if "scope_org_code" in row.present:
+                data["scope_org_id"] = self._units.get(v["scope_org_code"]) if v["scope_org_code"] else None
             if "employee_no" in row.present:
                 data["person_id"] = self._people.get(v["employee_no"]) if v["employee_no"] else None
             user = existing.get(v["username"])

@@ -187,3 +187,17 @@ def test_due_conversions_on_a_leap_day(tree, owner):
     probationary(leap, D(2024, 2, 29))  # due 2025-02-28
     assert [r.person.name for r in due_conversions(owner, today=D(2025, 1, 29))] == ["闰日"]
     assert due_conversions(owner, today=D(2025, 1, 28)) == []
+
+
+# --- Points ledger -------------------------------------------------------------------------------
+def test_points_ledger_and_idempotent_award(person_a, manager):
+    from members.models import PointsEntry
+    from members.selectors import person_points_total
+
+    services.points_award(person=person_a, points=5, reason="参加主题党日", by=manager, on=D(2026, 1, 5))
+    first = services.points_award(person=person_a, points=2, reason="出勤", source="attendance", source_key="attendance:1")
+    again = services.points_award(person=person_a, points=2, reason="出勤", source="attendance", source_key="attendance:1")
+    services.points_award(person=person_a, points=-3, reason="缺席", by=manager)
+    assert first is not None and again is None
+    assert PointsEntry.objects.filter(person=person_a).count() == 3
+    assert person_points_total(person_a) == 4

@@ -550,3 +550,40 @@ def test_development_page_lists_due_conversions_in_scope(client, owner, tree, pe
     response = login(client, owner).get(reverse("members:development"))
     assert [r.person for r in response.context["due_conversions"]] == [person_a]
     assert "张三" in response.content.decode() and "李四" not in response.content.decode()
+
+
+# --- Autocomplete instead of select lists, timeline, masking helpers -----------------------------
+def test_forms_do_not_list_big_tables(client, admin_user, tree, person_a):
+    from tests.factories import OrgUnitFactory
+
+    for i in range(30):
+        OrgUnitFactory(parent=tree.branch_a, kind="group", name=f"大表单位{i}")
+    login(client, admin_user)
+    html = client.get(reverse("members:person_create")).content.decode()
+    assert reverse("members:orgunit_autocomplete") in html
+    assert "大表单位" not in html
+    html = client.get(reverse("members:person_edit", args=[person_a.pk])).content.decode()
+    assert "第一党小组" in html and "大表单位" not in html  # only the chosen unit is rendered
+    html = client.get(reverse("portal:account_create")).content.decode()
+    assert reverse("members:person_autocomplete") in html and "张三" not in html
+
+
+def test_person_page_timeline(client, owner, manager, person_a):
+    DevelopmentRecord.objects.create(person=person_a, stage=S.ACTIVIST, reached_on=datetime.date(2024, 3, 1), note="支委会讨论")
+    PointsEntry.objects.create(person=person_a, points=5, reason="参加主题党日", awarded_on=datetime.date(2025, 7, 1))
+    response = login(client, owner).get(reverse("members:person_detail", args=[person_a.pk]))
+    timeline = response.context["timeline"]
+    assert timeline[0].title == "+5 参加主题党日"  # newest first
+    assert timeline[1].detail == "支委会讨论" and timeline[1].when == datetime.date(2024, 3, 1)
+    html = response.content.decode()
+    assert "参加主题党日" in html and "支委会讨论" in html and "2024-03-01" in html
+
+
+def test_masking_helpers():
+    from members.masking import mask_id_number, mask_phone
+
+    assert mask_phone("13812341234") == "138****1234"
+    assert mask_phone("010-12345678") == "010****5678"
+    assert mask_phone("") == ""
+    assert mask_id_number("11010519491231002X") == "1101**********002X"
+    assert mask_id_number("") == ""
