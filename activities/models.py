@@ -29,7 +29,7 @@ def new_ref(prefix: str) -> str:
 
 
 # --- Activities --------------------------------------------------------------------------------
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), exclude=["updated_at"])
 class Activity(models.Model):
     ref = models.CharField(_("reference"), max_length=50, unique=True, blank=True)
     type = models.CharField(_("type"), max_length=30, choices=ActivityType.choices)
@@ -76,7 +76,7 @@ class Activity(models.Model):
         super().save(*args, **kwargs)
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), exclude=["updated_at"])
 class Attendance(models.Model):
     activity = models.ForeignKey(Activity, verbose_name=_("activity"), on_delete=models.CASCADE, related_name="attendances")
     person = models.ForeignKey(
@@ -134,7 +134,7 @@ class PointsRule(models.Model):
 
 
 # --- Activity projects (项目化管理) ---------------------------------------------------------------
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), exclude=["updated_at"])
 class Project(models.Model):
     ref = models.CharField(_("reference"), max_length=50, unique=True, blank=True)
     name = models.CharField(_("name"), max_length=200)
@@ -252,7 +252,7 @@ class ProjectApproval(models.Model):
 
 
 # --- Responsibility lists (责任清单) ----------------------------------------------------------------
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), exclude=["updated_at"])
 class ResponsibilityItem(models.Model):
     ref = models.CharField(_("reference"), max_length=50, unique=True, blank=True)
     title = models.CharField(_("item"), max_length=300)
