@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from activities import services
 from activities.models import Attendance
-from activities.qr import QrCode, qr_svg
+from activities.qr import qr_svg
 from tests.factories.activities import ActivityFactory, AttendanceFactory
 
 pytestmark = pytest.mark.django_db
@@ -94,44 +94,11 @@ def test_qr_screen_page_is_for_managers_in_scope(client, meeting, owner, outside
     assert b"<svg" in response.content and b"<html" not in response.content
 
 
-def test_qr_encoder_structure():
-    code = QrCode(b"http://127.0.0.1:8000/activities/checkin/" + b"x" * 80)
-    size = code.size
-    assert size == code.version * 4 + 17
-    # Finder patterns in three corners; timing pattern between them.
-    for x0, y0 in ((0, 0), (size - 7, 0), (0, size - 7)):
-        assert all(code.modules[y0][x0 + i] for i in range(7))
-        assert not code.modules[y0 + 1][x0 + 1]
-        assert all(code.modules[y0 + 2 + i][x0 + 2 + j] for i in range(3) for j in range(3))
-    assert [code.modules[6][x] for x in range(8, size - 8)] == [x % 2 == 0 for x in range(8, size - 8)]
-    assert qr_svg("hello").startswith("<svg")
-    with pytest.raises(ValueError):
-        QrCode(b"x" * 300)
+def test_qr_svg_is_a_scalable_inline_code():
+    import segno
 
-
-def test_qr_encoder_matches_segno_module_for_module():
-    segno = pytest.importorskip("segno")
-    import random
-    import string
-
-    rng = random.Random(7)
-    original = QrCode._encode
-
-    def segno_padding(self, data, count_bits):
-        # segno writes 8 zero "padding bits" when the stream is already byte-aligned; the decoded
-        # content is the same. Emulate it so every other step can be compared module for module.
-        words = original(self, data, count_bits)
-        used = (4 + count_bits + 8 * len(data) + 4) // 8
-        return words[:used] + [0] + words[used:-1] if used < len(words) else words
-
-    QrCode._encode = segno_padding
-    try:
-        for n in (1, 17, 40, 77, 106, 122, 150, 180, 213):
-            data = "".join(rng.choice(string.ascii_letters + ":/._-") for _ in range(n)).encode()
-            version = QrCode(data).version
-            for mask in range(8):
-                ours = QrCode(data, version=version, mask=mask).modules
-                theirs = segno.make(data, error="m", mode="byte", version=version, mask=mask, boost_error=False, micro=False)
-                assert [[bool(v) for v in row] for row in theirs.matrix] == ours, (n, version, mask)
-    finally:
-        QrCode._encode = original
+    svg = qr_svg("http://127.0.0.1:8000/activities/checkin/" + "x" * 80)
+    assert svg.startswith("<svg") and 'class="qr-code"' in svg and "viewBox" in svg and 'width="' not in svg.split(">")[0]
+    # Level M with the quiet zone, as the screen page expects.
+    code = segno.make("http://127.0.0.1:8000/activities/checkin/" + "x" * 80, error="m", micro=False, boost_error=False)
+    assert code.error == "M" and not code.is_micro
