@@ -345,7 +345,9 @@ def parse_file(kind: Kind, data: bytes, filename: str) -> tuple[list[Row], list[
 
 
 def run_import(kind_name: str, data: bytes, filename: str, *, dry_run: bool = False) -> ImportResult:
-    kind = get_kind(kind_name)
+    # A fresh instance per run: kinds keep lookups between check() and apply(), and two imports
+    # may run at the same time in one process.
+    kind = type(get_kind(kind_name))()
     result = ImportResult(kind=kind.name)
     rows, errors = parse_file(kind, data, filename)
     result.rows = len(rows)

@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,9 +19,10 @@ from .roles import Role
 from .scope import get_visible_or_404, visible
 
 
-class HomeView(LoginRequiredMixin, TemplateView):
+class HomeView(PermissionRequiredMixin, TemplateView):
     """Each role's home page: the widgets of the apps that role works with."""
 
+    permission = "portal.home"
     template_name = "portal/home.html"
 
     def get_context_data(self, **kwargs):

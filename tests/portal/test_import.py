@@ -556,3 +556,12 @@ def test_other_admins_batch(client, admin_user, tree):
     batch = ImportBatch.objects.get()
     assert client.get(reverse("portal:import_preview", args=[batch.pk])).status_code == 200
     assert client.get(reverse("portal:import_preview", args=[batch.pk + 1000])).status_code == 404
+
+
+def test_each_import_uses_its_own_kind_instance(tree):
+    """Kinds keep lookups between check() and apply(); the registered instance is never used for a
+    run, so two imports at the same time cannot mix their lookups."""
+    from portal.dataexchange import get_kind
+
+    run_import("people", csv_bytes(people_rows()), "p.csv")
+    assert not hasattr(get_kind("people"), "_units")
