@@ -116,6 +116,7 @@ class PersonViewSet(ScopedViewSet):
     filterset_class = PersonFilter
     read_permission = "people.view"
     write_permission = "people.change"
+    delete_permission = "people.delete"  # as on the pages: administrators only
 
     @extend_schema(request=None, responses={200: {"type": "object"}})
     @action(detail=True, methods=["post"])

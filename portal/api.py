@@ -3,6 +3,7 @@ and a viewset base that applies the same scope layer as the pages."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.exceptions import ValidationError
@@ -20,16 +21,20 @@ class RolePermission(permissions.BasePermission):
 
 
 class ScopedMixin:
-    """Reads use `read_permission`, writes `write_permission`.
+    """Reads use `read_permission`, writes `write_permission`, deletes `delete_permission` (the
+    write permission unless set, as the pages' delete view may need more than their edit view).
     Objects outside the user's scope answer 404, exactly like the pages."""
 
     permission_classes = [RolePermission]
     read_permission: str = ""
     write_permission: str | None = None
+    delete_permission: str | None = None
 
     def permission_for(self, request) -> str:
         if request.method in permissions.SAFE_METHODS:
             return self.read_permission
+        if request.method == "DELETE" and self.delete_permission:
+            return self.delete_permission
         return self.write_permission
 
     def get_queryset(self):
@@ -48,6 +53,15 @@ class ScopedMixin:
 
     def perform_update(self, serializer):
         self._save_in_scope(serializer)
+
+    def perform_destroy(self, instance):
+        try:
+            with transaction.atomic():
+                instance.delete()
+        except (ProtectedError, RestrictedError):
+            raise ValidationError(
+                {"non_field_errors": [_("This record is still referenced by other records and cannot be deleted.")]}
+            ) from None
 
 
 class ScopedReadOnlyViewSet(ScopedMixin, viewsets.ReadOnlyModelViewSet):

@@ -205,7 +205,7 @@ def test_malformed_body_is_400(api, owner):
 def test_out_of_scope_write_is_404(api, outsider, person_a):
     as_user(api, outsider)
     assert api.patch(f"{PEOPLE}{person_a.pk}/", {"name": "x"}, format="json").status_code == 404
-    assert api.delete(f"{PEOPLE}{person_a.pk}/").status_code == 404
+    assert api.delete(f"{PEOPLE}{person_a.pk}/").status_code == 403  # secretaries delete nobody
     person_a.refresh_from_db()
     assert person_a.name == "张三"
 
@@ -276,3 +276,28 @@ def test_api_list_makes_no_full_count(api, admin_user, tree, count_queries):
     with count_queries() as ctx:
         api.get(PEOPLE)
     assert not [q for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
+
+
+def test_token_endpoint_is_locked_after_five_failures(api, owner):
+    for _ in range(5):
+        api.post("/api/auth/token/", {"username": "owner", "password": "wrong"}, format="json")
+    response = api.post("/api/auth/token/", {"username": "owner", "password": TEST_PASSWORD}, format="json")
+    assert response.status_code in (400, 403, 429)
+    assert "token" not in response.json()
+
+
+def test_delete_needs_the_pages_delete_permission(api, owner, admin_user, person_a):
+    """Secretaries may edit people but, as on the pages, only administrators delete them."""
+    assert as_user(api, owner).delete(f"{PEOPLE}{person_a.pk}/").status_code == 403
+    assert Person.objects.filter(pk=person_a.pk).exists()
+    assert as_user(api, admin_user).delete(f"{PEOPLE}{person_a.pk}/").status_code == 204
+    assert not Person.objects.filter(pk=person_a.pk).exists()
+
+
+def test_delete_of_a_referenced_record_is_400(api, admin_user, tree):
+    as_user(api, admin_user)
+    response = api.delete(f"{UNITS}{tree.branch_a.pk}/")  # has a sub-unit
+    assert response.status_code == 400
+    assert "non_field_errors" in response.json()
+    assert OrgUnit.objects.filter(pk=tree.branch_a.pk).exists()
+    assert api.delete(f"{UNITS}{tree.department.pk}/").status_code == 204
