@@ -23,7 +23,7 @@ from .models import Demand, DemandCategory, DemandEvent, LifeEvent, MediationCas
 
 
 def _org_filter(path_lookup: str):
-    def method(self, queryset, name, value):
+    def method(queryset, name, value):
         unit = OrgUnit.objects.filter(code=value).first()
         return queryset.filter(**{f"{path_lookup}__startswith": unit.path}) if unit else queryset.none()
 
@@ -197,6 +197,9 @@ class MediationSerializer(serializers.ModelSerializer):
         read_only_fields = ["ref"]
 
     def validate(self, attrs):
+        for field in ("opened_at", "concluded_at"):
+            if attrs.get(field):
+                attrs[field] = attrs[field].replace(microsecond=0)  # exports write seconds
         instance = self.instance
         concluded = attrs.get("concluded_at", instance.concluded_at if instance else None)
         outcome = attrs.get("outcome", instance.outcome if instance else "")

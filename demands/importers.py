@@ -44,6 +44,16 @@ def _in_batches(model, field: str, keys: Iterable, values: tuple[str, ...]) -> d
     return found
 
 
+def _allocate_ids(model, count: int) -> list[int]:
+    """Take `count` ids from the table's sequence (one query)."""
+    from django.db import connection
+
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", [count])
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _unit_ids(codes) -> dict[str, int]:
     return _in_batches(OrgUnit, "code", codes, ("id",))
 
@@ -228,23 +238,31 @@ class DemandKind(dx.Kind):
 
         now = timezone.now()
         for batch in dx.batched(to_create, 2000):
+            # Ids first, so that each demand is inserted with its first event's hash as chain head.
+            for demand, pk in zip(batch, _allocate_ids(Demand, len(batch))):
+                demand.pk = demand.id = pk
+            events = [self._event(d, 1, "", workflow.EventKind.IMPORTED, now, {"status": d.status}) for d in batch]
+            for demand, event in zip(batch, events):
+                demand.chain_head = event.hash
             Demand.objects.bulk_create(batch)
-            DemandEvent.objects.bulk_create([self._event(d, 1, "", workflow.EventKind.IMPORTED, now, {"status": d.status}) for d in batch])
+            DemandEvent.objects.bulk_create(events)
         for batch in dx.batched(to_update, 2000):
-            for demand in batch:
-                demand.updated_at = now
-            fields = sorted({f for d in batch for f in changed_fields[d.pk]} | {"updated_at"})
-            Demand.objects.bulk_update(batch, fields)
             last = {
                 demand_id: (seq, digest)
                 for demand_id, seq, digest in DemandEvent.objects.filter(demand_id__in=[d.pk for d in batch])
                 .order_by("demand_id", "-seq").distinct("demand_id").values_list("demand_id", "seq", "hash")
             }
-            DemandEvent.objects.bulk_create([
-                self._event(d, last.get(d.pk, (0, ""))[0] + 1, last.get(d.pk, (0, ""))[1], workflow.EventKind.IMPORT_UPDATED, now,
-                            {"changed": sorted(f.removesuffix("_id") for f in changed_fields[d.pk]), "status": d.status})
-                for d in batch
-            ])
+            events = []
+            for demand in batch:
+                seq, prev_hash = last.get(demand.pk, (0, ""))
+                event = self._event(demand, seq + 1, prev_hash, workflow.EventKind.IMPORT_UPDATED, now, {
+                    "changed": sorted(f.removesuffix("_id") for f in changed_fields[demand.pk]), "status": demand.status,
+                })
+                demand.chain_head, demand.updated_at = event.hash, now
+                events.append(event)
+            fields = sorted({f for d in batch for f in changed_fields[d.pk]} | {"updated_at", "chain_head"})
+            Demand.objects.bulk_update(batch, fields)
+            DemandEvent.objects.bulk_create(events)
         result.created += len(to_create)
         result.updated += len(to_update)
 

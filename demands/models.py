@@ -169,6 +169,8 @@ class Demand(models.Model):
     response_flag = models.CharField(max_length=10, choices=SlaFlag.choices, blank=True, default="")
     resolution_flag = models.CharField(max_length=10, choices=SlaFlag.choices, blank=True, default="")
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    # The hash of the latest timeline event: removing events from the end of the chain shows.
+    chain_head = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("entered by"), null=True, blank=True, on_delete=models.SET_NULL,

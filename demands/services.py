@@ -42,6 +42,12 @@ TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 HEAD_ROLES = (Role.BRANCH_SECRETARY, Role.STAFF)
 
 
+def now_s() -> datetime.datetime:
+    """Now, to the second: business timestamps are kept at second precision, so that an export
+    (which writes seconds) re-imports unchanged."""
+    return timezone.now().replace(microsecond=0)
+
+
 # --- References and codes ------------------------------------------------------------------------
 def next_ref(model, at: datetime.datetime | None = None) -> str:
     """SQ2026-000123: prefix, year, a per-year number. Skips numbers an import already used."""
@@ -123,10 +129,12 @@ def record_event(
     event = DemandEvent(
         demand_id=demand.pk, seq=seq, action=action, from_status=from_status, to_status=to_status,
         actor_id=by.pk if by is not None else None, actor_label=actor_label if by is None else "",
-        at=at or timezone.now(), note=note, data=data or {},
+        at=at or now_s(), note=note, data=data or {},
     )
     chain.seal(event, prev_hash)
     event.save(force_insert=True)
+    Demand.objects.filter(pk=demand.pk).update(chain_head=event.hash)
+    demand.chain_head = event.hash
     return event
 
 
@@ -170,7 +178,7 @@ def demand_submit(
     ref: str | None = None, sla: Sla | None = None,
 ) -> Demand:
     """Receive a demand (待受理). Deadlines come from the SLA policy; the clock starts now."""
-    received_at = received_at or timezone.now()
+    received_at = (received_at or now_s()).replace(microsecond=0)
     sla = sla or Sla.load()
     response_due, resolution_due = sla.due_dates(category.pk, urgency, received_at)
     if not service_group and submitter is not None and submitter.tags:
@@ -238,7 +246,7 @@ def demand_reject(*, demand: Demand, by, reason: str) -> Demand:
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason.")})
     demand, transition = _step(demand, Action.REJECT, by)
-    now = timezone.now()
+    now = now_s()
     from_status = demand.status
     demand.status = transition.to
     demand.first_response_at = demand.first_response_at or now
@@ -288,7 +296,7 @@ def demand_reply(*, demand: Demand, by, text: str, files: Iterable = ()) -> Dema
     if not text.strip():
         raise ValidationError({"text": _("Write the reply.")})
     demand, transition = _step(demand, Action.REPLY, by)
-    now = timezone.now()
+    now = now_s()
     from_status = demand.status
     demand.status = transition.to
     demand.first_response_at = demand.first_response_at or now
@@ -306,7 +314,7 @@ def demand_resolve(*, demand: Demand, by, result: str, files: Iterable = ()) -> 
     if not result.strip():
         raise ValidationError({"result": _("Describe how the demand was resolved.")})
     demand, transition = _step(demand, Action.RESOLVE, by)
-    now = timezone.now()
+    now = now_s()
     from_status = demand.status
     demand.status = transition.to
     demand.first_response_at = demand.first_response_at or now
@@ -336,7 +344,7 @@ def demand_return_visit(*, demand: Demand, by, rating: int | None, comment: str 
 
 
 def _visited(demand, transition, action, *, by=None, actor_label="", rating, comment) -> Demand:
-    now = timezone.now()
+    now = now_s()
     from_status = demand.status
     demand.status = transition.to
     demand.return_visit_at = now
@@ -441,7 +449,7 @@ def demand_reopen(*, demand: Demand, by, note: str = "") -> Demand:
     if not note.strip():
         raise ValidationError({"note": _("Say what must be done again.")})
     demand, transition = _step(demand, Action.REOPEN, by)
-    now = timezone.now()
+    now = now_s()
     previous = {
         "rating": demand.rating,
         "resolved_at": demand.resolved_at.isoformat() if demand.resolved_at else None,
@@ -479,7 +487,7 @@ def demand_merge(*, demand: Demand, by, target: Demand, note: str = "") -> Deman
         raise ValidationError({"target": _("No demand with this reference in your scope.")})
     if target.merged_into_id is not None:
         raise ValidationError({"target": _("That demand was itself merged into %(ref)s.") % {"ref": target.merged_into.ref}})
-    now = timezone.now()
+    now = now_s()
     from_status = demand.status
     demand.status = transition.to
     demand.merged_into = target
@@ -505,7 +513,7 @@ def sla_sweep(now: datetime.datetime | None = None) -> dict[str, int]:
     demands to the unit above. Claims rows with their flag, so a second run notifies nothing."""
     from django.db.models import Q
 
-    now = now or timezone.now()
+    now = now or now_s()
     sla = Sla.load()
     limits = sla.thresholds(now)
     open_q = Q(status__in=OPEN_STATUSES)
@@ -636,7 +644,7 @@ def visit_reminders(today: datetime.date | None = None) -> int:
 @transaction.atomic
 def mediation_open(*, by, org_unit: OrgUnit, title: str, opened_at: datetime.datetime | None = None, demand: Demand | None = None,
                    description: str = "", parties=(), other_parties: str = "", mediators=()) -> MediationCase:
-    opened_at = opened_at or timezone.now()
+    opened_at = opened_at or now_s()
     case = MediationCase.objects.create(
         ref=next_ref(MediationCase, opened_at), title=title, org_unit=org_unit, opened_at=opened_at, demand=demand,
         description=description, other_parties=other_parties, created_by=by,
@@ -662,7 +670,7 @@ def mediation_conclude(*, case: MediationCase, by, outcome: str, agreement: str 
         raise ValidationError({"outcome": _("The case is already concluded.")})
     if not outcome:
         raise ValidationError({"outcome": _("Choose the outcome.")})
-    concluded_at = concluded_at or timezone.now()
+    concluded_at = concluded_at or now_s()
     if concluded_at < case.opened_at:
         raise ValidationError({"concluded_at": _("The case cannot be concluded before it was opened.")})
     if outcome == "success" and not agreement.strip():

@@ -1,6 +1,7 @@
 import django_tables2 as tables
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from . import sla
@@ -32,7 +33,7 @@ def deadline_badge(record, limits) -> str:
     colour = sla.colour(record, limits) if limits is not None else Colour.NONE
     deadlines = sla.open_deadlines(record)
     if not deadlines:
-        return format_html('<span class="text-muted" data-testid="deadline" data-colour="none">—</span>')
+        return mark_safe('<span class="text-muted" data-testid="deadline" data-colour="none">—</span>')
     kind, due = min(deadlines, key=lambda d: d[1])
     label = _("response") if kind == "response" else _("resolution")
     return format_html(

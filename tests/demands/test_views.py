@@ -1,0 +1,298 @@
+"""Pages: scope (404 outside), the actions the table allows, intake, queues with colours, bad
+input beside the fields, constant query counts."""
+import datetime
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from demands import services
+from demands.calendar import TZ
+from demands.choices import Status
+from demands.models import Demand
+from tests.conftest import client_for
+from tests.factories import PersonFactory
+from tests.factories.demands import accepted, category, make_demand, policy
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demand_a(tree, owner, member):
+    return make_demand(tree.group_a, submitter=member.person, by=owner, title="食堂午餐菜品单一")
+
+
+@pytest.fixture
+def demand_b(tree, outsider, person_b):
+    return make_demand(tree.branch_b, submitter=person_b, by=outsider, title="第二支部宿舍热水问题")
+
+
+def refs(response):
+    return {d.ref for d in response.context["table"].data}
+
+
+# --- Scope --------------------------------------------------------------------------------------------
+def test_secretary_sees_only_the_branch(client, owner, demand_a, demand_b):
+    response = client_for(client, owner).get(reverse("demands:demand_list"))
+    assert response.status_code == 200
+    assert refs(response) == {demand_a.ref}
+
+
+def test_outsider_gets_404(client, outsider, demand_a):
+    client_for(client, outsider)
+    assert client.get(demand_a.get_absolute_url()).status_code == 404
+    assert client.post(reverse("demands:demand_action", args=[demand_a.pk, "accept"])).status_code == 404
+
+
+def test_employee_sees_own_demands_only(client, member, demand_a, tree, owner):
+    other = make_demand(tree.group_a, submitter=PersonFactory(org_unit=tree.group_a), by=owner)
+    client_for(client, member)
+    assert client.get(demand_a.get_absolute_url()).status_code == 200
+    assert client.get(other.get_absolute_url()).status_code == 404
+    assert refs(client.get(reverse("demands:my_demands"))) == {demand_a.ref}
+    assert client.get(reverse("demands:queue", args=["pending"])).status_code == 403
+
+
+def test_handler_sees_what_is_assigned(client, handler, owner, demand_a, demand_b):
+    client_for(client, handler)
+    assert client.get(demand_a.get_absolute_url()).status_code == 404
+    accepted(demand_a, by=owner, handler=handler)
+    assert client.get(demand_a.get_absolute_url()).status_code == 200
+    assert refs(client.get(reverse("demands:queue", args=["todo"]))) == {demand_a.ref}
+
+
+def test_manager_reads_the_scope_but_acts_on_nothing(client, manager, demand_a):
+    response = client_for(client, manager).get(demand_a.get_absolute_url())
+    assert response.status_code == 200 and response.context["actions"] == []
+
+
+# --- Actions shown are those of the table -----------------------------------------------------------
+def action_names(client, user, demand):
+    return [a for a, _label, _form in client_for(client, user).get(demand.get_absolute_url()).context["actions"]]
+
+
+def test_actions_per_user(client, owner, member, handler, demand_a):
+    assert action_names(client, owner, demand_a) == ["accept", "reject", "withdraw", "merge"]
+    assert action_names(client, member, demand_a) == ["withdraw"]
+    accepted(demand_a, by=owner, handler=handler)
+    assert action_names(client, handler, demand_a) == ["reply", "resolve"]
+    assert action_names(client, owner, demand_a) == ["transfer", "withdraw", "merge"]
+
+
+def test_accept_through_the_page(client, owner, handler, demand_a, tree):
+    response = client_for(client, owner).post(reverse("demands:demand_action", args=[demand_a.pk, "accept"]), {
+        "category": demand_a.category_id, "urgency": "urgent", "handler": handler.pk, "lead_unit": tree.department.pk,
+        "cooperating_units": [tree.branch_b.pk], "note": "请后勤牵头",
+    })
+    assert response.status_code == 302
+    demand_a.refresh_from_db()
+    assert (demand_a.status, demand_a.handler, demand_a.urgency) == (Status.ACCEPTED, handler, "urgent")
+
+
+def test_bad_input_is_shown_beside_the_field_and_nothing_is_saved(client, owner, demand_a):
+    response = client_for(client, owner).post(reverse("demands:demand_action", args=[demand_a.pk, "accept"]), {
+        "category": demand_a.category_id, "urgency": "nonsense",
+    })
+    assert response.status_code == 400
+    form = response.context["actions"][0][2]
+    assert "handler" in form.errors and "urgency" in form.errors
+    assert response.context["open_action"] == "accept"
+    assert Demand.objects.get(pk=demand_a.pk).status == Status.PENDING
+    assert "is-invalid" in response.content.decode()
+
+
+def test_a_step_the_table_forbids_is_403(client, member, demand_a):
+    response = client_for(client, member).post(reverse("demands:demand_action", args=[demand_a.pk, "accept"]), {})
+    assert response.status_code == 403
+    response = client.post(reverse("demands:demand_action", args=[demand_a.pk, "nonsense"]), {})
+    assert response.status_code == 404
+
+
+def test_reply_and_resolve_by_the_handler(client, owner, handler, demand_a):
+    accepted(demand_a, by=owner, handler=handler)
+    client_for(client, handler)
+    assert client.post(reverse("demands:demand_action", args=[demand_a.pk, "reply"]), {"text": "已联系"}).status_code == 302
+    assert client.post(reverse("demands:demand_action", args=[demand_a.pk, "resolve"]), {"result": ""}).status_code == 400
+    assert client.post(reverse("demands:demand_action", args=[demand_a.pk, "resolve"]), {"result": "已解决"}).status_code == 302
+    assert Demand.objects.get(pk=demand_a.pk).status == Status.RESOLVED
+    # The handler no longer sees a resolved demand in the to-do queue, but still its page.
+    assert client.get(demand_a.get_absolute_url()).status_code == 200
+
+
+def test_merge_by_reference(client, owner, demand_a, tree, member):
+    duplicate = make_demand(tree.group_a, submitter=member.person, by=owner, title="食堂午餐菜品太单一")
+    client_for(client, owner)
+    response = client.post(reverse("demands:demand_action", args=[duplicate.pk, "merge"]), {"target": "SQ0000-000000"})
+    assert response.status_code == 400 and "target" in response.context["actions"][-1][2].errors
+    response = client.post(reverse("demands:demand_action", args=[duplicate.pk, "merge"]), {"target": demand_a.ref.lower()})
+    assert response.status_code == 302
+    assert Demand.objects.get(pk=duplicate.pk).merged_into_id == demand_a.pk
+
+
+# --- Intake ---------------------------------------------------------------------------------------------
+def test_staff_enters_a_demand_for_someone_in_scope(client, owner, person_a, person_b):
+    cat = category()
+    client_for(client, owner)
+    data = {"submitter": person_a.pk, "title": "夜班交通车", "content": "发车时间不合理", "category": cat.pk,
+            "urgency": "normal", "channel": "hotline"}
+    response = client.post(reverse("demands:demand_create"), data)
+    demand = Demand.objects.get(title="夜班交通车")
+    assert response.status_code == 302 and response["Location"] == demand.get_absolute_url()
+    assert (demand.submitter, demand.org_unit, demand.channel, demand.created_by) == (person_a, person_a.org_unit, "hotline", owner)
+    # Someone outside the scope cannot be chosen.
+    response = client.post(reverse("demands:demand_create"), {**data, "submitter": person_b.pk})
+    assert response.status_code == 200 and "submitter" in response.context["form"].errors
+
+
+def test_anonymous_staff_entry_needs_a_unit(client, owner, tree):
+    cat = category()
+    client_for(client, owner)
+    data = {"title": "匿名反映", "content": "内容", "category": cat.pk, "urgency": "normal", "channel": "petition"}
+    response = client.post(reverse("demands:demand_create"), data)
+    assert "org_unit" in response.context["form"].errors
+    assert client.post(reverse("demands:demand_create"), {**data, "org_unit": tree.branch_a.pk}).status_code == 302
+    assert Demand.objects.get(title="匿名反映").submitter is None
+
+
+def test_employee_self_service_is_always_their_own(client, member, person_a):
+    cat = category()
+    client_for(client, member)
+    page = client.get(reverse("demands:demand_create"))
+    assert "submitter" not in page.context["form"].fields
+    client.post(reverse("demands:demand_create"), {
+        "submitter": person_a.pk, "title": "我的诉求", "content": "内容", "category": cat.pk, "urgency": "normal",
+        "channel": "golden_idea",
+    })
+    demand = Demand.objects.get(title="我的诉求")
+    assert (demand.submitter, demand.org_unit, demand.channel) == (member.person, member.person.org_unit, "golden_idea")
+
+
+def test_intake_from_a_visit_is_prefilled(client, owner, person_a):
+    from tests.factories.demands import VisitFactory
+
+    visit = VisitFactory(person=person_a, visitor=owner.person)
+    response = client_for(client, owner).get(reverse("demands:demand_create") + f"?visit={visit.pk}")
+    form = response.context["form"]
+    assert form.initial["submitter"] == person_a.pk and form.initial["channel"] == "visit"
+
+
+def test_similar_demands_in_scope(client, owner, demand_a, demand_b):
+    client_for(client, owner)
+    response = client.get(reverse("demands:similar"), {"title": "食堂午餐菜品太单一了"})
+    assert [d.ref for d in response.context["similar"]] == [demand_a.ref]
+    response = client.get(reverse("demands:similar"), {"title": "宿舍热水问题"})
+    assert response.context["similar"] == []  # branch B's demand is out of scope
+
+
+# --- Queues and colours ----------------------------------------------------------------------------------
+def test_queues_and_deadline_colours(client, owner, handler, tree, member):
+    policy(None, "normal", hours=4, days=2)
+    monday = datetime.datetime(2026, 11, 23, 9, tzinfo=TZ)
+    with time_machine.travel(monday, tick=False):
+        late = make_demand(tree.group_a, by=owner, title="超期诉求")
+    with time_machine.travel(datetime.datetime(2026, 11, 25, 9, tzinfo=TZ), tick=False):
+        soon = accepted(make_demand(tree.group_a, by=owner, title="即将到期诉求"), by=owner, handler=handler)
+        services.demand_reply(demand=soon, by=handler, text="处理中")
+    with time_machine.travel(datetime.datetime(2026, 11, 27, 15, tzinfo=TZ), tick=False):
+        fresh = make_demand(tree.group_a, by=owner, title="新诉求")
+        client_for(client, owner)
+        overdue = client.get(reverse("demands:queue", args=["overdue"]))
+        due_soon = client.get(reverse("demands:queue", args=["due_soon"]))
+        pending = client.get(reverse("demands:queue", args=["pending"]))
+        html = client.get(reverse("demands:demand_list")).content.decode()
+    # Friday 15:00: "late" missed its response (Mon 14:30) and resolution (Wed 17:30) deadlines;
+    # "soon" (received Wed 9:00, resolution due Fri 17:30) is due soon; "fresh" is on track.
+    assert refs(overdue) == {late.ref}
+    assert refs(due_soon) == {soon.ref}
+    assert refs(pending) == {late.ref, fresh.ref}
+    assert 'data-colour="red"' in html and 'data-colour="yellow"' in html and 'data-colour="blue"' in html
+
+
+def test_due_soon_queue(client, owner, tree, handler):
+    policy(None, "normal", hours=4, days=2)
+    with time_machine.travel(datetime.datetime(2026, 11, 23, 9, tzinfo=TZ), tick=False):
+        demand = accepted(make_demand(tree.group_a, by=owner), by=owner, handler=handler)
+        services.demand_reply(demand=demand, by=handler, text="处理中")
+    with time_machine.travel(datetime.datetime(2026, 11, 25, 11, tzinfo=TZ), tick=False):
+        response = client_for(client, owner).get(reverse("demands:queue", args=["due_soon"]))
+        assert refs(response) == {demand.ref}
+        assert 'data-colour="yellow"' in response.content.decode()
+        response = client_for(client, handler).get(reverse("demands:queue", args=["due_soon"]))
+        assert refs(response) == {demand.ref}
+
+
+def test_unknown_queue_is_404(client, owner):
+    assert client_for(client, owner).get(reverse("demands:queue", args=["nope"])).status_code == 404
+
+
+@pytest.mark.parametrize("url_name,args", [("demands:demand_list", []), ("demands:queue", ["pending"])])
+def test_constant_query_count(client, owner, tree, url_name, args, count_queries, handler):
+    client_for(client, owner)
+
+    def measure():
+        with count_queries() as ctx:
+            assert client.get(reverse(url_name, args=args)).status_code == 200
+        return len(ctx.captured_queries)
+
+    for i in range(3):
+        accepted(make_demand(tree.group_a, by=owner, submitter=PersonFactory(org_unit=tree.group_a), title=f"诉求{i}"), by=owner, handler=handler) if i == 0 else make_demand(tree.group_a, by=owner, title=f"诉求{i}")
+    three = measure()
+    for i in range(27):
+        make_demand(tree.group_a, by=owner, submitter=PersonFactory(org_unit=tree.group_a), title=f"更多诉求{i}")
+    assert measure() == three
+
+
+def test_detail_query_count_does_not_grow_with_the_timeline(client, owner, handler, demand_a, count_queries):
+    accepted(demand_a, by=owner, handler=handler)
+    client_for(client, owner)
+
+    def measure():
+        with count_queries() as ctx:
+            client.get(demand_a.get_absolute_url())
+        return len(ctx.captured_queries)
+
+    # (In a test the audit context of the first request stays set for the whole transaction, so the
+    # change history gets its actors query from here on; measure after it.)
+    measure()
+    services.demand_reply(demand=demand_a, by=handler, text="一")
+    few = measure()
+    for i in range(10):
+        services.demand_reply(demand=demand_a, by=handler, text=f"答复{i}")
+    assert measure() == few
+
+
+def test_export_of_the_list_is_the_import_format(client, owner, demand_a):
+    response = client_for(client, owner).get(reverse("demands:demand_list") + "?export=csv")
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert body.splitlines()[0].startswith("ref,title,content,category")
+    assert demand_a.ref in body
+
+
+# --- Home and person page --------------------------------------------------------------------------------
+def test_home_widgets(client, owner, handler, member, demand_a):
+    home = client_for(client, owner).get("/").content.decode()
+    assert 'data-testid="widget-queues"' in home
+    accepted(demand_a, by=owner, handler=handler)
+    home = client_for(client, handler).get("/").content.decode()
+    assert 'data-testid="widget-assigned"' in home and demand_a.title in home
+    home = client_for(client, member).get("/").content.decode()
+    assert 'data-testid="widget-mine"' in home and demand_a.title in home
+
+
+def test_person_timeline_shows_demands_visits_and_life_events(client, owner, person_a, tree):
+    from tests.factories.demands import LifeEventFactory, VisitFactory
+
+    demand = make_demand(tree.group_a, submitter=person_a, by=owner, title="时间线诉求")
+    event = LifeEventFactory(person=person_a, kind="childbirth")
+    VisitFactory(person=person_a, visitor=owner.person, life_event=event, kind="must_visit")
+    timeline = client_for(client, owner).get(person_a.get_absolute_url()).context["timeline"]
+    urls = {e.url for e in timeline}
+    assert {demand.get_absolute_url(), event.get_absolute_url()} <= urls
+    assert len([u for u in urls if u.startswith("/demands/visits/")]) == 1
+    # An employee sees their own demands on their record, but not the staff's visit notes.
+    assert any(demand.title in e.title for e in timeline)
+
+
+def test_sla_overview_for_administrators_only(client, admin_user, owner):
+    assert client_for(client, admin_user).get(reverse("demands:sla_overview")).status_code == 200
+    assert client_for(client, owner).get(reverse("demands:sla_overview")).status_code == 403
