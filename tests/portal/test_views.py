@@ -366,3 +366,15 @@ def test_password_change_bad_input(client, owner):
 def test_password_change_needs_login(client):
     response = client.get(reverse("password_change"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("url", [
+    "/", "/portal/notifications/", "/portal/notifications/1/", "/portal/accounts/", "/portal/accounts/new/",
+    "/portal/accounts/1/edit/", "/portal/accounts/1/delete/", "/portal/import/", "/portal/import/1/",
+    "/portal/import/template/people/", "/password/",
+])
+def test_every_portal_page_sends_anonymous_to_login(client, db, url):
+    for method in (client.get, client.post):
+        response = method(url)
+        assert response.status_code == 302, (url, method)
+        assert response["Location"].startswith(reverse("login") + "?next=")
