@@ -27,7 +27,10 @@ class PersonFilterSet(django_filters.FilterSet):
     dual_cultivation = django_filters.ChoiceFilter(
         label=_("dual cultivation"), choices=[c for c in DualCultivation.choices if c[0]]
     )
-    is_active = django_filters.BooleanFilter(label=_("employed"))
+    is_active = django_filters.BooleanFilter(
+        label=_("employed"),
+        widget=forms.Select(choices=[("", _("All")), ("true", _("Employed")), ("false", _("Left"))]),
+    )
 
     suggested_tags = SUGGESTED_TAGS
 

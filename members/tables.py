@@ -1,5 +1,5 @@
 import django_tables2 as tables
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .masking import mask_phone
@@ -25,9 +25,12 @@ class PersonTable(tables.Table):
         return mask_phone(value)
 
     def render_tags(self, value):
-        return format_html(
-            "{}", " ".join(f"[{t}]" for t in value)
-        ) if value else "—"
+        if not value:
+            return "—"
+        return format_html_join(" ", '<span class="badge text-bg-light border">{}</span>', ((t,) for t in value))
+
+    def value_tags(self, value):
+        return ";".join(value)
 
 
 class OrgUnitTable(tables.Table):

@@ -15,8 +15,13 @@ def history_for(obj, limit: int = 20) -> list:
         event.changes = [
             (field, _masked(field, before), _masked(field, after))
             for field, (before, after) in (event.pgh_diff or {}).items()
+            if field not in UNINTERESTING_FIELDS
         ]
     return events
+
+
+# Bookkeeping columns that change with every save and say nothing to a reader of the history.
+UNINTERESTING_FIELDS = {"updated_at", "path", "depth"}
 
 
 def _masked(field: str, value):

@@ -238,6 +238,11 @@ def kinds() -> list[Kind]:
 
 
 # --- Reading files -----------------------------------------------------------------------------
+class LossyNumber(str):
+    """A cell Excel stored as a number of more than 15 digits (e.g. an ID number typed without a
+    leading apostrophe): Excel has already replaced its last digits, so it must be refused."""
+
+
 def _cell_text(value: Any) -> str:
     if value is None:
         return ""
@@ -245,6 +250,8 @@ def _cell_text(value: Any) -> str:
         return value.isoformat(sep=" ") if value.time() != datetime.time(0) else value.date().isoformat()
     if isinstance(value, datetime.date):
         return value.isoformat()
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) >= 1e15:
+        return LossyNumber(f"{value:.0f}")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
@@ -324,6 +331,14 @@ def parse_file(kind: Kind, data: bytes, filename: str) -> tuple[list[Row], list[
                         errors.append(RowError(number, "", _("A value stands under a column without a header.")))
                     continue
                 if cell == "":
+                    values[column.name] = None
+                    continue
+                if isinstance(cell, LossyNumber):
+                    errors.append(RowError(number, column.name, _(
+                        "Excel stored this as a number of more than 15 digits and lost its last digits; "
+                        "format the column as text and enter the value again."
+                    )))
+                    failed.add(column.name)
                     values[column.name] = None
                     continue
                 try:

@@ -565,3 +565,22 @@ def test_each_import_uses_its_own_kind_instance(tree):
 
     run_import("people", csv_bytes(people_rows()), "p.csv")
     assert not hasattr(get_kind("people"), "_units")
+
+
+def test_xlsx_id_number_stored_as_a_long_number_is_refused(tree):
+    """Excel keeps 15 significant digits: an ID number typed as a number has lost its last digits."""
+    import io
+
+    from openpyxl import Workbook
+
+    from portal.dataexchange import run_import
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["employee_no", "name", "org_unit_code", "id_number"])
+    sheet.append(["N1", "王五", "A", 110101199001010015])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    result = run_import("people", buffer.getvalue(), "people.xlsx")
+    assert not result.applied
+    assert [(e.row, e.column) for e in result.errors] == [(2, "id_number")]
