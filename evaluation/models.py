@@ -44,6 +44,9 @@ class KpiDefinition(models.Model):
     sort_order = models.IntegerField(_("sort order"), default=100)
     is_active = models.BooleanField(_("active"), default=True)
 
+    # One catalogue for the whole enterprise: not attached to a unit.
+    scope = ScopeSpec()
+
     class Meta:
         verbose_name = _("KPI")
         verbose_name_plural = _("KPI catalogue")

@@ -10,6 +10,7 @@ define("reports.generate", manager=SCOPE)
 define("kpis.compute", manager=SCOPE)
 # The catalogue is one list for the whole enterprise; targets and manual values are per unit.
 define("kpis.catalogue", manager=ALL)
+define("kpis.catalogue_view", staff=ALL, branch_secretary=ALL, manager=ALL)
 define("kpis.targets", manager=SCOPE)
 define("kpis.manual", manager=SCOPE)
 # Evaluation campaigns and democratic appraisal: managed by managers in scope.

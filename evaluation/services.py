@@ -8,6 +8,7 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .periods import Period, touched_periods
 
@@ -75,3 +76,224 @@ def pop_touched() -> list[str]:
 def restore_touched(keys: list[str]) -> None:
     if keys:
         redis_client().sadd(TOUCHED_KEY, *keys)
+
+
+# --- Targets and manual values ------------------------------------------------------------------------
+def manual_value_saved(value) -> None:
+    """Mirror a manual KPI value into the snapshots (dashboards read only snapshots)."""
+    from .models import KpiSnapshot
+
+    period = Period.parse(value.period)
+    now = timezone.now()
+    KpiSnapshot.objects.update_or_create(
+        period=value.period, kpi_id=value.kpi_id, org_unit_id=value.org_unit_id,
+        defaults={"value": value.value, "numerator": None, "denominator": None,
+                  "as_of": period.as_of(now), "computed_at": now},
+    )
+
+
+def manual_value_deleted(value) -> None:
+    from .models import KpiSnapshot
+
+    KpiSnapshot.objects.filter(period=value.period, kpi_id=value.kpi_id, org_unit_id=value.org_unit_id).delete()
+
+
+# --- Campaigns ----------------------------------------------------------------------------------------------
+class ServiceError(Exception):
+    """A business rule refused the step; the message is for the user."""
+
+
+def campaign_problems(campaign) -> list[str]:
+    """What stops a campaign from opening (empty when it may open)."""
+
+    problems = []
+    if not campaign.indicators.exists():
+        problems.append(_("Add at least one indicator."))
+    groups = list(campaign.groups.all())
+    if not groups:
+        problems.append(_("Add at least one rater group."))
+    elif sum(g.weight for g in groups) != 100:
+        problems.append(_("The weights of the rater groups must add up to 100 (now %(sum)s).")
+                        % {"sum": sum(g.weight for g in groups)})
+    if not campaign.subjects.exists():
+        problems.append(_("Choose the units to evaluate."))
+    if groups and not any(g.assignments.exists() for g in groups):
+        problems.append(_("Assign at least one rater."))
+    return problems
+
+
+def campaign_transition(*, campaign, action: str, by) -> None:
+    from .workflow import CAMPAIGN_TRANSITIONS
+
+    target = CAMPAIGN_TRANSITIONS.get((campaign.status, action))
+    if target is None:
+        raise ServiceError(_("This step is not possible now."))
+    if action == "open":
+        problems = campaign_problems(campaign)
+        if problems:
+            raise ServiceError(" ".join(problems))
+    changed = type(campaign).objects.filter(pk=campaign.pk, status=campaign.status).update(status=target)
+    if not changed:
+        raise ServiceError(_("The campaign was changed by someone else; reload the page."))
+    campaign.status = target
+    if action == "open":
+        _notify_raters(campaign)
+
+
+def _notify_raters(campaign) -> None:
+    from django.urls import reverse
+
+    from portal.notifications import notify
+
+    from .models import RaterAssignment
+
+    for assignment in RaterAssignment.objects.filter(group__campaign=campaign).select_related("rater"):
+        notify(assignment.rater, title=_("Please rate: %(name)s") % {"name": campaign.name},
+               url=reverse("evaluation:rate_list"), key=f"campaign-open:{campaign.pk}:{assignment.rater_id}")
+
+
+def subjects_for(assignment) -> list:
+    """The units a rater rates: the campaign's, except (cross rating) the rater's own unit."""
+    from .choices import RaterGroupKind
+
+    subjects = list(assignment.group.campaign.subjects.order_by("path"))
+    if assignment.group.kind != RaterGroupKind.PEER:
+        return subjects
+    rater = assignment.rater
+    own_paths = [p for p in (getattr(rater.person, "org_unit", None) and rater.person.org_unit.path,
+                             rater.scope_org.path if rater.scope_org_id else None) if p]
+    return [s for s in subjects if not any(path.startswith(s.path) for path in own_paths)]
+
+
+def submit_scores(*, assignment, subject, scores: dict, comment: str = "") -> None:
+    """Record one rater's sheet for one unit, once. Anonymous groups store no rater."""
+    from django.db.models import Func, Value
+
+    from .choices import CampaignStatus
+    from .models import RaterAssignment, Score, ScoreSheet
+
+    campaign = assignment.group.campaign
+    if campaign.status != CampaignStatus.OPEN:
+        raise ServiceError(_("The campaign is not open for rating."))
+    if subject.pk not in {s.pk for s in subjects_for(assignment)}:
+        raise ServiceError(_("You are not asked to rate this unit."))
+    with transaction.atomic():
+        claimed = (
+            RaterAssignment.objects.filter(pk=assignment.pk).exclude(done_subjects__contains=[subject.pk])
+            .update(done_subjects=Func("done_subjects", Value(subject.pk), function="array_append"))
+        )
+        if not claimed:
+            raise ServiceError(_("You have already rated this unit."))
+        sheet = ScoreSheet.objects.create(
+            group=assignment.group, subject=subject, comment=comment,
+            rater=None if assignment.group.anonymous else assignment.rater,
+            submitted_on=timezone.localdate(),
+        )
+        Score.objects.bulk_create([Score(sheet=sheet, indicator=i, value=v) for i, v in scores.items()])
+
+
+# --- Democratic appraisal ----------------------------------------------------------------------------------
+def appraisal_transition(*, round, action: str, by) -> None:
+    from .models import AppraisalResult
+    from .workflow import CAMPAIGN_TRANSITIONS
+
+    target = CAMPAIGN_TRANSITIONS.get((round.status, action))
+    if target is None:
+        raise ServiceError(_("This step is not possible now."))
+    if action == "open" and not round.voters.exists():
+        raise ServiceError(_("Add the voters first."))
+    with transaction.atomic():
+        changed = type(round).objects.filter(pk=round.pk, status=round.status).update(status=target)
+        if not changed:
+            raise ServiceError(_("The appraisal was changed by someone else; reload the page."))
+        if action == "open":
+            # The roster is frozen when the round opens: the party members of the organisation.
+            from members.models import Person
+
+            members = Person.objects.filter(org_unit__path__startswith=round.org_unit.path,
+                                            political_status__in=("full_member", "probationary_member"))
+            AppraisalResult.objects.bulk_create(
+                [AppraisalResult(round=round, person=p) for p in members.only("pk")], ignore_conflicts=True
+            )
+    round.status = target
+    if action == "open":
+        _notify_voters(round)
+
+
+def _notify_voters(round) -> None:
+    from django.urls import reverse
+
+    from portal.notifications import notify
+
+    for voter in round.voters.select_related("voter"):
+        notify(voter.voter, title=_("Democratic appraisal: %(name)s") % {"name": round.name},
+               url=reverse("evaluation:rate_list"), key=f"appraisal-open:{round.pk}:{voter.voter_id}")
+
+
+def add_member_voters(round) -> int:
+    """Every account linked to a party member of the organisation becomes a voter."""
+    from portal.models import User
+
+    from .models import AppraisalVoter
+
+    users = User.objects.filter(person__org_unit__path__startswith=round.org_unit.path,
+                                person__political_status__in=("full_member", "probationary_member"), is_active=True)
+    before = round.voters.count()
+    AppraisalVoter.objects.bulk_create([AppraisalVoter(round=round, voter=u) for u in users.only("pk")],
+                                       ignore_conflicts=True)
+    return round.voters.count() - before
+
+
+def cast_ballot(*, voter, grades: dict) -> None:
+    """One ballot per voter; the votes are stored without the voter (无记名)."""
+    from .choices import CampaignStatus
+    from .models import AppraisalVote, AppraisalVoter
+
+    round = voter.round
+    if round.status != CampaignStatus.OPEN:
+        raise ServiceError(_("The appraisal is not open for voting."))
+    roster = set(round.results.values_list("person_id", flat=True))
+    own = voter.voter.person_id
+    if set(grades) - roster or own in grades:
+        raise ServiceError(_("The ballot lists people who are not on the roster."))
+    with transaction.atomic():
+        claimed = AppraisalVoter.objects.filter(pk=voter.pk, voted_on__isnull=True).update(voted_on=timezone.localdate())
+        if not claimed:
+            raise ServiceError(_("You have already voted."))
+        AppraisalVote.objects.bulk_create(
+            [AppraisalVote(round=round, person_id=person, grade=grade) for person, grade in grades.items()]
+        )
+
+
+def decide_grade(*, result, grade: str, note: str, by) -> None:
+    result.final_grade, result.note, result.decided_by, result.decided_at = grade, note, by, timezone.now()
+    result.save(update_fields=["final_grade", "note", "decided_by", "decided_at"])
+
+
+# --- PDCA ---------------------------------------------------------------------------------------------------
+def action_step(*, action, step: str, by, verification: str = "") -> None:
+
+    from portal.scope import visible
+
+    from .models import ImprovementAction
+    from .workflow import action_transition
+
+    transition = action_transition(action.status, step)
+    if transition is None:
+        raise ServiceError(_("This step is not possible now."))
+    if not visible(ImprovementAction.objects.filter(pk=action.pk), by, transition.permission).exists():
+        raise ServiceError(_("You may not take this step."))
+    if verification:
+        action.verification = verification
+    missing = [name for name in transition.requires if not getattr(action, name)]
+    if missing:
+        labels = "、".join(str(ImprovementAction._meta.get_field(n).verbose_name) for n in missing)
+        raise ServiceError(_("Fill in first: %(fields)s.") % {"fields": labels})
+    updates = {"status": transition.target, "verification": action.verification}
+    if step in ("verify", "reject"):
+        updates.update(verified_by=by, verified_at=timezone.now())
+    changed = ImprovementAction.objects.filter(pk=action.pk, status=action.status).update(**updates)
+    if not changed:
+        raise ServiceError(_("The action was changed by someone else; reload the page."))
+    for name, value in updates.items():
+        setattr(action, name, value)

@@ -1,0 +1,427 @@
+"""Reads of the evaluation app. Dashboards, reports, exports and the API read the snapshots here;
+nothing in this module recomputes a KPI."""
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Q
+from django.utils import timezone
+
+from members.models import OrgUnit
+from portal.scope import visible
+
+from .choices import Direction, KpiKind, Light, ValueFormat
+from .models import DemandCategorySnapshot, KpiDefinition, KpiRun, KpiSnapshot, KpiTarget
+from .periods import LOCAL_TZ, Period
+
+FOUR = Decimal("0.0001")
+
+
+# --- Formatting ----------------------------------------------------------------------------------------
+def rounded(value: Decimal | None, value_format: str) -> Decimal | int | None:
+    """The figure as exported: counts as integers, everything else rounded to 4 decimals."""
+    if value is None:
+        return None
+    if value_format == ValueFormat.COUNT:
+        return int(value)
+    return Decimal(value).quantize(FOUR, rounding=ROUND_HALF_UP)
+
+
+def display(value: Decimal | None, value_format: str) -> str:
+    """For people: a rate as a percentage (4 decimals of the fraction), empty as "—"."""
+    if value is None:
+        return "—"
+    if value_format == ValueFormat.COUNT:
+        return f"{int(value):,}"
+    if value_format == ValueFormat.RATE:
+        return f"{(Decimal(value) * 100).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}%"
+    text = f"{Decimal(value).quantize(FOUR, rounding=ROUND_HALF_UP):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def light(value: Decimal | None, target: KpiTarget | None, direction: str) -> str:
+    if value is None or target is None:
+        return Light.NONE
+    green = target.green_from if target.green_from is not None else target.target
+    amber = target.amber_from
+    if direction == Direction.LOWER:
+        if value <= green:
+            return Light.GREEN
+        return Light.AMBER if amber is not None and value <= amber else Light.RED
+    if value >= green:
+        return Light.GREEN
+    return Light.AMBER if amber is not None and value >= amber else Light.RED
+
+
+# --- Catalogue and targets ---------------------------------------------------------------------------
+def catalogue(active_only: bool = True) -> list[KpiDefinition]:
+    from .engine import ensure_catalogue
+
+    ensure_catalogue()
+    queryset = KpiDefinition.objects.all()
+    if active_only:
+        queryset = queryset.filter(is_active=True)
+    return list(queryset)
+
+
+def ancestor_ids(unit: OrgUnit) -> list[int]:
+    return [int(seg) for seg in unit.path.strip("/").split("/") if seg]
+
+
+def effective_targets(units, year: int, kpis=None) -> dict[tuple[int, str], KpiTarget]:
+    """(unit id, kpi code) → the target of the unit or its nearest ancestor for `year`; one query."""
+    units = list(units)
+    wanted = {a for u in units for a in ancestor_ids(u)}
+    queryset = KpiTarget.objects.filter(year=year, org_unit_id__in=wanted).select_related("org_unit")
+    if kpis is not None:
+        queryset = queryset.filter(kpi_id__in=kpis)
+    by_unit: dict[int, dict[str, KpiTarget]] = {}
+    for target in queryset:
+        by_unit.setdefault(target.org_unit_id, {})[target.kpi_id] = target
+    result = {}
+    for unit in units:
+        for ancestor in reversed(ancestor_ids(unit)):  # nearest first
+            for code, target in by_unit.get(ancestor, {}).items():
+                result.setdefault((unit.pk, code), target)
+    return result
+
+
+# --- Snapshots ------------------------------------------------------------------------------------------
+def snapshot_rows(period_key: str, units) -> list[list]:
+    """Rows of `manage.py kpis`: org_code, period, kpi, value, numerator, denominator, as_of."""
+    formats = dict(KpiDefinition.objects.values_list("code", "value_format"))
+    order = {k.code: (k.sort_order, k.code) for k in KpiDefinition.objects.all()}
+    snapshots = (
+        KpiSnapshot.objects.filter(period=period_key, org_unit__in=units)
+        .select_related("org_unit").order_by("org_unit__path")
+    )
+    rows = []
+    for snap in sorted(snapshots, key=lambda s: (s.org_unit.path, order.get(s.kpi_id, (999, s.kpi_id)))):
+        rows.append([
+            snap.org_unit.code, snap.period, snap.kpi_id, rounded(snap.value, formats.get(snap.kpi_id, "")),
+            snap.numerator, snap.denominator, timezone.localtime(snap.as_of, LOCAL_TZ).isoformat(),
+        ])
+    return rows
+
+
+@dataclass
+class Card:
+    kpi: KpiDefinition
+    snapshot: KpiSnapshot | None
+    previous: KpiSnapshot | None
+    target: KpiTarget | None
+    light: str = Light.NONE
+    delta: Decimal | None = None
+    trend: list = field(default_factory=list)
+
+    @property
+    def value(self):
+        return self.snapshot.value if self.snapshot else None
+
+    @property
+    def display_value(self) -> str:
+        return display(self.value, self.kpi.value_format)
+
+    @property
+    def display_target(self) -> str:
+        return display(self.target.target, self.kpi.value_format) if self.target else ""
+
+    @property
+    def display_delta(self) -> str:
+        if self.delta is None:
+            return ""
+        if self.kpi.value_format == ValueFormat.RATE:
+            points = (self.delta * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            return f"{points:+}"
+        return display(abs(self.delta), self.kpi.value_format) if self.delta >= 0 else "-" + display(
+            abs(self.delta), self.kpi.value_format)
+
+    @property
+    def improving(self) -> bool | None:
+        if not self.delta:
+            return None
+        return (self.delta > 0) == (self.kpi.direction == Direction.HIGHER)
+
+
+def cards(unit: OrgUnit, period: Period, kpis: list[KpiDefinition] | None = None) -> list[Card]:
+    """The KPI cards of a unit for a period, with the previous period and the effective targets."""
+    kpis = kpis if kpis is not None else catalogue()
+    previous = period.previous()
+    snaps = {
+        (s.period, s.kpi_id): s
+        for s in KpiSnapshot.objects.filter(org_unit=unit, period__in=[period.key, previous.key],
+                                            kpi_id__in=[k.code for k in kpis])
+    }
+    targets = effective_targets([unit], period.year)
+    result = []
+    for kpi in kpis:
+        snap, prev = snaps.get((period.key, kpi.code)), snaps.get((previous.key, kpi.code))
+        card = Card(kpi, snap, prev, targets.get((unit.pk, kpi.code)))
+        card.light = light(card.value, card.target, kpi.direction)
+        if snap and prev and snap.value is not None and prev.value is not None:
+            card.delta = snap.value - prev.value
+        result.append(card)
+    return result
+
+
+def trend(unit: OrgUnit, period: Period, codes: list[str], length: int = 12) -> dict:
+    """The last `length` periods of the same kind ending with `period`, per KPI (None = no figure)."""
+    periods = [period.shifted(-i) for i in range(length - 1, -1, -1)]
+    values = {
+        (s.period, s.kpi_id): s.value
+        for s in KpiSnapshot.objects.filter(org_unit=unit, kpi_id__in=codes, period__in=[p.key for p in periods])
+    }
+    return {
+        "periods": [p.key for p in periods],
+        "series": {code: [values.get((p.key, code)) for p in periods] for code in codes},
+    }
+
+
+def ranking(unit: OrgUnit, period: Period, kpi: KpiDefinition, user, limit: int = 50) -> list[dict]:
+    """Branches in the unit's subtree ranked by one KPI (best first; empty figures last)."""
+    branches = visible(OrgUnit.objects.filter(kind="branch", path__startswith=unit.path), user, "kpis.view")
+    snaps = list(
+        KpiSnapshot.objects.filter(period=period.key, kpi=kpi, org_unit__in=branches).select_related("org_unit")
+    )
+    reverse = kpi.direction == Direction.HIGHER
+    with_value = sorted((s for s in snaps if s.value is not None), key=lambda s: (s.value, s.org_unit.path),
+                        reverse=reverse)
+    without = sorted((s for s in snaps if s.value is None), key=lambda s: s.org_unit.path)
+    ordered = (with_value + without)[:limit]
+    targets = effective_targets([s.org_unit for s in ordered], period.year, [kpi.code])
+    rows = []
+    for position, snap in enumerate(ordered, start=1):
+        target = targets.get((snap.org_unit_id, kpi.code))
+        rows.append({
+            "rank": position if snap.value is not None else None, "unit": snap.org_unit, "snapshot": snap,
+            "display": display(snap.value, kpi.value_format), "light": light(snap.value, target, kpi.direction),
+        })
+    return rows
+
+
+def heat_map(unit: OrgUnit, period: Period, user, limit: int = 15) -> dict:
+    """Direct sub-units × demand categories: demands received in the period (snapshots)."""
+    from django.apps import apps
+
+    children = list(visible(OrgUnit.objects.filter(parent=unit), user, "kpis.view").order_by("sort_order", "path"))
+    rows = {s.org_unit_id: s.counts for s in DemandCategorySnapshot.objects.filter(
+        period=period.key, org_unit__in=[unit, *children])}
+    own = dict(rows.get(unit.pk, {}))
+    for child in children:
+        for cat, n in rows.get(child.pk, {}).items():
+            own[cat] = own.get(cat, 0) - n
+    units = [(c, rows.get(c.pk, {})) for c in children]
+    units.sort(key=lambda pair: -sum(pair[1].values()))
+    units = units[:limit]
+    if any(own.values()):
+        units.append((unit, {k: v for k, v in own.items() if v}))
+    Category = apps.get_model("demands", "DemandCategory")
+    used = {int(cat) for _, counts in units for cat in counts}
+    categories = list(Category.objects.filter(Q(is_active=True) | Q(pk__in=used)).order_by("sort_order", "code"))
+    return {
+        "units": [(u, u.pk == unit.pk) for u, _ in units],
+        "categories": categories,
+        "cells": [[counts.get(str(c.pk), 0) for c in categories] for _, counts in units],
+    }
+
+
+def meeting_matrix(unit: OrgUnit, period: Period, user, limit: int = 30) -> dict:
+    """Branches × months of the period's year (up to the period): met/required windows (snapshots)."""
+    months = [m for m in Period.of_year(period.year).months() if m.start < period.end]
+    branches = list(
+        visible(OrgUnit.objects.filter(kind="branch", path__startswith=unit.path), user, "kpis.view")
+        .order_by("path")[:limit]
+    )
+    snaps = {
+        (s.org_unit_id, s.period): s
+        for s in KpiSnapshot.objects.filter(kpi_id="meeting_compliance_rate", org_unit__in=branches,
+                                            period__in=[m.key for m in months])
+    }
+    rows = []
+    for branch in branches:
+        rows.append((branch, [snaps.get((branch.pk, m.key)) for m in months]))
+    return {"months": months, "rows": rows}
+
+
+def last_run(period: Period) -> KpiRun | None:
+    return KpiRun.objects.filter(periods__contains=[period.key], finished_at__isnull=False, error="").first()
+
+
+def manual_kpis() -> list[KpiDefinition]:
+    return list(KpiDefinition.objects.filter(kind=KpiKind.MANUAL, is_active=True))
+
+
+def default_period(now: datetime.datetime | None = None) -> Period:
+    return Period.containing(now or timezone.now(), "month")
+
+
+# --- Overdue lists (live, indexed, bounded: they are work lists, not KPI figures) -------------------------
+@dataclass
+class OverdueList:
+    key: str
+    title: str
+    rows: list
+    more: bool
+    url: str = ""
+
+
+def overdue(unit: OrgUnit, user, *, limit: int = 8, now: datetime.datetime | None = None) -> list[OverdueList]:
+    from django.apps import apps
+    from django.db.models import Exists, OuterRef
+    from django.urls import NoReverseMatch, reverse
+    from django.utils.translation import gettext as _
+
+    from .choices import ActionStatus
+    from .models import ImprovementAction
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    lists = []
+
+    def url(name):
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            return ""
+
+    Demand = apps.get_model("demands", "Demand")
+    demands = (
+        visible(Demand.objects.all(), user, "kpis.view")
+        .filter(org_unit__path__startswith=unit.path, status__in=("pending", "accepted", "in_progress"),
+                resolution_due_at__lt=now)
+        .select_related("org_unit").order_by("resolution_due_at")[: limit + 1]
+    )
+    rows = [(d, d.resolution_due_at) for d in demands]
+    lists.append(OverdueList("demands", _("Demands past their resolution deadline"), rows[:limit], len(rows) > limit,
+                             url("demands:demand_list")))
+
+    Item = apps.get_model("activities", "ResponsibilityItem")
+    items = (
+        visible(Item.objects.all(), user, "kpis.view")
+        .filter(lead_org_unit__path__startswith=unit.path, deadline__lt=today, completed_at__isnull=True)
+        .select_related("lead_org_unit").order_by("deadline")[: limit + 1]
+    )
+    rows = [(i, i.deadline) for i in items]
+    lists.append(OverdueList("items", _("Responsibility items overdue"), rows[:limit], len(rows) > limit,
+                             url("activities:item_list")))
+
+    LifeEvent = apps.get_model("demands", "LifeEvent")
+    Visit = apps.get_model("demands", "Visit")
+    events = (
+        visible(LifeEvent.objects.all(), user, "kpis.view")
+        .filter(person__org_unit__path__startswith=unit.path, visit_due_on__lt=today)
+        .filter(~Exists(Visit.objects.filter(life_event=OuterRef("pk"))))
+        .select_related("person").order_by("visit_due_on")[: limit + 1]
+    )
+    rows = [(e, e.visit_due_on) for e in events]
+    lists.append(OverdueList("visits", _("Must-visits not made in time"), rows[:limit], len(rows) > limit,
+                             url("demands:due_visits")))
+
+    actions = (
+        visible(ImprovementAction.objects.all(), user, "pdca.view")
+        .filter(org_unit__path__startswith=unit.path, deadline__lt=today)
+        .exclude(status=ActionStatus.CLOSED).select_related("org_unit").order_by("deadline")[: limit + 1]
+    )
+    rows = [(a, a.deadline) for a in actions]
+    lists.append(OverdueList("actions", _("Improvement actions overdue"), rows[:limit], len(rows) > limit,
+                             url("evaluation:action_board")))
+    return lists
+
+
+def sparkline(values: list, width: int = 100, height: int = 24) -> str:
+    """SVG polyline points for a small trend line (None values are skipped)."""
+    points = [(i, float(v)) for i, v in enumerate(values) if v is not None]
+    if len(points) < 2:
+        return ""
+    low, high = min(v for _, v in points), max(v for _, v in points)
+    span = (high - low) or 1.0
+    step = width / max(len(values) - 1, 1)
+    return " ".join(f"{i * step:.1f},{height - 2 - (v - low) / span * (height - 4):.1f}" for i, v in points)
+
+
+# --- Campaigns ---------------------------------------------------------------------------------------------
+def campaign_progress(campaign) -> list[dict]:
+    """Per rater group: raters, sheets expected and sheets in (from the assignments' done lists)."""
+    from .services import subjects_for
+
+    rows = []
+    for group in campaign.groups.all():
+        assignments = list(group.assignments.select_related("rater", "rater__person__org_unit", "rater__scope_org",
+                                                            "group__campaign"))
+        expected = sum(len(subjects_for(a)) for a in assignments)
+        done = sum(len(a.done_subjects) for a in assignments)
+        rows.append({"group": group, "raters": len(assignments), "expected": expected, "done": done,
+                     "percent": round(100 * done / expected) if expected else 0, "assignments": assignments})
+    return rows
+
+
+def campaign_results(campaign):
+    """Weighted results per unit (pandas): the mean sheet total per rater group, weighted by the
+    groups' weights (renormalised over the groups that rated the unit), and the mean per indicator."""
+    import pandas as pd
+
+    from .models import Score, ScoreSheet
+
+    groups = list(campaign.groups.all())
+    indicators = list(campaign.indicators.all())
+    subjects = list(campaign.subjects.order_by("path"))
+    sheets = pd.DataFrame(list(ScoreSheet.objects.filter(group__campaign=campaign).values("id", "group_id", "subject_id")),
+                          columns=["id", "group_id", "subject_id"])
+    scores = pd.DataFrame(list(Score.objects.filter(sheet__group__campaign=campaign)
+                               .values("sheet_id", "indicator_id", "value")),
+                          columns=["sheet_id", "indicator_id", "value"])
+    scores["value"] = scores["value"].astype(float)
+    totals = scores.groupby("sheet_id")["value"].sum().rename("total")
+    sheets = sheets.join(totals, on="id")
+    by_group = sheets.groupby(["subject_id", "group_id"])["total"].agg(["mean", "count"])
+    per_indicator = scores.merge(sheets[["id", "subject_id"]], left_on="sheet_id", right_on="id") \
+        .groupby(["subject_id", "indicator_id"])["value"].mean()
+    weights = {g.pk: float(g.weight) for g in groups}
+    rows = []
+    for subject in subjects:
+        group_scores, weighted, weight_sum, sheet_count = {}, 0.0, 0.0, 0
+        for group in groups:
+            key = (subject.pk, group.pk)
+            if key in by_group.index:
+                mean, count = by_group.loc[key, "mean"], int(by_group.loc[key, "count"])
+                group_scores[group.pk] = round(float(mean), 2)
+                weighted += weights[group.pk] * float(mean)
+                weight_sum += weights[group.pk]
+                sheet_count += count
+            else:
+                group_scores[group.pk] = None
+        rows.append({
+            "subject": subject, "groups": [group_scores[g.pk] for g in groups],
+            "total": round(weighted / weight_sum, 2) if weight_sum else None,
+            "complete": all(v is not None for v in group_scores.values()), "sheets": sheet_count,
+            "indicators": [round(float(per_indicator.loc[(subject.pk, i.pk)]), 2)
+                           if (subject.pk, i.pk) in per_indicator.index else None for i in indicators],
+        })
+    ranked = sorted((r for r in rows if r["total"] is not None), key=lambda r: -r["total"])
+    for position, row in enumerate(ranked, start=1):
+        row["rank"] = position
+    return {"groups": groups, "indicators": indicators, "rows": rows}
+
+
+def appraisal_tally(round) -> list[dict]:
+    """Per member on the roster: votes per grade, the grade most voted (ties: the lower grade) and
+    the grade decided."""
+    from django.db.models import Count
+
+    from .choices import AppraisalGrade
+    from .models import AppraisalVote
+
+    order = [g for g, _ in AppraisalGrade.choices]
+    counts: dict[int, dict[str, int]] = {}
+    for person_id, grade, n in (AppraisalVote.objects.filter(round=round).values_list("person_id", "grade")
+                                .annotate(n=Count("id")).order_by()):
+        counts.setdefault(person_id, {})[grade] = n
+    rows = []
+    for result in round.results.select_related("person", "person__org_unit", "decided_by"):
+        votes = counts.get(result.person_id, {})
+        suggested = max(reversed(order), key=lambda g: votes.get(g, 0)) if votes else ""
+        rows.append({"result": result, "votes": [votes.get(g, 0) for g in order], "total": sum(votes.values()),
+                     "suggested": suggested})
+    return rows

@@ -1,0 +1,102 @@
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from .models import AppraisalRound, Campaign, KpiDefinition, KpiTarget, ManualKpiValue, MonthlyReport
+from .selectors import display
+
+ATTRS = {"class": "table table-sm table-hover align-middle"}
+
+
+class KpiDefinitionTable(tables.Table):
+    name = tables.Column(verbose_name=_("name"), accessor="display_name", orderable=False,
+                         linkify=lambda record: reverse("evaluation:kpi_edit", args=[record.pk]))
+    definition = tables.Column(verbose_name=_("definition"), accessor="display_definition", orderable=False)
+
+    class Meta:
+        model = KpiDefinition
+        fields = ["code", "name", "kind", "value_format", "direction", "weight", "is_active", "definition"]
+        attrs = ATTRS
+
+    def render_definition(self, value):
+        text = str(value)
+        return text if len(text) <= 80 else text[:78] + "…"
+
+
+class KpiTargetTable(tables.Table):
+    kpi = tables.Column(verbose_name=_("KPI"), linkify=lambda record: record.get_absolute_url())
+    org_unit = tables.Column(verbose_name=_("org unit"), accessor="org_unit__name")
+    target = tables.Column(verbose_name=_("target"))
+    green_from = tables.Column(verbose_name=_("green from"))
+    amber_from = tables.Column(verbose_name=_("amber from"))
+
+    class Meta:
+        model = KpiTarget
+        fields = ["year", "kpi", "org_unit", "target", "green_from", "amber_from", "weight", "note"]
+        attrs = ATTRS
+
+    def _show(self, record, value):
+        return display(value, record.kpi.value_format)
+
+    def render_target(self, record, value):
+        return self._show(record, value)
+
+    def render_green_from(self, record, value):
+        return self._show(record, value)
+
+    def render_amber_from(self, record, value):
+        return self._show(record, value)
+
+
+class ManualValueTable(tables.Table):
+    kpi = tables.Column(verbose_name=_("KPI"),
+                        linkify=lambda record: reverse("evaluation:manual_edit", args=[record.pk]))
+    org_unit = tables.Column(verbose_name=_("org unit"), accessor="org_unit__name")
+    value = tables.Column(verbose_name=_("value"))
+
+    class Meta:
+        model = ManualKpiValue
+        fields = ["period", "kpi", "org_unit", "value", "note", "entered_by", "entered_at"]
+        attrs = ATTRS
+
+    def render_value(self, record, value):
+        return display(value, record.kpi.value_format)
+
+
+class CampaignTable(tables.Table):
+    name = tables.Column(verbose_name=_("name"), linkify=True)
+    org_unit = tables.Column(verbose_name=_("organised by"), accessor="org_unit__name")
+
+    class Meta:
+        model = Campaign
+        fields = ["name", "year", "org_unit", "status", "opens_on", "closes_on"]
+        attrs = ATTRS
+
+
+class AppraisalTable(tables.Table):
+    name = tables.Column(verbose_name=_("name"), linkify=True)
+    org_unit = tables.Column(verbose_name=_("party organisation"), accessor="org_unit__name")
+
+    class Meta:
+        model = AppraisalRound
+        fields = ["name", "year", "org_unit", "status", "closes_on"]
+        attrs = ATTRS
+
+
+class ReportTable(tables.Table):
+    period = tables.Column(verbose_name=_("month"), linkify=lambda record: reverse("evaluation:report_print",
+                                                                                   args=[record.pk]))
+    org_unit = tables.Column(verbose_name=_("org unit"), accessor="org_unit__name")
+    download = tables.Column(verbose_name=_("workbook"), empty_values=(), orderable=False, exclude_from_export=True)
+
+    class Meta:
+        model = MonthlyReport
+        fields = ["period", "org_unit", "status", "generated_at", "requested_by"]
+        attrs = ATTRS
+
+    def render_download(self, record):
+        if not record.file:
+            return "—"
+        return format_html('<a href="{}" data-testid="download-report-{}"><i class="bi bi-file-earmark-excel"></i> {}</a>',
+                           reverse("evaluation:report_download", args=[record.pk]), record.pk, _("Download"))

@@ -1,0 +1,2 @@
+"""Pages of the evaluation app, by area: dashboard and drill-down, catalogue and targets, campaigns
+and democratic appraisal, PDCA, reports."""

@@ -1,0 +1,397 @@
+"""Evaluation campaigns (考核评价), democratic appraisal (民主评议党员) and the raters' own pages."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Q
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from members.models import OrgUnit
+from portal.autocomplete import AutocompleteView
+from portal.export import xlsx_response
+from portal.generic import ObjectDetailView, ObjectEditView, ObjectListView, PermissionRequiredMixin
+from portal.models import User
+from portal.roles import has_permission
+from portal.scope import get_visible_or_404, visible
+
+from .. import selectors, services
+from ..choices import AppraisalGrade, CampaignStatus
+from ..filtersets import AppraisalFilterSet, CampaignFilterSet
+from ..forms import (
+    AppraisalRoundForm, BallotForm, CampaignForm, GradeForm, IndicatorForm, RaterGroupForm, RatersForm,
+    ScoreSheetForm,
+)
+from ..models import AppraisalResult, AppraisalRound, AppraisalVoter, Campaign, RaterAssignment
+from ..tables import AppraisalTable, CampaignTable
+from ..workflow import CAMPAIGN_ACTION_LABELS, campaign_actions_from
+
+MANAGE = "campaigns.manage"
+RATE = "campaigns.rate"
+
+
+class AccountAutocomplete(AutocompleteView):
+    """Accounts in the manager's scope, to choose raters and voters."""
+
+    permission = MANAGE
+    model = User
+    search_fields = ("username__istartswith", "person__name__istartswith", "person__employee_no__istartswith")
+
+    def get_queryset(self):
+        return User.objects.filter(is_active=True).select_related("person", "scope_org").order_by("username")
+
+    def label(self, obj):
+        unit = obj.scope_org.name if obj.scope_org_id else ""
+        return f"{obj.display_name}（{obj.username}{'，' + unit if unit else ''}）"
+
+
+def _errors(request, form) -> None:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label}：{error}" if label else error)
+
+
+# --- Campaigns -------------------------------------------------------------------------------------------
+class CampaignListView(ObjectListView):
+    permission = MANAGE
+    queryset = Campaign.objects.select_related("org_unit")
+    filterset_class = CampaignFilterSet
+    table_class = CampaignTable
+    create_url_name = "evaluation:campaign_create"
+    export_basename = "campaigns"
+
+
+class CampaignEditView(ObjectEditView):
+    permission = MANAGE
+    queryset = Campaign.objects.select_related("org_unit")
+    form_class = CampaignForm
+
+    def save_form(self, form):
+        if not form.instance.pk:
+            form.instance.created_by = self.request.user
+        return form.save()
+
+    def get_success_url(self):
+        return self.object.get_absolute_url()
+
+
+class CampaignDetailView(ObjectDetailView):
+    permission = MANAGE
+    queryset = Campaign.objects.select_related("org_unit", "created_by")
+    template_name = "evaluation/campaign_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        campaign = self.object
+        progress = selectors.campaign_progress(campaign)
+        context.update(
+            indicators=list(campaign.indicators.all()),
+            subjects=list(campaign.subjects.order_by("path")),
+            progress=progress,
+            results=selectors.campaign_results(campaign) if campaign.status != CampaignStatus.DRAFT else None,
+            problems=services.campaign_problems(campaign) if campaign.status == CampaignStatus.DRAFT else [],
+            actions=[(a, CAMPAIGN_ACTION_LABELS[a]) for a in campaign_actions_from(campaign.status)],
+            indicator_form=IndicatorForm(), group_form=RaterGroupForm(campaign=campaign),
+            raters_form=RatersForm(user=self.request.user),
+            is_draft=campaign.status == CampaignStatus.DRAFT,
+            can_act=has_permission(self.request.user, "pdca.manage"),
+            max_total=sum(i.max_score for i in campaign.indicators.all()),
+        )
+        return context
+
+
+class CampaignPartView(PermissionRequiredMixin, View):
+    """POST: indicators, rater groups, raters and status steps of a campaign."""
+
+    permission = MANAGE
+
+    def post(self, request, pk, part):
+        campaign = get_visible_or_404(Campaign.objects.all(), request.user, MANAGE, pk=pk)
+        handler = getattr(self, f"do_{part}", None)
+        if handler is None:
+            raise Http404
+        try:
+            with transaction.atomic():
+                handler(request, campaign)
+        except services.ServiceError as error:
+            messages.error(request, str(error))
+        return redirect(campaign)
+
+    def _draft_only(self, campaign):
+        if campaign.status != CampaignStatus.DRAFT:
+            raise services.ServiceError(_("Indicators and rater groups change only while the campaign is being prepared."))
+
+    def do_indicator(self, request, campaign):
+        self._draft_only(campaign)
+        form = IndicatorForm(request.POST)
+        if form.is_valid():
+            form.instance.campaign = campaign
+            form.save()
+            messages.success(request, _("The indicator was added."))
+        else:
+            _errors(request, form)
+
+    def do_delete_indicator(self, request, campaign):
+        self._draft_only(campaign)
+        campaign.indicators.filter(pk=request.POST.get("id") or 0).delete()
+
+    def do_group(self, request, campaign):
+        self._draft_only(campaign)
+        form = RaterGroupForm(request.POST, campaign=campaign)
+        if form.is_valid():
+            form.instance.campaign = campaign
+            form.save()
+            messages.success(request, _("The rater group was added."))
+        else:
+            _errors(request, form)
+
+    def do_delete_group(self, request, campaign):
+        self._draft_only(campaign)
+        campaign.groups.filter(pk=request.POST.get("id") or 0).delete()
+
+    def do_raters(self, request, campaign):
+        group = campaign.groups.filter(pk=request.POST.get("group") or 0).first()
+        if group is None:
+            raise services.ServiceError(_("Choose a rater group."))
+        form = RatersForm(request.POST, user=request.user)
+        if form.is_valid():
+            RaterAssignment.objects.bulk_create(
+                [RaterAssignment(group=group, rater=u) for u in form.cleaned_data["raters"]], ignore_conflicts=True
+            )
+            messages.success(request, _("The raters were added."))
+            if campaign.status == CampaignStatus.OPEN:
+                services._notify_raters(campaign)
+        else:
+            _errors(request, form)
+
+    def do_remove_rater(self, request, campaign):
+        assignment = RaterAssignment.objects.filter(group__campaign=campaign, pk=request.POST.get("id") or 0).first()
+        if assignment and assignment.done_subjects:
+            raise services.ServiceError(_("This rater has already rated; the assignment stays."))
+        if assignment:
+            assignment.delete()
+
+    def do_step(self, request, campaign):
+        services.campaign_transition(campaign=campaign, action=request.POST.get("action", ""), by=request.user)
+        messages.success(request, _("Saved."))
+
+
+class CampaignExportView(PermissionRequiredMixin, View):
+    permission = MANAGE
+
+    def get(self, request, pk):
+        campaign = get_visible_or_404(Campaign.objects.all(), request.user, MANAGE, pk=pk)
+        results = selectors.campaign_results(campaign)
+        header = [_("rank"), _("unit"), _("code")] + [str(g) + f"（{g.weight.normalize()}%）" for g in results["groups"]] \
+            + [_("weighted score"), _("sheets"), _("complete")] + [i.name for i in results["indicators"]]
+        rows = [
+            [r.get("rank", ""), r["subject"].name, r["subject"].code, *[v if v is not None else "" for v in r["groups"]],
+             r["total"] if r["total"] is not None else "", r["sheets"], _("yes") if r["complete"] else _("no"),
+             *[v if v is not None else "" for v in r["indicators"]]]
+            for r in results["rows"]
+        ]
+        return xlsx_response(f"{campaign.name}-结果.xlsx", header, rows)
+
+
+# --- Raters ------------------------------------------------------------------------------------------------
+class RateListView(PermissionRequiredMixin, TemplateView):
+    """The account's own scoring forms and ballots still to fill in."""
+
+    permission = RATE
+    template_name = "evaluation/rate_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        assignments = (
+            RaterAssignment.objects.filter(rater=user, group__campaign__status=CampaignStatus.OPEN)
+            .select_related("group", "group__campaign", "rater__person__org_unit", "rater__scope_org")
+        )
+        pending = []
+        for assignment in assignments:
+            for subject in services.subjects_for(assignment):
+                pending.append((assignment, subject, subject.pk in assignment.done_subjects))
+        ballots = AppraisalVoter.objects.filter(voter=user, round__status=CampaignStatus.OPEN).select_related("round")
+        context.update(title=_("My ratings"), pending=pending, ballots=list(ballots))
+        return context
+
+
+class RateView(PermissionRequiredMixin, TemplateView):
+    permission = RATE
+    template_name = "evaluation/rate_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        return super().dispatch(request, *args, **kwargs)
+
+    def load(self):
+        user = self.request.user
+        assignment = get_visible_or_404(
+            RaterAssignment.objects.filter(rater=user).select_related("group", "group__campaign", "rater__person__org_unit",
+                                                                      "rater__scope_org"),
+            user, RATE, pk=self.kwargs["pk"],
+        )
+        subject = next((s for s in services.subjects_for(assignment) if s.pk == self.kwargs["subject"]), None)
+        if subject is None:
+            raise Http404
+        return assignment, subject
+
+    def get_context_data(self, form=None, **kwargs):
+        context = super().get_context_data(**kwargs)
+        assignment, subject = self.load()
+        campaign = assignment.group.campaign
+        context.update(
+            title=_("Rate %(unit)s") % {"unit": subject.name}, assignment=assignment, subject=subject, campaign=campaign,
+            form=form or ScoreSheetForm(indicators=campaign.indicators.all()),
+            done=subject.pk in assignment.done_subjects, is_open=campaign.status == CampaignStatus.OPEN,
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        assignment, subject = self.load()
+        form = ScoreSheetForm(request.POST, indicators=assignment.group.campaign.indicators.all())
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        try:
+            services.submit_scores(assignment=assignment, subject=subject, scores=form.scores(),
+                                   comment=form.cleaned_data["comment"])
+        except services.ServiceError as error:
+            form.add_error(None, str(error))
+            return self.render_to_response(self.get_context_data(form=form))
+        messages.success(request, _("Thank you: your scores for %(unit)s are in.") % {"unit": subject.name})
+        return redirect("evaluation:rate_list")
+
+
+# --- Democratic appraisal ---------------------------------------------------------------------------------
+class AppraisalListView(ObjectListView):
+    permission = MANAGE
+    queryset = AppraisalRound.objects.select_related("org_unit")
+    filterset_class = AppraisalFilterSet
+    table_class = AppraisalTable
+    create_url_name = "evaluation:appraisal_create"
+    export_basename = "appraisals"
+
+
+class AppraisalEditView(ObjectEditView):
+    permission = MANAGE
+    queryset = AppraisalRound.objects.select_related("org_unit")
+    form_class = AppraisalRoundForm
+
+    def save_form(self, form):
+        if not form.instance.pk:
+            form.instance.created_by = self.request.user
+        return form.save()
+
+    def get_success_url(self):
+        return self.object.get_absolute_url()
+
+
+class AppraisalDetailView(ObjectDetailView):
+    permission = MANAGE
+    queryset = AppraisalRound.objects.select_related("org_unit")
+    template_name = "evaluation/appraisal_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        round = self.object
+        voters = list(round.voters.select_related("voter", "voter__person"))
+        context.update(
+            tally=selectors.appraisal_tally(round), grades=AppraisalGrade.choices, voters=voters,
+            voted=sum(1 for v in voters if v.voted_on), raters_form=RatersForm(user=self.request.user),
+            actions=[(a, CAMPAIGN_ACTION_LABELS[a]) for a in campaign_actions_from(round.status)],
+            grade_form=GradeForm(),
+        )
+        return context
+
+
+class AppraisalPartView(PermissionRequiredMixin, View):
+    permission = MANAGE
+
+    def post(self, request, pk, part):
+        round = get_visible_or_404(AppraisalRound.objects.all(), request.user, MANAGE, pk=pk)
+        try:
+            with transaction.atomic():
+                if part == "voters":
+                    form = RatersForm(request.POST, user=request.user)
+                    if form.is_valid():
+                        AppraisalVoter.objects.bulk_create(
+                            [AppraisalVoter(round=round, voter=u) for u in form.cleaned_data["raters"]],
+                            ignore_conflicts=True)
+                    else:
+                        _errors(request, form)
+                elif part == "member_voters":
+                    added = services.add_member_voters(round)
+                    messages.success(request, _("%(n)d voters were added.") % {"n": added})
+                elif part == "step":
+                    services.appraisal_transition(round=round, action=request.POST.get("action", ""), by=request.user)
+                elif part == "grade":
+                    result = get_visible_or_404(AppraisalResult.objects.filter(round=round), request.user, MANAGE,
+                                                pk=request.POST.get("id") or 0)
+                    form = GradeForm(request.POST)
+                    if form.is_valid():
+                        services.decide_grade(result=result, grade=form.cleaned_data["final_grade"],
+                                              note=form.cleaned_data["note"], by=request.user)
+                    else:
+                        _errors(request, form)
+                else:
+                    raise Http404
+        except services.ServiceError as error:
+            messages.error(request, str(error))
+        return redirect(round)
+
+
+class AppraisalExportView(PermissionRequiredMixin, View):
+    permission = MANAGE
+
+    def get(self, request, pk):
+        round = get_visible_or_404(AppraisalRound.objects.all(), request.user, MANAGE, pk=pk)
+        labels = dict(AppraisalGrade.choices)
+        header = [_("employee number"), _("name"), _("org unit"), *[str(label) for _, label in AppraisalGrade.choices],
+                  _("votes"), _("most votes"), _("grade decided"), _("note")]
+        rows = [
+            [r["result"].person.employee_no, r["result"].person.name, r["result"].person.org_unit.name, *r["votes"],
+             r["total"], str(labels.get(r["suggested"], "")), str(labels.get(r["result"].final_grade, "")),
+             r["result"].note]
+            for r in selectors.appraisal_tally(round)
+        ]
+        return xlsx_response(f"{round.name}.xlsx", header, rows)
+
+
+class BallotView(PermissionRequiredMixin, TemplateView):
+    permission = RATE
+    template_name = "evaluation/ballot.html"
+
+    def load(self):
+        user = self.request.user
+        voter = get_visible_or_404(AppraisalVoter.objects.filter(voter=user).select_related("round", "voter"),
+                                   user, RATE, pk=self.kwargs["pk"])
+        people = [r.person for r in voter.round.results.select_related("person", "person__org_unit")
+                  .exclude(person_id=user.person_id or 0)]
+        return voter, people
+
+    def get_context_data(self, form=None, **kwargs):
+        context = super().get_context_data(**kwargs)
+        voter, people = self.load()
+        context.update(title=voter.round.name, voter=voter, round=voter.round,
+                       form=form or BallotForm(people=people),
+                       is_open=voter.round.status == CampaignStatus.OPEN)
+        return context
+
+    def post(self, request, *args, **kwargs):
+        voter, people = self.load()
+        form = BallotForm(request.POST, people=people)
+        if not form.is_valid():
+            messages.error(request, _("Give every member a grade."))
+            return self.render_to_response(self.get_context_data(form=form))
+        try:
+            services.cast_ballot(voter=voter, grades=form.grades())
+        except services.ServiceError as error:
+            form.add_error(None, str(error))
+            return self.render_to_response(self.get_context_data(form=form))
+        messages.success(request, _("Your ballot is in. Thank you."))
+        return redirect("evaluation:rate_list")
+
+

@@ -1,0 +1,93 @@
+"""Monthly diagnostic reports: list, request, printable page, download (scope-checked)."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from portal.generic import ObjectListView, PermissionRequiredMixin
+from portal.roles import has_permission
+from portal.scope import get_visible_or_404
+from portal.uploads import file_response
+
+from .. import reports
+from ..choices import ReportStatus
+from ..filtersets import ReportFilterSet
+from ..forms import ReportRequestForm
+from ..models import MonthlyReport
+from ..periods import Period
+from ..tables import ReportTable
+from .common import home_unit
+
+VIEW = "reports.view"
+
+
+class ReportListView(ObjectListView):
+    permission = VIEW
+    queryset = MonthlyReport.objects.select_related("org_unit", "requested_by", "requested_by__person")
+    filterset_class = ReportFilterSet
+    table_class = ReportTable
+    template_name = "evaluation/report_list.html"
+    export_basename = "monthly-reports"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        if has_permission(user, "reports.generate"):
+            unit = home_unit(user, "reports.generate")
+            from django.utils import timezone
+
+            context["request_form"] = ReportRequestForm(
+                user=user, initial={"period": Period.containing(timezone.now(), "month").previous().key,
+                                    "org_unit": unit})
+        context["title"] = _("Monthly diagnostic reports")
+        return context
+
+
+class ReportRequestView(PermissionRequiredMixin, View):
+    permission = "reports.generate"
+
+    def post(self, request):
+        form = ReportRequestForm(request.POST, user=request.user)
+        if not form.is_valid():
+            for field, errors in form.errors.items():
+                for error in errors:
+                    messages.error(request, f"{form.fields[field].label}：{error}" if field in form.fields else error)
+            return redirect("evaluation:report_list")
+        report = reports.request_report(period=Period.parse(form.cleaned_data["period"]),
+                                        unit=form.cleaned_data["org_unit"], by=request.user)
+        messages.success(request, _("The report of %(month)s for %(unit)s is being generated.")
+                         % {"month": report.period, "unit": report.org_unit.name})
+        return redirect("evaluation:report_list")
+
+
+class ReportPrintView(PermissionRequiredMixin, TemplateView):
+    """The printable page: the same content as the workbook, from the snapshots."""
+
+    permission = VIEW
+    template_name = "evaluation/report_print.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        report = get_visible_or_404(MonthlyReport.objects.select_related("org_unit"), self.request.user, VIEW,
+                                    pk=self.kwargs["pk"])
+        data = reports.report_data(report.org_unit, Period.parse(report.period), self.request.user)
+        context.update(
+            title=_("Monthly diagnostic report"), report=report, data=data,
+            kpi_rows=data.kpis.to_dict("records"), change_rows=data.changes.to_dict("records"),
+            weak_rows=data.weakest.to_dict("records"),
+        )
+        return context
+
+
+class ReportDownloadView(PermissionRequiredMixin, View):
+    permission = VIEW
+
+    def get(self, request, pk):
+        report = get_visible_or_404(MonthlyReport.objects.select_related("org_unit"), request.user, VIEW, pk=pk)
+        if report.status != ReportStatus.DONE or not report.file:
+            raise Http404
+        return file_response(report.file, report.download_name, inline=False)
