@@ -245,7 +245,10 @@ class ResolveForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-RATING_CHOICES = [(5, "★★★★★"), (4, "★★★★"), (3, "★★★"), (2, "★★"), (1, "★")]
+RATING_CHOICES = [
+    (5, _("★★★★★ very satisfied")), (4, _("★★★★ satisfied")), (3, _("★★★ acceptable")),
+    (2, _("★★ dissatisfied")), (1, _("★ very dissatisfied")),
+]
 
 
 class RateForm(forms.Form):

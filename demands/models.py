@@ -106,7 +106,7 @@ class RefCounter(models.Model):
 
 # --- Demands ---------------------------------------------------------------------------------------
 @pghistory.track(
-    pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), exclude=["rating_nonce", "tracking_code"],
+    pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), exclude=["rating_nonce", "tracking_code", "chain_head"],
     # Not "DemandEvent": that name is the demand's own tamper-evident timeline below.
     model_name="DemandHistory", obj_field=pghistory.ObjForeignKey(related_name="history"),
 )
