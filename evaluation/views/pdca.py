@@ -14,6 +14,7 @@ from portal.scope import get_visible_or_404, visible
 
 from .. import services
 from ..choices import ActionSource, ActionStatus
+from ..engine import ensure_catalogue
 from ..forms import ActionProgressForm, ImprovementActionForm
 from ..models import Campaign, ImprovementAction, KpiDefinition
 from ..workflow import action_transitions_from
@@ -61,6 +62,7 @@ class ActionEditView(ObjectEditView):
             return initial
         params = self.request.GET
         if params.get("kpi"):
+            ensure_catalogue()
             kpi = KpiDefinition.objects.filter(code=params["kpi"]).first()
             if kpi:
                 initial.update(kpi=kpi, source=ActionSource.KPI, title=_("Improve %(kpi)s") % {"kpi": kpi.display_name})
