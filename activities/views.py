@@ -12,6 +12,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -66,6 +67,7 @@ class ActivityListView(ObjectListView):
     create_permission = "activities.change"
     exchange_kind = "activities"
     export_basename = "activities"
+    title = gettext_lazy("Activities and meetings")
 
     def get_queryset(self):
         return super().get_queryset().annotate(
@@ -331,13 +333,8 @@ class LedgerView(ObjectListView):
     queryset = PointsEntry.objects.select_related("person", "person__org_unit", "awarded_by")
     filterset_class = PointsFilterSet
     table_class = LedgerTable
-    title = ""
+    title = gettext_lazy("Points ledger")
     export_basename = "points"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["title"] = _("Points ledger")
-        return context
 
 
 class RankingView(PermissionRequiredMixin, TemplateView):
@@ -408,6 +405,7 @@ class ItemListView(ObjectListView):
     create_permission = "tasks.change"
     exchange_kind = "tasks"
     export_basename = "tasks"
+    title = gettext_lazy("Responsibility list")
     template_name = "activities/item_list.html"
 
 
@@ -417,6 +415,7 @@ class ReviewView(ItemListView):
     permission = "tasks.approve"
     template_name = "activities/review.html"
     create_url_name = None
+    title = gettext_lazy("Review responsibility lists")
 
     def get_queryset(self):
         items = services.reviewable_items(self.request.user, ITEM_QUERYSET.all())
@@ -426,7 +425,6 @@ class ReviewView(ItemListView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         context.update(
-            title=_("Review responsibility lists"),
             pending=selectors.pending_approvals(user),
             red=selectors.items_with_colour_filter(services.reviewable_items(user, ITEM_QUERYSET.all()), "red")
             .order_by("deadline", "id")[:50],
@@ -603,6 +601,7 @@ class ProjectListView(ObjectListView):
     create_url_name = "activities:project_create"
     create_permission = "projects.change"
     export_basename = "projects"
+    title = gettext_lazy("Activity projects")
 
 
 class ProjectDetailView(ObjectDetailView):
