@@ -113,3 +113,23 @@ def test_commands(people, tmp_path, capsys):
     call_command("import_data", "activities", str(out))
     assert "3" in capsys.readouterr().out
     assert Activity.objects.count() == 3 and Attendance.objects.count() == 3
+
+
+def test_imported_rows_keep_their_history_in_an_import_context(people):
+    run_import("activities", csv_bytes(ACTIVITIES), "a.csv")
+    events = Attendance.pgh_event_model.objects.filter(pgh_label="insert")
+    assert events.count() == 3
+    assert all(e.pgh_context.metadata == {"import": "activities"} for e in events.select_related("pgh_context"))
+
+
+def test_web_import_offers_the_kinds(client, admin_user, people):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(admin_user)
+    page = client.get("/portal/import/").content.decode()
+    assert 'value="activities"' in page and 'value="tasks"' in page
+    upload = SimpleUploadedFile("tasks.csv", csv_bytes(TASKS), content_type="text/csv")
+    response = client.post("/portal/import/", {"kind": "tasks", "file": upload})
+    assert response.status_code == 302 and not ResponsibilityItem.objects.exists()  # dry run first
+    client.post(response["Location"])
+    assert ResponsibilityItem.objects.count() == 2
