@@ -72,6 +72,21 @@ def seed_activities(units, people) -> None:
                     services.award_points_for_activity(activity)
 
 
+def seed_employee_invitations(people) -> None:
+    """The demo employee account (E10002, not a party member) is invited to its branch's theme
+    party days, so its home page and activity list show something."""
+    employee = people.get("E10002")
+    if employee is None:
+        return
+    for activity in Activity.objects.filter(ref__startswith="DEMO-ZB11-", type="theme_party_day"):
+        held = activity.status == ActivityStatus.HELD
+        Attendance.objects.get_or_create(activity=activity, person=employee, defaults=dict(
+            status=AttendanceStatus.PRESENT if held else AttendanceStatus.ABSENT, source="roster",
+            checked_in_at=activity.held_at if held else None))
+        if held:
+            services.award_points_for_activity(activity)  # at most once per attendance
+
+
 def seed_items(units, people) -> None:
     today = timezone.localdate()
     year = today.year
@@ -143,5 +158,6 @@ def seed_projects(units, people) -> None:
 def seed(seeded) -> None:
     units, people = seeded["units"], seeded["people"]
     seed_activities(units, people)
+    seed_employee_invitations(people)
     seed_items(units, people)
     seed_projects(units, people)

@@ -1,5 +1,4 @@
 import django_filters
-from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -48,16 +47,19 @@ class ItemFilterSet(django_filters.FilterSet):
         label=_("responsible person"), queryset=_scoped_people, widget=AutocompleteSelect("members:person_autocomplete")
     )
     year = django_filters.NumberFilter(field_name="deadline", lookup_expr="year", label=_("deadline year"))
-    top_level = django_filters.BooleanFilter(field_name="parent", lookup_expr="isnull", label=_("top-level items only"),
-                                             widget=forms.NullBooleanSelect)
+    level = django_filters.ChoiceFilter(label=_("level"), choices=[("top", _("top-level items only"))],
+                                        empty_label=_("all items"), method="filter_level")
 
     class Meta:
         model = ResponsibilityItem
-        fields = ["q", "colour", "status", "lead_org_unit", "responsible", "year", "top_level"]
+        fields = ["q", "colour", "status", "lead_org_unit", "responsible", "year", "level"]
 
     def search(self, queryset, name, value):
         value = value.strip()
         return queryset.filter(Q(title__icontains=value) | Q(ref__istartswith=value)) if value else queryset
+
+    def filter_level(self, queryset, name, value):
+        return queryset.filter(parent__isnull=True) if value == "top" else queryset
 
     def filter_colour(self, queryset, name, value):
         return items_with_colour_filter(queryset, value) if value else queryset

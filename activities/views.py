@@ -408,6 +408,11 @@ class ItemListView(ObjectListView):
     title = gettext_lazy("Responsibility list")
     template_name = "activities/item_list.html"
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_copy"] = has_permission(self.request.user, "tasks.change")
+        return context
+
 
 class ReviewView(ItemListView):
     """The branch secretary's review page: pending approvals and red items first, then the whole list."""
