@@ -469,6 +469,7 @@ class ItemDetailView(ObjectDetailView):
             progress_form=ProgressForm(initial={"progress": item.progress}),
             decision_form=DecisionForm(),
             has_children=bool(item.children.exists()),
+            children_open=item.children.exclude(status=ItemStatus.APPROVED).exists(),
         )
         return context
 
