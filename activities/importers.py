@@ -2,11 +2,8 @@
 Bulk writes with lookups loaded once, so large files import quickly; all-or-nothing and idempotent."""
 from __future__ import annotations
 
-import json
-import uuid
 from collections import defaultdict
 
-from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,24 +16,6 @@ from .choices import (
     ACTIVITY_STATUS_ZH, ACTIVITY_TYPE_ZH, ActivityStatus, ActivityType, AttendanceSource, AttendanceStatus, ItemStatus,
 )
 from .models import Activity, Attendance, ResponsibilityItem
-
-
-def quiet_history_triggers(kind: str) -> None:
-    """Make the audit triggers cheap for the rest of this transaction.
-
-    The pgtrigger/pghistory trigger functions read the settings `pgtrigger.ignore` and
-    `pghistory.context_id` inside an exception handler; when a setting is undefined every row
-    raises and rolls back a subtransaction, and a transaction inserting hundreds of thousands of
-    rows slows down quadratically. Defining both (transaction-local) keeps every history event —
-    now linked to an "import" context — at a constant cost per row."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('pgtrigger.ignore', COALESCE(NULLIF(current_setting('pgtrigger.ignore', true), ''), '{}'), true),"
-            " set_config('pghistory.context_id', COALESCE(NULLIF(current_setting('pghistory.context_id', true), ''), %s), true),"
-            " set_config('pghistory.context_metadata',"
-            "            COALESCE(NULLIF(current_setting('pghistory.context_metadata', true), ''), %s), true)",
-            [str(uuid.uuid4()), json.dumps({"import": kind})],
-        )
 
 
 def _unknown_code(code) -> str:
@@ -87,7 +66,6 @@ class ActivityKind(dx.Kind):
         return errors
 
     def apply(self, rows, result):
-        quiet_history_triggers(self.name)
         existing: dict[str, Activity] = {}
         for batch in dx.batched([r.values["ref"] for r in rows], 20000):
             existing.update(Activity.objects.in_bulk(batch, field_name="ref"))
@@ -205,7 +183,6 @@ class TaskKind(dx.Kind):
         return errors
 
     def apply(self, rows, result):
-        quiet_history_triggers(self.name)
         existing: dict[str, ResponsibilityItem] = {}
         for batch in dx.batched([r.values["ref"] for r in rows], 20000):
             existing.update(ResponsibilityItem.objects.in_bulk(batch, field_name="ref"))

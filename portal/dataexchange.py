@@ -376,6 +376,9 @@ def run_import(kind_name: str, data: bytes, filename: str, *, dry_run: bool = Fa
         return result
     try:
         with transaction.atomic():
+            from .audit import bulk_history_context
+
+            bulk_history_context(kind.name)
             kind.apply(rows, result)
             if dry_run:
                 transaction.set_rollback(True)
