@@ -23,12 +23,13 @@ The command `compute_kpis` and the Celery tasks both call `compute()`.
 from __future__ import annotations
 
 import datetime
+import logging
 import time
 from dataclasses import dataclass
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection, transaction
-from django.db.models import Count, DateTimeField, F, Func, IntegerField, Sum, Value
+from django.db.models import Count, DateTimeField, F, Func, IntegerField, Q, Sum, Value
 from django.utils import timezone
 
 from members.models import OrgUnit
@@ -38,6 +39,8 @@ from .choices import KpiKind, RunTrigger
 from .kpis import COUNT, MEAN, Bounds, DateWindow, EducationKpi, MeetingKpi, MomentWindow, RecordKpi
 from .models import KpiDefinition, KpiRun
 from .periods import LOCAL_TZ, Period
+
+logger = logging.getLogger(__name__)
 
 ADVISORY_LOCK = 5_106_449  # "KPI": serialises computations of snapshots
 SNAPSHOT_TABLE = "evaluation_kpisnapshot"
@@ -71,13 +74,19 @@ class Plan:
         self.moment = moment
         periods = sorted(set(periods))
         bounds = {p: Bounds.of(p, moment) for p in periods}
-        self.boundaries = sorted({b.start for b in bounds.values()} | {b.as_of for b in bounds.values()})
+        # The heat map is kept per month: every month of the periods that has begun.
+        self.months = sorted({m for p in periods for m in p.months() if m.start < moment})
+        month_bounds = {m: Bounds.of(m, moment) for m in self.months}
+        everything = list(bounds.values()) + list(month_bounds.values())
+        self.boundaries = sorted({b.start for b in everything} | {b.as_of for b in everything})
         position = {moment: i + 1 for i, moment in enumerate(self.boundaries)}
         self.rows = [
             PeriodRow(i, p, bounds[p], position[bounds[p].start], position[bounds[p].as_of])
             for i, p in enumerate(periods)
         ]
         self.years = sorted({p.year for p in periods})
+        self.month_rows = [(m.key, month_bounds[m].as_of, position[month_bounds[m].start],
+                            position[month_bounds[m].as_of]) for m in self.months]
 
     @property
     def periods(self) -> list[Period]:
@@ -87,8 +96,8 @@ class Plan:
         return [row for row in self.rows if row.period.year == year]
 
 
-WORK_TABLES = ("kpi_periods", "kpi_anc", "kpi_result", "kpi_heat", "kpi_windows", "kpi_period_windows",
-               "kpi_changed")
+WORK_TABLES = ("kpi_periods", "kpi_atoms", "kpi_months", "kpi_anc", "kpi_result", "kpi_heat", "kpi_windows",
+               "kpi_period_windows", "kpi_changed", "kpi_heat_changed", *(f"kpi_s1_{i}_{j}" for i in range(8) for j in range(8)))
 
 
 def _drop_work_tables(cursor) -> None:
@@ -116,6 +125,24 @@ def _create_work_tables(cursor, plan: Plan) -> None:
             for r in plan.rows
         ],
     )
+    cursor.execute(
+        "CREATE TEMP TABLE kpi_months (key varchar(7) COLLATE \"C\", as_of timestamptz, i_start int, i_as_of int)"
+        " ON COMMIT DROP"
+    )
+    if plan.month_rows:
+        cursor.executemany("INSERT INTO kpi_months VALUES (%s, %s, %s, %s)", plan.month_rows)
+    # Which periods each atom (a position among the boundaries) belongs to: a month's atoms are in
+    # the month, its quarter and its year; equi-joined instead of comparing every row with every period.
+    cursor.execute(
+        """
+        CREATE TEMP TABLE kpi_atoms ON COMMIT DROP AS
+        SELECT a.atom, p.pidx FROM kpi_periods p
+        CROSS JOIN LATERAL generate_series(p.i_start, p.i_as_of - 1) AS a(atom)
+        """
+    )
+    cursor.execute("ANALYZE kpi_periods")
+    cursor.execute("ANALYZE kpi_atoms")
+    cursor.execute("ANALYZE kpi_months")
     # Closure of the org tree from the materialised paths: (unit, each ancestor including itself).
     cursor.execute(
         f"""
@@ -173,49 +200,145 @@ ROLLUP = """
 """
 
 
-def record_kpi_statement(kpi: RecordKpi, plan: Plan) -> tuple[str, tuple]:
-    model = kpi.model_class
-    window = kpi.window
-    queryset = model._base_manager.all()
+@dataclass
+class Family:
+    """Record KPIs over the same table, attachment and kind of window, read in one pass."""
+
+    index: int
+    kpis: list[RecordKpi]
+    signatures: list[tuple]  # distinct (window, base, before) of the KPIs
+    heat: bool  # also count demands received per category (the dashboard's heat map)
+
+    @property
+    def table(self) -> str:
+        return f"kpi_s1_{self.index}"  # + "_<signature>"
+
+    def signature(self, kpi: RecordKpi) -> int:
+        return self.signatures.index((kpi.window, kpi.base, kpi.before))
+
+
+def families(kpis) -> list[Family]:
+    groups: dict[tuple, list[RecordKpi]] = {}
+    for kpi in kpis:
+        groups.setdefault((kpi.model, kpi.org, type(kpi.window)), []).append(kpi)
+    result = []
+    for index, members in enumerate(groups.values()):
+        signatures = []
+        for kpi in members:
+            if (kpi.window, kpi.base, kpi.before) not in signatures:
+                signatures.append((kpi.window, kpi.base, kpi.before))
+        heat = any(k.code == HEAT_SOURCE for k in members)
+        result.append(Family(index, members, signatures, heat))
+    return result
+
+
+HEAT_SOURCE = "demand_intake"  # the heat map counts this KPI's records per category
+
+
+def _window_range(window, plan: Plan) -> Q:
+    """The records any period of the plan can count (a superset; the periods cut exactly later)."""
     if isinstance(window, MomentWindow):
-        queryset = queryset.filter(**{f"{window.field}__gte": plan.boundaries[0],
-                                      f"{window.field}__lt": plan.boundaries[-1]})
-        atom = WidthBucket(F(window.field), plan.boundaries)
-        join = "s1.w >= p.i_start AND s1.w < p.i_as_of"
-    elif isinstance(window, DateWindow):
-        first = min(r.bounds.start_date for r in plan.rows)
-        last = max(r.bounds.end_date for r in plan.rows)
-        queryset = queryset.filter(**{f"{window.field}__gte": first, f"{window.field}__lt": last})
-        atom = F(window.field)
-        join = (f"s1.w >= p.start_date AND s1.w < p.end_date "
-                f"AND s1.w <= p.as_of_date - {int(window.due_offset)}")
-    else:  # pragma: no cover
-        raise TypeError(window)
-    queryset = queryset.filter(kpi.base)
-    dimensions = {"unit": F(kpi.org), "w": atom}
-    for i, name in enumerate(kpi.before):
-        dimensions[f"b{i}"] = WidthBucket(F(name), plan.boundaries)
-    aggregates = {"den": Count("pk")}
-    if kpi.measure == MEAN:
-        aggregates["num"] = Sum(kpi.mean_of)
-    elif kpi.measure != COUNT:
-        condition = kpi.numerator_condition
-        aggregates["num"] = Count("pk", filter=condition) if condition is not None else Count("pk")
-    else:
-        aggregates["num"] = Count("pk")
-    stage1, params = _sql(queryset.values(**dimensions).annotate(**aggregates).order_by())
-    before = " AND ".join(f"s1.b{i} < p.i_as_of" for i in range(len(kpi.before))) or "TRUE"
+        return Q(**{f"{window.field}__gte": plan.boundaries[0], f"{window.field}__lt": plan.boundaries[-1]})
+    first = min(r.bounds.start_date for r in plan.rows)
+    last = max(r.bounds.end_date for r in plan.rows)
+    return Q(**{f"{window.field}__gte": first, f"{window.field}__lt": last})
+
+
+def family_stage1(family: Family, plan: Plan) -> list[tuple[str, str, tuple]]:
+    """One scan per distinct signature (window, base, before) of the family: the records grouped by
+    unit, atom of the window, atoms of the "before as_of" stamps (and category for the heat map),
+    with one numerator column per KPI of the signature. Written with CREATE TABLE AS, which
+    PostgreSQL may run with parallel workers."""
+    first = family.kpis[0]
+    model = first.model_class
+    statements = []
+    for i, (window, base, before) in enumerate(family.signatures):
+        members = [(q, k) for q, k in enumerate(family.kpis) if family.signature(k) == i]
+        dimensions = {"unit": F(first.org),
+                      "w": (WidthBucket(F(window.field), plan.boundaries) if isinstance(window, MomentWindow)
+                            else F(window.field))}
+        for j, name in enumerate(before):
+            dimensions[f"b{j}"] = WidthBucket(F(name), plan.boundaries)
+        aggregates = {"den": Count("pk")}
+        if family.heat and any(k.code == HEAT_SOURCE for _, k in members):
+            # The heat map: the same records counted per category, pivoted into columns c<id>.
+            for category in heat_categories(model):
+                aggregates[f"c{category}"] = Count("pk", filter=Q(category_id=category))
+        for q, kpi in members:
+            if kpi.measure == MEAN:
+                aggregates[f"n{q}"] = Sum(kpi.mean_of)
+            elif kpi.measure == COUNT or kpi.numerator_condition is None:
+                aggregates[f"n{q}"] = Count("pk")
+            else:
+                aggregates[f"n{q}"] = Count("pk", filter=kpi.numerator_condition)
+        queryset = (model._base_manager.filter(_window_range(window, plan) & base)
+                    .values(**dimensions).annotate(**aggregates).order_by())
+        source, params = _sql(queryset)
+        label = f"scan {model._meta.label} for {'+'.join(k.code for _, k in members)}"
+        statements.append((label, f"CREATE TEMP TABLE {family.table}_{i} ON COMMIT DROP AS {source}", params))
+        # Temporary tables are never analysed automatically; the next statements need their sizes.
+        statements.append((label, f"ANALYZE {family.table}_{i}", ()))
+    return statements
+
+
+def _period_join(window, alias: str = "s1") -> str:
+    """FROM-clause joins that pair each stage-1 row with the periods it counts in (as `p`)."""
+    if isinstance(window, MomentWindow):
+        return f"JOIN kpi_atoms ap ON ap.atom = {alias}.w JOIN kpi_periods p ON p.pidx = ap.pidx"
+    return (f"JOIN kpi_periods p ON {alias}.w >= p.start_date AND {alias}.w < p.end_date "
+            f"AND {alias}.w <= p.as_of_date - {int(window.due_offset)}")
+
+
+def family_kpi_statement(family: Family, kpi: RecordKpi) -> tuple[str, tuple]:
+    """Periods, roll-up and every unit × period of one KPI, from its family's stage-1 table."""
+    sig = family.signature(kpi)
+    q = family.kpis.index(kpi)
+    before = " AND ".join(f"s1.b{j} < p.i_as_of" for j in range(len(kpi.before))) or "TRUE"
     sql = f"""
-        WITH s1 AS ({stage1}),
-        per AS (
-            SELECT p.pidx, s1.unit, SUM(s1.den) AS den, SUM(s1.num) FILTER (WHERE {before}) AS num
-            FROM s1 JOIN kpi_periods p ON {join}
+        WITH per AS (
+            SELECT p.pidx, s1.unit, SUM(s1.den) AS den, SUM(s1.n{q}) FILTER (WHERE {before}) AS num
+            FROM {family.table}_{sig} s1 {_period_join(kpi.window)}
             GROUP BY p.pidx, s1.unit
         ),
         {ROLLUP}
         {_final_select(kpi.code, kpi.measure)}
     """
-    return sql, params
+    return sql, ()
+
+
+def heat_categories(model) -> list[int]:
+    """Ids of the demand categories (admin-editable: read at every computation)."""
+    return list(model._meta.get_field("category").related_model._base_manager.order_by("pk")
+                .values_list("pk", flat=True))
+
+
+def heat_statements(family: Family) -> list[tuple[str, tuple]]:
+    """Demands received per category, per month of the plan and unit with its descendants: the heat
+    map. Quarters and years are the sums of their months (the intake window composes). The counts
+    come pivoted from the intake scan (one column per category), so the roll-up moves one row per
+    unit and month."""
+    intake = next(k for k in family.kpis if k.code == HEAT_SOURCE)
+    categories = heat_categories(intake.model_class)
+    if not categories:
+        return []
+    sums = ", ".join(f"SUM(s1.c{c}) AS c{c}" for c in categories)
+    up_sums = ", ".join(f"SUM(per.c{c}) AS c{c}" for c in categories)
+    pairs = ", ".join(f"'{c}', NULLIF(up.c{c}, 0)" for c in categories)
+    return [(f"""
+        INSERT INTO kpi_heat (period, org_unit_id, counts, as_of)
+        WITH per AS (
+            SELECT m.key, m.as_of, s1.unit, {sums}
+            FROM {family.table}_{family.signature(intake)} s1
+            JOIN kpi_months m ON s1.w >= m.i_start AND s1.w < m.i_as_of
+            GROUP BY m.key, m.as_of, s1.unit
+        ),
+        up AS (
+            SELECT per.key, per.as_of, a.anc_id AS unit, {up_sums}
+            FROM per JOIN kpi_anc a ON a.unit_id = per.unit
+            GROUP BY per.key, per.as_of, a.anc_id
+        )
+        SELECT up.key, up.unit, jsonb_strip_nulls(jsonb_build_object({pairs})), up.as_of FROM up
+    """, ())]
 
 
 def education_statements(kpi: EducationKpi, plan: Plan) -> list[tuple[str, tuple]]:
@@ -311,56 +434,27 @@ def held_meetings_values(since, until):
     return registry.held_meetings(since=since, before=until).values("org_unit_id", "type", "held_at").order_by()
 
 
-def heat_statement(plan: Plan) -> tuple[str, tuple]:
-    """Demands received per category (demand_intake's window), rolled up: the dashboard heat map."""
-    intake = registry.get("demand_intake")
-    queryset = intake.model_class._base_manager.filter(
-        **{f"{intake.window.field}__gte": plan.boundaries[0], f"{intake.window.field}__lt": plan.boundaries[-1]}
-    ).filter(intake.base)
-    stage1, params = _sql(
-        queryset.values(unit=F(intake.org), w=WidthBucket(F(intake.window.field), plan.boundaries),
-                        cat=F("category")).annotate(n=Count("pk")).order_by()
-    )
-    sql = f"""
-        INSERT INTO kpi_heat (period, org_unit_id, counts, as_of)
-        WITH s1 AS ({stage1}),
-        per AS (
-            SELECT p.pidx, s1.unit, s1.cat, SUM(s1.n) AS n
-            FROM s1 JOIN kpi_periods p ON s1.w >= p.i_start AND s1.w < p.i_as_of
-            GROUP BY p.pidx, s1.unit, s1.cat
-        ),
-        up AS (
-            SELECT per.pidx, a.anc_id AS unit, per.cat, SUM(per.n) AS n
-            FROM per JOIN kpi_anc a ON a.unit_id = per.unit
-            GROUP BY per.pidx, a.anc_id, per.cat
-        )
-        SELECT p.key, up.unit, jsonb_object_agg(up.cat::text, up.n ORDER BY up.cat), p.as_of
-        FROM up JOIN kpi_periods p ON p.pidx = up.pidx
-        GROUP BY p.key, up.unit, p.as_of
-    """
-    return sql, params
-
-
 def aggregate_statements(plan: Plan, cursor, codes=None) -> list[tuple[str, str, tuple]]:
     """(code, sql, params) of every aggregate the engine runs for `plan` (the benchmark runs them
     directly too). Needs the work tables of `_create_work_tables`."""
     statements = []
-    for kpi in registry.all_kpis():
-        if codes is not None and kpi.code not in codes:
-            continue
-        if isinstance(kpi, RecordKpi):
-            statements.append((kpi.code, *record_kpi_statement(kpi, plan)))
-        elif isinstance(kpi, EducationKpi):
+    selected = [k for k in registry.all_kpis() if codes is None or k.code in codes]
+    for family in families([k for k in selected if isinstance(k, RecordKpi)]):
+        statements += family_stage1(family, plan)
+        for kpi in family.kpis:
+            statements.append((kpi.code, *family_kpi_statement(family, kpi)))
+        if family.heat:
+            statements += [("demand heat map", sql, params) for sql, params in heat_statements(family)]
+    for kpi in selected:
+        if isinstance(kpi, EducationKpi):
             statements += [(kpi.code, sql, params) for sql, params in education_statements(kpi, plan)]
         elif isinstance(kpi, MeetingKpi):
             statements.append((kpi.code, *meeting_statement(kpi, plan, cursor)))
-    if codes is None or "demand_intake" in codes:
-        statements.append(("demand_heat", *heat_statement(plan)))
     return statements
 
 
 # --- Writing the snapshots --------------------------------------------------------------------------
-def _write_snapshots(cursor, now) -> int:
+def _write_snapshots(cursor, now, steps=None) -> int:
     """Update the snapshots whose figures or as_of changed, insert the new ones; return the count."""
     cursor.execute(
         f"""
@@ -375,6 +469,8 @@ def _write_snapshots(cursor, now) -> int:
         """
     )
     written = cursor.rowcount
+    if steps:
+        steps.tick("compare with stored snapshots")
     cursor.execute(
         f"""
         UPDATE {SNAPSHOT_TABLE} s
@@ -385,6 +481,8 @@ def _write_snapshots(cursor, now) -> int:
         """,
         [now],
     )
+    if steps:
+        steps.tick("update changed snapshots")
     cursor.execute(
         f"""
         INSERT INTO {SNAPSHOT_TABLE} (period, kpi_id, org_unit_id, value, numerator, denominator, as_of, computed_at)
@@ -393,39 +491,49 @@ def _write_snapshots(cursor, now) -> int:
         """,
         [now],
     )
+    if steps:
+        steps.tick("insert new snapshots")
     return written
 
 
 def _write_heat(cursor, plan: Plan, now) -> int:
-    keys = [row.period.key for row in plan.rows]
+    """The same for the heat map's month rows; rows of units without demands any more go."""
+    keys = [m.key for m in plan.months]
     cursor.execute(
         f"""
-        DELETE FROM {HEAT_TABLE} s
-        WHERE s.period = ANY(%s)
-          AND NOT EXISTS (SELECT 1 FROM kpi_heat h WHERE h.period = s.period AND h.org_unit_id = s.org_unit_id)
+        CREATE TEMP TABLE kpi_heat_changed ON COMMIT DROP AS
+        SELECT COALESCE(h.period, s.period) AS period, COALESCE(h.org_unit_id, s.org_unit_id) AS org_unit_id,
+               h.counts, h.as_of, s.period IS NULL AS is_new, h.period IS NULL AS is_gone
+        FROM kpi_heat h
+        FULL JOIN (SELECT * FROM {HEAT_TABLE} WHERE period = ANY(%s)) s
+          ON s.period = h.period AND s.org_unit_id = h.org_unit_id
+        WHERE h.period IS NULL OR s.period IS NULL OR (s.counts, s.as_of) IS DISTINCT FROM (h.counts, h.as_of)
         """,
         [keys],
     )
-    deleted = cursor.rowcount
+    changed = cursor.rowcount
     cursor.execute(
         f"""
-        UPDATE {HEAT_TABLE} s SET counts = h.counts, as_of = h.as_of, computed_at = %s
-        FROM kpi_heat h
-        WHERE s.period = h.period AND s.org_unit_id = h.org_unit_id
-          AND (s.counts, s.as_of) IS DISTINCT FROM (h.counts, h.as_of)
+        DELETE FROM {HEAT_TABLE} s USING kpi_heat_changed c
+        WHERE c.is_gone AND s.period = c.period AND s.org_unit_id = c.org_unit_id
+        """
+    )
+    cursor.execute(
+        f"""
+        UPDATE {HEAT_TABLE} s SET counts = c.counts, as_of = c.as_of, computed_at = %s
+        FROM kpi_heat_changed c
+        WHERE NOT c.is_new AND NOT c.is_gone AND s.period = c.period AND s.org_unit_id = c.org_unit_id
         """,
         [now],
     )
-    updated = cursor.rowcount
     cursor.execute(
         f"""
         INSERT INTO {HEAT_TABLE} (period, org_unit_id, counts, as_of, computed_at)
-        SELECT h.period, h.org_unit_id, h.counts, h.as_of, %s FROM kpi_heat h
-        WHERE NOT EXISTS (SELECT 1 FROM {HEAT_TABLE} s WHERE s.period = h.period AND s.org_unit_id = h.org_unit_id)
+        SELECT period, org_unit_id, counts, as_of, %s FROM kpi_heat_changed WHERE is_new
         """,
         [now],
     )
-    return deleted + updated + cursor.rowcount
+    return changed
 
 
 def ensure_catalogue() -> None:
@@ -442,7 +550,7 @@ def ensure_catalogue() -> None:
 
 def _session_settings(cursor) -> None:
     # Local to the transaction: enough memory for the hash aggregates, no JIT compile time.
-    cursor.execute("SET LOCAL work_mem = '128MB'")
+    cursor.execute("SET LOCAL work_mem = '256MB'")
     cursor.execute("SET LOCAL jit = off")
 
 
@@ -451,6 +559,20 @@ class Result:
     run: KpiRun
     rows_written: int
     seconds: float
+    steps: dict
+
+
+class _Clock:
+    """Seconds per step of a computation (logged at debug level, printed by bench_kpis)."""
+
+    def __init__(self):
+        self.steps: dict[str, float] = {}
+        self.last = time.perf_counter()
+
+    def tick(self, name: str) -> None:
+        now = time.perf_counter()
+        self.steps[name] = self.steps.get(name, 0.0) + now - self.last
+        self.last = now
 
 
 def compute(periods, *, as_of: datetime.datetime | None = None, trigger: str = RunTrigger.COMMAND) -> Result:
@@ -465,24 +587,31 @@ def compute(periods, *, as_of: datetime.datetime | None = None, trigger: str = R
     run = KpiRun.objects.create(trigger=trigger, periods=[p.key for p in plan.periods], as_of=moment,
                                 explicit_as_of=as_of is not None, started_at=started)
     try:
+        steps = _Clock()
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK])
+            steps.tick("lock")
             _session_settings(cursor)
             _create_work_tables(cursor, plan)
             cursor.execute(
                 "CREATE TEMP TABLE kpi_heat (period varchar(7) COLLATE \"C\", org_unit_id bigint, counts jsonb,"
                 " as_of timestamptz) ON COMMIT DROP"
             )
-            for _code, sql, params in aggregate_statements(plan, cursor):
+            steps.tick("setup")
+            for code, sql, params in aggregate_statements(plan, cursor):
                 cursor.execute(sql, params)
+                steps.tick(code)
             now = timezone.now()
-            written = _write_snapshots(cursor, now)
+            written = _write_snapshots(cursor, now, steps)
             written += _write_heat(cursor, plan, now)
+            steps.tick("write heat map")
             _drop_work_tables(cursor)
     except Exception as error:
         KpiRun.objects.filter(pk=run.pk).update(error=repr(error)[:2000], finished_at=timezone.now())
         raise
+        steps.tick("commit")
     seconds = time.perf_counter() - clock
     KpiRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), rows_written=written, seconds=seconds)
     run.rows_written, run.seconds = written, seconds
-    return Result(run, written, seconds)
+    logger.debug("KPI computation %s: %s", run.pk, steps.steps)
+    return Result(run, written, seconds, steps.steps)

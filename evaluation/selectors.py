@@ -206,8 +206,13 @@ def heat_map(unit: OrgUnit, period: Period, user, limit: int = 15) -> dict:
     from django.apps import apps
 
     children = list(visible(OrgUnit.objects.filter(parent=unit), user, "kpis.view").order_by("sort_order", "path"))
-    rows = {s.org_unit_id: s.counts for s in DemandCategorySnapshot.objects.filter(
-        period=period.key, org_unit__in=[unit, *children])}
+    # Stored per month; a quarter or a year is the sum of its months.
+    months = [m.key for m in period.months()]
+    rows: dict[int, dict[str, int]] = {}
+    for snap in DemandCategorySnapshot.objects.filter(period__in=months, org_unit__in=[unit, *children]):
+        counts = rows.setdefault(snap.org_unit_id, {})
+        for cat, n in snap.counts.items():
+            counts[cat] = counts.get(cat, 0) + n
     own = dict(rows.get(unit.pk, {}))
     for child in children:
         for cat, n in rows.get(child.pk, {}).items():

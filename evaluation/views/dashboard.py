@@ -79,15 +79,15 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
             return getattr(card.snapshot, attr) if card and card.snapshot else 0
 
         funnel = [
-            {"name": _("Received"), "value": snap("demand_intake", "numerator"),
+            {"name": _("Received in the period"), "value": snap("demand_intake", "numerator"),
              "url": drill_url("demand_intake", unit, period)},
-            {"name": _("Resolved"), "value": snap("return_visit_rate", "denominator"),
+            {"name": _("Resolved in the period"), "value": snap("return_visit_rate", "denominator"),
              "url": drill_url("return_visit_rate", unit, period)},
-            {"name": _("Visited again"), "value": snap("return_visit_rate", "numerator"),
+            {"name": _("of which visited again"), "value": snap("return_visit_rate", "numerator"),
              "url": drill_url("return_visit_rate", unit, period, drilldown.NUMERATOR)},
-            {"name": _("Rated"), "value": snap("satisfaction_rate", "denominator"),
+            {"name": _("Rated in the period"), "value": snap("satisfaction_rate", "denominator"),
              "url": drill_url("satisfaction_rate", unit, period)},
-            {"name": _("Satisfied"), "value": snap("satisfaction_rate", "numerator"),
+            {"name": _("of which rated 4–5"), "value": snap("satisfaction_rate", "numerator"),
              "url": drill_url("satisfaction_rate", unit, period, drilldown.NUMERATOR)},
         ]
         chart_data = {
