@@ -97,7 +97,7 @@ def report_data(unit: OrgUnit, period: Period, user=None) -> ReportData:
             "numerator": get(current, unit.pk, kpi.code, "numerator"),
             "denominator": get(current, unit.pk, kpi.code, "denominator"),
         })
-    kpi_frame = pd.DataFrame(rows)
+    kpi_frame = pd.DataFrame(rows, dtype=object)  # object: empty figures stay None, not NaN
 
     # The biggest changes of the compared units, in points of a 0–1 scale.
     changes = []
@@ -115,7 +115,7 @@ def report_data(unit: OrgUnit, period: Period, user=None) -> ReportData:
                 "points": round(delta * 100, 2), "better": better, "abs": abs(delta),
             })
     change_frame = pd.DataFrame(changes, columns=["unit", "unit_code", "kpi", "previous", "value", "points", "better",
-                                                  "abs"])
+                                                  "abs"], dtype=object)
     if not change_frame.empty:
         change_frame = change_frame.sort_values(["abs", "unit_code"], ascending=[False, True]).head(TOP)
 
@@ -140,7 +140,7 @@ def report_data(unit: OrgUnit, period: Period, user=None) -> ReportData:
         if weight_sum:
             weakest.append({"unit": other.name, "unit_code": other.code, "unit_id": other.pk,
                             "score": round(100 * total / weight_sum, 2), "reds": reds})
-    weakest_frame = pd.DataFrame(weakest, columns=["unit", "unit_code", "unit_id", "score", "reds"])
+    weakest_frame = pd.DataFrame(weakest, columns=["unit", "unit_code", "unit_id", "score", "reds"], dtype=object)
     if not weakest_frame.empty:
         weakest_frame = weakest_frame.sort_values(["reds", "score", "unit_code"], ascending=[False, True, True]).head(TOP)
 

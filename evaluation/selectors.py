@@ -407,7 +407,8 @@ def campaign_results(campaign):
     ranked = sorted((r for r in rows if r["total"] is not None), key=lambda r: -r["total"])
     for position, row in enumerate(ranked, start=1):
         row["rank"] = position
-    return {"groups": groups, "indicators": indicators, "rows": rows}
+    unrated = [r for r in rows if r["total"] is None]
+    return {"groups": groups, "indicators": indicators, "rows": ranked + unrated}
 
 
 def appraisal_tally(round) -> list[dict]:

@@ -89,6 +89,7 @@ class CampaignDetailView(ObjectDetailView):
         campaign = self.object
         progress = selectors.campaign_progress(campaign)
         context.update(
+            title=campaign.name,
             indicators=list(campaign.indicators.all()),
             subjects=list(campaign.subjects.order_by("path")),
             progress=progress,
@@ -299,6 +300,7 @@ class AppraisalDetailView(ObjectDetailView):
         round = self.object
         voters = list(round.voters.select_related("voter", "voter__person"))
         context.update(
+            title=round.name,
             tally=selectors.appraisal_tally(round), grades=AppraisalGrade.choices, voters=voters,
             voted=sum(1 for v in voters if v.voted_on), raters_form=RatersForm(user=self.request.user),
             actions=[(a, CAMPAIGN_ACTION_LABELS[a]) for a in campaign_actions_from(round.status)],

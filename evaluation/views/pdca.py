@@ -100,6 +100,7 @@ class ActionDetailView(ObjectDetailView):
         can_progress = action.status in (ActionStatus.PLAN, ActionStatus.DO) and visible(
             ImprovementAction.objects.filter(pk=action.pk), user, "pdca.progress").exists()
         context.update(
+            title=action.title,
             steps=steps, needs_verification=any(t.action in ("verify", "reject") for t in steps),
             progress_form=ActionProgressForm(instance=action) if can_progress else None,
             can_edit=has_permission(user, "pdca.manage"),
