@@ -193,7 +193,7 @@ def _final_select(code: str, measure: str, *, extra_from: str = "", extra_joins:
 
 ROLLUP = """
     up AS (
-        SELECT per.pidx, a.anc_id AS unit, SUM(per.den) AS den, SUM(per.num) AS num
+        SELECT per.pidx, a.anc_id AS unit, SUM(per.den)::bigint AS den, SUM(per.num)::bigint AS num
         FROM per JOIN kpi_anc a ON a.unit_id = per.unit
         GROUP BY per.pidx, a.anc_id
     )
@@ -296,7 +296,7 @@ def family_kpi_statement(family: Family, kpi: RecordKpi) -> tuple[str, tuple]:
     before = " AND ".join(f"s1.b{j} < p.i_as_of" for j in range(len(kpi.before))) or "TRUE"
     sql = f"""
         WITH per AS (
-            SELECT p.pidx, s1.unit, SUM(s1.den) AS den, SUM(s1.n{q}) FILTER (WHERE {before}) AS num
+            SELECT p.pidx, s1.unit, SUM(s1.den)::bigint AS den, (SUM(s1.n{q}) FILTER (WHERE {before}))::bigint AS num
             FROM {family.table}_{sig} s1 {_period_join(kpi.window)}
             GROUP BY p.pidx, s1.unit
         ),
@@ -321,8 +321,8 @@ def heat_statements(family: Family) -> list[tuple[str, tuple]]:
     categories = heat_categories(intake.model_class)
     if not categories:
         return []
-    sums = ", ".join(f"SUM(s1.c{c}) AS c{c}" for c in categories)
-    up_sums = ", ".join(f"SUM(per.c{c}) AS c{c}" for c in categories)
+    sums = ", ".join(f"SUM(s1.c{c})::bigint AS c{c}" for c in categories)
+    up_sums = ", ".join(f"SUM(per.c{c})::bigint AS c{c}" for c in categories)
     pairs = ", ".join(f"'{c}', NULLIF(up.c{c}, 0)" for c in categories)
     return [(f"""
         INSERT INTO kpi_heat (period, org_unit_id, counts, as_of)
@@ -364,7 +364,8 @@ def education_statements(kpi: EducationKpi, plan: Plan) -> list[tuple[str, tuple
                 GROUP BY 1, 2
             ),
             per AS (
-                SELECT p.pidx, s1.unit, SUM(s1.n) AS den, SUM(s1.n) FILTER (WHERE s1.b < p.i_as_of) AS num
+                SELECT p.pidx, s1.unit, SUM(s1.n)::bigint AS den,
+                       (SUM(s1.n) FILTER (WHERE s1.b < p.i_as_of))::bigint AS num
                 FROM s1 CROSS JOIN kpi_periods p
                 WHERE p.year = {int(year)}
                 GROUP BY p.pidx, s1.unit
@@ -488,6 +489,7 @@ def _write_snapshots(cursor, now, steps=None) -> int:
         INSERT INTO {SNAPSHOT_TABLE} (period, kpi_id, org_unit_id, value, numerator, denominator, as_of, computed_at)
         SELECT period, kpi_id, org_unit_id, value, numerator, denominator, as_of, %s
         FROM kpi_changed WHERE is_new
+        ORDER BY period, kpi_id, org_unit_id  -- in key order: the primary key index grows compactly
         """,
         [now],
     )

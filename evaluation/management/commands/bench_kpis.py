@@ -120,6 +120,7 @@ class Command(BaseCommand):
             result = engine.compute(periods, as_of=as_of)
             results["cold"].append(time.perf_counter() - clock)
             results["rows"] = result.rows_written
+            results["cold_steps"] = result.steps
             clock = time.perf_counter()
             result = engine.compute(periods, as_of=as_of)
             results["warm"].append(time.perf_counter() - clock)
@@ -132,8 +133,7 @@ class Command(BaseCommand):
         results["median"] = summary
         results["snapshot_rows"] = KpiSnapshot.objects.filter(period__in=[p.key for p in periods]).count()
         self.stdout.write(
-            f"year {year}: {len(periods)} periods × {connection.ops.quote_name('kpis')} → "
-            f"{results['snapshot_rows']:,} snapshot rows\n"
+            f"year {year}: {len(periods)} periods → {results['snapshot_rows']:,} snapshot rows\n"
             f"  engine, cold (all rows inserted): {summary['cold']:.2f} s  (runs: "
             f"{', '.join(f'{x:.2f}' for x in results['cold'])})\n"
             f"  engine, warm (same data again):  {summary['warm']:.2f} s  (runs: "
@@ -142,8 +142,10 @@ class Command(BaseCommand):
             f"{', '.join(f'{x:.2f}' for x in results['raw'])})\n"
             f"  ratio cold / raw: {summary['cold'] / summary['raw']:.2f}; warm / raw: "
             f"{summary['warm'] / summary['raw']:.2f}\n"
-            f"  per statement (median s): "
+            f"  aggregate statements (median s): "
             + ", ".join(f"{k} {statistics.median(v):.2f}" for k, v in results["raw_by_kpi"].items())
+            + "\n  engine steps of the last cold run (s): "
+            + ", ".join(f"{k} {v:.2f}" for k, v in results["cold_steps"].items())
             + f"\n  load average at start: {', '.join(f'{x:.2f}' for x in results['load'])}"
         )
         if o["json"]:
