@@ -4,6 +4,8 @@ import datetime
 import re
 
 import pytest
+
+from tests.demands.conftest import zh
 import time_machine
 from django.urls import reverse
 from django.utils import timezone
@@ -84,7 +86,7 @@ def test_rating_link_works_once_without_login(client, resolved_demand):
     assert (event.action, event.actor, event.actor_label) == ("rate", None, "submitter")
     # Used: refused, nothing changes.
     for response in (client.get(url), client.post(url, {"rating": "1"})):
-        assert response.status_code == 400 and "already been used" in response.context["reason"]
+        assert response.status_code == 400 and response.context["reason"] == zh("This link has already been used.")
     assert Demand.objects.get(pk=demand.pk).rating == 4
 
 
@@ -92,7 +94,7 @@ def test_rating_link_expires(client, resolved_demand):
     url = rating_url(resolved_demand)
     with time_machine.travel(timezone.now() + datetime.timedelta(days=services.RATING_LINK_DAYS + 1)):
         response = client.get(url)
-        assert response.status_code == 400 and "expired" in response.context["reason"]
+        assert response.status_code == 400 and response.context["reason"] == zh("This link has expired.")
         assert client.post(url, {"rating": "5"}).status_code == 400
     assert Demand.objects.get(pk=resolved_demand.pk).status == Status.RESOLVED
 
@@ -113,7 +115,7 @@ def test_tampered_rating_link_is_refused(client, resolved_demand, tree, owner, t
     else:
         token = "abc:def"
     response = client.post(reverse("demands:rate", args=[token]), {"rating": "5"})
-    assert response.status_code == 400 and "not valid" in response.context["reason"]
+    assert response.status_code == 400 and response.context["reason"] == zh("This link is not valid.")
     assert Demand.objects.get(pk=resolved_demand.pk).status == Status.RESOLVED
 
 
@@ -132,7 +134,8 @@ def test_rating_link_bad_rating_is_shown(client, resolved_demand):
 
 def test_low_rating_lets_staff_reopen(client, resolved_demand, owner):
     client.post(rating_url(resolved_demand), {"rating": "2", "comment": "没解决"})
-    assert Notification.objects.filter(user=owner, title__contains="rated 2").exists()
+    title = zh("Demand %(ref)s was rated %(n)d: consider reopening it", ref=resolved_demand.ref, n=2)
+    assert Notification.objects.filter(user=owner, title=title).exists()
     client.force_login(owner)
     actions = [a for a, _l, _f in client.get(resolved_demand.get_absolute_url()).context["actions"]]
     assert actions == ["reopen"]

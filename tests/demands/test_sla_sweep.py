@@ -3,6 +3,8 @@ escalates (督办) overdue demands to the unit above, and notifies nothing twice
 import datetime
 
 import pytest
+
+from tests.demands.conftest import zh_prefix
 import time_machine
 from django.utils import timezone
 
@@ -33,6 +35,11 @@ def sweep_at(moment):
         return sla_sweep()
 
 
+DUE_SOON = zh_prefix("Due soon (%(deadline)s): demand %(ref)s")
+OVERDUE = zh_prefix("Overdue (%(deadline)s): demand %(ref)s")
+SUPERVISION = zh_prefix("Supervision (督办): demand %(ref)s is overdue")
+
+
 def titles(user):
     return sorted(Notification.objects.filter(user=user).values_list("title", flat=True))
 
@@ -53,7 +60,7 @@ def test_response_due_soon_then_overdue_then_escalated(demand, owner, staff, han
     assert counts["response_warning"] == 1 and counts["response_overdue"] == 0
     assert Demand.objects.get(pk=demand.pk).response_flag == SlaFlag.WARNING
     # Pending: no handler yet, so the unit head (secretary of branch A) is told.
-    assert any("Due soon" in t for t in titles(owner))
+    assert any(DUE_SOON in t for t in titles(owner))
     assert Notification.objects.count() == before + 1
 
     # Running again notifies nothing twice.
@@ -67,8 +74,8 @@ def test_response_due_soon_then_overdue_then_escalated(demand, owner, staff, han
     event = demand.events.last()
     assert (event.action, event.actor_label, event.data["to_unit"], event.data["deadline"]) == ("escalate", "system", "ROOT", "response")
     # 督办: the unit above (the party committee's staff) is told.
-    assert any("Supervision" in t for t in titles(staff))
-    assert any("Overdue" in t for t in titles(owner))
+    assert any(SUPERVISION in t for t in titles(staff))
+    assert any(OVERDUE in t for t in titles(owner))
     total = Notification.objects.count()
     assert sum(sweep_at(local(23, 16)).values()) == 0
     assert Notification.objects.count() == total
@@ -80,14 +87,14 @@ def test_resolution_deadline_for_the_handler(demand, owner, staff, handler):
         demand = accepted(demand, by=owner, handler=handler)
         services.demand_reply(demand=demand, by=handler, text="正在办理")
     sweep_at(local(23, 15))  # the response was in time: nothing
-    assert not titles(handler) or all("Due" not in t and "Overdue" not in t for t in titles(handler))
+    assert not titles(handler) or all(DUE_SOON not in t and "Overdue" not in t for t in titles(handler))
     counts = sweep_at(local(25, 11))
     assert counts["resolution_warning"] == 1
-    assert any("Due soon" in t for t in titles(handler))
+    assert any(DUE_SOON in t for t in titles(handler))
     counts = sweep_at(local(26, 9))
     assert counts["resolution_overdue"] == 1 and counts["escalated"] == 1
-    assert any("Overdue" in t for t in titles(handler))
-    assert any("Supervision" in t for t in titles(staff))
+    assert any(OVERDUE in t for t in titles(handler))
+    assert any(SUPERVISION in t for t in titles(staff))
     assert sum(sweep_at(local(26, 10)).values()) == 0
 
 
@@ -123,7 +130,7 @@ def test_the_sweep_runs_on_a_real_worker(celery_worker, tree, owner, staff, hand
     celery_worker(lambda: Notification.objects.filter(user=staff, title__contains=demand.ref).exists(), timeout=60)
     celery_worker(lambda: sum("succeeded" in line for line in celery_worker.output) >= 1, timeout=60)
     assert Demand.objects.get(pk=demand.pk).escalated_at is not None
-    assert Notification.objects.filter(user=handler, title__contains="Overdue").exists()
+    assert Notification.objects.filter(user=handler, title__contains=OVERDUE).exists()
     count = Notification.objects.count()
     # A second run on the worker notifies nothing.
     sla_sweep.delay()
