@@ -611,7 +611,7 @@ def compute(periods, *, as_of: datetime.datetime | None = None, trigger: str = R
     except Exception as error:
         KpiRun.objects.filter(pk=run.pk).update(error=repr(error)[:2000], finished_at=timezone.now())
         raise
-        steps.tick("commit")
+    steps.tick("commit")
     seconds = time.perf_counter() - clock
     KpiRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), rows_written=written, seconds=seconds)
     run.rows_written, run.seconds = written, seconds

@@ -51,6 +51,12 @@ def kpis_touched(moments, *, cumulative: bool = False) -> set[Period]:
 
 
 def _schedule(keys: list[str]) -> None:
+    from portal.celery import app
+
+    if app.conf.task_always_eager:
+        # Tasks run in-process (tests, scripts): a recompute after every save would only slow
+        # them down; the beat or the command computes the figures there.
+        return
     try:
         client = redis_client()
         client.sadd(TOUCHED_KEY, *keys)

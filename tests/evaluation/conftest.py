@@ -42,7 +42,7 @@ def figure():
 @pytest.fixture(autouse=True)
 def _eager_celery(request):
     """Tasks enqueued with .delay() run in-process, except in tests that start a real worker."""
-    if "celery_worker" in request.fixturenames:
+    if "celery_worker" in request.fixturenames or "recompute_hints" in request.fixturenames:
         yield
         return
     from portal.celery import app
