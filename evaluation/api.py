@@ -2,6 +2,7 @@
 Scope and permissions are those of the pages; bad input answers 400 with field errors."""
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -62,7 +63,7 @@ class KpiSnapshotViewSet(ScopedMixin, mixins.ListModelMixin, viewsets.GenericVie
         errors = {}
         period = None
         if not params.get("period"):
-            errors["period"] = ["必须提供期间（YYYY-MM、YYYY-Qn 或 YYYY）。"]
+            errors["period"] = [_("A period is required (YYYY-MM, YYYY-Qn or YYYY).")]
         else:
             try:
                 period = Period.parse(params["period"])
@@ -73,9 +74,9 @@ class KpiSnapshotViewSet(ScopedMixin, mixins.ListModelMixin, viewsets.GenericVie
             unit = visible(OrgUnit.objects.all(), self.request.user, self.read_permission).filter(
                 code=params["org"]).first()
             if unit is None:
-                errors["org"] = [f"没有编码为“{params['org']}”的组织。"]
+                errors["org"] = [_("No org unit has the code “%(code)s”.") % {"code": params["org"]}]
         if params.get("kpi") and not KpiDefinition.objects.filter(code=params["kpi"]).exists():
-            errors["kpi"] = [f"没有编码为“{params['kpi']}”的指标。"]
+            errors["kpi"] = [_("No KPI has the code “%(code)s”.") % {"code": params["kpi"]}]
         if errors:
             raise ValidationError(errors)
         queryset = super().get_queryset().filter(period=period.key)

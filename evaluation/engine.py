@@ -551,9 +551,13 @@ def ensure_catalogue() -> None:
 
 
 def _session_settings(cursor) -> None:
-    # Local to the transaction: enough memory for the hash aggregates, no JIT compile time.
+    # Local to the transaction: enough memory for the hash aggregates, no JIT compile time, and
+    # parallel workers for the scans (the planner cannot estimate how few groups the width_bucket
+    # atoms make, so by default it never splits the aggregation).
     cursor.execute("SET LOCAL work_mem = '256MB'")
     cursor.execute("SET LOCAL jit = off")
+    cursor.execute("SET LOCAL parallel_setup_cost = 0")
+    cursor.execute("SET LOCAL parallel_tuple_cost = 0")
 
 
 @dataclass
