@@ -141,3 +141,43 @@ def working_hours_between(start: datetime.datetime, end: datetime.datetime, over
                     total += finish - begin
         day += datetime.timedelta(days=1)
     return total.total_seconds() / 3600
+
+
+class WorkingTimeIndex:
+    """Deadline arithmetic for many moments at once (imports of a million demands): the working
+    periods between two dates as POSIX seconds with cumulative working time, so that adding
+    working hours is two binary searches. Gives the same results as add_working_hours; returns
+    None outside the dates it was built for (the caller then uses add_working_hours)."""
+
+    def __init__(self, first: datetime.date, last: datetime.date, overrides: Overrides | None = None):
+        self.starts: list[float] = []
+        self.ends: list[float] = []
+        self.before: list[float] = []  # working seconds before each period
+        self.upto: list[float] = []  # working seconds up to the end of each period
+        total = 0.0
+        day = first
+        while day <= last:
+            if is_workday(day, overrides):
+                for period_start, period_end in WORK_PERIODS:
+                    start, end = _at(day, period_start).timestamp(), _at(day, period_end).timestamp()
+                    self.starts.append(start)
+                    self.ends.append(end)
+                    self.before.append(total)
+                    total += end - start
+                    self.upto.append(total)
+            day += datetime.timedelta(days=1)
+
+    def add_working_hours(self, start: datetime.datetime, hours: float) -> datetime.datetime | None:
+        from bisect import bisect_left, bisect_right
+
+        if hours <= 0 or not self.starts:
+            return None
+        moment = start.timestamp()
+        i = bisect_right(self.ends, moment)  # the first period that ends after `start`
+        if i >= len(self.starts) or (i == 0 and moment < self.starts[0] - 86400):
+            return None
+        target = self.before[i] + max(0.0, moment - self.starts[i]) + hours * 3600
+        j = bisect_left(self.upto, target)
+        if j >= len(self.starts):
+            return None
+        return datetime.datetime.fromtimestamp(self.starts[j] + (target - self.before[j]), TZ)

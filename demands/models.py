@@ -143,7 +143,7 @@ class Demand(models.Model):
     # Assignment (资源适配).
     lead_unit = models.ForeignKey(
         "members.OrgUnit", verbose_name=_("lead unit"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="led_demands",
+        related_name="led_demands", db_index=False,
     )
     cooperating_units = models.ManyToManyField(
         "members.OrgUnit", verbose_name=_("cooperating units"), blank=True, related_name="cooperating_demands"
@@ -154,13 +154,15 @@ class Demand(models.Model):
     )
 
     visit = models.ForeignKey(
-        "Visit", verbose_name=_("from visit"), null=True, blank=True, on_delete=models.SET_NULL, related_name="demands"
+        "Visit", verbose_name=_("from visit"), null=True, blank=True, on_delete=models.SET_NULL, related_name="demands",
+        db_index=False,
     )
     merged_into = models.ForeignKey(
-        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
+        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates",
+        db_index=False,
     )
     # Anonymous submitters look the status up with this code (no personal data is shown).
-    tracking_code = models.CharField(_("tracking code"), max_length=16, unique=True, null=True, blank=True)
+    tracking_code = models.CharField(_("tracking code"), max_length=16, null=True, blank=True)
     # The one-time rating link carries this nonce; it is cleared when the link is used.
     rating_nonce = models.CharField(max_length=32, blank=True, default="")
     rating_link_issued_at = models.DateTimeField(null=True, blank=True)
@@ -187,6 +189,8 @@ class Demand(models.Model):
         ordering = ["-received_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="demand_rating_1_5"),
+            # Imported demands have no tracking code: partial, so a million of them cost nothing.
+            models.UniqueConstraint(fields=["tracking_code"], condition=Q(tracking_code__isnull=False), name="demand_tracking_code"),
         ]
         indexes = [
             models.Index(fields=["-received_at", "-id"], name="demand_received"),
@@ -194,7 +198,7 @@ class Demand(models.Model):
             models.Index(fields=["status", "-received_at"], name="demand_status_received"),
             models.Index(fields=["category", "-received_at"], name="demand_category_received"),
             models.Index(fields=["submitter", "-received_at"], name="demand_submitter_received"),
-            models.Index(fields=["handler", "-received_at"], name="demand_handler_received"),
+            models.Index(fields=["handler", "-received_at"], condition=Q(handler__isnull=False), name="demand_handler_received"),
             models.Index(fields=["resolution_due_at"], name="demand_resolution_due"),
             models.Index(fields=["response_due_at"], name="demand_response_due"),
             # Work queues: only open demands, small and hot.
@@ -204,8 +208,14 @@ class Demand(models.Model):
                 fields=["response_due_at"], condition=OPEN & Q(first_response_at__isnull=True),
                 name="demand_open_response_due",
             ),
-            # Similar demands at intake (pg_trgm).
+            # Mostly empty foreign keys: only the rows that have one are indexed.
+            models.Index(fields=["lead_unit"], condition=Q(lead_unit__isnull=False), name="demand_lead_unit"),
+            models.Index(fields=["visit"], condition=Q(visit__isnull=False), name="demand_visit"),
+            models.Index(fields=["merged_into"], condition=Q(merged_into__isnull=False), name="demand_merged_into"),
+            models.Index(fields=["resolved_at"], condition=Q(status="resolved"), name="demand_awaiting_visit"),
+            # Title search in the ledger, and similar open demands at intake (pg_trgm).
             GinIndex(OpClass("title", name="gin_trgm_ops"), name="demand_title_trgm"),
+            GinIndex(OpClass("title", name="gin_trgm_ops"), condition=OPEN, name="demand_open_title_trgm"),
         ]
 
     def __str__(self) -> str:
@@ -234,6 +244,7 @@ class DemandEvent(models.Model):
     to_status = models.CharField(_("to"), max_length=20, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
     )
     # Who acted when there is no account: "submitter" (rating link, anonymous form), "system", "import".
     actor_label = models.CharField(max_length=20, blank=True)
@@ -250,6 +261,7 @@ class DemandEvent(models.Model):
         verbose_name_plural = _("demand events")
         ordering = ["demand", "seq"]
         constraints = [models.UniqueConstraint(fields=["demand", "seq"], name="demand_event_seq")]
+        indexes = [models.Index(fields=["actor"], condition=Q(actor__isnull=False), name="demand_event_actor")]
         triggers = [
             # The timeline is append-only: the database itself refuses UPDATE and DELETE. (The
             # database owner can still bypass this; the hash chain then shows the change.)

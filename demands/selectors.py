@@ -83,19 +83,43 @@ def queue_counts(user, names=QUEUES, *, limits: Thresholds | None = None) -> dic
 
 
 # --- Demands -------------------------------------------------------------------------------------------
+SIMILAR_WITHIN_DAYS = 365
+SIMILAR_TIMEOUT_MS = 1500
+
+
 def similar_demands(user, text: str, *, exclude_pk: int | None = None, limit: int = SIMILAR_LIMIT) -> list[Demand]:
-    """Up to `limit` open demands in the user's scope whose title is similar (pg_trgm, GIN index)."""
+    """Up to `limit` open demands of the last year in the user's scope whose title is similar
+    (pg_trgm `%`, served by the partial GIN index on open demands). A suggestion, never a
+    reason to wait: the query gives up after SIMILAR_TIMEOUT_MS."""
+    from django.db import DatabaseError, connection, transaction
+
     text = (text or "").strip()[:200]
     if len(text) < 2 or user is None or not user.is_authenticated:
         return []
-    queryset = visible(Demand.objects.filter(open_q(), title__trigram_similar=text), user, "demands.view")
+    since = timezone.now() - datetime.timedelta(days=SIMILAR_WITHIN_DAYS)
+    queryset = visible(
+        Demand.objects.filter(open_q(), title__trigram_similar=text, received_at__gte=since), user, "demands.view"
+    )
     if exclude_pk:
         queryset = queryset.exclude(pk=exclude_pk)
-    return list(
+    queryset = (
         queryset.annotate(similarity=TrigramSimilarity("title", text))
         .select_related("category", "org_unit")
         .order_by("-similarity", "-received_at")[:limit]
     )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('statement_timeout')")
+        previous = cursor.fetchone()[0]
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(SIMILAR_TIMEOUT_MS)])
+            found = list(queryset)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+            return found
+    except DatabaseError:
+        return []
 
 
 def demand_events(demand: Demand) -> list[DemandEvent]:

@@ -55,9 +55,18 @@ class Sla:
             or DEFAULT_POLICY.get(urgency, DEFAULT_POLICY[Urgency.NORMAL])
         )
 
+    def prepare(self, first: datetime.datetime, last: datetime.datetime) -> None:
+        """Before computing many deadlines for receipts between `first` and `last`."""
+        self._index = calendar.WorkingTimeIndex(
+            calendar.local(first).date() - datetime.timedelta(days=1), calendar.local(last).date() + datetime.timedelta(days=400),
+            self.overrides,
+        )
+
     def response_due(self, category_id: int | None, urgency: str, received_at: datetime.datetime) -> datetime.datetime:
         hours, _days = self.policy(category_id, urgency)
-        return calendar.add_working_hours(received_at, hours, self.overrides)
+        index = getattr(self, "_index", None)
+        due = index.add_working_hours(received_at, hours) if index is not None else None
+        return due or calendar.add_working_hours(received_at, hours, self.overrides)
 
     def resolution_due(self, category_id: int | None, urgency: str, received_at: datetime.datetime) -> datetime.datetime:
         _hours, days = self.policy(category_id, urgency)

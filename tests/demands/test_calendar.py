@@ -112,3 +112,19 @@ def test_working_hours_between():
     assert working_hours_between(at(2026, 9, 30, 15), at(2026, 10, 8, 15, 30)) == 8
     assert working_hours_between(at(2026, 10, 8, 15, 30), at(2026, 9, 30, 15)) == -8
     assert calendar.HOURS_PER_DAY == 7.5
+
+
+def test_the_index_for_imports_gives_the_same_deadlines():
+    import random
+
+    overrides = {datetime.date(2026, 11, 24): False, datetime.date(2026, 11, 28): True}
+    index = calendar.WorkingTimeIndex(datetime.date(2026, 9, 1), datetime.date(2027, 3, 1), overrides)
+    rng = random.Random(7)
+    moments = [at(2026, 9, 30, 15), at(2026, 9, 30, 17, 30), at(2026, 10, 9, 16, 30), at(2026, 11, 23, 12),
+               at(2026, 11, 23, 12, 30), at(2026, 11, 21, 10)]
+    moments += [at(2026, 9, 1) + datetime.timedelta(minutes=rng.randint(0, 150 * 24 * 60), seconds=rng.randint(0, 59))
+                for _ in range(2000)]
+    for moment in moments:
+        for hours in (1, 2, 3.5, 4, 7.5, 8, 16, 40):
+            assert index.add_working_hours(moment, hours) == add_working_hours(moment, hours, overrides), (moment, hours)
+    assert index.add_working_hours(at(2028, 1, 1), 4) is None  # outside: the caller falls back
