@@ -6,6 +6,7 @@
 #   make test ARGS="-k scope"
 #   make services            only the embedded PostgreSQL + Redis; prints the `export` lines
 #   make lock                regenerate requirements.lock from pyproject.toml (uses uv)
+#   make bench-kpis          KPI engine benchmark (1,000,000 demands) on DATABASE_URL — use a database of its own
 #   make messages            refresh and compile the translation catalogues (needs GNU gettext)
 #   make clean               remove caches and test artifacts (keeps var/)
 #   make clean-data          DELETE var/: the embedded database, Redis data, uploads, static files
@@ -17,10 +18,10 @@ STAMP  := $(VENV)/.installed
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help .venv run test services lock messages clean clean-data
+.PHONY: help .venv run test services lock messages clean clean-data bench-kpis
 
 help:
-	@sed -n '3,11s/^# \{0,1\}//p' Makefile
+	@sed -n '3,12s/^# \{0,1\}//p' Makefile
 
 # (Re)install the pinned, hash-checked dependencies whenever requirements.lock changes.
 $(STAMP): requirements.lock
@@ -38,6 +39,13 @@ test: $(STAMP)
 
 services: $(STAMP)
 	$(PY) -m portal.launcher services
+
+# Fills the database at DATABASE_URL (refuses one that already holds demands): point it at a
+# database of its own, e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench.
+bench-kpis: $(STAMP)
+	@test -n "$(DATABASE_URL)" || { echo "Set DATABASE_URL to a database of its own for the benchmark."; exit 2; }
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py bench_kpis $(ARGS)
 
 lock:
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
