@@ -7,7 +7,7 @@ class EvaluationConfig(AppConfig):
     verbose_name = _("Evaluation")
 
     def ready(self) -> None:
-        from . import home, menu, permissions, signals, timeline  # noqa: F401  (registrations)
+        from . import home, menu, permissions, signals  # noqa: F401  (registrations)
         from .tasks import register_schedule
 
         signals.connect()

@@ -180,15 +180,3 @@ def test_democratic_appraisal(client, tree, manager, owner, member):
 def member_person(tree):
     return member(tree.group_a)
 
-
-def test_decided_grade_and_owned_actions_on_the_person_timeline(client, tree, manager, person_a):
-    from evaluation.models import ImprovementAction
-
-    round = AppraisalRound.objects.create(name="2026 民主评议", org_unit=tree.branch_a, year=2026)
-    result = AppraisalResult.objects.create(round=round, person=person_a)
-    services.decide_grade(result=result, grade="excellent", note="", by=manager)
-    ImprovementAction.objects.create(title="整改回访", org_unit=tree.branch_a, problem="p", owner=person_a)
-    client_for(client, manager)
-    page = client.get(person_a.get_absolute_url())
-    titles = [entry.title for entry in page.context["timeline"]]
-    assert any("2026 民主评议" in t for t in titles) and "整改回访" in titles
