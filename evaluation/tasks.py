@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from celery.schedules import crontab
@@ -13,6 +14,7 @@ from .choices import RunTrigger
 from .periods import maintained_periods, parse_moment
 
 logger = logging.getLogger(__name__)
+RUN_LOG_DAYS = 90
 
 
 @shared_task(name="evaluation.compute_kpis")
@@ -23,6 +25,11 @@ def compute_kpis(periods: list[str] | None = None, as_of: str | None = None, tri
 
     periods = periods or [p.key for p in maintained_periods(timezone.now())]
     result = engine.compute(periods, as_of=parse_moment(as_of) if as_of else None, trigger=trigger)
+    if trigger == RunTrigger.BEAT:
+        # The log of computations keeps 90 days (the beat alone adds 48 a day).
+        from .models import KpiRun
+
+        KpiRun.objects.filter(started_at__lt=timezone.now() - timedelta(days=RUN_LOG_DAYS)).delete()
     return {"run": result.run.pk, "periods": result.run.periods, "rows_written": result.rows_written}
 
 
