@@ -71,6 +71,8 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
         trend_data = selectors.trend(unit, period, [trend_code], length=12) if trend_kpi else None
         target_card = next((c for c in cards if c.kpi.code == trend_code), None)
         ranking = selectors.ranking(unit, period, rank_kpi, user) if rank_kpi else []
+        for row in ranking:
+            row["url"] = drill_url(rank_code, row["unit"], period) if rank_kpi.spec else ""
         heat = selectors.heat_map(unit, period, user)
         card_by_code = {c.kpi.code: c for c in cards}
 
@@ -129,7 +131,7 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
             period_choices=period_choices(),
             breadcrumbs=ancestors(unit, user, PERMISSION), children=children,
             trend_code=trend_code, rank_code=rank_code, rank_kpi=rank_kpi, ranking=ranking,
-            heat=heat, matrix=selectors.meeting_matrix(unit, period, user),
+            heat=heat, matrix=self.matrix(unit, period, user),
             overdue=selectors.overdue(unit, user), chart_data=chart_data,
             last_run=selectors.last_run(period),
             can_compute=has_permission(user, "kpis.compute"),
@@ -138,6 +140,17 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
             matrix_drill=drill_url("meeting_compliance_rate", unit, period),
         )
         return context
+
+
+    @staticmethod
+    def matrix(unit, period, user):
+        matrix = selectors.meeting_matrix(unit, period, user)
+        matrix["rows"] = [
+            (branch, [(snap, drill_url("meeting_compliance_rate", branch, month))
+                      for snap, month in zip(cells, matrix["months"])])
+            for branch, cells in matrix["rows"]
+        ]
+        return matrix
 
 
 class RecomputeView(PermissionRequiredMixin, View):
