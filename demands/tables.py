@@ -56,7 +56,8 @@ class DemandTable(tables.Table):
 
     class Meta:
         model = Demand
-        fields = ["ref", "title", "status", "deadline", "category", "urgency", "org_unit", "submitter", "handler", "received_at"]
+        # Reference, title and the deadline colour first: that is what fits on a phone.
+        fields = ["ref", "title", "deadline", "status", "category", "urgency", "org_unit", "submitter", "handler", "received_at"]
         attrs = {"class": "table table-hover table-sm align-middle", "data-testid": "demand-table"}
         row_attrs = {"data-ref": lambda record: record.ref}
 
