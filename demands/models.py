@@ -197,6 +197,8 @@ class Demand(models.Model):
             models.Index(fields=["org_unit", "-received_at"], name="demand_org_received"),
             models.Index(fields=["status", "-received_at"], name="demand_status_received"),
             models.Index(fields=["category", "-received_at"], name="demand_category_received"),
+            models.Index(fields=["urgency", "-received_at"], name="demand_urgency_received"),
+            models.Index(fields=["channel", "-received_at"], name="demand_channel_received"),
             models.Index(fields=["submitter", "-received_at"], name="demand_submitter_received"),
             models.Index(fields=["handler", "-received_at"], condition=Q(handler__isnull=False), name="demand_handler_received"),
             models.Index(fields=["resolution_due_at"], name="demand_resolution_due"),
@@ -408,6 +410,7 @@ class LifeEvent(models.Model):
             models.Index(fields=["person", "-event_date"], name="life_event_person_date"),
             models.Index(fields=["-event_date", "-id"], name="life_event_date"),
             models.Index(fields=["visit_due_on"], name="life_event_visit_due"),
+            models.Index(fields=["kind", "-event_date"], name="life_event_kind_date"),
         ]
 
     def __str__(self) -> str:

@@ -506,6 +506,7 @@ def demand_merge(*, demand: Demand, by, target: Demand, note: str = "") -> Deman
 
 # --- The SLA sweep (Celery beat) --------------------------------------------------------------------
 SWEEP_BATCH = 200
+SWEEP_STALE_AFTER = datetime.timedelta(days=7)
 
 
 def sla_sweep(now: datetime.datetime | None = None) -> dict[str, int]:
@@ -524,11 +525,16 @@ def sla_sweep(now: datetime.datetime | None = None) -> dict[str, int]:
         ("resolution", SlaFlag.WARNING, Q(resolution_due_at__lte=limits.resolution)),
     ]
     counts = {f"{kind}_{level}": 0 for kind, level, _q in steps}
-    counts["escalated"] = 0
+    counts["escalated"] = counts["stale"] = 0
+    stale_before = now - SWEEP_STALE_AFTER
     for kind, level, condition in steps:
         flag = f"{kind}_flag"
         candidates = Demand.objects.filter(open_q, condition)
         candidates = candidates.exclude(**{flag: SlaFlag.OVERDUE}) if level == SlaFlag.OVERDUE else candidates.filter(**{flag: SlaFlag.NONE})
+        if level == SlaFlag.OVERDUE:
+            # Deadlines that passed long ago (e.g. an imported ledger) are marked without telling
+            # anyone: a flood of old alarms would bury the new ones.
+            counts["stale"] += candidates.filter(**{f"{kind}_due_at__lt": stale_before}).update(**{flag: level})
         while True:
             with transaction.atomic():
                 batch = list(

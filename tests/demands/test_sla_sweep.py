@@ -122,8 +122,8 @@ def test_reopen_starts_a_new_deadline_with_fresh_marks(demand, owner, handler):
 
 @pytest.mark.celery_worker
 def test_the_sweep_runs_on_a_real_worker(celery_worker, tree, owner, staff, handler, member):
-    policy(None, "normal", hours=4, days=2)
-    received = timezone.now() - datetime.timedelta(days=30)
+    policy(None, "normal", hours=1, days=1)  # both deadlines passed a few days ago (not stale yet)
+    received = timezone.now() - datetime.timedelta(days=5)
     demand = make_demand(tree.group_a, submitter=member.person, by=owner, received_at=received)
     accepted(demand, by=owner, handler=handler)
     result = sla_sweep.delay()
@@ -137,3 +137,16 @@ def test_the_sweep_runs_on_a_real_worker(celery_worker, tree, owner, staff, hand
     celery_worker(lambda: sum("succeeded" in line for line in celery_worker.output) >= 2, timeout=60)
     assert Notification.objects.count() == count
     assert result.id
+
+
+def test_long_passed_deadlines_are_marked_without_alarms(tree, owner, staff, handler, member):
+    policy(None, "normal", hours=4, days=2)
+    with time_machine.travel(datetime.datetime(2026, 9, 1, 9, tzinfo=TZ), tick=False):
+        old = accepted(make_demand(tree.group_a, submitter=member.person, by=owner), by=owner, handler=handler)
+    before = Notification.objects.count()
+    counts = sweep_at(local(23, 9))
+    assert counts["stale"] == 2 and counts["escalated"] == 0
+    old.refresh_from_db()
+    assert (old.response_flag, old.resolution_flag, old.escalated_at) == (SlaFlag.OVERDUE, SlaFlag.OVERDUE, None)
+    assert Notification.objects.count() == before
+    assert sum(sweep_at(local(23, 10)).values()) == 0
