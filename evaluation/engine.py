@@ -36,7 +36,7 @@ from members.models import OrgUnit
 
 from . import kpis as registry
 from .choices import KpiKind, RunTrigger
-from .kpis import COUNT, MEAN, Bounds, DateWindow, EducationKpi, MeetingKpi, MomentWindow, RecordKpi
+from .kpis import COUNT, MEAN, Bounds, EducationKpi, MeetingKpi, MomentWindow, RecordKpi
 from .models import KpiDefinition, KpiRun
 from .periods import LOCAL_TZ, Period
 

@@ -3,20 +3,18 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Q
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from members.models import OrgUnit
 from portal.autocomplete import AutocompleteView
 from portal.export import xlsx_response
 from portal.generic import ObjectDetailView, ObjectEditView, ObjectListView, PermissionRequiredMixin
 from portal.models import User
 from portal.roles import has_permission
-from portal.scope import get_visible_or_404, visible
+from portal.scope import get_visible_or_404
 
 from .. import selectors, services
 from ..choices import AppraisalGrade, CampaignStatus
