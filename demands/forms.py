@@ -437,3 +437,47 @@ class FollowUpForm(forms.Form):
     checked_on = forms.DateField(label=_("checked on"), widget=DateInput())
     fulfilment = forms.ChoiceField(label=_("fulfilment"), choices=Fulfilment.choices)
     notes = forms.CharField(label=_("notes"), widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, required=False)
+
+
+# --- Reference data (administrators) -------------------------------------------------------------------
+class CategoryForm(forms.ModelForm):
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+    class Meta:
+        model = DemandCategory
+        fields = ["code", "name", "sort_order", "is_active"]
+
+
+class SlaPolicyForm(forms.ModelForm):
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+    class Meta:
+        from .models import SlaPolicy
+
+        model = SlaPolicy
+        fields = ["category", "urgency", "response_hours", "resolution_days"]
+
+    def clean(self):
+        cleaned = super().clean()
+        from .models import SlaPolicy
+
+        others = SlaPolicy.objects.exclude(pk=self.instance.pk).filter(
+            category=cleaned.get("category"), urgency=cleaned.get("urgency")
+        )
+        if cleaned.get("urgency") and others.exists():
+            self.add_error("urgency", _("There is already a policy for this category and urgency."))
+        return cleaned
+
+
+class WorkCalendarDayForm(forms.ModelForm):
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+    class Meta:
+        from .models import WorkCalendarDay
+
+        model = WorkCalendarDay
+        fields = ["date", "is_workday", "note"]
+        widgets = {"date": DateInput()}

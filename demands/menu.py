@@ -12,4 +12,6 @@ menu_item("demands", _("Due visits"), "demands:due_visits", "lifeevents.view", "
 menu_item("demands", _("Life events"), "demands:lifeevent_list", "lifeevents.view", "heart", 33)
 menu_item("demands", _("Dispute mediation"), "demands:mediation_list", "mediation.view", "people-fill", 40)
 menu_item("admin", _("SLA policies and work calendar"), "demands:sla_overview", "demands.configure", "calendar3", 50)
-menu_item("admin", _("Demand categories"), "admin:demands_demandcategory_changelist", "demands.configure", "tags", 51)
+menu_item("admin", _("Demand categories"), "demands:category_list", "demands.configure", "tags", 51)
+menu_item("admin", _("SLA policies"), "demands:slapolicy_list", "demands.configure", "stopwatch", 52)
+menu_item("admin", _("Work calendar overrides"), "demands:calendar_list", "demands.configure", "calendar-x", 53)

@@ -37,6 +37,9 @@ class DemandCategory(models.Model):
     sort_order = models.IntegerField(_("sort order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
+    # Reference data: administrators only (no scope reaches it).
+    scope = ScopeSpec()
+
     class Meta:
         verbose_name = _("demand category")
         verbose_name_plural = _("demand categories")
@@ -63,6 +66,9 @@ class SlaPolicy(models.Model):
         _("resolution within (working days)"), validators=[MinValueValidator(1), MaxValueValidator(365)]
     )
 
+    # Reference data: administrators only (no scope reaches it).
+    scope = ScopeSpec()
+
     class Meta:
         verbose_name = _("SLA policy")
         verbose_name_plural = _("SLA policies")
@@ -83,6 +89,9 @@ class WorkCalendarDay(models.Model):
     date = models.DateField(_("date"), unique=True)
     is_workday = models.BooleanField(_("working day"))
     note = models.CharField(_("note"), max_length=100, blank=True)
+
+    # Reference data: administrators only (no scope reaches it).
+    scope = ScopeSpec()
 
     class Meta:
         verbose_name = _("work calendar override")

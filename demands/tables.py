@@ -151,3 +151,38 @@ class LifeEventTable(tables.Table):
 
     def value_visited(self, record, value):
         return "yes" if value else "no"
+
+
+class CategoryTable(tables.Table):
+    code = tables.Column(linkify=("demands:category_edit", {"pk": tables.A("pk")}))
+
+    class Meta:
+        from .models import DemandCategory
+
+        model = DemandCategory
+        fields = ["code", "name", "sort_order", "is_active"]
+        attrs = {"class": "table table-hover table-sm align-middle"}
+
+
+class SlaPolicyTable(tables.Table):
+    category = tables.Column(linkify=("demands:slapolicy_edit", {"pk": tables.A("pk")}), default=_("all categories"),
+                             order_by=("category__sort_order",))
+
+    class Meta:
+        from .models import SlaPolicy
+
+        model = SlaPolicy
+        fields = ["category", "urgency", "response_hours", "resolution_days"]
+        attrs = {"class": "table table-hover table-sm align-middle"}
+
+
+class WorkCalendarDayTable(tables.Table):
+    date = tables.DateColumn(format="Y-m-d", linkify=("demands:calendar_edit", {"pk": tables.A("pk")}))
+    delete = tables.LinkColumn("demands:calendar_delete", args=[tables.A("pk")], text="×", orderable=False, verbose_name="")
+
+    class Meta:
+        from .models import WorkCalendarDay
+
+        model = WorkCalendarDay
+        fields = ["date", "is_workday", "note"]
+        attrs = {"class": "table table-hover table-sm align-middle"}

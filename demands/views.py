@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,19 +16,23 @@ from django.views.generic import FormView, TemplateView
 
 from members.models import OrgUnit, Person
 from portal.autocomplete import AutocompleteView
-from portal.generic import ObjectDetailView, ObjectListView, PermissionRequiredMixin
+from portal.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView, PermissionRequiredMixin
 from portal.roles import SCOPE, has_permission, reaches
 from portal.scope import get_visible_or_404, visible
 from portal.uploads import file_response
 
+from . import forms as forms_
 from . import selectors, services, workflow
+from . import tables as tables_
 from .choices import Channel, Status, Urgency
 from .filtersets import DemandFilterSet, LifeEventFilterSet, MediationFilterSet, VisitFilterSet
 from .forms import (
     ACTION_FORMS, AnonymousDemandForm, ConcludeForm, DemandIntakeForm, FollowUpForm, LifeEventForm, MediationForm,
     PhotoForm, RateForm, SessionForm, TrackForm, VisitForm, handler_accounts,
 )
-from .models import Demand, DemandAttachment, LifeEvent, MediationCase, Visit, VisitPhoto
+from .models import (
+    Demand, DemandAttachment, DemandCategory, LifeEvent, MediationCase, SlaPolicy, Visit, VisitPhoto, WorkCalendarDay,
+)
 from .sla import Sla
 from .tables import DemandTable, LifeEventTable, MediationTable, VisitTable, deadline_badge, status_badge
 from .workflow import Action, WorkflowError
@@ -727,3 +731,64 @@ class SlaOverviewView(PermissionRequiredMixin, TemplateView):
             periods=calendar.WORK_PERIODS,
         )
         return context
+
+
+# --- Reference data: categories, SLA policies, calendar overrides (administrators) ----------------------
+class CategoryListView(ObjectListView):
+    permission = "demands.configure"
+    model = DemandCategory
+    queryset = DemandCategory.objects.all()
+    filterset_fields = ["is_active"]
+    table_class = tables_.CategoryTable
+    create_url_name = "demands:category_create"
+    title = gettext_lazy("Demand categories")
+    paginate_by = 100
+
+
+class CategoryEditView(ObjectEditView):
+    permission = "demands.configure"
+    queryset = DemandCategory.objects.all()
+    form_class = forms_.CategoryForm
+    success_url = reverse_lazy("demands:category_list")
+
+
+class SlaPolicyListView(ObjectListView):
+    permission = "demands.configure"
+    model = SlaPolicy
+    queryset = SlaPolicy.objects.select_related("category")
+    filterset_fields = ["urgency", "category"]
+    table_class = tables_.SlaPolicyTable
+    create_url_name = "demands:slapolicy_create"
+    title = gettext_lazy("SLA policies")
+    paginate_by = 100
+
+
+class SlaPolicyEditView(ObjectEditView):
+    permission = "demands.configure"
+    queryset = SlaPolicy.objects.all()
+    form_class = forms_.SlaPolicyForm
+    success_url = reverse_lazy("demands:slapolicy_list")
+
+
+class CalendarListView(ObjectListView):
+    permission = "demands.configure"
+    model = WorkCalendarDay
+    queryset = WorkCalendarDay.objects.all()
+    filterset_fields = ["is_workday"]
+    table_class = tables_.WorkCalendarDayTable
+    create_url_name = "demands:calendar_create"
+    title = gettext_lazy("Work calendar overrides")
+    paginate_by = 100
+
+
+class CalendarEditView(ObjectEditView):
+    permission = "demands.configure"
+    queryset = WorkCalendarDay.objects.all()
+    form_class = forms_.WorkCalendarDayForm
+    success_url = reverse_lazy("demands:calendar_list")
+
+
+class CalendarDeleteView(ObjectDeleteView):
+    permission = "demands.configure"
+    queryset = WorkCalendarDay.objects.all()
+    success_url = reverse_lazy("demands:calendar_list")

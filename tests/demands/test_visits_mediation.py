@@ -186,3 +186,28 @@ def test_mediation_needs_a_party(client, owner, tree):
             "title": "无当事人", "org_unit": tree.branch_a.pk, "opened_at": "2026-11-02T09:00", "description": "x",
         })
     assert "parties" in response.context["form"].errors
+
+
+@pytest.mark.parametrize("url_name", ["demands:visit_list", "demands:lifeevent_list", "demands:due_visits", "demands:mediation_list"])
+def test_lists_have_a_constant_query_count(client, owner, tree, url_name, count_queries):
+    from tests.factories import PersonFactory
+    from tests.factories.demands import VisitFactory
+
+    client_for(client, owner)
+
+    def add(n):
+        for _ in range(n):
+            person = PersonFactory(org_unit=tree.group_a)
+            VisitFactory(person=person, visitor=owner.person)
+            LifeEventFactory(person=person)
+            MediationFactory(org_unit=tree.group_a)
+
+    def measure():
+        with count_queries() as ctx:
+            assert client.get(reverse(url_name)).status_code == 200
+        return len(ctx.captured_queries)
+
+    add(3)
+    few = measure()
+    add(27)
+    assert measure() == few
