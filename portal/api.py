@@ -72,8 +72,9 @@ class ScopedViewSet(ScopedMixin, viewsets.ModelViewSet):
     pass
 
 
-class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
-    """A foreign key that accepts only records the requesting user can see."""
+class _ScopedChoices:
+    """Limits a related field's choices to the records the requesting user can see under
+    `permission`, so an out-of-scope id or slug is "does not exist" (400), never accepted."""
 
     def __init__(self, *, permission: str, **kwargs):
         self.permission = permission
@@ -87,14 +88,9 @@ class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
         return visible(queryset, request.user, self.permission)
 
 
-class SlugScopedRelatedField(serializers.SlugRelatedField):
-    def __init__(self, *, permission: str, **kwargs):
-        self.permission = permission
-        super().__init__(**kwargs)
+class ScopedRelatedField(_ScopedChoices, serializers.PrimaryKeyRelatedField):
+    """A foreign key by id that accepts only records the requesting user can see."""
 
-    def get_queryset(self):
-        request = self.context.get("request")
-        queryset = super().get_queryset()
-        if request is None:
-            return queryset.none()
-        return visible(queryset, request.user, self.permission)
+
+class SlugScopedRelatedField(_ScopedChoices, serializers.SlugRelatedField):
+    """A foreign key by a natural key (code, ref, employee number), scoped the same way."""
