@@ -79,7 +79,9 @@ def test_visit_to_rated_demand(page_for, staff, handler, member, tree, screensho
     desk.fill("#form-reply textarea[name=text]", "已与食堂沟通，下周起增加两个菜品，夜班保留热饭。")
     desk.click("[data-testid=confirm-reply]")
     expect(desk.locator("[data-testid=demand-status]")).to_have_attribute("data-status", "in_progress")
+    desk.wait_for_load_state("load")  # the action buttons work once the page's scripts ran
     desk.click("[data-testid=action-resolve]")
+    expect(desk.locator("#form-resolve textarea[name=result]")).to_be_visible()
     desk.fill("#form-resolve textarea[name=result]", "食堂已增加菜品，夜班热饭已落实。")
     desk.click("[data-testid=confirm-resolve]")
     expect(desk.locator("[data-testid=demand-status]")).to_have_attribute("data-status", "resolved")
