@@ -207,7 +207,11 @@ def browser():
         if os.environ.get("CI"):
             pytest.fail("Chromium is missing: `make test` installs it (apt package chromium)")
         pytest.skip("Chromium is not installed (make test installs it)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # The same patience for assertions as for actions (page.set_default_timeout below): on a loaded
+    # 2-core CI machine a POST, its redirect and the next page can take longer than expect's 5 s.
+    expect.set_options(timeout=15000)
 
     # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests make next
     # to it are still synchronous, so Django's async guard does not apply.

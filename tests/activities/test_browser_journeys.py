@@ -105,7 +105,7 @@ def test_secretary_plans_a_party_lecture_and_records_attendance(page_for, tree, 
     # Invite all party members of the branch via the autocomplete.
     page.click("#invite-form .ts-control")
     page.keyboard.type("第一党支部")
-    page.locator(".ts-dropdown .option").first.click()
+    page.locator(".ts-dropdown .option", has_text="第一党支部").first.click()  # not a preloaded option
     page.keyboard.press("Escape")
     with page.expect_navigation():
         page.click("#invite-submit")

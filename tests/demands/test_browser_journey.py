@@ -21,7 +21,8 @@ def pick(page, scope: str, field: str, text: str):
     """Choose an option of a tom-select autocomplete inside `scope` by typing."""
     page.click(f"{scope} #div_id_{field} .ts-control")
     page.keyboard.type(text)
-    option = page.locator(".ts-dropdown:visible .option").first
+    # The options preloaded on focus show before the search for `text` answers: wait for the match.
+    option = page.locator(".ts-dropdown:visible .option", has_text=text).first
     expect(option).to_be_visible()
     option.click()
     page.keyboard.press("Escape")
