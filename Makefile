@@ -6,6 +6,7 @@
 #   make test ARGS="-k scope"
 #   make services            only the embedded PostgreSQL + Redis; prints the `export` lines
 #   make lock                regenerate requirements.lock from pyproject.toml (uses uv)
+#   make bench               load benchmark: scale data, gunicorn + wrk, imports, KPI recompute → docs/performance.md
 #   make bench-kpis          KPI engine benchmark (1,000,000 demands) on DATABASE_URL — use a database of its own
 #   make messages            refresh and compile the translation catalogues (needs GNU gettext)
 #   make clean               remove caches and test artifacts (keeps var/)
@@ -18,10 +19,10 @@ STAMP  := $(VENV)/.installed
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help .venv run test services lock messages clean clean-data bench-kpis
+.PHONY: help .venv run test services lock messages clean clean-data bench bench-kpis
 
 help:
-	@sed -n '3,12s/^# \{0,1\}//p' Makefile
+	@sed -n '3,13s/^# \{0,1\}//p' Makefile
 
 # (Re)install the pinned, hash-checked dependencies whenever requirements.lock changes.
 $(STAMP): requirements.lock
@@ -39,6 +40,11 @@ test: $(STAMP)
 
 services: $(STAMP)
 	$(PY) -m portal.launcher services
+
+# The database `portal_bench` (local PostgreSQL, else embedded), or DATABASE_URL when set; generates the
+# scale data on first use. ARGS go to manage.py bench (e.g. ARGS="--only demands demand --skip-imports").
+bench: $(STAMP)
+	$(PY) -m portal.launcher bench $(ARGS)
 
 # Fills the database at DATABASE_URL (refuses one that already holds demands): point it at a
 # database of its own, e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench.

@@ -3,6 +3,7 @@
     python -m portal.launcher run              # migrate, seed the demo, serve on 127.0.0.1:${PORT:-8000}
     python -m portal.launcher test [pytest …]  # run the test suite
     python -m portal.launcher services         # only the embedded services, prints `export` lines
+    python -m portal.launcher bench [options]  # the load benchmark (portal/bench.py) in its own database
 
 DATABASE_URL / REDIS_URL (and CELERY_BROKER_URL) that are already set in the environment are used as
 they are.  Otherwise ``run`` and ``services`` start an embedded PostgreSQL (data in ``var/pg``) and an
@@ -39,7 +40,8 @@ LOCAL_REDIS_HOST, LOCAL_REDIS_PORT = "127.0.0.1", 6379
 LOCAL_PG_URL = f"postgres://{PG_USER}@{LOCAL_PG_HOST}:{LOCAL_PG_PORT}/{PG_DB}"
 LOCAL_REDIS_URL = f"redis://{LOCAL_REDIS_HOST}:{LOCAL_REDIS_PORT}/15"
 # Redis database numbers on the embedded server: the running portal and the tests stay apart.
-REDIS_DB = {"run": 0, "test": 15}
+REDIS_DB = {"run": 0, "test": 15, "bench": 14}
+BENCH_DB = "portal_bench"  # `make bench` fills a database of its own
 
 STOP_TIMEOUT = 10.0  # seconds a child gets between SIGTERM and SIGKILL
 
@@ -82,8 +84,9 @@ def redis_socket_urls(socket_path: str | os.PathLike, db: int = 0) -> tuple[str,
 # --------------------------------------------------------------------------------------------------
 
 
-def local_postgres_ok(timeout: int = 2) -> bool:
-    """True when a PostgreSQL on 127.0.0.1:5432 accepts user postgres without a password."""
+def local_postgres_ok(timeout: int = 2, dbname: str = PG_DB) -> bool:
+    """True when a PostgreSQL on 127.0.0.1:5432 accepts user postgres without a password (and then
+    makes sure database `dbname` exists)."""
     try:
         import psycopg2
     except ImportError:
@@ -95,9 +98,9 @@ def local_postgres_ok(timeout: int = 2) -> bool:
     except Exception:
         return False
     try:
-        _ensure_database(conn, PG_DB)
+        _ensure_database(conn, dbname)
     except Exception as exc:  # the test database is created by pytest-django anyway
-        log(f"could not create database {PG_DB!r} on the local PostgreSQL: {exc}")
+        log(f"could not create database {dbname!r} on the local PostgreSQL: {exc}")
     finally:
         conn.close()
     return True
@@ -193,8 +196,9 @@ class _Users:
 class EmbeddedPostgres:
     name = "PostgreSQL"
 
-    def __init__(self, var_dir: Path):
+    def __init__(self, var_dir: Path, dbname: str = PG_DB):
         self.pgdata = var_dir / "pg"
+        self.dbname = dbname
         self.server = None
 
     def start(self) -> None:
@@ -214,7 +218,7 @@ class EmbeddedPostgres:
 
         conn = psycopg2.connect(host=str(self.socket_dir), port=self.port, user=PG_USER, dbname="postgres")
         try:
-            _ensure_database(conn, PG_DB)
+            _ensure_database(conn, self.dbname)
         finally:
             conn.close()
 
@@ -234,7 +238,7 @@ class EmbeddedPostgres:
             return None
 
     def env(self, mode: str) -> dict[str, str]:
-        return {"DATABASE_URL": pg_socket_url(self.socket_dir, port=self.port)}
+        return {"DATABASE_URL": pg_socket_url(self.socket_dir, dbname=self.dbname, port=self.port)}
 
     def alive(self) -> bool:
         return self.server is not None and _pid_alive(self.server.get_postmaster_info().pid)
@@ -428,13 +432,16 @@ class Services(dict):
 def resolve_services(mode: str, environ=None, var_dir: Path | None = None) -> Services:
     """Return DATABASE_URL and REDIS_URL (and CELERY_BROKER_URL for an embedded Redis).
 
-    Variables already in ``environ`` (default os.environ) are kept.  Otherwise mode "test" uses a local
-    PostgreSQL / Redis when one answers, and embedded ones when not; mode "run" (and "services") always
-    starts the embedded ones under var/.  Call ``.stop()`` on the result to stop what was started.
+    Variables already in ``environ`` (default os.environ) are kept.  Otherwise modes "test" and "bench"
+    use a local PostgreSQL / Redis when one answers, and embedded ones when not; mode "run" (and
+    "services") always starts the embedded ones under var/.  "bench" works in a database of its own
+    (``portal_bench``).  Call ``.stop()`` on the result to stop what was started.
     """
-    if mode not in ("run", "test", "services"):
+    if mode not in ("run", "test", "services", "bench"):
         raise ValueError(f"unknown mode {mode!r}")
     mode = "run" if mode == "services" else mode
+    dbname = BENCH_DB if mode == "bench" else PG_DB
+    local_first = mode in ("test", "bench")
     environ = os.environ if environ is None else environ
     var_dir = Path(var_dir) if var_dir is not None else VAR
     result = Services(users=_Users(var_dir))
@@ -442,15 +449,15 @@ def resolve_services(mode: str, environ=None, var_dir: Path | None = None) -> Se
     wanted = []
     if environ.get("DATABASE_URL"):
         result["DATABASE_URL"] = environ["DATABASE_URL"]
-    elif mode == "test" and local_postgres_ok():
-        result["DATABASE_URL"] = LOCAL_PG_URL
+    elif local_first and local_postgres_ok(dbname=dbname):
+        result["DATABASE_URL"] = LOCAL_PG_URL.rsplit("/", 1)[0] + "/" + dbname
     else:
-        wanted.append(EmbeddedPostgres(var_dir))
+        wanted.append(EmbeddedPostgres(var_dir, dbname))
 
     if environ.get("REDIS_URL"):
         result["REDIS_URL"] = environ["REDIS_URL"]
-    elif mode == "test" and local_redis_ok():
-        result["REDIS_URL"] = LOCAL_REDIS_URL
+    elif local_first and local_redis_ok():
+        result["REDIS_URL"] = LOCAL_REDIS_URL if mode == "test" else LOCAL_REDIS_URL.rsplit("/", 1)[0] + f"/{REDIS_DB[mode]}"
     else:
         wanted.append(EmbeddedRedis(var_dir))
 
@@ -727,29 +734,37 @@ CHROMIUM = Path("/usr/bin/chromium")
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 
 
-def ensure_chromium() -> None:
-    """Browser tests drive /usr/bin/chromium; screenshots need a CJK font for the Chinese text."""
+def apt_install(packages: list[str], purpose: str) -> bool:
+    """Install Debian packages when running as root with apt-get; warn (and return False) otherwise."""
+    if not packages:
+        return True
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        log(f"warning: {', '.join(packages)} not installed (and cannot apt-get install as this user); {purpose}")
+        return False
+    log(f"installing {' '.join(packages)} with apt-get")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    ok = subprocess.call(["apt-get", "update", "-qq"], env=env) == 0
+    ok = ok and subprocess.call(["apt-get", "install", "-y", "-qq", *packages], env=env) == 0
+    if not ok:
+        log(f"warning: apt-get could not install {' '.join(packages)}; {purpose}")
+    return ok
+
+
+def ensure_test_tools() -> None:
+    """Browser tests drive /usr/bin/chromium; screenshots need a CJK font for the Chinese text; the
+    benchmark's own tests drive wrk."""
     missing = []
     if not CHROMIUM.exists():
         missing.append("chromium")
     if not CJK_FONT.exists():
         missing.append("fonts-wqy-zenhei")
-    if not missing:
-        return
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        log(f"warning: {', '.join(missing)} not installed (and cannot apt-get install as this user); "
-            "browser tests will fail or be skipped")
-        return
-    log(f"installing {' '.join(missing)} with apt-get")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    ok = subprocess.call(["apt-get", "update", "-qq"], env=env) == 0
-    ok = ok and subprocess.call(["apt-get", "install", "-y", "-qq", *missing], env=env) == 0
-    if not ok:
-        log(f"warning: apt-get could not install {' '.join(missing)}; browser tests will fail or be skipped")
+    if not shutil.which("wrk"):
+        missing.append("wrk")
+    apt_install(missing, "browser and benchmark tests will fail or be skipped")
 
 
 def cmd_test(argv: list[str]) -> int:
-    ensure_chromium()
+    ensure_test_tools()
     services = resolve_services("test")
     # A fresh test database every `make test`, so CI and a developer's run see migrations as they are.
     pytest = [sys.executable, "-m", "pytest", "--create-db", *argv]
@@ -816,7 +831,40 @@ def cmd_services(argv: list[str]) -> int:
         log("embedded services stopped")
 
 
-COMMANDS = {"run": cmd_run, "test": cmd_test, "services": cmd_services}
+# --------------------------------------------------------------------------------------------------
+# Load benchmark
+# --------------------------------------------------------------------------------------------------
+
+
+def cmd_bench(argv: list[str]) -> int:
+    """`make bench`: the benchmark database (generated once), then manage.py bench (portal/bench.py)."""
+    if not shutil.which("wrk"):
+        apt_install(["wrk"], "the load benchmark needs wrk")
+        if not shutil.which("wrk"):
+            return 1
+    _stop_on_signals()
+    services = Services()
+    try:
+        services = resolve_services("bench")
+        env = _child_env(services)
+        env.setdefault("DEBUG", "false")
+        for step in (["migrate", "--noinput", "-v0"], ["bench", *argv]):
+            log("manage.py " + " ".join(step))
+            rc = subprocess.call([sys.executable, "manage.py", *step], cwd=ROOT, env=env)
+            if rc != 0:
+                log(f"manage.py {step[0]} failed (exit code {rc})")
+                return rc
+        return 0
+    except (KeyboardInterrupt, _Interrupt):
+        log("interrupted")
+        return 130
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+        services.stop()
+
+
+COMMANDS = {"run": cmd_run, "test": cmd_test, "services": cmd_services, "bench": cmd_bench}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,226 @@
+"""manage.py bench — the load benchmark of portal/bench.py (normally run through `make bench`).
+
+It fills the CURRENT database with the scale data when that is missing: run it on a database of its
+own (`make bench` uses `portal_bench`).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from django.conf import settings
+from django.contrib.auth import (
+    BACKEND_SESSION_KEY,
+    HASH_SESSION_KEY,
+    SESSION_KEY,
+    get_user_model,
+)
+from django.contrib.sessions.backends.db import SessionStore
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from portal import bench
+from portal.scope import visible
+
+BENCH_USERS = ("bench_staff", "bench_secretary", "bench_manager", "bench_handler")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Command(BaseCommand):
+    help = "Load benchmark: gunicorn on the scale data, wrk at 10 connections, imports and KPI recompute timed."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seconds", type=int, default=10, help="wrk duration per page (default 10)")
+        parser.add_argument("--mixed-seconds", type=int, default=20, help="wrk duration of the mixed workload")
+        parser.add_argument("--connections", type=int, default=10)
+        parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+        parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
+        parser.add_argument("--only", nargs="*", default=None, help="only these page keys (see the list printed)")
+        parser.add_argument("--skip-imports", action="store_true")
+        parser.add_argument("--skip-kpis", action="store_true")
+        parser.add_argument("--no-doc", action="store_true", help="do not write docs/performance.md")
+
+    def handle(self, *args, **o):
+        if not shutil.which("wrk"):
+            raise CommandError("wrk is not installed (apt-get install wrk; `make bench` does it as root).")
+        report = bench.Report(
+            started=timezone.localtime().strftime("%Y-%m-%d %H:%M %Z"),
+            machine=bench.machine_facts(connection),
+            settings={"workers": o["workers"], "threads": o["threads"], "connections": o["connections"],
+                      "seconds": o["seconds"]},
+        )
+        self.ensure_data()
+        report.data = self.data_counts()
+        targets = self.targets()
+        if o["only"]:
+            targets = [t for t in targets if t.key in o["only"]]
+        call_command("collectstatic", interactive=False, verbosity=0)
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = self.start_gunicorn(port, o["workers"], o["threads"])
+        try:
+            self.preflight(base, targets)
+            bench.run_wrk(base, targets, key="warmup", label="warm-up", seconds=5, connections=o["connections"])
+            for target in targets:
+                result = bench.run_wrk(base, [target], key=target.key, label=target.label, seconds=o["seconds"],
+                                       connections=o["connections"])
+                report.pages.append(result)
+                self.stdout.write(f"{target.label:<40} p50 {result.p50_ms:7.1f} ms  p95 {result.p95_ms:7.1f} ms  "
+                                  f"{result.rps:7.1f} req/s  non-200 {result.non_200}")
+            if not o["only"]:
+                report.mixed = bench.run_wrk(base, targets, key="mixed", label="mixed", seconds=o["mixed_seconds"],
+                                             connections=o["connections"])
+                r = report.mixed
+                self.stdout.write(f"{'mixed read workload':<40} p50 {r.p50_ms:7.1f} ms  p95 {r.p95_ms:7.1f} ms  "
+                                  f"{r.rps:7.1f} req/s  non-200 {r.non_200}")
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        if not o["skip_imports"]:
+            report.imports = self.time_imports()
+        if not o["skip_kpis"]:
+            report.kpis = self.time_kpis()
+        path = bench.save_json(report)
+        self.stdout.write(f"figures: {path}")
+        if not o["no_doc"]:
+            bench.write_performance_doc(report)
+            self.stdout.write(f"table written to {bench.PERFORMANCE_DOC}")
+
+    # --- data ------------------------------------------------------------------------------------------
+    def ensure_data(self):
+        if get_user_model().objects.filter(username="bench_staff").exists():
+            return
+        self.stdout.write("No scale data here yet: generating it (generate_scale_data; a few minutes, once).")
+        call_command("generate_scale_data")
+
+    def data_counts(self) -> dict[str, int]:
+        """Row counts from the planner's statistics (exact enough, and instant)."""
+        tables = {"org units": "members_orgunit", "people": "members_person", "demands": "demands_demand",
+                  "demand events": "demands_demandevent", "activities": "activities_activity",
+                  "attendance rows": "activities_attendance", "responsibility items": "activities_responsibilityitem",
+                  "mediation cases": "demands_mediationcase"}
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT relname, reltuples::bigint FROM pg_class WHERE relname = ANY(%s)", [list(tables.values())])
+            by_table = dict(cursor.fetchall())
+        return {label: max(0, by_table.get(table, 0)) for label, table in tables.items()}
+
+    def session_cookie(self, user) -> str:
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "portal.auth.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.set_expiry(24 * 3600)
+        session.save()
+        return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+    def targets(self) -> list[bench.Target]:
+        from activities.models import ResponsibilityItem
+        from demands.models import Demand
+        from members.models import Person
+
+        users = {u.username: u for u in get_user_model().objects.filter(username__in=BENCH_USERS)}
+        missing = set(BENCH_USERS) - set(users)
+        if missing:
+            raise CommandError(f"The scale data lacks the benchmark users {sorted(missing)}: regenerate it.")
+        cookie = {name: self.session_cookie(user) for name, user in users.items()}
+        staff, secretary = users["bench_staff"], users["bench_secretary"]
+
+        demands = visible(Demand.objects.all(), staff, "demands.view")
+        demand = demands.filter(status="visited").order_by("-received_at").first() or demands.order_by("-received_at").first()
+        person = (visible(Person.objects.all(), secretary, "people.view")
+                  .filter(political_status="full_member").order_by("id").first())
+        category_id = demands.values_list("category_id", flat=True).first()
+        if demand is None or person is None:
+            raise CommandError("The scale data has no demand in bench_staff's scope or no person in bench_secretary's.")
+        assert visible(ResponsibilityItem.objects.all(), secretary, "tasks.view").exists(), "no items for the secretary"
+        deep_page = 2000  # 50,000 rows in: what "page 2000" costs is the deep-page figure
+        T = bench.Target
+        return [
+            T("login", "登录页 login page", reverse("login"), weight=1),
+            T("queue", "工作台待受理 staff work queue", reverse("demands:queue", args=["pending"]), cookie["bench_staff"], 3),
+            T("demands", "诉求列表 demand list, unfiltered", reverse("demands:demand_list"), cookie["bench_staff"], 3),
+            T("demands_filtered", "诉求列表 filtered (status + category)",
+              f"{reverse('demands:demand_list')}?status=in_progress&category={category_id}", cookie["bench_staff"], 2),
+            T("demands_deep", f"诉求列表 deep page ({deep_page})", f"{reverse('demands:demand_list')}?page={deep_page}",
+              cookie["bench_staff"], 1),
+            T("demand", "诉求详情 demand detail", reverse("demands:demand_detail", args=[demand.pk]), cookie["bench_staff"], 3),
+            T("person", "一人一档 person page", reverse("members:person_detail", args=[person.pk]), cookie["bench_secretary"], 2),
+            T("items", "支部责任清单 branch responsibility list", reverse("activities:item_list"), cookie["bench_secretary"], 2),
+            T("dashboard", "KPI 看板 manager dashboard", reverse("evaluation:dashboard"), cookie["bench_manager"], 2),
+            T("compliance", "三会一课矩阵 三会一课 matrix", reverse("activities:compliance"), cookie["bench_secretary"], 1),
+            T("api", "API 诉求列表 API list", "/api/demands/", cookie["bench_staff"], 2),
+        ]
+
+    # --- the server --------------------------------------------------------------------------------------
+    def start_gunicorn(self, port: int, workers: int, threads: int) -> subprocess.Popen:
+        env = dict(os.environ, DEBUG="false", PYTHONUNBUFFERED="1")
+        argv = [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
+                "--workers", str(workers), "--threads", str(threads), "--log-level", "warning",
+                "--no-control-socket"]
+        server = subprocess.Popen(argv, cwd=settings.BASE_DIR, env=env)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise CommandError(f"gunicorn exited (code {server.returncode})")
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{reverse('login')}", timeout=5).read()
+                return server
+            except OSError:
+                time.sleep(0.3)
+        server.kill()
+        raise CommandError("gunicorn did not answer within 60 s")
+
+    def preflight(self, base: str, targets: list[bench.Target]) -> None:
+        """Every URL answers 200 with the page itself (no redirect to the login page), once per worker."""
+        opener = urllib.request.build_opener(_NoRedirect())
+        for target in targets:
+            request = urllib.request.Request(base + target.path, headers={"Cookie": target.cookie} if target.cookie else {})
+            try:
+                response = opener.open(request, timeout=60)
+            except urllib.error.HTTPError as error:
+                raise CommandError(f"{target.label}: {target.path} answered {error.code}") from None
+            body = response.read()
+            if response.status != 200 or (target.key != "login" and b'name="password"' in body):
+                raise CommandError(f"{target.label}: {target.path} did not give the page (status {response.status})")
+            self.stdout.write(f"  {target.key:<18} {target.path}  ({len(body):,} bytes)")
+
+    # --- batch jobs ----------------------------------------------------------------------------------------
+    def time_imports(self) -> dict:
+        """100,000 people from xlsx and 1,000,000 demands from CSV, each into an empty scratch database."""
+        try:
+            from portal import benchfiles
+        except ImportError:
+            self.stderr.write("portal.benchfiles is missing: import timings skipped")
+            return {}
+        return benchfiles.time_imports(self.stdout)
+
+    def time_kpis(self) -> dict:
+        year = timezone.localdate().year - 1
+        out = bench.BENCH_DIR / "kpis.json"
+        call_command("bench_kpis", reuse=True, runs=1, year=year, json=str(out))
+        data = json.loads(out.read_text())
+        return {"year": year, "periods": data["periods"], **data["median"]}
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
