@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, IntegerField, JSONField, Q, Sum, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -49,6 +50,27 @@ def held_meeting_months(branch_path_prefix: str, start: datetime.datetime, end: 
     return result
 
 
+def held_months_of_branch(start: datetime.datetime, end: datetime.datetime) -> RawSQL:
+    """An annotation of an OrgUnit queryset: [[type, year, month, held meetings], …] of the
+    meetings attached to the unit or any descendant (its party groups) from `start` to `end` —
+    what `held_meeting_months` gives, one branch per row."""
+    unit_table = OrgUnit._meta.db_table
+    sql = f"""
+        (SELECT COALESCE(jsonb_agg(jsonb_build_array(held.type, held.year, held.month, held.count)), '[]'::jsonb)
+           FROM (SELECT a.type,
+                        EXTRACT(YEAR FROM a.held_at AT TIME ZONE %s)::int AS year,
+                        EXTRACT(MONTH FROM a.held_at AT TIME ZONE %s)::int AS month,
+                        COUNT(*) AS count
+                   FROM {unit_table} u
+                   JOIN {Activity._meta.db_table} a ON a.org_unit_id = u.id
+                  WHERE u.path LIKE {unit_table}.path || '%%'
+                    AND a.status = %s AND a.type = ANY(%s) AND a.held_at >= %s AND a.held_at < %s
+                  GROUP BY 1, 2, 3) AS held)
+    """
+    tz = settings.TIME_ZONE
+    return RawSQL(sql, [tz, tz, ActivityStatus.HELD, list(MEETING_TYPES), start, end], output_field=JSONField())
+
+
 @dataclass
 class MatrixCell:
     label: str
@@ -79,21 +101,17 @@ def _columns(year: int, by: str) -> list[tuple[str, datetime.datetime, datetime.
 def compliance_matrix(user, *, year: int, by: str = "month", as_of: datetime.datetime | None = None,
                       within: OrgUnit | None = None, permission: str = "activities.compliance") -> list[MatrixRow]:
     """Branches × months (or quarters) of `year`; each cell holds the windows that end in it with
-    their state held / missing / due. Two queries whatever the number of branches."""
+    their state held / missing / due. One query whatever the number of branches."""
     as_of = as_of or timezone.now()
     branches = visible(OrgUnit.objects.filter(kind=OrgKind.BRANCH), user, permission)
     if within is not None:
         branches = branches.filter(path__startswith=within.path)
-    branches = list(branches.order_by("path")[:500])
-    if not branches:
-        return []
-    prefix = within.path if within is not None else (user.scope_org_path if user.role != "admin" else "")
     year_start, year_end = compliance.month_start(year, 1), compliance.month_start(year + 1, 1)
-    held = held_meeting_months(prefix, year_start, year_end)
+    branches = list(branches.annotate(held=held_months_of_branch(year_start, year_end)).order_by("path")[:500])
     columns = _columns(year, by)
     rows = []
     for branch in branches:
-        held_months = held.get(branch.pk, {})
+        held_months = {(type_, y, m): count for type_, y, m, count in branch.held}
         cells = []
         row = MatrixRow(branch=branch, cells=cells)
         for label, start, end in columns:
@@ -153,16 +171,31 @@ def review_priority(queryset, today: datetime.date | None = None):
     ).order_by("priority", "deadline", "id")
 
 
-def pending_approvals(user, limit: int = 50):
+def pending_approvals_queryset(user):
+    """Submitted items waiting for `user`'s approval (not their own), soonest deadline first."""
     items = reviewable_items(user).filter(status=ItemStatus.SUBMITTED)
     if user.person_id:
         items = items.exclude(responsible_id=user.person_id)
-    return list(items.select_related("lead_org_unit", "responsible").order_by("deadline", "id")[:limit])
+    return items.select_related("lead_org_unit", "responsible").order_by("deadline", "id")
+
+
+def pending_approvals(user, limit: int = 50):
+    return list(pending_approvals_queryset(user)[:limit])
+
+
+def red_items_queryset(user, permission: str = "tasks.view", today: datetime.date | None = None):
+    items = items_with_colour_filter(visible(ResponsibilityItem.objects.all(), user, permission), "red", today)
+    return items.select_related("lead_org_unit", "responsible").order_by("deadline", "id")
 
 
 def red_items(user, permission: str = "tasks.view", limit: int = 50, today: datetime.date | None = None):
-    items = items_with_colour_filter(visible(ResponsibilityItem.objects.all(), user, permission), "red", today)
-    return list(items.select_related("lead_org_unit", "responsible").order_by("deadline", "id")[:limit])
+    return list(red_items_queryset(user, permission, today)[:limit])
+
+
+def my_open_items_queryset(user):
+    """The open items `user`'s person is responsible for, soonest deadline first."""
+    items = visible(ResponsibilityItem.objects.exclude(status=ItemStatus.APPROVED), user, "tasks.view")
+    return items.filter(responsible_id=user.person_id).select_related("lead_org_unit", "responsible").order_by("deadline", "id")
 
 
 # --- Points -------------------------------------------------------------------------------------

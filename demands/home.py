@@ -1,38 +1,75 @@
 """Home page widgets: the work queues (staff, secretaries), what is assigned to me (handlers),
-my demands (employees)."""
-from django.utils import timezone
-
+my demands (employees). Whatever the role and the data, the widgets make three queries together:
+the warning thresholds (the calendar), every count, every short list — each read once per request."""
+from portal.batch import bounded_counts, once_per_request, short_lists
 from portal.registry import home_widget
 from portal.roles import has_permission
 from portal.scope import visible
 
 from . import selectors
 from .choices import OPEN_STATUSES
-from .sla import Sla
+from .sla import current_thresholds
 from .tables import deadline_badge
+
+QUEUE_TILES = ("pending", "todo", "due_soon", "overdue", "to_visit")
+ASSIGNED_SHOWN = 5
+RECENT_SHOWN = 5
+TO_RATE_SHOWN = 3
+
+
+def thresholds(request):
+    return once_per_request(request, "demands.thresholds", current_thresholds)
+
+
+def demand_counts(request) -> dict[str, tuple[int, bool]]:
+    """Every count the widgets of this user show, bounded: the work queues, the due visits, my open
+    demands."""
+
+    def load():
+        user, querysets = request.user, {}
+        if has_permission(user, "demands.manage"):
+            querysets.update(selectors.queue_querysets(user, QUEUE_TILES, limits=thresholds(request)))
+            if has_permission(user, "lifeevents.view"):
+                querysets["due_visits"] = selectors.due_visits(user)
+        if has_permission(user, "demands.submit") and user.person_id:
+            querysets["my_open"] = selectors.my_demands(user).filter(status__in=OPEN_STATUSES)
+        return bounded_counts(querysets, limit=selectors.QUEUE_COUNT_LIMIT)
+
+    return once_per_request(request, "demands.counts", load)
+
+
+def demand_lists(request) -> dict[str, list]:
+    """The short lists the widgets of this user show: my to-do (one more than shown, to know if
+    there are more), my latest demands and those of them waiting for my rating."""
+
+    def load():
+        user, parts = request.user, {}
+        if has_permission(user, "demands.handle"):
+            parts["todo"] = (selectors.queue("todo", user, limits=thresholds(request)), ASSIGNED_SHOWN + 1)
+        if has_permission(user, "demands.submit") and user.person_id:
+            mine = selectors.my_demands(user)
+            parts["recent"] = (mine, RECENT_SHOWN)
+            parts["to_rate"] = (visible(mine.filter(status="resolved"), user, "demands.view"), TO_RATE_SHOWN)
+        return short_lists(parts)
+
+    return once_per_request(request, "demands.lists", load)
 
 
 @home_widget("demands/widgets/queues.html", "demands.manage", order=30)
 def work_queues(request):
-    user = request.user
-    limits = Sla.load().thresholds(timezone.now())
-    counts = selectors.queue_counts(user, ("pending", "todo", "due_soon", "overdue", "to_visit"), limits=limits)
-    due_visits = None
-    if has_permission(user, "lifeevents.view"):
-        from portal.generic import bounded_count
-
-        due_visits = bounded_count(selectors.due_visits(user), limit=999)
-    return {"counts": counts, "due_visits": due_visits}
+    counts = demand_counts(request)
+    return {"counts": {name: counts[name] for name in QUEUE_TILES if name in counts},
+            "due_visits": counts.get("due_visits")}
 
 
 @home_widget("demands/widgets/assigned.html", "demands.handle", order=31)
 def assigned_to_me(request):
     user = request.user
-    limits = Sla.load().thresholds(timezone.now())
-    items = list(selectors.queue("todo", user, limits=limits)[:6])
+    items = demand_lists(request)["todo"]
     if not items and user.role != "handler":
         return None
-    return {"items": [(d, deadline_badge(d, limits)) for d in items[:5]], "more": len(items) > 5}
+    limits = thresholds(request)
+    return {"items": [(d, deadline_badge(d, limits)) for d in items[:ASSIGNED_SHOWN]], "more": len(items) > ASSIGNED_SHOWN}
 
 
 @home_widget("demands/widgets/mine.html", "demands.submit", order=32)
@@ -40,10 +77,8 @@ def my_demands(request):
     user = request.user
     if not user.person_id:
         return None
-    mine = selectors.my_demands(user)
-    recent = list(mine[:5])
+    recent = demand_lists(request)["recent"]
     if not recent and user.role != "employee":
         return None
-    open_count = mine.filter(status__in=OPEN_STATUSES).order_by()[:100].count()
-    to_rate = list(visible(mine.filter(status="resolved"), user, "demands.view")[:3])
-    return {"recent": recent, "open_count": open_count, "to_rate": to_rate}
+    open_count, _more = demand_counts(request)["my_open"]
+    return {"recent": recent, "open_count": open_count, "to_rate": demand_lists(request)["to_rate"]}

@@ -7,7 +7,7 @@ from django.contrib.postgres.search import TrigramSimilarity
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from portal.generic import bounded_count
+from portal.batch import bounded_counts
 from portal.roles import has_permission
 from portal.scope import visible
 
@@ -18,7 +18,7 @@ from portal.models import User
 
 from .choices import OPEN_STATUSES, Channel, Status, Urgency
 from .models import Demand, DemandCategory, DemandEvent, LifeEvent, Visit
-from .sla import Sla, Thresholds
+from .sla import Thresholds, current_thresholds
 
 SIMILAR_LIMIT = 5
 
@@ -60,7 +60,7 @@ def queue(name: str, user, *, limits: Thresholds | None = None) -> QuerySet:
         return base.filter(handler=user, status__in=(Status.ACCEPTED, Status.IN_PROGRESS)).order_by("resolution_due_at", "id")
     if name == "to_visit":
         return visible(base.filter(status=Status.RESOLVED), user, "demands.manage").order_by("resolved_at", "id")
-    limits = limits or Sla.load().thresholds(timezone.now())
+    limits = limits or current_thresholds()
     if name == "due_soon":
         return visible(base.filter(due_soon_q(limits)), user, "demands.queue").order_by("resolution_due_at", "id")
     if name == "overdue":
@@ -72,14 +72,19 @@ def queue_permission(name: str) -> str:
     return {"pending": "demands.manage", "to_visit": "demands.manage", "todo": "demands.handle"}.get(name, "demands.queue")
 
 
+QUEUE_COUNT_LIMIT = 999
+
+
 def queue_counts(user, names=QUEUES, *, limits: Thresholds | None = None) -> dict[str, tuple[int, bool]]:
-    """Bounded counts (never a full COUNT over a million rows) of the queues the user may open."""
-    limits = limits or Sla.load().thresholds(timezone.now())
-    return {
-        name: bounded_count(queue(name, user, limits=limits), limit=999)
-        for name in names
-        if has_permission(user, queue_permission(name))
-    }
+    """Bounded counts (never a full COUNT over a million rows) of the queues the user may open, in
+    one query."""
+    limits = limits or current_thresholds()
+    return bounded_counts(queue_querysets(user, names, limits=limits), limit=QUEUE_COUNT_LIMIT)
+
+
+def queue_querysets(user, names=QUEUES, *, limits: Thresholds) -> dict[str, QuerySet]:
+    """The queues among `names` the user may open."""
+    return {name: queue(name, user, limits=limits) for name in names if has_permission(user, queue_permission(name))}
 
 
 # --- Demands -------------------------------------------------------------------------------------------

@@ -36,17 +36,18 @@ class Sla:
     _day_cache: dict[tuple[datetime.date, int], datetime.datetime] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def load(cls) -> Sla:
+    def load(cls, *, policies: bool = True) -> Sla:
+        """`policies=False` loads only the calendar (one query): enough for `thresholds`."""
         from .models import SlaPolicy, WorkCalendarDay
 
-        policies = {
+        loaded = {
             (category_id, urgency): (hours, days)
             for category_id, urgency, hours, days in SlaPolicy.objects.values_list(
                 "category_id", "urgency", "response_hours", "resolution_days"
             )
-        }
+        } if policies else {}
         overrides = dict(WorkCalendarDay.objects.values_list("date", "is_workday"))
-        return cls(policies=policies, overrides=overrides)
+        return cls(policies=loaded, overrides=overrides)
 
     def policy(self, category_id: int | None, urgency: str) -> tuple[int, int]:
         return (
@@ -94,6 +95,13 @@ class Thresholds:
     now: datetime.datetime
     response: datetime.datetime
     resolution: datetime.datetime
+
+
+def current_thresholds(now: datetime.datetime | None = None) -> Thresholds:
+    """The warning windows as of now (pages colouring deadlines): one query, the calendar."""
+    from django.utils import timezone
+
+    return Sla.load(policies=False).thresholds(now or timezone.now())
 
 
 def open_deadlines(demand) -> list[tuple[str, datetime.datetime]]:

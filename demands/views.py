@@ -33,7 +33,7 @@ from .forms import (
 from .models import (
     Demand, DemandAttachment, DemandCategory, LifeEvent, MediationCase, SlaPolicy, Visit, VisitPhoto, WorkCalendarDay,
 )
-from .sla import Sla
+from .sla import Sla, current_thresholds
 from .tables import DemandTable, LifeEventTable, MediationTable, VisitTable, deadline_badge, status_badge
 from .workflow import Action, WorkflowError
 
@@ -62,7 +62,7 @@ class DemandListView(ObjectListView):
     tab = "all"
 
     def get(self, request, *args, **kwargs):
-        self.limits = Sla.load().thresholds(timezone.now())
+        self.limits = current_thresholds()
         return super().get(request, *args, **kwargs)
 
     def get_table_kwargs(self):
@@ -215,7 +215,7 @@ def detail_context(request, demand: Demand, *, bound_action: str | None = None, 
         if action == Action.MERGE:
             kwargs["user"] = user
         forms[action] = bound_form if action == bound_action else form_class(**kwargs)
-    limits = Sla.load().thresholds(timezone.now())
+    limits = current_thresholds()
     manages = facts.in_scope
     return {
         "demand": demand,

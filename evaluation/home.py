@@ -23,15 +23,7 @@ def headline_kpis(request):
 
 @home_widget("evaluation/widgets/ratings.html", "campaigns.rate", order=45)
 def pending_ratings(request):
-    from .choices import CampaignStatus
-    from .models import AppraisalVoter, RaterAssignment
-    from .services import subjects_for
-
-    user = request.user
-    assignments = (RaterAssignment.objects.filter(rater=user, group__campaign__status=CampaignStatus.OPEN)
-                   .select_related("group__campaign", "rater__person__org_unit", "rater__scope_org")[:20])
-    todo = sum(len([s for s in subjects_for(a) if s.pk not in a.done_subjects]) for a in assignments)
-    ballots = AppraisalVoter.objects.filter(voter=user, round__status=CampaignStatus.OPEN, voted_on__isnull=True).count()
+    todo, ballots = selectors.ratings_to_do(request.user)
     if not todo and not ballots:
         return None
     return {"todo": todo, "ballots": ballots}

@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Q
 from django.utils import timezone
 
-from members.models import OrgUnit
+from members.models import OrgUnit, Person
 from portal.scope import visible
 
 from .choices import Direction, KpiKind, Light, ValueFormat
@@ -57,13 +57,17 @@ def light(value: Decimal | None, target: KpiTarget | None, direction: str) -> st
 
 # --- Catalogue and targets ---------------------------------------------------------------------------
 def catalogue(active_only: bool = True) -> list[KpiDefinition]:
+    """The KPI catalogue in its order; one query (two more the first time, to add computed KPIs
+    the code defines and the table does not have yet)."""
+    from . import kpis as registry
     from .engine import ensure_catalogue
 
-    ensure_catalogue()
-    queryset = KpiDefinition.objects.all()
-    if active_only:
-        queryset = queryset.filter(is_active=True)
-    return list(queryset)
+    definitions = list(KpiDefinition.objects.all())
+    computed = {d.code for d in definitions if d.kind == KpiKind.COMPUTED}
+    if any(k.code not in computed for k in registry.all_kpis()):
+        ensure_catalogue()
+        definitions = list(KpiDefinition.objects.all())
+    return [d for d in definitions if d.is_active] if active_only else definitions
 
 
 def ancestor_ids(unit: OrgUnit) -> list[int]:
@@ -431,3 +435,46 @@ def appraisal_tally(round) -> list[dict]:
         rows.append({"result": result, "votes": [votes.get(g, 0) for g in order], "total": sum(votes.values()),
                      "suggested": suggested})
     return rows
+
+
+# --- Ratings asked of an account ------------------------------------------------------------------------
+def ratings_to_do(user) -> tuple[int, int]:
+    """(units the account still has to rate in open campaigns, appraisal ballots it has still to
+    cast in open rounds), in one query whatever the number of campaigns. A rater of a cross-rating
+    group does not rate their own unit nor a unit above it (services.subjects_for)."""
+    from django.db import connection
+
+    from .choices import CampaignStatus, RaterGroupKind
+    from .models import AppraisalRound, AppraisalVoter, Campaign, RaterAssignment, RaterGroup
+
+    subjects = Campaign._meta.get_field("subjects")
+    table = {
+        "assignment": RaterAssignment._meta.db_table, "group": RaterGroup._meta.db_table,
+        "campaign": Campaign._meta.db_table, "subjects": subjects.m2m_db_table(),
+        "subject_campaign": subjects.m2m_column_name(), "subject_unit": subjects.m2m_reverse_name(),
+        "unit": OrgUnit._meta.db_table, "person": Person._meta.db_table,
+        "voter": AppraisalVoter._meta.db_table, "round": AppraisalRound._meta.db_table,
+    }
+    sql = """
+        SELECT
+          (SELECT COUNT(*)
+             FROM {assignment} a
+             JOIN {group} g ON g.id = a.group_id
+             JOIN {campaign} c ON c.id = g.campaign_id
+             JOIN {subjects} cs ON cs.{subject_campaign} = c.id
+             JOIN {unit} s ON s.id = cs.{subject_unit}
+            WHERE a.rater_id = %s AND c.status = %s
+              AND NOT (s.id = ANY(a.done_subjects))
+              AND NOT (g.kind = %s AND EXISTS (
+                    SELECT 1 FROM (VALUES (%s), ((SELECT u.path FROM {person} p JOIN {unit} u ON u.id = p.org_unit_id
+                                                 WHERE p.id = %s))) AS own(path)
+                     WHERE own.path LIKE s.path || '%%'))),
+          (SELECT COUNT(*)
+             FROM {voter} v JOIN {round} r ON r.id = v.round_id
+            WHERE v.voter_id = %s AND r.status = %s AND v.voted_on IS NULL)
+    """.format(**table)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, CampaignStatus.OPEN, RaterGroupKind.PEER, user.scope_org_path or None,
+                             user.person_id, user.pk, CampaignStatus.OPEN])
+        todo, ballots = cursor.fetchone()
+    return todo, ballots

@@ -5,15 +5,17 @@ from portal.scope import visible
 
 from .choices import PARTY_MEMBER_STATUSES
 from .models import Person
-from .selectors import due_conversions, person_points_total
+from .selectors import due_conversions, person_with_points
 
 
 @home_widget("members/widgets/my_record.html", "people.view", order=10)
 def my_record(request):
-    person = request.user.person
+    if not request.user.person_id:
+        return None
+    person = person_with_points(request.user.person_id)
     if person is None:
         return None
-    return {"person": person, "points": person_points_total(person)}
+    return {"person": person, "points": person.points_total}
 
 
 @home_widget("members/widgets/scope_summary.html", "orgunits.view", order=20)

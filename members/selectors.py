@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime
 
 from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from portal.scope import visible
@@ -23,6 +24,15 @@ def people_in_subtree(unit: OrgUnit):
 
 def person_points_total(person: Person) -> int:
     return person.points.aggregate(total=Sum("points"))["total"] or 0
+
+
+def person_with_points(person_id: int) -> Person | None:
+    """The person with their unit and `points_total` in one query."""
+    return (
+        Person.objects.select_related("org_unit")
+        .annotate(points_total=Coalesce(Sum("points__points"), 0))
+        .filter(pk=person_id).first()
+    )
 
 
 def due_conversions(user, *, within_days: int = workflow.CONVERSION_REMINDER_DAYS, limit: int = 200, today: datetime.date | None = None):

@@ -14,7 +14,15 @@ def portal(request):
         cached = request._portal_context = {
             "site_name": settings.PORTAL_SITE_NAME,
             "menu": menu_for(user),
-            # Unread count is one indexed query (partial index on unread rows).
-            "unread_notifications": user.notifications.filter(read_at__isnull=True).count(),
+            "unread_notifications": unread_count(user),
         }
     return cached
+
+
+def unread_count(user) -> int:
+    # The session's account comes with the count (portal.auth.ModelBackend); an account loaded
+    # otherwise costs one query on the partial index of unread rows.
+    count = getattr(user, "unread_notification_count", None)
+    if count is None:
+        count = user.notifications.filter(read_at__isnull=True).count()
+    return count
