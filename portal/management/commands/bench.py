@@ -12,8 +12,10 @@ import socket
 import subprocess
 import sys
 import time
+from importlib import import_module
 import urllib.error
 import urllib.request
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import (
@@ -22,7 +24,6 @@ from django.contrib.auth import (
     SESSION_KEY,
     get_user_model,
 )
-from django.contrib.sessions.backends.db import SessionStore
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
@@ -30,6 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal import bench
+from portal.generic import keyset_fields, keyset_token
 from portal.scope import visible
 
 BENCH_USERS = ("bench_staff", "bench_secretary", "bench_manager", "bench_handler")
@@ -123,7 +125,7 @@ class Command(BaseCommand):
         return {label: max(0, by_table.get(table, 0)) for label, table in tables.items()}
 
     def session_cookie(self, user) -> str:
-        session = SessionStore()
+        session = import_module(settings.SESSION_ENGINE).SessionStore()
         session[SESSION_KEY] = str(user.pk)
         session[BACKEND_SESSION_KEY] = "portal.auth.ModelBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
@@ -151,7 +153,11 @@ class Command(BaseCommand):
         if demand is None or person is None:
             raise CommandError("The scale data has no demand in bench_staff's scope or no person in bench_secretary's.")
         assert visible(ResponsibilityItem.objects.all(), secretary, "tasks.view").exists(), "no items for the secretary"
-        deep_page = 2000  # 50,000 rows in: what "page 2000" costs is the deep-page figure
+        # Page 2,001 of the ledger, reached the way its "next" links reach it (a keyset cursor 50,000 rows in).
+        deep_page = 2001
+        fields = keyset_fields(demands)
+        deep_row = demands.order_by(*fields)[(deep_page - 1) * 25 - 1]
+        deep_query = urlencode({"after": keyset_token(deep_row, fields), "pn": deep_page})
         T = bench.Target
         return [
             T("login", "登录页 login page", reverse("login"), weight=1),
@@ -159,7 +165,7 @@ class Command(BaseCommand):
             T("demands", "诉求列表 demand list, unfiltered", reverse("demands:demand_list"), cookie["bench_staff"], 3),
             T("demands_filtered", "诉求列表 filtered (status + category)",
               f"{reverse('demands:demand_list')}?status=in_progress&category={category_id}", cookie["bench_staff"], 2),
-            T("demands_deep", f"诉求列表 deep page ({deep_page})", f"{reverse('demands:demand_list')}?page={deep_page}",
+            T("demands_deep", f"诉求列表 deep page ({deep_page})", f"{reverse('demands:demand_list')}?{deep_query}",
               cookie["bench_staff"], 1),
             T("demand", "诉求详情 demand detail", reverse("demands:demand_detail", args=[demand.pk]), cookie["bench_staff"], 3),
             T("person", "一人一档 person page", reverse("members:person_detail", args=[person.pk]), cookie["bench_secretary"], 2),
