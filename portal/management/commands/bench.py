@@ -12,9 +12,9 @@ import socket
 import subprocess
 import sys
 import time
-from importlib import import_module
 import urllib.error
 import urllib.request
+from importlib import import_module
 from urllib.parse import urlencode
 
 from django.conf import settings
