@@ -8,3 +8,6 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from . import importers, menu  # noqa: F401  (registrations)
+        from . import tables2_speed
+
+        tables2_speed.install()
