@@ -4,12 +4,14 @@ from __future__ import annotations
 import datetime
 
 from django.contrib.postgres.search import TrigramSimilarity
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce, Concat, JSONObject, NullIf, Trim
 from django.utils import timezone
 
 from portal.batch import bounded_counts
 from portal.roles import has_permission
-from portal.scope import visible
+from portal.scope import scope_q, visible
 
 from django.utils.translation import gettext as _
 
@@ -25,6 +27,37 @@ SIMILAR_LIMIT = 5
 
 def demand_list_queryset() -> QuerySet:
     return Demand.objects.select_related("category", "org_unit", "submitter", "handler", "handler__person", "lead_unit")
+
+
+DUPLICATES_SHOWN = 20
+
+
+def demand_detail_queryset() -> QuerySet:
+    """A demand with what its page shows beside it, in the same query: the names of the
+    cooperating units (`cooperating_unit_names`) and the demands merged into it (`duplicate_list`,
+    dicts of pk, ref and title, the latest first)."""
+    cooperating = (
+        Demand.cooperating_units.through.objects.filter(demand=OuterRef("pk"))
+        .order_by("orgunit__path").values("orgunit__name")
+    )
+    duplicates = (
+        Demand.objects.filter(merged_into=OuterRef("pk")).order_by("-received_at", "-id")
+        .values(json=JSONObject(pk="pk", ref="ref", title="title"))[:DUPLICATES_SHOWN]
+    )
+    return demand_list_queryset().select_related("visit", "merged_into", "created_by").annotate(
+        cooperating_unit_names=ArraySubquery(cooperating), duplicate_list=ArraySubquery(duplicates),
+    )
+
+
+def with_manage_scope(queryset: QuerySet, user) -> QuerySet:
+    """Annotates whether each demand is in `user`'s scope for managing demands (what
+    services.in_manage_scope asks), so that a page showing one does not ask again."""
+    if not has_permission(user, "demands.manage"):
+        in_scope = Value(False)
+    else:
+        q = scope_q(Demand, user, "demands.manage")
+        in_scope = Value(True) if q is None else Case(When(q, then=Value(True)), default=Value(False))
+    return queryset.annotate(in_manage_scope=in_scope, manage_scope_user=Value(user.pk))
 
 
 # --- Deadline conditions (the same ones the SLA sweep uses) ------------------------------------------
@@ -96,8 +129,6 @@ def similar_demands(user, text: str, *, exclude_pk: int | None = None, limit: in
     """Up to `limit` open demands of the last year in the user's scope whose title is similar
     (pg_trgm `%`, served by the partial GIN index on open demands). A suggestion, never a
     reason to wait: the query gives up after SIMILAR_TIMEOUT_MS."""
-    from django.db import DatabaseError, connection, transaction
-
     text = (text or "").strip()[:200]
     if len(text) < 2 or user is None or not user.is_authenticated:
         return []
@@ -112,24 +143,40 @@ def similar_demands(user, text: str, *, exclude_pk: int | None = None, limit: in
         .select_related("category", "org_unit")
         .order_by("-similarity", "-received_at")[:limit]
     )
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('statement_timeout')")
-        previous = cursor.fetchone()[0]
+    found = rows_within(queryset, SIMILAR_TIMEOUT_MS)
+    return found if found is not None else []
+
+
+def rows_within(queryset, milliseconds: int) -> list | None:
+    """The rows of `queryset`, or None when the query takes longer than `milliseconds`. The timeout
+    is local to a transaction: the one opened here, or — when the caller is inside one already — a
+    savepoint rolled back afterwards, which also undoes the setting and leaves the caller's
+    transaction usable after a timeout."""
+    from django.db import DatabaseError, connection, transaction
+
+    set_timeout = "SELECT set_config('statement_timeout', %s, true)"
+    if not connection.in_atomic_block:
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(set_timeout, [str(milliseconds)])
+                return list(queryset)
+        except DatabaseError:
+            return None
+    savepoint = transaction.savepoint()
     try:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(SIMILAR_TIMEOUT_MS)])
-            found = list(queryset)
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
-            return found
+        with connection.cursor() as cursor:
+            cursor.execute(set_timeout, [str(milliseconds)])
+        return list(queryset)
     except DatabaseError:
-        return []
+        return None
+    finally:
+        transaction.savepoint_rollback(savepoint)
 
 
 def demand_events(demand: Demand) -> list[DemandEvent]:
     """The timeline with a readable summary of each event's data (`event.summary`), resolving
-    unit codes, category codes and usernames in one query each."""
+    unit codes, category codes and usernames in one query."""
     events = list(
         DemandEvent.objects.filter(demand=demand).select_related("actor", "actor__person").prefetch_related("attachments").order_by("seq")
     )
@@ -141,9 +188,7 @@ def demand_events(demand: Demand) -> list[DemandEvent]:
             users.add(data["handler"])
         if data.get("category"):
             categories.add(data["category"])
-    unit_names = dict(OrgUnit.objects.filter(code__in=units).values_list("code", "name")) if units else {}
-    user_names = {u.username: u.display_name for u in User.objects.filter(username__in=users).select_related("person")} if users else {}
-    category_names = dict(DemandCategory.objects.filter(code__in=categories).values_list("code", "name")) if categories else {}
+    unit_names, user_names, category_names = _names(units, users, categories)
     from .workflow import EVENT_LABELS
 
     for event in events:
@@ -151,6 +196,31 @@ def demand_events(demand: Demand) -> list[DemandEvent]:
         event.label = EVENT_LABELS.get(event.action, event.action)
         event.to_label = Status(event.to_status).label if event.to_status in Status.values else ""
     return events
+
+
+def _names(units: set, users: set, categories: set) -> tuple[dict, dict, dict]:
+    """({unit code: name}, {username: display name}, {category code: name}) in one query."""
+    parts = []
+    if units:
+        parts.append(OrgUnit.objects.filter(code__in=units).annotate(name_key=F("code"), name_label=F("name")))
+    if users:
+        # User.display_name: the person's name, else the full name, else the username.
+        full_name = NullIf(Trim(Concat("first_name", Value(" "), "last_name")), Value(""))
+        parts.append(User.objects.filter(username__in=users).annotate(
+            name_key=F("username"), name_label=Coalesce("person__name", full_name, "username")))
+    if categories:
+        parts.append(DemandCategory.objects.filter(code__in=categories).annotate(name_key=F("code"), name_label=F("name")))
+    if not parts:
+        return {}, {}, {}
+    kinds = [m for m, wanted in ((OrgUnit, units), (User, users), (DemandCategory, categories)) if wanted]
+    rows = [
+        part.annotate(name_kind=Value(index)).order_by().values_list("name_kind", "name_key", "name_label")
+        for index, part in enumerate(parts)
+    ]
+    names = {model: {} for model in (OrgUnit, User, DemandCategory)}
+    for kind, key, label in rows[0].union(*rows[1:], all=True):
+        names[kinds[kind]][key] = label
+    return names[OrgUnit], names[User], names[DemandCategory]
 
 
 def _summary(data: dict, units: dict, users: dict, categories: dict) -> list[tuple[str, str]]:

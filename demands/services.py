@@ -79,6 +79,8 @@ def in_manage_scope(demand: Demand, user) -> bool:
     """Is the demand inside the user's scope for managing demands? (one query, the scope layer)"""
     if not getattr(user, "is_authenticated", False) or not has_permission(user, "demands.manage"):
         return False
+    if getattr(demand, "manage_scope_user", None) == user.pk:  # selectors.with_manage_scope
+        return demand.in_manage_scope
     return visible(Demand.objects.filter(pk=demand.pk), user, "demands.manage").exists()
 
 

@@ -195,8 +195,11 @@ class SimilarDemandsView(PermissionRequiredMixin, View):
 # --- Detail and workflow steps ------------------------------------------------------------------------
 class DemandDetailView(ObjectDetailView):
     permission = "demands.view"
-    queryset = selectors.demand_list_queryset().select_related("visit", "merged_into", "created_by").prefetch_related("cooperating_units")
+    queryset = selectors.demand_detail_queryset()
     template_name = "demands/demand_detail.html"
+
+    def get_queryset(self):
+        return selectors.with_manage_scope(super().get_queryset(), self.request.user)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -227,7 +230,7 @@ def detail_context(request, demand: Demand, *, bound_action: str | None = None, 
         "similar": selectors.similar_demands(user, demand.title, exclude_pk=demand.pk) if manages and demand.is_open else [],
         "show_tracking_code": manages or facts.is_submitter,
         "tracking_code": services.format_tracking_code(demand.tracking_code or ""),
-        "duplicates": list(demand.duplicates.only("pk", "ref", "title")[:20]),
+        "duplicates": getattr(demand, "duplicate_list", None) or [],
         "mediations": list(visible(demand.mediations.all(), user, "mediation.view")[:10]) if has_permission(user, "mediation.view") else [],
         "can_mediate": has_permission(user, "mediation.change") and manages,
         "title": str(demand),
