@@ -74,15 +74,19 @@ def ancestor_ids(unit: OrgUnit) -> list[int]:
     return [int(seg) for seg in unit.path.strip("/").split("/") if seg]
 
 
-def effective_targets(units, year: int, kpis=None) -> dict[tuple[int, str], KpiTarget]:
-    """(unit id, kpi code) → the target of the unit or its nearest ancestor for `year`; one query."""
+def effective_targets(units, year: int, kpis=None, candidates=None) -> dict[tuple[int, str], KpiTarget]:
+    """(unit id, kpi code) → the target of the unit or its nearest ancestor for `year`; one query,
+    none when the `candidates` (targets of that year read before, e.g. `dashboard_targets`) are given."""
     units = list(units)
-    wanted = {a for u in units for a in ancestor_ids(u)}
-    queryset = KpiTarget.objects.filter(year=year, org_unit_id__in=wanted).select_related("org_unit")
-    if kpis is not None:
-        queryset = queryset.filter(kpi_id__in=kpis)
+    if candidates is None:
+        wanted = {a for u in units for a in ancestor_ids(u)}
+        candidates = KpiTarget.objects.filter(year=year, org_unit_id__in=wanted).select_related("org_unit")
+        if kpis is not None:
+            candidates = candidates.filter(kpi_id__in=kpis)
+    elif kpis is not None:
+        candidates = [t for t in candidates if t.kpi_id in kpis]
     by_unit: dict[int, dict[str, KpiTarget]] = {}
-    for target in queryset:
+    for target in candidates:
         by_unit.setdefault(target.org_unit_id, {})[target.kpi_id] = target
     result = {}
     for unit in units:
@@ -149,16 +153,17 @@ class Card:
         return (self.delta > 0) == (self.kpi.direction == Direction.HIGHER)
 
 
-def cards(unit: OrgUnit, period: Period, kpis: list[KpiDefinition] | None = None) -> list[Card]:
-    """The KPI cards of a unit for a period, with the previous period and the effective targets."""
+def cards(unit: OrgUnit, period: Period, kpis: list[KpiDefinition] | None = None, *,
+          snapshots=None, targets=None) -> list[Card]:
+    """The KPI cards of a unit for a period, with the previous period and the effective targets.
+    Two queries, none with the `snapshots` and `targets` of `dashboard_snapshots` / `dashboard_targets`."""
     kpis = kpis if kpis is not None else catalogue()
     previous = period.previous()
-    snaps = {
-        (s.period, s.kpi_id): s
-        for s in KpiSnapshot.objects.filter(org_unit=unit, period__in=[period.key, previous.key],
-                                            kpi_id__in=[k.code for k in kpis])
-    }
-    targets = effective_targets([unit], period.year)
+    if snapshots is None:
+        snapshots = KpiSnapshot.objects.filter(org_unit=unit, period__in=[period.key, previous.key],
+                                               kpi_id__in=[k.code for k in kpis])
+    snaps = {(s.period, s.kpi_id): s for s in snapshots if s.org_unit_id == unit.pk}
+    targets = effective_targets([unit], period.year, candidates=targets)
     result = []
     for kpi in kpis:
         snap, prev = snaps.get((period.key, kpi.code)), snaps.get((previous.key, kpi.code))
@@ -170,31 +175,40 @@ def cards(unit: OrgUnit, period: Period, kpis: list[KpiDefinition] | None = None
     return result
 
 
-def trend(unit: OrgUnit, period: Period, codes: list[str], length: int = 12) -> dict:
-    """The last `length` periods of the same kind ending with `period`, per KPI (None = no figure)."""
+def trend(unit: OrgUnit, period: Period, codes: list[str], length: int = 12, *, snapshots=None) -> dict:
+    """The last `length` periods of the same kind ending with `period`, per KPI (None = no figure).
+    One query, none with the `snapshots` of `dashboard_snapshots`."""
     periods = [period.shifted(-i) for i in range(length - 1, -1, -1)]
-    values = {
-        (s.period, s.kpi_id): s.value
-        for s in KpiSnapshot.objects.filter(org_unit=unit, kpi_id__in=codes, period__in=[p.key for p in periods])
-    }
+    if snapshots is None:
+        snapshots = KpiSnapshot.objects.filter(org_unit=unit, kpi_id__in=codes, period__in=[p.key for p in periods])
+    values = {(s.period, s.kpi_id): s.value for s in snapshots if s.org_unit_id == unit.pk}
     return {
         "periods": [p.key for p in periods],
         "series": {code: [values.get((p.key, code)) for p in periods] for code in codes},
     }
 
 
-def ranking(unit: OrgUnit, period: Period, kpi: KpiDefinition, user, limit: int = 50) -> list[dict]:
-    """Branches in the unit's subtree ranked by one KPI (best first; empty figures last)."""
-    branches = visible(OrgUnit.objects.filter(kind="branch", path__startswith=unit.path), user, "kpis.view")
-    snaps = list(
-        KpiSnapshot.objects.filter(period=period.key, kpi=kpi, org_unit__in=branches).select_related("org_unit")
-    )
+def ranking_branches(unit: OrgUnit, user):
+    return visible(OrgUnit.objects.filter(kind="branch", path__startswith=unit.path), user, "kpis.view")
+
+
+def ranking(unit: OrgUnit, period: Period, kpi: KpiDefinition, user, limit: int = 50, *,
+            snapshots=None, targets=None) -> list[dict]:
+    """Branches in the unit's subtree ranked by one KPI (best first; empty figures last). Two
+    queries, none with the `snapshots` and `targets` of `dashboard_snapshots` / `dashboard_targets`."""
+    if snapshots is None:
+        snaps = list(KpiSnapshot.objects.filter(period=period.key, kpi=kpi, org_unit__in=ranking_branches(unit, user))
+                     .select_related("org_unit"))
+    else:
+        # The dashboard's one query read these rows in scope (ranking_branches) among others.
+        snaps = [s for s in snapshots if s.period == period.key and s.kpi_id == kpi.code
+                 and s.org_unit.kind == "branch" and s.org_unit.path.startswith(unit.path)]
     reverse = kpi.direction == Direction.HIGHER
     with_value = sorted((s for s in snaps if s.value is not None), key=lambda s: (s.value, s.org_unit.path),
                         reverse=reverse)
     without = sorted((s for s in snaps if s.value is None), key=lambda s: s.org_unit.path)
     ordered = (with_value + without)[:limit]
-    targets = effective_targets([s.org_unit for s in ordered], period.year, [kpi.code])
+    targets = effective_targets([s.org_unit for s in ordered], period.year, [kpi.code], candidates=targets)
     rows = []
     for position, snap in enumerate(ordered, start=1):
         target = targets.get((snap.org_unit_id, kpi.code))
@@ -205,11 +219,16 @@ def ranking(unit: OrgUnit, period: Period, kpi: KpiDefinition, user, limit: int 
     return rows
 
 
-def heat_map(unit: OrgUnit, period: Period, user, limit: int = 15) -> dict:
+def sub_units(unit: OrgUnit, user) -> list[OrgUnit]:
+    """The unit's direct sub-units in the user's scope, in their order."""
+    return list(visible(OrgUnit.objects.filter(parent=unit), user, "kpis.view").order_by("sort_order", "path"))
+
+
+def heat_map(unit: OrgUnit, period: Period, user, limit: int = 15, *, children=None) -> dict:
     """Direct sub-units × demand categories: demands received in the period (snapshots)."""
     from django.apps import apps
 
-    children = list(visible(OrgUnit.objects.filter(parent=unit), user, "kpis.view").order_by("sort_order", "path"))
+    children = children if children is not None else sub_units(unit, user)
     # Stored per month; a quarter or a year is the sum of its months.
     months = [m.key for m in period.months()]
     rows: dict[int, dict[str, int]] = {}
@@ -236,22 +255,54 @@ def heat_map(unit: OrgUnit, period: Period, user, limit: int = 15) -> dict:
     }
 
 
-def meeting_matrix(unit: OrgUnit, period: Period, user, limit: int = 30) -> dict:
-    """Branches × months of the period's year (up to the period): met/required windows (snapshots)."""
-    months = [m for m in Period.of_year(period.year).months() if m.start < period.end]
-    branches = list(
-        visible(OrgUnit.objects.filter(kind="branch", path__startswith=unit.path), user, "kpis.view")
-        .order_by("path")[:limit]
-    )
-    snaps = {
-        (s.org_unit_id, s.period): s
-        for s in KpiSnapshot.objects.filter(kpi_id="meeting_compliance_rate", org_unit__in=branches,
-                                            period__in=[m.key for m in months])
-    }
+MATRIX_KPI = "meeting_compliance_rate"
+
+
+def matrix_months(period: Period) -> list[Period]:
+    return [m for m in Period.of_year(period.year).months() if m.start < period.end]
+
+
+def matrix_branches(unit: OrgUnit, user, limit: int = 30) -> list[OrgUnit]:
+    return list(ranking_branches(unit, user).order_by("path")[:limit])
+
+
+def meeting_matrix(unit: OrgUnit, period: Period, user, limit: int = 30, *, branches=None, snapshots=None) -> dict:
+    """Branches × months of the period's year (up to the period): met/required windows (snapshots).
+    Two queries; none with the `branches` and `snapshots` the dashboard read before."""
+    months = matrix_months(period)
+    branches = branches if branches is not None else matrix_branches(unit, user, limit)
+    if snapshots is None:
+        snapshots = KpiSnapshot.objects.filter(kpi_id=MATRIX_KPI, org_unit__in=branches, period__in=[m.key for m in months])
+    keys = {m.key for m in months}
+    snaps = {(s.org_unit_id, s.period): s for s in snapshots if s.kpi_id == MATRIX_KPI and s.period in keys}
     rows = []
     for branch in branches:
         rows.append((branch, [snaps.get((branch.pk, m.key)) for m in months]))
     return {"months": months, "rows": rows}
+
+
+def dashboard_snapshots(unit: OrgUnit, period: Period, codes: list[str], user, *, length: int = 12,
+                        rank_code: str | None = None, matrix_branches=(), matrix_months=()) -> list[KpiSnapshot]:
+    """Every snapshot the dashboard shows, in one query: the unit's KPIs over the last `length`
+    periods (cards, with the previous period, and trends), the rank KPI of the branches of the
+    unit's subtree in scope (ranking), the meeting compliance of the matrix branches."""
+    periods = [period.shifted(-i) for i in range(length)]
+    wanted = Q(org_unit=unit, kpi_id__in=codes, period__in=[p.key for p in periods])
+    if rank_code:
+        wanted |= Q(period=period.key, kpi_id=rank_code, org_unit__in=ranking_branches(unit, user))
+    if matrix_branches:
+        wanted |= Q(kpi_id=MATRIX_KPI, org_unit__in=[b.pk for b in matrix_branches],
+                    period__in=[m.key for m in matrix_months])
+    return list(KpiSnapshot.objects.filter(wanted).select_related("org_unit"))
+
+
+def dashboard_targets(unit: OrgUnit, year: int, rank_code: str | None = None) -> list[KpiTarget]:
+    """The targets of `year` the dashboard may need, in one query: those of the unit and its
+    ancestors (cards), and those of the rank KPI in the unit's subtree (ranking)."""
+    wanted = Q(org_unit_id__in=ancestor_ids(unit))
+    if rank_code:
+        wanted |= Q(org_unit__path__startswith=unit.path, kpi_id=rank_code)
+    return list(KpiTarget.objects.filter(wanted, year=year).select_related("org_unit"))
 
 
 def last_run(period: Period) -> KpiRun | None:

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db.models import BooleanField, Case, Value, When
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import OrgUnit
-from portal.scope import get_visible_or_404, visible
+from portal.scope import get_visible_or_404, scope_q, visible
 
 from ..periods import Period
 
@@ -43,6 +45,30 @@ def unit_from(request, permission: str, param: str = "unit") -> OrgUnit:
             raise Http404
         return get_visible_or_404(OrgUnit.objects.select_related("parent"), request.user, permission, pk=int(value))
     return home_unit(request.user, permission)
+
+
+def unit_and_ancestors(request, permission: str, param: str = "unit") -> tuple[OrgUnit, list[OrgUnit]]:
+    """`unit_from` and the unit's `ancestors` (breadcrumbs), in one query: the units on the path
+    from the root to the unit asked for, each marked whether it is in the user's scope."""
+    value = request.GET.get(param, "").strip()
+    user = request.user
+    if not value:
+        unit = home_unit(user, permission)
+        return unit, ancestors(unit, user, permission)
+    if not value.isdigit():
+        raise Http404
+    on_path = RawSQL(
+        f"{OrgUnit._meta.db_table}.id = ANY(string_to_array(trim(both '/' from "
+        f"(SELECT path FROM {OrgUnit._meta.db_table} WHERE id = %s)), '/')::bigint[])",
+        [int(value)], output_field=BooleanField(),
+    )
+    q = scope_q(OrgUnit, user, permission)
+    in_scope = Value(True) if q is None else Case(When(q, then=Value(True)), default=Value(False))
+    chain = list(OrgUnit.objects.select_related("parent").annotate(on_path=on_path, in_scope=in_scope)
+                 .filter(on_path=True, in_scope=True).order_by("depth"))
+    if not chain or chain[-1].pk != int(value):
+        raise Http404
+    return chain[-1], chain[:-1]
 
 
 def period_choices(now=None, months: int = 24, quarters: int = 8, years: int = 4) -> list[tuple[str, list]]:

@@ -19,13 +19,12 @@ from django.views.generic import TemplateView
 from members.models import OrgUnit
 from portal.generic import ObjectListView, PermissionRequiredMixin
 from portal.roles import has_permission
-from portal.scope import visible
 
 from .. import drilldown, selectors
 from .. import kpis as registry
 from ..choices import RunTrigger, ValueFormat
 from ..kpis import COUNT, MEAN, EducationKpi, MeetingKpi, RecordKpi
-from .common import ancestors, period_choices, period_from, unit_from
+from .common import ancestors, period_choices, period_from, unit_and_ancestors, unit_from
 
 PERMISSION = "kpis.view"
 
@@ -47,11 +46,21 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         request, user = self.request, self.request.user
         period = period_from(request)
-        unit = unit_from(request, PERMISSION)
+        unit, breadcrumbs = unit_and_ancestors(request, PERMISSION)
         kpis = selectors.catalogue()
         by_code = {k.code: k for k in kpis}
-        cards = selectors.cards(unit, period, kpis)
-        lines = selectors.trend(unit, period, [k.code for k in kpis], length=6)
+        trend_code = request.GET.get("trend") if request.GET.get("trend") in by_code else "satisfaction_rate"
+        rank_code = request.GET.get("rank") if request.GET.get("rank") in by_code else "meeting_compliance_rate"
+        trend_kpi, rank_kpi = by_code.get(trend_code), by_code.get(rank_code)
+        # Every snapshot and target of the page in two queries; the parts below pick theirs.
+        matrix_branches = selectors.matrix_branches(unit, user)
+        snapshots = selectors.dashboard_snapshots(
+            unit, period, list(by_code), user, length=12, rank_code=rank_code if rank_kpi else None,
+            matrix_branches=matrix_branches, matrix_months=selectors.matrix_months(period),
+        )
+        targets = selectors.dashboard_targets(unit, period.year, rank_code if rank_kpi else None)
+        cards = selectors.cards(unit, period, kpis, snapshots=snapshots, targets=targets)
+        lines = selectors.trend(unit, period, [k.code for k in kpis], length=6, snapshots=snapshots)
         for card in cards:
             card.trend = selectors.sparkline(lines["series"].get(card.kpi.code, []))
             spec = card.kpi.spec
@@ -65,15 +74,13 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
                 card.numerator_label = spec.numerator_label
                 card.denominator_label = spec.denominator_label
 
-        trend_code = request.GET.get("trend") if request.GET.get("trend") in by_code else "satisfaction_rate"
-        rank_code = request.GET.get("rank") if request.GET.get("rank") in by_code else "meeting_compliance_rate"
-        trend_kpi, rank_kpi = by_code.get(trend_code), by_code.get(rank_code)
-        trend_data = selectors.trend(unit, period, [trend_code], length=12) if trend_kpi else None
+        trend_data = selectors.trend(unit, period, [trend_code], length=12, snapshots=snapshots) if trend_kpi else None
         target_card = next((c for c in cards if c.kpi.code == trend_code), None)
-        ranking = selectors.ranking(unit, period, rank_kpi, user) if rank_kpi else []
+        ranking = selectors.ranking(unit, period, rank_kpi, user, snapshots=snapshots, targets=targets) if rank_kpi else []
         for row in ranking:
             row["url"] = drill_url(rank_code, row["unit"], period) if rank_kpi.spec else ""
-        heat = selectors.heat_map(unit, period, user)
+        sub_units = selectors.sub_units(unit, user)
+        heat = selectors.heat_map(unit, period, user, children=sub_units)
         card_by_code = {c.kpi.code: c for c in cards}
 
         def snap(code, attr):
@@ -123,15 +130,14 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
             },
             "funnel": funnel,
         }
-        children = list(visible(OrgUnit.objects.filter(parent=unit), user, PERMISSION)
-                        .order_by("sort_order", "path")[:60])
+        children = sub_units[:60]
         context.update(
             title=_("KPI dashboard"),
             period=period, unit=unit, kpis=kpis, cards=cards,
             period_choices=period_choices(),
-            breadcrumbs=ancestors(unit, user, PERMISSION), children=children,
+            breadcrumbs=breadcrumbs, children=children,
             trend_code=trend_code, rank_code=rank_code, rank_kpi=rank_kpi, ranking=ranking,
-            heat=heat, matrix=self.matrix(unit, period, user),
+            heat=heat, matrix=self.matrix(unit, period, user, branches=matrix_branches, snapshots=snapshots),
             overdue=selectors.overdue(unit, user), chart_data=chart_data,
             last_run=selectors.last_run(period),
             can_compute=has_permission(user, "kpis.compute"),
@@ -143,8 +149,8 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
 
 
     @staticmethod
-    def matrix(unit, period, user):
-        matrix = selectors.meeting_matrix(unit, period, user)
+    def matrix(unit, period, user, **read):
+        matrix = selectors.meeting_matrix(unit, period, user, **read)
         matrix["rows"] = [
             (branch, [(snap, drill_url("meeting_compliance_rate", branch, month))
                       for snap, month in zip(cells, matrix["months"])])
