@@ -35,6 +35,7 @@ CATEGORY_DEPARTMENT = {"salary": "RLB", "job_change": "RLB", "career": "RLB", "h
 URGENCIES = ["urgent"] * 10 + ["normal"] * 75 + ["low"] * 15
 CHANNELS = ["self_service"] * 35 + ["staff_entry"] * 25 + ["hotline"] * 12 + ["visit"] * 10 + ["golden_idea"] * 7 \
     + ["congress_proposal"] * 5 + ["petition"] * 3 + ["anonymous"] * 3
+STUCK = (0.07, 0.076)  # the share of demands accepted and then left lying (open, overdue)
 RATINGS = [5] * 55 + [4] * 28 + [3] * 9 + [2] * 5 + [1] * 3
 OPEN = set(OPEN_STATUSES)
 # Tracking codes: a bijection of the demand id onto the 32^12 codes (scrambled, never repeated).
@@ -115,6 +116,10 @@ class DemandMaker:
         self.unit_kind.update({u: ("branch", b, org.branch_gb[b]) for u, b in zip(org.groups, org.group_branch)})
         self.labour: list[tuple[int, int]] = []  # (received, id) of labour disputes, for mediation
         self.counts = {"demands": 0, "demand events": 0, "cooperating units": 0}
+        self.stuck = 0
+        bench = org.bench.get("bench_handler")
+        self.bench_handler = next(((unit, a) for unit, accounts in org.handlers.items() for a in accounts
+                                   if a.username == bench), None)
         self.verified: set[str] = set()
 
     def lit(self, value: str) -> str:
@@ -203,15 +208,21 @@ class DemandMaker:
                 acceptor = org.gb_staff[gb]
             else:
                 acceptor = org.root_staff
+            fate = rng.random()
             lead, handler = self.assign(category, branch, gb)
+            if STUCK[0] <= fate < STUCK[1] and self.bench_handler:
+                # Every eighth demand left lying goes to the benchmark's handler: open work in the queue.
+                self.stuck += 1
+                if self.stuck % 8 == 1:
+                    lead, handler = self.bench_handler
             response_due, resolution_due = self.due(category, urgency, r)
             life = Life(self, pk, r, response_due, resolution_due, self.unit_kind[unit])
             entered_by = submitter_account if channel == "self_service" else (None if channel == "anonymous" else acceptor)
             life.step(r, "submit", "pending", entered_by, "submitter",
                       "", '{"category":%s,"channel":%s,"org_unit":%s,"urgency":%s}' % (
                           self.lit(category_code), self.lit(channel), self.lit(org.code[unit]), self.lit(urgency)))
-            self.live(life, rng, r, category, category_code, urgency, acceptor, lead, handler, person, submitter_account,
-                      response_due, resolution_due, branch, gb)
+            self.live(life, rng, fate, r, category, category_code, urgency, acceptor, lead, handler, person,
+                      submitter_account, response_due, resolution_due, branch, gb)
             life.escalations()
             # The demand row.
             status = life.status
@@ -261,11 +272,10 @@ class DemandMaker:
         handlers = org.handlers[lead]
         return lead, handlers[rng.randrange(len(handlers))]
 
-    def live(self, life, rng, r, category, category_code, urgency, acceptor, lead, handler, person, submitter_account,
-             response_due, resolution_due, branch, gb) -> None:
-        """The steps of one demand after its submission."""
+    def live(self, life, rng, fate, r, category, category_code, urgency, acceptor, lead, handler, person,
+             submitter_account, response_due, resolution_due, branch, gb) -> None:
+        """The steps of one demand after its submission (`fate` decides the unusual lives)."""
         org = self.org
-        fate = rng.random()
         if fate < 0.001:  # nobody ever accepted it: overdue and escalated
             return
         if fate < 0.04:  # withdrawn, before or after acceptance
@@ -300,7 +310,7 @@ class DemandMaker:
                                  json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)):
                     return
                 life.lead_from(life.last_at, new_lead, new_handler)
-        stuck = fate < 0.076  # accepted, then left lying: overdue, escalated
+        stuck = fate < STUCK[1]  # accepted, then left lying: overdue, escalated
         direct = rng.random() < 0.15
         if not direct or stuck:
             if stuck and rng.random() < 0.4:
@@ -361,12 +371,13 @@ class DemandMaker:
         return True
 
     def after_resolution(self, life, rng, acceptor, person, submitter_account) -> int | None:
-        """A return visit or the submitter's rating; or closed without one; or still waiting."""
+        """A return visit or the submitter's rating; or closed without one (the submitter could not
+        be reached); a few left waiting (the to-visit queue holds those and the recent ones)."""
         u = rng.random()
-        if u < 0.82:
+        if u < 0.85:
             rating = RATINGS[rng.randrange(100)]
             return self.visit(life, life.last_at + rng.randint(2 * HOUR, 6 * DAY), acceptor, person, submitter_account, rating)
-        if u < 0.9:
+        if u < 0.99:
             life.step(life.last_at + rng.randint(3 * DAY, 14 * DAY), "close", "closed", acceptor, "", "")
         return None
 

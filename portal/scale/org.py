@@ -12,7 +12,7 @@ from members.models import OrgUnit, Person
 from portal.models import User
 from portal.roles import Role
 
-from .bulk import NULL, Writer, opt, pg_array, text
+from .bulk import NULL, Writer, allocate_ids, opt, pg_array, text
 from .plan import Plan
 
 # Functional departments of the group company (the first is the party-mass work department).
@@ -184,7 +184,7 @@ def _people(plan: Plan, org: Org) -> None:
         g = groups_of[b][rng.randrange(len(groups_of[b]))]
         places.append((org.groups[g], b, org.branch_gb[b]))
 
-    ids = _allocate("members.Person", total)
+    ids = allocate_ids("members.Person", total)
     writer = Writer(Person, ["id", "employee_no", "name", "gender", "birth_date", "phone", "id_number", "org_unit_id",
                              "political_status", "joined_party_on", "tags", "dual_cultivation", "position", "is_active",
                              "created_at", "updated_at"])
@@ -223,12 +223,6 @@ def _people(plan: Plan, org: Org) -> None:
         org.person_member.append(status in MEMBER_STATUSES)
         org.person_tag.append(tags[0] if tags else "")
     writer.flush()
-
-
-def _allocate(label: str, count: int) -> list[int]:
-    from .bulk import allocate_ids
-
-    return allocate_ids(label, count)
 
 
 # --- Accounts -------------------------------------------------------------------------------------------
