@@ -122,6 +122,21 @@ def count_queries():
     return make
 
 
+# Every page makes at most this many SQL queries, the same number whatever the data size (issue 6).
+# Page tests measure a page with few and with many rows and assert `few == many <= PAGE_QUERY_BUDGET`.
+PAGE_QUERY_BUDGET = 15
+
+
+def page_queries(client, url: str, params: dict | None = None) -> int:
+    """The queries of one GET of `url` (answering 200) in the steady state: a first request may
+    fill caches, e.g. the session in Redis."""
+    client.get(url, params or {})
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, params or {})
+        assert response.status_code == 200, (url, response.status_code)
+    return len(ctx.captured_queries)
+
+
 # --- A real Celery worker ----------------------------------------------------------------------
 @pytest.fixture
 def celery_worker(transactional_db, settings):

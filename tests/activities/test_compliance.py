@@ -83,6 +83,35 @@ def test_matrix_quarter_view_and_rate(tree, manager):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("fixture", ["owner", "manager"])
+def test_matrix_page_constant_queries_within_budget(client, request, tree, fixture):
+    """The 三会一课 matrix page: as many queries with 3 as with 30 branches (each with meetings held),
+    within the page budget."""
+    from django.urls import reverse
+
+    from members.importers import rebuild_org_paths
+    from tests.conftest import PAGE_QUERY_BUDGET, page_queries
+    from tests.factories import OrgUnitFactory
+
+    def grow(n):
+        for _ in range(n):
+            unit = OrgUnitFactory(kind="branch", parent=tree.branch_a)
+            for type_ in ("party_group", "branch_committee"):
+                ActivityFactory(org_unit=unit, type=type_, held_at=local(2026, 2, 3))
+        rebuild_org_paths()
+
+    client.force_login(request.getfixturevalue(fixture))
+    url = reverse("activities:compliance")
+    grow(3)
+    few = page_queries(client, url, {"year": 2026})
+    grow(27)
+    many = page_queries(client, url, {"year": 2026})
+    response = client.get(url, {"year": 2026})
+    assert few == many <= PAGE_QUERY_BUDGET, (few, many)
+    assert len(response.context["rows"]) == (31 if fixture == "owner" else 32)
+
+
+@pytest.mark.django_db
 def test_matrix_is_scoped_and_uses_constant_queries(tree, owner, count_queries):
     from tests.factories import OrgUnitFactory
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from activities.models import Activity, ActivityPhoto, Attendance
 from members.models import DevelopmentRecord
 from portal.models import Notification
+from tests.conftest import PAGE_QUERY_BUDGET, page_queries
 from tests.factories import PersonFactory
 from tests.factories.activities import ActivityFactory, AttendanceFactory, ItemFactory, local
 
@@ -116,7 +117,7 @@ def test_photos_are_checked_and_served_in_scope(client, tree, owner, outsider):
     assert client.get(reverse("activities:photo_file", args=[photo.pk])).status_code == 404
 
 
-def test_activity_list_constant_queries_and_export(client, tree, owner, count_queries):
+def test_activity_list_constant_queries_and_export(client, tree, owner):
     def make(n):
         for _ in range(n):
             activity = ActivityFactory(org_unit=tree.group_a)
@@ -124,28 +125,24 @@ def test_activity_list_constant_queries_and_export(client, tree, owner, count_qu
 
     client.force_login(owner)
     make(3)
-    with count_queries() as few:
-        assert client.get(reverse("activities:activity_list")).status_code == 200
+    few = page_queries(client, reverse("activities:activity_list"))
     make(27)
-    with count_queries() as many:
-        client.get(reverse("activities:activity_list"))
-    assert len(few.captured_queries) == len(many.captured_queries)
+    many = page_queries(client, reverse("activities:activity_list"))
+    assert few == many <= PAGE_QUERY_BUDGET, (few, many)
     response = client.get(reverse("activities:activity_list"), {"export": "csv"})
     lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
     assert lines[0] == "ref,type,title,org_unit_code,held_at,status,attendees" and len(lines) == 31
 
 
-def test_detail_pages_constant_queries(client, tree, owner, count_queries):
+def test_detail_pages_constant_queries(client, tree, owner):
     activity = ActivityFactory(org_unit=tree.group_a)
     AttendanceFactory.create_batch(3, activity=activity)
     client.force_login(owner)
     url = reverse("activities:activity_detail", args=[activity.pk])
-    with count_queries() as few:
-        client.get(url)
+    few = page_queries(client, url)
     AttendanceFactory.create_batch(27, activity=activity)
-    with count_queries() as many:
-        client.get(url)
-    assert len(few.captured_queries) == len(many.captured_queries)
+    many = page_queries(client, url)
+    assert few == many <= PAGE_QUERY_BUDGET, (few, many)
 
 
 def test_development_board_and_timeline_and_home(client, tree, owner, member, person_a):

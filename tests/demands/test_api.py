@@ -32,6 +32,48 @@ def test_token_authentication(client, owner, demand_a):
     assert response.status_code == 200 and [d["ref"] for d in response.json()["results"]] == [demand_a.ref]
 
 
+@pytest.mark.parametrize("auth", ["token", "session"])
+@pytest.mark.parametrize("url", ["/api/demands/", "/api/demands/?status=accepted&org=A", "detail"])
+def test_api_queries_constant_within_budget(client, tree, owner, handler, auth, url):
+    """The demand list (unfiltered and filtered) and a demand with its events, by token and by
+    session: as many queries with 3 as with 30 demands and events, within the page budget."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.authtoken.models import Token
+
+    from demands import services
+    from tests.conftest import PAGE_QUERY_BUDGET
+    from tests.factories import PersonFactory
+
+    api_client = APIClient()
+    if auth == "token":
+        api_client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=owner).key}")
+    else:
+        api_client.force_login(owner)
+    first = accepted(make_demand(tree.group_a, by=owner, title="诉求"), by=owner, handler=handler,
+                     cooperating_units=[tree.department])
+    target = f"/api/demands/{first.pk}/" if url == "detail" else url
+
+    def grow(n):
+        for i in range(n):
+            demand = accepted(make_demand(tree.group_a, by=owner, submitter=PersonFactory(org_unit=tree.group_a),
+                                          title=f"诉求{i}"), by=owner, handler=handler)
+            services.demand_reply(demand=demand, by=handler, text="处理中")
+            services.demand_reply(demand=first, by=handler, text=f"答复{i}")
+
+    def measure():
+        api_client.get(target)
+        with CaptureQueriesContext(connection) as ctx:
+            assert api_client.get(target).status_code == 200
+        return len(ctx.captured_queries)
+
+    grow(3)
+    few = measure()
+    grow(27)
+    many = measure()
+    assert few == many <= PAGE_QUERY_BUDGET, (few, many)
+
+
 def test_demand_list_is_scoped(owner, outsider, member, handler, demand_a, demand_b):
     assert [d["ref"] for d in api(owner).get("/api/demands/").json()["results"]] == [demand_a.ref]
     assert [d["ref"] for d in api(outsider).get("/api/demands/").json()["results"]] == [demand_b.ref]

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from evaluation.models import KpiDefinition, KpiSnapshot, KpiTarget, ManualKpiValue
-from tests.conftest import client_for, make_user
+from tests.conftest import PAGE_QUERY_BUDGET, client_for, make_user, page_queries
 from tests.evaluation import scenario
 from tests.factories import OrgUnitFactory
 
@@ -60,35 +60,42 @@ def test_dashboard_bad_period_shows_a_message_not_500(world, client, manager):
     assert any("2026-Q5" in str(m) for m in response.context["messages"])
 
 
-def test_dashboard_query_count_does_not_grow_with_branches(world, client, manager, count_queries, compute):
-    client_for(client, manager)
-    client.get("/evaluation/", {"period": "2026-03"})  # warm caches (catalogue, content types)
-    with count_queries() as few:
-        client.get("/evaluation/", {"period": "2026-03"})
+@pytest.mark.parametrize("fixture,unit", [("manager", None), ("manager", "branch_a"), ("owner", "group_a")])
+def test_dashboard_query_count_does_not_grow_with_branches(world, client, request, compute, fixture, unit):
+    """The KPI dashboard (cards, trends, ranking, heat map, meeting matrix, overdue lists): as many
+    queries with 3 as with 30 more branches, snapshots and overdue records, within the page budget."""
     from members.importers import rebuild_org_paths
+    from tests.factories.evaluation import demand, item
 
-    for i in range(12):
-        OrgUnitFactory(code=f"X{i}", kind="branch", parent=world.root)
-    rebuild_org_paths()
-    compute(["2026-02", "2026-03"], as_of="2026-04-15 12:00")
-    with count_queries() as many:
-        client.get("/evaluation/", {"period": "2026-03"})
-    assert len(many.captured_queries) == len(few.captured_queries)
+    client_for(client, request.getfixturevalue(fixture))
+    params = {"period": "2026-03", **({"unit": getattr(world, unit).pk} if unit else {})}
+
+    def grow(n, start):
+        for i in range(start, start + n):
+            branch = OrgUnitFactory(code=f"X{i}", kind="branch", parent=world.branch_a)
+            OrgUnitFactory(code=f"X{i}G", kind="group", parent=branch)
+            demand(world.group_a, received_at="2026-03-02 10:00")
+            item(world.group_a, deadline="2026-03-05")
+        rebuild_org_paths()
+        compute(["2026-01", "2026-02", "2026-03"], as_of="2026-04-15 12:00")
+
+    grow(3, 0)
+    few = page_queries(client, "/evaluation/", params)
+    grow(27, 3)
+    many = page_queries(client, "/evaluation/", params)
+    assert few == many <= PAGE_QUERY_BUDGET, (few, many)
 
 
-def test_drilldown_query_count_is_constant(world, client, manager, count_queries):
+def test_drilldown_query_count_is_constant(world, client, manager):
     from tests.factories.evaluation import demand
 
     client_for(client, manager)
     url, params = "/evaluation/drill/demand_intake/", {"period": "2026-03", "unit": world.root.pk}
-    client.get(url, params)
-    with count_queries() as few:
-        client.get(url, params)
+    few = page_queries(client, url, params)
     for _ in range(25):
         demand(world.group_a, received_at="2026-03-20 10:00")
-    with count_queries() as many:
-        client.get(url, params)
-    assert len(many.captured_queries) == len(few.captured_queries)
+    many = page_queries(client, url, params)
+    assert few == many <= PAGE_QUERY_BUDGET, (few, many)
 
 
 def test_recompute_button_enqueues_and_redirects(world, client, manager, django_capture_on_commit_callbacks,
