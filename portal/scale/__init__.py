@@ -115,7 +115,8 @@ def _targets(plan: Plan, org: Org) -> int:
     rows = [
         KpiTarget(kpi_id=code, org_unit_id=org.root, year=year, target=target, green_from=green, amber_from=amber,
                   updated_by_id=org.admin.id if org.admin else None)
-        for year in range(plan.start.astimezone(_local()).year, plan.until.astimezone(_local()).year + 1)
+        for year in range(plan.start.astimezone(_local()).year,
+                          (plan.until - datetime.timedelta(seconds=1)).astimezone(_local()).year + 1)
         for code, (target, green, amber) in TARGETS.items() if code in known
     ]
     return len(KpiTarget.objects.bulk_create(rows))

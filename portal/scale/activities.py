@@ -182,7 +182,7 @@ def responsibility_items(plan: Plan, org: Org, steps) -> None:
     until = plan.until_s
     until_day = clock.local_date(until)
     first_day = clock.local_date(plan.start_s)
-    years = list(range(first_day.year, until_day.year + 1))
+    years = list(range(first_day.year, clock.local_date(until - 1).year + 1))  # a window may end at 1 January 00:00
     weights = []
     for year in years:
         begin = max(first_day, datetime.date(year, 1, 1))
