@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import json
+from collections import namedtuple
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -31,8 +31,19 @@ from portal.dataexchange import Column, RejectFile, RowError
 
 from . import chain, workflow
 from .choices import (
-    CHANNEL_ZH, EXPLICIT_STATUSES, LIFE_EVENT_ZH, OUTCOME_ZH, STATUS_ZH, URGENCY_ZH, VISIT_KIND_ZH, Channel, LifeEventKind,
-    MediationOutcome, Status, Urgency, VisitKind,
+    CHANNEL_ZH,
+    EXPLICIT_STATUSES,
+    LIFE_EVENT_ZH,
+    OUTCOME_ZH,
+    STATUS_ZH,
+    URGENCY_ZH,
+    VISIT_KIND_ZH,
+    Channel,
+    LifeEventKind,
+    MediationOutcome,
+    Status,
+    Urgency,
+    VisitKind,
 )
 from .models import Demand, DemandCategory, DemandEvent, LifeEvent, MediationCase, Visit
 from .sla import Sla
@@ -77,35 +88,6 @@ def _history_triggers_off(*uris: str):
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('pgtrigger.ignore', '{}', true)")
-
-
-def _copy_value(value) -> str:
-    kind = type(value)
-    if value is None:
-        return "\\N"
-    if kind is str:
-        return '"' + value.replace('"', '""') + '"' if '"' in value else '"' + value + '"'
-    if kind is int:
-        return str(value)
-    if kind is bool:
-        return "t" if value else "f"
-    if kind is dict or kind is list:
-        value = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    elif hasattr(value, "isoformat"):
-        value = value.isoformat()
-    return '"' + str(value).replace('"', '""') + '"'
-
-
-def _column_format(field):
-    """A fast formatter of one column's values for COPY."""
-    kind = field.get_internal_type()
-    if kind in ("CharField", "TextField"):
-        return lambda v: "\\N" if v is None else ('"' + v.replace('"', '""') + '"' if '"' in v else '"' + v + '"')
-    if kind in ("ForeignKey", "BigAutoField", "AutoField", "IntegerField", "PositiveIntegerField", "PositiveSmallIntegerField"):
-        return lambda v: "\\N" if v is None else str(v)
-    if kind == "DateTimeField":
-        return lambda v: "\\N" if v is None else v.isoformat()
-    return _copy_value
 
 
 class _ImportedSeal:
@@ -165,6 +147,16 @@ DEMAND_FIELDS = [
     "response_due_at", "first_response_at", "resolution_due_at", "resolved_at", "return_visit_at", "rating",
 ]
 TIMESTAMPS = ["received_at", "response_due_at", "first_response_at", "resolution_due_at", "resolved_at", "return_visit_at"]
+# A stored demand as an import compares it (a tuple: a re-import reads a million of them).
+_StoredDemand = namedtuple("_StoredDemand", ["id", "ref", *DEMAND_FIELDS])
+# Fields of the optional columns a file may leave out, with the value of an empty cell (and of an
+# absent column for a new demand); an absent column keeps the stored value of an existing demand.
+OPTIONAL_DEFAULTS = {
+    "content": "", "urgency": Urgency.NORMAL, "channel": Channel.STAFF_ENTRY, "rating": None,
+    "first_response_at": None, "resolved_at": None, "return_visit_at": None,
+}
+# The columns of a new demand that come from its row (COPY writes them in this order).
+NEW_DEMAND_COLUMNS = ["ref", *DEMAND_FIELDS]
 
 
 def _shown(field: str, value, ctx) -> str | int | None:
@@ -255,35 +247,29 @@ class DemandKind(dx.Kind):
                 errors.append(_unknown(row, "submitter_employee_no", _("No person has the employee number “%(no)s”.") % {"no": number}))
         return errors
 
-    def _incoming(self, row, current: Demand | None, ctx) -> dict:
-        v, present = row.values, row.present
-
-        def pick(column: str, field: str, default):
-            if column in present:
-                value = v.get(column)
-                return default if value is None else value
-            return getattr(current, field) if current is not None else default
-
+    def _incoming(self, v: dict, current, ctx) -> dict:
+        """The demand a row describes: its values, the stored ones of the columns the file leaves
+        out (or their defaults for a new demand), and due dates from the SLA policy when empty."""
         data = {
             "title": v["title"],
-            "content": pick("content", "content", ""),
             "category_id": ctx.categories.get(v["category"]),
-            "urgency": pick("urgency", "urgency", Urgency.NORMAL),
-            "channel": pick("channel", "channel", Channel.STAFF_ENTRY),
             "org_unit_id": ctx.units[v["org_unit_code"]],
-            "submitter_id": ctx.people.get(v["submitter_employee_no"]) if v.get("submitter_employee_no") else None,
             "received_at": v["received_at"],
-            "rating": pick("rating", "rating", None),
         }
-        if "submitter_employee_no" not in present and current is not None:
-            data["submitter_id"] = current.submitter_id
-        for field in ("first_response_at", "resolved_at", "return_visit_at"):
-            data[field] = pick(field, field, None)
+        for field, default in ctx.given:
+            value = v[field]
+            data[field] = default if value is None else value
+        for field, default in ctx.absent:
+            data[field] = getattr(current, field) if current is not None else default
+        if ctx.has_submitter:
+            number = v["submitter_employee_no"]
+            data["submitter_id"] = ctx.people.get(number) if number else None
+        else:
+            data["submitter_id"] = current.submitter_id if current is not None else None
         # Due dates: given, kept (column absent), or computed from the SLA policy.
-        for field in ("response_due_at", "resolution_due_at"):
-            value = v.get(field) if field in present else (getattr(current, field) if current is not None else None)
+        for field, given, compute in ctx.due:
+            value = v[field] if given else (getattr(current, field) if current is not None else None)
             if value is None:
-                compute = ctx.sla.response_due if field == "response_due_at" else ctx.sla.resolution_due
                 value = compute(data["category_id"], data["urgency"], data["received_at"])
             data[field] = value
         return data
@@ -303,58 +289,83 @@ class DemandKind(dx.Kind):
             problems.append(RowError(row.number, "rating", _("A rating needs the return_visit_at time.")))
         return problems
 
-    def apply(self, rows, result):
+    def _context(self, rows):
         ctx = type("Ctx", (), {})()
         ctx.categories, ctx.sla = _Categories.load(), Sla.load()
         ctx.units = _unit_ids(r.values["org_unit_code"] for r in rows)
-        ctx.people = _person_ids(r.values.get("submitter_employee_no") for r in rows)
-        received = [r.values["received_at"] for r in rows if r.values.get("received_at")]
+        ctx.people = _person_ids(r.values["submitter_employee_no"] for r in rows)
+        received = [r.values["received_at"] for r in rows if r.values["received_at"]]
         if len(received) > 100:
             ctx.sla.prepare(min(received), max(received))
-        existing: dict[str, Demand] = {}
-        for batch in dx.batched([r.values["ref"] for r in rows], BATCH):
-            existing.update({d.ref: d for d in Demand.objects.filter(ref__in=batch).only("pk", "ref", *DEMAND_FIELDS)})
-
         ctx.unit_codes = {pk: code for code, pk in ctx.units.items()}
         ctx.employee_nos = {pk: number for number, pk in ctx.people.items()}
+        # Every row has the columns of the file: which optional ones it gives, which it leaves out.
+        present = rows[0].present
+        ctx.given = [(field, default) for field, default in OPTIONAL_DEFAULTS.items() if field in present]
+        ctx.absent = [(field, default) for field, default in OPTIONAL_DEFAULTS.items() if field not in present]
+        ctx.has_submitter = "submitter_employee_no" in present
+        ctx.has_status = "status" in present
+        ctx.due = [("response_due_at", "response_due_at" in present, ctx.sla.response_due),
+                   ("resolution_due_at", "resolution_due_at" in present, ctx.sla.resolution_due)]
+        return ctx
+
+    def _stored(self, refs: list[str], ctx) -> dict[str, _StoredDemand]:
+        """The stored demands of these refs (tuples, not model instances: a re-import of a million
+        rows reads a million), with the codes of their units and submitters for the timeline."""
+        stored = {}
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(_StoredDemand._fields)} FROM demands_demand WHERE ref = ANY(%s)", [refs])
+            for values in cursor.fetchall():
+                stored[values[1]] = _StoredDemand(*values)
         # Codes of the values being replaced (stored units and submitters the file does not name).
-        stored_units = {d.org_unit_id for d in existing.values()} - set(ctx.unit_codes)
-        stored_people = {d.submitter_id for d in existing.values() if d.submitter_id} - set(ctx.employee_nos)
-        if stored_units:
-            ctx.unit_codes.update(OrgUnit.objects.filter(pk__in=stored_units).values_list("pk", "code"))
-        if stored_people:
-            ctx.employee_nos.update(Person.objects.filter(pk__in=stored_people).values_list("pk", "employee_no"))
+        units = {d.org_unit_id for d in stored.values()} - set(ctx.unit_codes)
+        people = {d.submitter_id for d in stored.values() if d.submitter_id} - set(ctx.employee_nos)
+        if units:
+            ctx.unit_codes.update(OrgUnit.objects.filter(pk__in=units).values_list("pk", "code"))
+        if people:
+            ctx.employee_nos.update(Person.objects.filter(pk__in=people).values_list("pk", "employee_no"))
+        return stored
+
+    def apply(self, rows, result):
+        if not rows:
+            return
+        ctx = self._context(rows)
         errors, to_create, to_update, changed_fields = [], [], [], {}
-        for row in rows:
-            current = existing.get(row.values["ref"])
-            data = self._incoming(row, current, ctx)
-            problems = self._problems(row, data)
-            explicit = row.values.get("status") if "status" in row.present else None
-            if explicit:
-                problem = status_problem(explicit, data)
-                if problem:
-                    problems.append(RowError(row.number, "status", problem))
-                data["status"] = explicit
-            elif current is not None and current.status in EXPLICIT_STATUSES and status_problem(current.status, data) is None:
-                data["status"] = current.status
-            else:
-                data["status"] = workflow.derive_status(data["first_response_at"], data["resolved_at"], data["return_visit_at"])
-            if problems:
-                errors.extend(problems)
-                continue
-            if current is None:
-                data["ref"] = row.values["ref"]
-                to_create.append(data)
-                continue
-            changes = [f for f, value in data.items() if getattr(current, f) != value]
-            if changes:
-                # Before and after of every changed field go into the timeline event.
-                changed_fields[current.pk] = {f: [_shown(f, getattr(current, f), ctx), _shown(f, data[f], ctx)] for f in changes}
-                for field in changes:
-                    setattr(current, field, data[field])
-                to_update.append(current)
-            else:
-                result.unchanged += 1
+        # A chunk of rows at a time: the stored demands of a chunk are read in one query.
+        for chunk in dx.batched(rows, 50_000):
+            stored = self._stored([row.values["ref"] for row in chunk], ctx)
+            for row in chunk:
+                v = row.values
+                current = stored.get(v["ref"])
+                data = self._incoming(v, current, ctx)
+                problems = self._problems(row, data)
+                explicit = v["status"] if ctx.has_status else None
+                if explicit:
+                    problem = status_problem(explicit, data)
+                    if problem:
+                        problems.append(RowError(row.number, "status", problem))
+                    data["status"] = explicit
+                elif current is not None and current.status in EXPLICIT_STATUSES and status_problem(current.status, data) is None:
+                    data["status"] = current.status
+                else:
+                    data["status"] = workflow.derive_status(data["first_response_at"], data["resolved_at"], data["return_visit_at"])
+                if problems:
+                    errors.extend(problems)
+                    continue
+                if current is None:
+                    # The COPY values of the new demand, in the order of NEW_DEMAND_COLUMNS.
+                    to_create.append([v["ref"], *map(data.__getitem__, NEW_DEMAND_COLUMNS[1:])])
+                    continue
+                changes = [f for f, value in data.items() if getattr(current, f) != value]
+                if changes:
+                    # Before and after of every changed field go into the timeline event.
+                    changed_fields[current.id] = {f: [_shown(f, getattr(current, f), ctx), _shown(f, data[f], ctx)] for f in changes}
+                    demand = Demand(**current._asdict())
+                    for field in changes:
+                        setattr(demand, field, data[field])
+                    to_update.append(demand)
+                else:
+                    result.unchanged += 1
         if errors:
             raise RejectFile(sorted(errors, key=lambda e: (e.row, e.column)))
 
@@ -363,31 +374,39 @@ class DemandKind(dx.Kind):
         # of every changed field) are the audit record of an import; the row-by-row history
         # triggers would cost more than the import itself at a million rows.
         with _history_triggers_off("demands.Demand:insert_insert", "demands.Demand:update_update"):
-            self._write(to_create, to_update, changed_fields, now)
+            self._create(to_create, now)
+            self._update(to_update, changed_fields, now)
         result.created += len(to_create)
         result.updated += len(to_update)
 
-    def _write(self, to_create, to_update, changed_fields, now):
-        # New demands go in with COPY (the ORM's bulk_create spends most of a million-row import
-        # preparing parameters). Ids come first from the sequence, so that each demand is written
-        # with its first event's hash as its chain head.
-        demand_fields = [f for f in Demand._meta.concrete_fields]
-        defaults = {f.attname: f.get_default() for f in demand_fields}
-        defaults.update(created_at=now, updated_at=now, tracking_code=None)
-        formats = [_column_format(f) for f in demand_fields]
+    def _create(self, to_create: list[list], now) -> None:
+        """New demands go in with COPY (the ORM's bulk_create spends most of a million-row import
+        preparing parameters), each with its "imported" event. Ids come first from the sequence,
+        so that each demand is written with its first event's hash as its chain head."""
+        if not to_create:
+            return
+        constants = dx.literal_defaults(Demand, {*NEW_DEMAND_COLUMNS, "id", "chain_head"})
+        constants.update(created_at=now, updated_at=now)
+        columns = [*NEW_DEMAND_COLUMNS, "id", "chain_head", *constants]
+        nullable = [f.column for f in Demand._meta.concrete_fields if f.null and f.column in columns]
+        null = dx.NULL
+        tail = [null if value is None else value for value in constants.values()]
         event_columns = ["demand_id", *[c for c in chain.HASHED_FIELDS if c != "demand_id"], "prev_hash", "hash"]
         sealed = _ImportedSeal(now)
+        status_at = NEW_DEMAND_COLUMNS.index("status")
         # In order of receipt: the indexes led by received_at then grow at one end.
-        to_create.sort(key=lambda data: data["received_at"])
-        for batch in dx.batched(to_create, 10000):
-            demand_lines, event_lines = [], []
-            for data, pk in zip(batch, _allocate_ids(Demand, len(batch))):
-                digest, event_line = sealed(pk, data["status"])
-                values = {**defaults, **data, "id": pk, "chain_head": digest}
-                demand_lines.append(",".join(fmt(values[f.attname]) for f, fmt in zip(demand_fields, formats)))
+        received_at = NEW_DEMAND_COLUMNS.index("received_at")
+        to_create.sort(key=lambda values: values[received_at])
+        for batch in dx.batched(to_create, 20_000):
+            records, event_lines = [], []
+            for values, pk in zip(batch, _allocate_ids(Demand, len(batch))):
+                digest, event_line = sealed(pk, values[status_at])
+                records.append([null if value is None else value for value in values] + [pk, digest] + tail)
                 event_lines.append(event_line)
-            _copy_lines(Demand, [f.column for f in demand_fields], demand_lines)
+            dx.copy_records(Demand._meta.db_table, columns, records, nullable=nullable)
             _copy_lines(DemandEvent, event_columns, event_lines)
+
+    def _update(self, to_update: list[Demand], changed_fields: dict, now) -> None:
         for batch in dx.batched(to_update, 2000):
             last = {
                 demand_id: (seq, digest)
