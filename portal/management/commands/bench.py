@@ -161,6 +161,7 @@ class Command(BaseCommand):
         T = bench.Target
         return [
             T("login", "登录页 login page", reverse("login"), weight=1),
+            T("home", "首页 home (manager, the landing page)", reverse("home"), cookie["bench_manager"], 1),
             T("queue", "工作台待受理 staff work queue", reverse("demands:queue", args=["pending"]), cookie["bench_staff"], 3),
             T("demands", "诉求列表 demand list, unfiltered", reverse("demands:demand_list"), cookie["bench_staff"], 3),
             T("demands_filtered", "诉求列表 filtered (status + category)",
