@@ -66,6 +66,8 @@ class Command(BaseCommand):
                               + ", ".join(f"{n:,} {k}" for k, n in counts.items()))
         else:
             counts = {}
+        if o["runs"] < 1:  # --runs 0: only generate (time it later with --reuse)
+            return
         periods = year_periods(year)
         as_of = datetime(year + 1, 1, 1, tzinfo=LOCAL_TZ)  # the year is over: as_of = end(P) everywhere
         results = {"year": year, "periods": len(periods), "counts": counts, "load": os.getloadavg(),
