@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 from collections import namedtuple
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -116,17 +115,6 @@ class _ImportedSeal:
         line = '%d,1,"imported","","%s",\\N,"import","%s","","{""status"":""%s""}","","%s"' % (
             demand_id, status, self.at_text, status, digest)
         return digest, line
-
-
-def _copy_lines(model, columns: list[str], lines: list[str]) -> None:
-    """Write CSV lines with PostgreSQL COPY (unquoted \\N is NULL, every text is quoted)."""
-    buffer = io.StringIO("\n".join(lines) + "\n")
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.copy_expert(
-            f"COPY {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
-            buffer,
-        )
 
 
 def _unit_ids(codes) -> dict[str, int]:
@@ -397,14 +385,17 @@ class DemandKind(dx.Kind):
         # In order of receipt: the indexes led by received_at then grow at one end.
         received_at = NEW_DEMAND_COLUMNS.index("received_at")
         to_create.sort(key=lambda values: values[received_at])
-        for batch in dx.batched(to_create, 20_000):
-            records, event_lines = [], []
-            for values, pk in zip(batch, _allocate_ids(Demand, len(batch))):
-                digest, event_line = sealed(pk, values[status_at])
-                records.append([null if value is None else value for value in values] + [pk, digest] + tail)
-                event_lines.append(event_line)
-            dx.copy_records(Demand._meta.db_table, columns, records, nullable=nullable)
-            _copy_lines(DemandEvent, event_columns, event_lines)
+        ids = iter(_allocate_ids(Demand, len(to_create)))
+        event_sql = dx.copy_sql(DemandEvent._meta.db_table, event_columns, nullable=["actor_id"])
+        with dx.CopyPump() as pump:
+            for batch in dx.batched(to_create, 20_000):
+                records, event_lines = [], []
+                for values, pk in zip(batch, ids):
+                    digest, event_line = sealed(pk, values[status_at])
+                    records.append([null if value is None else value for value in values] + [pk, digest] + tail)
+                    event_lines.append(event_line)
+                dx.copy_records(Demand._meta.db_table, columns, records, nullable=nullable, chunk=len(records), pump=pump)
+                pump.copy(event_sql, "\n".join(event_lines) + "\n")
 
     def _update(self, to_update: list[Demand], changed_fields: dict, now) -> None:
         for batch in dx.batched(to_update, 2000):

@@ -108,11 +108,11 @@ def demand_rows(n: int, org_codes: Sequence[str], category_codes: Sequence[str],
     if not org_codes or not category_codes:
         raise ValueError("demands need at least one org unit code and one category code")
     rng = random.Random(seed)
-    first = _EPOCH - datetime.timedelta(days=730)
+    receipts_from = _EPOCH - datetime.timedelta(days=730)
     for i in range(start, start + n):
         # A demand about every minute, in the order of their refs give or take half an hour (as
         # refs are given at receipt): a million cover the two years before _EPOCH.
-        received = first + datetime.timedelta(minutes=i + rng.randrange(30))
+        received = receipts_from + datetime.timedelta(minutes=i + rng.randrange(30))
         stage = rng.random()
         first = resolved = visited = None
         status = rating = ""

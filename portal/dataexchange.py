@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 
 from django.db import transaction
 from django.utils import timezone
@@ -618,35 +618,105 @@ def pg_array(items: Sequence[str]) -> str:
     return "{" + ",".join('"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"' for item in items) + "}"
 
 
-def copy_records(table: str, columns: Sequence[str], records: Iterable[Sequence], *, nullable: Sequence[str] = (),
-                 chunk: int = 50_000) -> int:
-    """Write records into `table` with PostgreSQL COPY (CSV through the C csv writer, a chunk at
-    a time). Every value is quoted; None must be given as NULL and is read as SQL NULL only in the
-    `nullable` columns (so no text, however odd, turns into a NULL). Dates, times and numbers are
-    written as str() gives them. Returns the number of records."""
+class CopyPump:
+    """COPY on a second thread, on the same connection and in the same transaction, while the
+    caller prepares the next batch: PostgreSQL stores one batch while Python makes the next, so an
+    import keeps both CPUs of a small server busy (and, on a shared one, gets two turns instead of
+    one). Nothing else may use the connection until the pump is closed; leaving the `with` block
+    closes it and raises any error of a COPY there."""
+
+    def __init__(self, depth: int = 2):
+        import queue
+        import threading
+
+        from django.db import connection
+
+        connection.ensure_connection()
+        self._raw = connection.connection
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="import-copy", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self._error is None:
+                sql, data = item
+                try:
+                    with self._raw.cursor() as cursor:
+                        cursor.copy_expert(sql, io.StringIO(data), size=1 << 20)
+                except BaseException as error:  # noqa: BLE001 — raised again in the caller's thread by close()
+                    self._error = error
+
+    def copy(self, sql: str, data: str) -> None:
+        if self._error is not None:
+            self.close()
+        self._queue.put((sql, data))
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        if error is None:
+            self.close()
+        else:  # the caller's error goes first; the transaction is rolled back anyway
+            try:
+                self.close()
+            except Exception:  # noqa: BLE001, S110
+                pass
+
+
+def copy_sql(table: str, columns: Sequence[str], *, nullable: Sequence[str] = ()) -> str:
+    """The COPY statement copy_records() writes for (CSV, NULL written as \\N, FORCE_NULL on the
+    `nullable` columns)."""
     from django.db import connection
 
     quote = connection.ops.quote_name
     options = "FORMAT csv, NULL '\\N'"
     if nullable:
         options += f", FORCE_NULL ({', '.join(quote(c) for c in nullable)})"
-    sql = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN WITH ({options})"
+    return f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN WITH ({options})"
+
+
+def copy_records(table: str, columns: Sequence[str], records: Iterable[Sequence], *, nullable: Sequence[str] = (),
+                 chunk: int = 50_000, pump: CopyPump | None = None) -> int:
+    """Write records into `table` with PostgreSQL COPY (CSV through the C csv writer, a chunk at
+    a time; through `pump` when given). Every value is quoted; None must be given as NULL and is
+    read as SQL NULL only in the `nullable` columns (so no text, however odd, turns into a NULL).
+    Dates, times and numbers are written as str() gives them. Returns the number of records."""
+    from django.db import connection
+
+    sql = copy_sql(table, columns, nullable=nullable)
     count = 0
     records = iter(records)
-    with connection.cursor() as cursor:
-        while True:
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
-            before = count
-            for record in records:
-                writer.writerow(record)
-                count += 1
-                if count - before >= chunk:
-                    break
-            if count == before:
-                return count
+    while True:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        before = count
+        for record in records:
+            writer.writerow(record)
+            count += 1
+            if count - before >= chunk:
+                break
+        if count == before:
+            return count
+        if pump is not None:
+            pump.copy(sql, buffer.getvalue())
+        else:
             buffer.seek(0)
-            cursor.copy_expert(sql, buffer)
+            with connection.cursor() as cursor:
+                cursor.copy_expert(sql, buffer, size=1 << 20)
 
 
 def literal_defaults(model, given: set[str]) -> dict[str, Any]:

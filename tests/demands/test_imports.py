@@ -279,3 +279,47 @@ def test_visit_problems(tree, people):
     assert {(e.row, e.column) for e in result.errors} == {
         (2, "employee_no"), (3, "life_event_ref"), (4, "life_event_ref"), (5, "visited_on"), (5, "kind")}
     assert Visit.objects.count() == 0
+
+
+def test_absent_columns_keep_the_stored_values(tree, people, categories):
+    run("demands", demand_rows())
+    stored = {d.ref: d for d in Demand.objects.all()}
+    narrow = [["ref", "title", "category", "org_unit_code", "received_at"]] + [
+        [r[0], r[1], r[3], r[6], r[9]] for r in demand_rows()[1:]
+    ]
+    result = run("demands", narrow)
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 4)
+    narrow[2][1] = "宿舍漏水（已修）"
+    narrow[2][3] = "A"
+    result = run("demands", narrow)
+    assert (result.updated, result.unchanged) == (1, 3)
+    second = Demand.objects.get(ref="SQ2025-000002")
+    before = stored["SQ2025-000002"]
+    assert (second.title, second.org_unit.code) == ("宿舍漏水（已修）", "A")
+    # Everything the file leaves out is kept: submitter, times, rating, status, channel, due dates.
+    for field in ("submitter_id", "first_response_at", "resolved_at", "return_visit_at", "rating", "status", "channel",
+                  "urgency", "response_due_at", "resolution_due_at", "content"):
+        assert getattr(second, field) == getattr(before, field), field
+    event = second.events.last()
+    assert event.action == "import_updated" and event.data["changes"]["org_unit"] == ["B", "A"]
+    assert chain.verify_chains() == []
+    # A stored explicit status (withdrawn) is kept while the file names none.
+    assert Demand.objects.get(ref="SQ2025-000003").status == Status.WITHDRAWN
+
+
+def test_new_demands_are_written_in_order_of_receipt(tree, people, categories):
+    rows = demand_rows()
+    run("demands", rows)
+    by_id = list(Demand.objects.order_by("id").values_list("received_at", flat=True))
+    assert by_id == sorted(by_id)
+    assert all(d.created_at == d.updated_at for d in Demand.objects.all())
+    assert set(Demand.objects.values_list("tracking_code", flat=True)) == {None}
+
+
+def test_odd_texts_survive_the_copy(tree, people, categories):
+    rows = [HEADER, ["SQ1", '引号"标题,逗号\\N', '多行\n内容 "引号"\r\n\\N', "salary", "", "", "A", "", "", "2026-06-01 09:00",
+                     "", "", "", "", "", ""]]
+    assert run("demands", rows).created == 1
+    demand = Demand.objects.get(ref="SQ1")
+    assert demand.title == rows[1][1] and demand.content == rows[1][2]
+    assert run("demands", rows).unchanged == 1

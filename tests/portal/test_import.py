@@ -584,3 +584,68 @@ def test_xlsx_id_number_stored_as_a_long_number_is_refused(tree):
     result = run_import("people", buffer.getvalue(), "people.xlsx")
     assert not result.applied
     assert [(e.row, e.column) for e in result.errors] == [(2, "id_number")]
+
+
+# --- People at size: the staging-table upsert ------------------------------------------------------
+def test_people_import_keeps_the_audit_trail(tree):
+    """Imported people get their history like any other write: an insert event, then an update
+    event with before and after, both in the import's context."""
+    from pghistory.models import MiddlewareEvents
+
+    run_import("people", csv_bytes(people_rows()), "p.csv")
+    person = Person.objects.get(employee_no="E001")
+    inserted = MiddlewareEvents.objects.tracks(person).get(pgh_label="insert")
+    assert inserted.pgh_context["import"] == "people"
+    rows = people_rows()
+    rows[1][1] = "王壹"
+    run_import("people", csv_bytes(rows), "p.csv")
+    updated = MiddlewareEvents.objects.tracks(person).get(pgh_label="update")
+    assert updated.pgh_diff["name"] == ["王一", "王壹"]
+    # Unchanged people are not written at all.
+    assert not MiddlewareEvents.objects.tracks(Person.objects.get(employee_no="E002")).filter(pgh_label="update").exists()
+
+
+def test_people_import_updates_only_what_changed(tree):
+    run_import("people", csv_bytes(people_rows()), "p.csv")
+    before = dict(Person.objects.values_list("employee_no", "updated_at"))
+    rows = people_rows()
+    rows[2][9] = "新标签"
+    result = run_import("people", csv_bytes(rows), "p.csv")
+    assert (result.created, result.updated, result.unchanged) == (0, 1, 2)
+    after = dict(Person.objects.values_list("employee_no", "updated_at"))
+    assert after["E001"] == before["E001"] and after["E003"] == before["E003"] and after["E002"] > before["E002"]
+    assert Person.objects.get(employee_no="E002").tags == ["新标签"]
+
+
+def test_people_new_rows_take_defaults_of_absent_columns(tree):
+    result = run_import("people", csv_bytes([["employee_no", "name", "org_unit_code"], ["N1", "新人", "A"]]), "p.csv")
+    assert result.created == 1
+    person = Person.objects.get(employee_no="N1")
+    assert (person.political_status, person.gender, person.phone, person.id_number, person.tags, person.birth_date) == (
+        "masses", "", "", "", [], None)
+    assert person.is_active and person.created_at and person.updated_at
+
+
+def test_people_odd_texts_are_stored_as_written(tree):
+    rows = [PEOPLE_HEADER, ["E001", '王"一\\N', "", "", "", "", "A", "", "", '引号"标签;逗号,标签;\\N;反斜\\杠']]
+    result = run_import("people", csv_bytes(rows), "p.csv")
+    assert result.ok, result.errors
+    person = Person.objects.get(employee_no="E001")
+    assert person.name == '王"一\\N' and person.tags == ['引号"标签', "逗号,标签", "\\N", "反斜\\杠"]
+    assert run_import("people", csv_bytes(rows), "p.csv").unchanged == 1
+
+
+def test_people_tag_too_long(tree):
+    rows = [PEOPLE_HEADER, ["E001", "王一", "", "", "", "", "A", "", "", "短;" + "长" * 31]]
+    result = run_import("people", csv_bytes(rows), "p.csv")
+    assert [(e.row, e.column) for e in result.errors] == [(2, "tags")]
+    assert not Person.objects.filter(employee_no="E001").exists()
+
+
+def test_people_import_dry_run_and_a_second_run_in_one_transaction(tree):
+    """The staging table goes with its run: a dry run, then a real run, in one transaction."""
+    data = csv_bytes(people_rows())
+    assert run_import("people", data, "p.csv", dry_run=True).created == 3
+    assert not Person.objects.filter(employee_no__startswith="E").exists()
+    assert run_import("people", data, "p.csv").created == 3
+    assert run_import("people", data, "p.csv").unchanged == 3
