@@ -1,18 +1,34 @@
-from django.db.models import Count, Q
-
+from portal.batch import once_per_request
 from portal.registry import home_widget
-from portal.scope import visible
+from portal.roles import has_permission
 
-from .choices import PARTY_MEMBER_STATUSES
-from .models import Person
-from .selectors import due_conversions, person_with_points
+from .selectors import due_conversions, person_with_points, scope_people_counts
+
+
+def member_facts(request) -> tuple:
+    """(my person with unit and points, the people counts of my scope), whichever the user's
+    widgets show, in one query."""
+
+    def load():
+        user = request.user
+        with_scope = has_permission(user, "orgunits.view")
+        if not user.person_id:
+            return None, scope_people_counts(user) if with_scope else None
+        person = person_with_points(user.person_id, scope_counts_for=user if with_scope else None)
+        if not with_scope:
+            return person, None
+        if person is None:
+            return None, scope_people_counts(user)
+        return person, {"total": person.scope_total, "members": person.scope_members}
+
+    return once_per_request(request, "members.facts", load)
 
 
 @home_widget("members/widgets/my_record.html", "people.view", order=10)
 def my_record(request):
     if not request.user.person_id:
         return None
-    person = person_with_points(request.user.person_id)
+    person, _counts = member_facts(request)
     if person is None:
         return None
     return {"person": person, "points": person.points_total}
@@ -20,6 +36,5 @@ def my_record(request):
 
 @home_widget("members/widgets/scope_summary.html", "orgunits.view", order=20)
 def scope_summary(request):
-    people = visible(Person.objects.filter(is_active=True), request.user, "people.view")
-    counts = people.aggregate(total=Count("id"), members=Count("id", filter=Q(political_status__in=PARTY_MEMBER_STATUSES)))
+    _person, counts = member_facts(request)
     return {"counts": counts, "due": due_conversions(request.user, limit=5), "scope": request.user.scope_org}

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Q, Sum
+from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from portal.scope import visible
 
 from . import workflow
-from .choices import DevelopmentStage
+from .choices import PARTY_MEMBER_STATUSES, DevelopmentStage
 from .models import DevelopmentRecord, OrgUnit, Person, PointsEntry
 
 
@@ -26,13 +26,37 @@ def person_points_total(person: Person) -> int:
     return person.points.aggregate(total=Sum("points"))["total"] or 0
 
 
-def person_with_points(person_id: int) -> Person | None:
-    """The person with their unit and `points_total` in one query."""
-    return (
-        Person.objects.select_related("org_unit")
-        .annotate(points_total=Coalesce(Sum("points__points"), 0))
-        .filter(pk=person_id).first()
+def _scalar(queryset, function: str, field: str = "pk") -> Subquery:
+    """`function` (COUNT, SUM) over the rows of `queryset`, as a subquery of one value."""
+    value = Func(F(field), function=function)
+    return Subquery(queryset.order_by().annotate(value=value).values("value"), output_field=IntegerField())
+
+
+def scope_people(user):
+    return visible(Person.objects.filter(is_active=True), user, "people.view")
+
+
+def scope_people_counts(user) -> dict[str, int]:
+    """{total, members}: the active people of the user's scope and the party members among them."""
+    return scope_people(user).aggregate(
+        total=Count("id"), members=Count("id", filter=Q(political_status__in=PARTY_MEMBER_STATUSES))
     )
+
+
+def person_with_points(person_id: int, *, scope_counts_for=None) -> Person | None:
+    """The person with their unit and `points_total` in one query; with `scope_counts_for=user`,
+    also that user's `scope_people_counts` (as `scope_total`, `scope_members`) in the same query."""
+    points = PointsEntry.objects.filter(person=OuterRef("pk"))
+    queryset = Person.objects.select_related("org_unit").annotate(
+        points_total=Coalesce(_scalar(points, "SUM", "points"), 0)
+    )
+    if scope_counts_for is not None:
+        people = scope_people(scope_counts_for)
+        queryset = queryset.annotate(
+            scope_total=_scalar(people, "COUNT"),
+            scope_members=_scalar(people.filter(political_status__in=PARTY_MEMBER_STATUSES), "COUNT"),
+        )
+    return queryset.filter(pk=person_id).first()
 
 
 def due_conversions(user, *, within_days: int = workflow.CONVERSION_REMINDER_DAYS, limit: int = 200, today: datetime.date | None = None):

@@ -286,7 +286,7 @@ def grow_home_world(tree, user, handler, n):
     assignee = user if has_permission(user, "demands.handle") else handler
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
     for i in range(n):
-        person = PersonFactory(org_unit=tree.group_a)
+        person = PersonFactory(org_unit=tree.group_a, political_status="probationary_member")
         DevelopmentRecord.objects.create(person=person, stage=S.PROBATIONARY, reached_on=datetime.date(2024, 1, 1))
         make_demand(tree.group_a, by=staff_user, submitter=person, title=f"待受理{i}")
         accepted(make_demand(tree.group_a, by=staff_user, submitter=person, title=f"办理中{i}"), by=staff_user,
@@ -340,6 +340,14 @@ def test_home_queries_constant_within_budget(client, request, tree, handler, fix
         per_campaign = len([u for u in (tree.branch_a, tree.branch_b, tree.department)
                             if not any(path.startswith(u.path) for path in own)])
         assert widgets["evaluation/widgets/ratings.html"] == {"todo": 30 * per_campaign, "ballots": 30}
+    if "members/widgets/scope_summary.html" in widgets:
+        people = Person.objects.filter(is_active=True)
+        if user.role != Role.ADMIN:
+            people = people.filter(org_unit__path__startswith=user.scope_org.path)
+        members = people.filter(political_status__in=["full_member", "probationary_member"])
+        assert widgets["members/widgets/scope_summary.html"]["counts"] == {"total": people.count(), "members": members.count()}
+        assert members.count() >= 30
+        assert len(widgets["members/widgets/scope_summary.html"]["due"]) == 5
     if "members/widgets/my_record.html" in widgets:
         assert widgets["members/widgets/my_record.html"]["points"] == 30
     if "demands/widgets/mine.html" in widgets:
