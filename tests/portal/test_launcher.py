@@ -20,8 +20,9 @@ class FakeService:
 
     events: list = []
 
-    def __init__(self, var_dir):
+    def __init__(self, var_dir, dbname="portal"):
         self.var_dir = var_dir
+        self.dbname = dbname
 
     def start(self):
         self.events.append((self.name, "start"))
@@ -37,7 +38,7 @@ class FakePostgres(FakeService):
     name = "PostgreSQL"
 
     def env(self, mode):
-        return {"DATABASE_URL": launcher.pg_socket_url(self.var_dir / "pg")}
+        return {"DATABASE_URL": launcher.pg_socket_url(self.var_dir / "pg", dbname=self.dbname)}
 
 
 class FakeRedis(FakeService):
@@ -77,7 +78,7 @@ def test_variables_already_set_are_kept(mode, monkeypatch, tmp_path, fakes):
 
 
 def test_test_mode_prefers_local_servers(monkeypatch, tmp_path, fakes):
-    monkeypatch.setattr(launcher, "local_postgres_ok", lambda: True)
+    monkeypatch.setattr(launcher, "local_postgres_ok", lambda dbname: True)
     monkeypatch.setattr(launcher, "local_redis_ok", lambda: True)
 
     result = launcher.resolve_services("test", environ={}, var_dir=tmp_path)
@@ -89,8 +90,27 @@ def test_test_mode_prefers_local_servers(monkeypatch, tmp_path, fakes):
     assert fakes == []
 
 
+def test_bench_mode_works_in_a_database_of_its_own(monkeypatch, tmp_path, fakes):
+    asked = []
+    monkeypatch.setattr(launcher, "local_postgres_ok", lambda dbname: asked.append(dbname) or True)
+    monkeypatch.setattr(launcher, "local_redis_ok", lambda: True)
+
+    result = launcher.resolve_services("bench", environ={}, var_dir=tmp_path)
+
+    assert asked == ["portal_bench"]
+    assert dict(result) == {
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/portal_bench",
+        "REDIS_URL": "redis://127.0.0.1:6379/14",
+    }
+
+    monkeypatch.setattr(launcher, "local_postgres_ok", lambda dbname: False)
+    embedded = launcher.resolve_services("bench", environ={}, var_dir=tmp_path)
+    assert embedded["DATABASE_URL"] == launcher.pg_socket_url(tmp_path / "pg", dbname="portal_bench")
+    embedded.stop()
+
+
 def test_test_mode_falls_back_to_embedded(monkeypatch, tmp_path, fakes):
-    monkeypatch.setattr(launcher, "local_postgres_ok", lambda: False)
+    monkeypatch.setattr(launcher, "local_postgres_ok", lambda dbname: False)
     monkeypatch.setattr(launcher, "local_redis_ok", lambda: True)
 
     result = launcher.resolve_services("test", environ={}, var_dir=tmp_path)
