@@ -112,7 +112,7 @@ class _ImportedSeal:
             self.checked.add(status)
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         # demand_id, seq, action, from_status, to_status, actor_id, actor_label, at, note, data, prev_hash, hash
-        line = '%d,1,"imported","","%s",\\N,"import","%s","","{""status"":""%s""}","","%s"' % (
+        line = '%d,1,"imported","","%s",,"import","%s","","{""status"":""%s""}","","%s"' % (
             demand_id, status, self.at_text, status, digest)
         return digest, line
 
@@ -377,8 +377,6 @@ class DemandKind(dx.Kind):
         constants.update(created_at=now, updated_at=now)
         columns = [*NEW_DEMAND_COLUMNS, "id", "chain_head", *constants]
         nullable = [f.column for f in Demand._meta.concrete_fields if f.null and f.column in columns]
-        null = dx.NULL
-        tail = [null if value is None else value for value in constants.values()]
         event_columns = ["demand_id", *[c for c in chain.HASHED_FIELDS if c != "demand_id"], "prev_hash", "hash"]
         sealed = _ImportedSeal(now)
         status_at = NEW_DEMAND_COLUMNS.index("status")
@@ -392,9 +390,11 @@ class DemandKind(dx.Kind):
                 records, event_lines = [], []
                 for values, pk in zip(batch, ids):
                     digest, event_line = sealed(pk, values[status_at])
-                    records.append([null if value is None else value for value in values] + [pk, digest] + tail)
+                    values += (pk, digest)
+                    records.append(values)
                     event_lines.append(event_line)
-                dx.copy_records(Demand._meta.db_table, columns, records, nullable=nullable, chunk=len(records), pump=pump)
+                dx.copy_records(Demand._meta.db_table, columns, records, nullable=nullable, tail=list(constants.values()),
+                                chunk=len(records), pump=pump)
                 pump.copy(event_sql, "\n".join(event_lines) + "\n")
 
     def _update(self, to_update: list[Demand], changed_fields: dict, now) -> None:

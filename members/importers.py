@@ -181,7 +181,6 @@ class PersonKind(dx.Kind):
         """The staging table's records: seq, employee_no, name, org_unit_id, then the optional
         columns the file has (an empty cell read as its default)."""
         units, defaults = self._units, PERSON_DEFAULTS
-        null = dx.NULL
         for seq, row in enumerate(rows):
             v = row.values
             record = [seq, v["employee_no"], v["name"], units[v["org_unit_code"]]]
@@ -189,9 +188,7 @@ class PersonKind(dx.Kind):
                 value = v[column]
                 if value is None:
                     value = defaults[column]
-                if value is None:
-                    value = null
-                elif column == "tags":
+                if column == "tags":
                     value = dx.pg_array(value)
                 record.append(value)
             yield record
