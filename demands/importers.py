@@ -356,6 +356,10 @@ class DemandKind(dx.Kind):
                     result.unchanged += 1
         if errors:
             raise RejectFile(sorted(errors, key=lambda e: (e.row, e.column)))
+        # What is written is in to_create and to_update now: the rows (half a gigabyte for a
+        # million) can go before the writes.
+        del chunk
+        rows.clear()
 
         now = timezone.now().replace(microsecond=0)
         # The timeline's "imported" / "import_updated" events (hash-chained, with before and after

@@ -197,6 +197,8 @@ class Kind:
         return []
 
     def apply(self, rows: list[Row], result: ImportResult) -> None:
+        """Write the rows (in run_import's transaction). The list is the kind's from here on: apply
+        may empty it once it no longer needs the rows, to free memory for the writes."""
         raise NotImplementedError
 
     def export_rows(self, queryset, user=None) -> Iterable[Sequence]:
@@ -658,7 +660,6 @@ class CopyPump:
 
     def __init__(self, depth: int = 2):
         import queue
-        import threading
 
         from django.db import connection
 
@@ -666,6 +667,7 @@ class CopyPump:
         self._raw = connection.connection
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
+        self._abandoned = False  # the caller failed: the batches still queued are not written
         self._thread = threading.Thread(target=self._run, name="import-copy", daemon=True)
         self._thread.start()
 
@@ -674,7 +676,7 @@ class CopyPump:
             item = self._queue.get()
             if item is None:
                 return
-            if self._error is None:
+            if self._error is None and not self._abandoned:
                 sql, data = item
                 try:
                     with self._raw.cursor() as cursor:
@@ -685,6 +687,8 @@ class CopyPump:
     def copy(self, sql: str, data: str) -> None:
         if self._error is not None:
             self.close()
+        if not self._thread.is_alive():
+            raise RuntimeError("the COPY pump is closed")
         self._queue.put((sql, data))
 
     def close(self) -> None:
@@ -692,8 +696,11 @@ class CopyPump:
             self._queue.put(None)
             self._thread.join()
         if self._error is not None:
+            from django.db import connection
+
             error, self._error = self._error, None
-            raise error
+            with connection.wrap_database_errors:  # as django.db errors, as from any cursor
+                raise error
 
     def __enter__(self) -> Self:
         return self
@@ -702,6 +709,7 @@ class CopyPump:
         if error is None:
             self.close()
         else:  # the caller's error goes first; the transaction is rolled back anyway
+            self._abandoned = True
             try:
                 self.close()
             except Exception:  # noqa: BLE001, S110
