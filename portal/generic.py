@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import DeleteView, DetailView, UpdateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
+from django_tables2.data import TableListData
 from django_tables2.paginators import LazyPaginator
 
 from . import audit
@@ -114,6 +115,20 @@ def _beyond(fields: tuple[str, ...], values: list, *, backwards: bool) -> Q:
     return Q(**{f"{lead}__{'lte' if lead_descending else 'gte'}": values[0]}) & condition
 
 
+class KeysetRows(TableListData):
+    """The rows of a keyset page for django-tables2. It takes column headings from the model of its
+    data, which a plain list does not have: without it the headings fall back to the column names
+    ("Ref", "Title") instead of the translated field names."""
+
+    def __init__(self, rows: list, model):
+        super().__init__(rows)
+        self._model = model
+
+    @property
+    def model(self):
+        return self._model
+
+
 class KeysetPage:
     """One page read by keyset: `rows`, and the tokens of the pages before and after it."""
 
@@ -131,11 +146,11 @@ class KeysetPage:
         rows = rows[:size]
         if backwards:
             rows.reverse()
-        self.rows = rows
         self.has_previous = (more if backwards else bool(after)) and bool(rows)
         self.has_next = (True if backwards else more) and bool(rows)
         self.previous_token = keyset_token(rows[0], fields) if self.has_previous else ""
         self.next_token = keyset_token(rows[-1], fields) if self.has_next else ""
+        self.rows = KeysetRows(rows, model)
 
     @staticmethod
     def _flip(name: str) -> str:

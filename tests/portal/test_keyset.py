@@ -97,3 +97,11 @@ def test_which_orderings_a_keyset_can_follow():
     assert keyset_fields(Demand.objects.order_by("-received_at")) is None  # not unique: ties would be lost
     assert keyset_fields(Demand.objects.order_by("resolution_due_at", "id")) is None  # nullable
     assert keyset_fields(Demand.objects.order_by("org_unit__path", "id")) is None  # across a relation
+
+
+def test_keyset_pages_keep_the_translated_column_headings(client, owner, many_demands):
+    client_for(client, owner)
+    html = client.get(reverse("demands:demand_list")).content.decode()
+    assert ">编号<" in html or "编号</a>" in html
+    assert ">Ref<" not in html and "Ref</a>" not in html
+    assert "约" not in html  # 60 rows: counted, not estimated
