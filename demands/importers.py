@@ -368,6 +368,7 @@ class DemandKind(dx.Kind):
         with _history_triggers_off("demands.Demand:insert_insert", "demands.Demand:update_update"):
             self._create(to_create, now)
             self._update(to_update, changed_fields, now)
+        dx.refresh_statistics(Demand, DemandEvent, written=len(to_create) + len(to_update))
         result.created += len(to_create)
         result.updated += len(to_update)
 

@@ -233,6 +233,7 @@ class PersonKind(dx.Kind):
             )
             result.created += cursor.rowcount
             cursor.execute(f"DROP TABLE pg_temp.{staging}")
+        dx.refresh_statistics(Person, written=result.created + result.updated)
         result.unchanged += len(rows) - result.created - result.updated
 
     def export_queryset(self):

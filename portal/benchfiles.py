@@ -101,10 +101,11 @@ def _at(moment: datetime.datetime | None) -> str:
 
 
 def demand_rows(n: int, org_codes: Sequence[str], category_codes: Sequence[str], person_nos: Sequence[str], *,
-                seed: int = 1, prefix: str = "BD", start: int = 0):
+                seed: int = 1, prefix: str = "BD", start: int = 0, refs_in_receipt_order: bool = True):
     """The data rows of a demands file (no header): refs `{prefix}{i:07d}` received in about
-    that order, every status and channel, a fifth anonymous, most due dates left empty
-    (computed from the SLA policy)."""
+    that order (or, with refs_in_receipt_order=False, at random times of the two years: refs that
+    say nothing of the receipt, the slow case for the ref index), every status and channel, a
+    fifth anonymous, most due dates left empty (computed from the SLA policy)."""
     if not org_codes or not category_codes:
         raise ValueError("demands need at least one org unit code and one category code")
     rng = random.Random(seed)
@@ -112,7 +113,8 @@ def demand_rows(n: int, org_codes: Sequence[str], category_codes: Sequence[str],
     for i in range(start, start + n):
         # A demand about every minute, in the order of their refs give or take half an hour (as
         # refs are given at receipt): a million cover the two years before _EPOCH.
-        received = receipts_from + datetime.timedelta(minutes=i + rng.randrange(30))
+        minute = i + rng.randrange(30) if refs_in_receipt_order else rng.randrange(730 * 24 * 60)
+        received = receipts_from + datetime.timedelta(minutes=minute)
         stage = rng.random()
         first = resolved = visited = None
         status = rating = ""
@@ -147,12 +149,13 @@ def demand_rows(n: int, org_codes: Sequence[str], category_codes: Sequence[str],
 
 
 def write_demands_csv(path, n: int, org_codes: Sequence[str], category_codes: Sequence[str], person_nos: Sequence[str], *,
-                      seed: int = 1, prefix: str = "BD", start: int = 0) -> Path:
-    """A demands CSV (UTF-8, no BOM) of n rows."""
+                      seed: int = 1, prefix: str = "BD", start: int = 0, refs_in_receipt_order: bool = True) -> Path:
+    """A demands CSV (UTF-8, no BOM) of n rows (see demand_rows)."""
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(DEMANDS_HEADER)
-        writer.writerows(demand_rows(n, org_codes, category_codes, person_nos, seed=seed, prefix=prefix, start=start))
+        writer.writerows(demand_rows(n, org_codes, category_codes, person_nos, seed=seed, prefix=prefix, start=start,
+                                     refs_in_receipt_order=refs_in_receipt_order))
     return Path(path)
 
 

@@ -765,6 +765,27 @@ def copy_records(table: str, columns: Sequence[str], records: Iterable[Sequence]
                 cursor.copy_expert(sql, buffer, size=1 << 20)
 
 
+# After writing at least this many rows into a table, an import analyzes it (see refresh_statistics).
+ANALYZE_AFTER = 10_000
+
+
+def refresh_statistics(*models, written: int) -> None:
+    """ANALYZE the tables of `models` (in the import's transaction, which ANALYZE sees) when
+    `written` rows went in. The foreign-key checks at commit, one per row, are planned with the
+    tables' statistics: a table last analyzed while (nearly) empty gets the plan of an empty table,
+    and once that was a scan of a secondary index per check — 1,000,000 demands took 12 minutes
+    of checks instead of 20 seconds. The next import's checks (the people a demands file names)
+    and the pages right after an import profit too. ANALYZE reads a sample (a second or two),
+    locks nobody out, and is skipped with a warning for a user who does not own the table."""
+    from django.db import connection
+
+    if written < ANALYZE_AFTER:
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(quote(model._meta.db_table) for model in models))
+
+
 def literal_defaults(model, given: set[str]) -> dict[str, Any]:
     """{column: value} for the concrete columns of `model` not in `given` (and not the primary
     key) as a new record gets them: field defaults, now() for auto_now(_add), NULL when nullable."""

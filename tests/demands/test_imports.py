@@ -323,3 +323,13 @@ def test_odd_texts_survive_the_copy(tree, people, categories):
     demand = Demand.objects.get(ref="SQ1")
     assert demand.title == rows[1][1] and demand.content == rows[1][2]
     assert run("demands", rows).unchanged == 1
+
+
+def test_a_big_import_refreshes_the_statistics(tree, people, categories, monkeypatch):
+    from django.db import connection
+
+    monkeypatch.setattr(dataexchange, "ANALYZE_AFTER", 4)
+    run("demands", demand_rows())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname, reltuples FROM pg_class WHERE relname IN ('demands_demand', 'demands_demandevent')")
+        assert dict(cursor.fetchall()) == {"demands_demand": 4, "demands_demandevent": 4}

@@ -118,3 +118,16 @@ def test_a_bad_person_at_the_end_of_a_big_file_writes_nothing(refs, tmp_path):
     assert not result.applied
     assert {(e.row, e.column) for e in result.errors} == {(2002, "org_unit_code"), (2002, "id_number")}
     assert Person.objects.count() == before
+
+
+def test_demands_with_refs_out_of_receipt_order(refs, tmp_path):
+    path = benchfiles.write_demands_csv(tmp_path / "demands.csv", 200, refs.org_codes, refs.category_codes, refs.person_nos,
+                                        refs_in_receipt_order=False)
+    with path.open(encoding="utf-8") as handle:
+        received = [row[9] for row in csv.reader(handle)][1:]
+    assert received != sorted(received)
+    result = run_import("demands", path.read_bytes(), path.name)
+    assert result.ok and result.created == 200, result.errors[:3]
+    # Written in order of receipt whatever the order of the file.
+    by_id = list(Demand.objects.order_by("id").values_list("received_at", flat=True))
+    assert by_id == sorted(by_id)

@@ -649,3 +649,28 @@ def test_people_import_dry_run_and_a_second_run_in_one_transaction(tree):
     assert not Person.objects.filter(employee_no__startswith="E").exists()
     assert run_import("people", data, "p.csv").created == 3
     assert run_import("people", data, "p.csv").unchanged == 3
+
+
+def test_a_big_people_import_refreshes_the_statistics(tree, monkeypatch):
+    """The foreign-key checks of the next import (demands naming these people) are planned with
+    the person table's statistics: a big import analyzes it."""
+    from django.db import connection
+
+    from portal import dataexchange
+
+    def reltuples():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'members_person'")
+            return cursor.fetchone()[0]
+
+    monkeypatch.setattr(dataexchange, "ANALYZE_AFTER", 4)
+    before = reltuples()
+    run_import("people", csv_bytes(people_rows()), "p.csv")
+    assert reltuples() == before  # three rows: below the threshold, not analyzed
+    rows = people_rows() + [["E004", "王四", "", "", "", "", "A", "", "", ""]]
+    rows[1][1] = "王壹"
+    run_import("people", csv_bytes(rows), "p.csv")  # one created, one updated: not four written
+    assert reltuples() == before
+    rows += [[f"E10{i}", "新人", "", "", "", "", "A", "", "", ""] for i in range(4)]
+    run_import("people", csv_bytes(rows), "p.csv")
+    assert reltuples() == Person.objects.count()
