@@ -774,7 +774,7 @@ def refresh_statistics(*models, written: int) -> None:
     `written` rows went in. The foreign-key checks at commit, one per row, are planned with the
     tables' statistics: a table last analyzed while (nearly) empty gets the plan of an empty table,
     and once that was a scan of a secondary index per check (the checks of 1,000,000 demands were
-    stopped after eleven minutes; they take twenty seconds). The next import's checks (the people a
+    stopped after more than ten minutes; they take twenty seconds). The next import's checks (the people a
     demands file names) and the pages right after an import profit too. ANALYZE reads a sample (a second or two),
     locks nobody out, and is skipped with a warning for a user who does not own the table."""
     from django.db import connection

@@ -7,8 +7,8 @@ from portal import dataexchange
 
 class Command(BaseCommand):
     help = "Import a ledger file (xlsx or CSV) of KIND exactly per data-exchange.md; all or nothing."
-    # The system checks (URLs, templates, models) say nothing about a data file and take seconds
-    # of every scripted import; migrate and the server run them.
+    # The system checks (URLs, templates, models) say nothing about a data file and cost every
+    # scripted import a second or two; migrate and the server run them.
     requires_system_checks = []
 
     def add_arguments(self, parser):
