@@ -47,10 +47,9 @@ def test_values_arrive_as_written(table, with_pump):
 
 
 def test_the_pump_raises_the_error_of_a_copy(table):
-    with pytest.raises(DataError), transaction.atomic():
-        with CopyPump() as pump:
-            copy_records(table, ["n", "word"], [[1, "a"], ["not a number", "b"]], pump=pump)
-            copy_records(table, ["n", "word"], [[3, "c"]], pump=pump)
+    with pytest.raises(DataError), transaction.atomic(), CopyPump() as pump:
+        copy_records(table, ["n", "word"], [[1, "a"], ["not a number", "b"]], pump=pump)
+        copy_records(table, ["n", "word"], [[3, "c"]], pump=pump)
     assert stored() == []
 
 

@@ -9,7 +9,7 @@ class Command(BaseCommand):
     help = "Import a ledger file (xlsx or CSV) of KIND exactly per data-exchange.md; all or nothing."
     # The system checks (URLs, templates, models) say nothing about a data file and cost every
     # scripted import a second or two; migrate and the server run them.
-    requires_system_checks = []
+    requires_system_checks: list[str] = []  # noqa: RUF012 — Django's attribute
 
     def add_arguments(self, parser):
         parser.add_argument("kind")
