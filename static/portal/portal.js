@@ -5,7 +5,7 @@ function initAutocomplete(root) {
     var url = el.dataset.autocompleteUrl;
     new TomSelect(el, {
       valueField: "value", labelField: "text", searchField: ["text"],
-      maxOptions: 20, loadThrottle: 250, preload: "focus",
+      maxOptions: 20, loadThrottle: 250,
       plugins: el.multiple ? ["remove_button"] : (el.required ? [] : ["clear_button"]),
       placeholder: el.dataset.placeholder || "输入以搜索…",
       load: function (query, callback) {
@@ -14,7 +14,17 @@ function initAutocomplete(root) {
           .then(function (data) { callback(data.results); })
           .catch(function () { callback(); });
       },
-      render: { no_results: function () { return '<div class="no-results">无匹配结果</div>'; } }
+      render: { no_results: function () { return '<div class="no-results">无匹配结果</div>'; } },
+      // Options come from the search of what is typed ("输入以搜索…"), not preloaded on focus: a
+      // preload answering after a choice re-opened the list over the form. A single choice closes
+      // the list and lets go of the focus at once; otherwise the next tap (on a phone: "保存") is
+      // spent on closing the dropdown, which moves the page under the finger.
+      closeAfterSelect: !el.multiple,
+      // (After tom-select's own handling of the click, which focuses the control again.)
+      onItemAdd: function () {
+        var ts = this;
+        if (!el.multiple) { setTimeout(function () { ts.close(); ts.blur(); }, 0); }
+      }
     });
   });
 }

@@ -25,7 +25,10 @@ def pick(page, scope: str, field: str, text: str):
     option = page.locator(".ts-dropdown:visible .option", has_text=text).first
     expect(option).to_be_visible()
     option.click()
-    page.keyboard.press("Escape")
+    # A single choice closes the list and lets go of the focus (static/portal/portal.js), so the next
+    # tap — on a phone, "保存" — is not spent on closing the dropdown.
+    expect(page.locator(".ts-dropdown:visible")).to_have_count(0)
+    page.wait_for_function("!(document.activeElement && document.activeElement.id.endsWith('-ts-control'))")
 
 
 def test_visit_to_rated_demand(page_for, staff, handler, member, tree, screenshot_dir):
