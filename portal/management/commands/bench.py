@@ -15,7 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from importlib import import_module
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.contrib.auth import (
@@ -34,7 +34,7 @@ from portal import bench
 from portal.generic import keyset_fields, keyset_token
 from portal.scope import visible
 
-BENCH_USERS = ("bench_staff", "bench_secretary", "bench_manager", "bench_handler")
+BENCH_USERS = ("bench_staff", "bench_secretary", "bench_manager")  # the accounts the pages are asked as
 
 
 def _free_port() -> int:
@@ -152,7 +152,8 @@ class Command(BaseCommand):
         category_id = demands.values_list("category_id", flat=True).first()
         if demand is None or person is None:
             raise CommandError("The scale data has no demand in bench_staff's scope or no person in bench_secretary's.")
-        assert visible(ResponsibilityItem.objects.all(), secretary, "tasks.view").exists(), "no items for the secretary"
+        if not visible(ResponsibilityItem.objects.all(), secretary, "tasks.view").exists():
+            raise CommandError("The scale data has no responsibility item in bench_secretary's scope.")
         # Page 2,001 of the ledger, reached the way its "next" links reach it (a keyset cursor 50,000 rows in).
         deep_page = 2001
         fields = keyset_fields(demands)
@@ -250,8 +251,6 @@ class Command(BaseCommand):
 
     def scratch_database(self) -> str:
         """DATABASE_URL of `<this database>_import`, dropped and created empty."""
-        from urllib.parse import quote
-
         import psycopg2
 
         db = settings.DATABASES["default"]
@@ -263,9 +262,9 @@ class Command(BaseCommand):
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
             cursor.execute(f'CREATE DATABASE "{name}"')
         conn.close()
-        url = os.environ["DATABASE_URL"]
-        base, _, _old = url.rpartition("/")
-        return f"{base}/{quote(name)}"
+        # Without DATABASE_URL the settings' default (a TCP server) is in use.
+        url = os.environ.get("DATABASE_URL") or f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        return f"{url.rpartition('/')[0]}/{quote(name)}"
 
     def time_kpis(self) -> dict:
         year = timezone.localdate().year - 1
