@@ -7,8 +7,19 @@ from __future__ import annotations
 import datetime
 
 from activities.models import Activity, Attendance, ItemEvent, ResponsibilityItem
+from portal.dataexchange import CopyPump
+
 from . import texts
-from .bulk import NULL, Clock, CopyPump, Writer, allocate_ids, insert_select, local_midnight, opt, text
+from .bulk import (
+    NULL,
+    Clock,
+    Writer,
+    allocate_ids,
+    insert_select,
+    local_midnight,
+    opt,
+    text,
+)
 from .org import Org
 from .plan import Plan
 
@@ -121,11 +132,8 @@ def activities(plan: Plan, org: Org, steps) -> None:
 def _attendance(plan: Plan, rows, rng, clock) -> int:
     """Exactly sizes.attendance roster lines (or every candidate when there are fewer), drawn
     evenly; present, on leave or absent at held activities, not yet recorded at planned ones."""
-    pump = CopyPump()
-    try:
+    with CopyPump() as pump:
         return _attendance_lines(plan, rows, rng, clock, pump)
-    finally:
-        pump.close()
 
 
 def _attendance_lines(plan: Plan, rows, rng, clock, pump) -> int:

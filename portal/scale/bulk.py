@@ -7,13 +7,13 @@ import contextlib
 import datetime
 import io
 import json
-import queue
-import threading
 import time
 from collections.abc import Iterable
 
 from django.apps import apps
 from django.db import connection
+
+from portal.dataexchange import CopyPump
 
 P = 2_147_483_647  # 2^31 - 1, a prime: hashes are integers in [0, P)
 LOCAL_OFFSET = 8 * 3600  # Asia/Shanghai has had no daylight saving time since 1991
@@ -114,49 +114,10 @@ def copy_sql(model, columns: list[str]) -> str:
             "FROM STDIN WITH (FORMAT csv, NULL '\\N')")
 
 
-class CopyPump:
-    """COPY from a second thread, on the same connection and transaction, while the generator
-    makes the next batch: with two cores the database parses and stores one batch while Python
-    writes the next. Nothing else may use the connection until close()."""
-
-    def __init__(self):
-        connection.ensure_connection()
-        self.raw = connection.connection
-        self.queue: queue.Queue = queue.Queue(maxsize=3)
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="scale-copy", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while True:
-            item = self.queue.get()
-            if item is None:
-                return
-            if self.error is None:
-                sql, lines = item
-                try:
-                    with self.raw.cursor() as cursor:
-                        cursor.copy_expert(sql, io.StringIO("\n".join(lines) + "\n"))
-                except BaseException as error:  # raised again in close()
-                    self.error = error
-
-    def put(self, sql: str, lines: list[str]) -> None:
-        if self.error is not None:
-            self.close()
-        self.queue.put((sql, lines))
-
-    def close(self) -> None:
-        if self.thread.is_alive():
-            self.queue.put(None)
-            self.thread.join()
-        if self.error is not None:
-            raise self.error
-
-
 class Writer:
-    """Collects CSV lines of one table and writes them with COPY in batches (through a CopyPump
-    when given one). NOT NULL columns the caller does not list get their model default (a field
-    added later cannot break the load silently: one without a default stops it)."""
+    """Collects CSV lines of one table and writes them with COPY in batches (through the imports'
+    CopyPump when given one). NOT NULL columns the caller does not list get their model default
+    (a field added later cannot break the load silently: one without a default stops it)."""
 
     def __init__(self, model, columns: list[str], batch: int = 50_000, pump: CopyPump | None = None):
         self.model = apps.get_model(model) if isinstance(model, str) else model
@@ -186,7 +147,7 @@ class Writer:
         if not self.lines:
             return
         if self.pump is not None:
-            self.pump.put(self.sql, self.lines)
+            self.pump.copy(self.sql, "\n".join(self.lines) + "\n")
         else:
             with connection.cursor() as cursor:
                 cursor.copy_expert(self.sql, io.StringIO("\n".join(self.lines) + "\n"))

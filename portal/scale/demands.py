@@ -18,12 +18,31 @@ import math
 
 from demands import chain
 from demands.choices import OPEN_STATUSES
-from demands.models import Demand, DemandCategory, DemandEvent, LifeEvent, MediationCase, RefCounter, Visit
+from demands.models import (
+    Demand,
+    DemandCategory,
+    DemandEvent,
+    LifeEvent,
+    MediationCase,
+    RefCounter,
+    Visit,
+)
 from demands.services import TRACKING_ALPHABET
 from demands.sla import Sla
+from portal.dataexchange import CopyPump
 
 from . import texts
-from .bulk import NULL, UTC, Clock, CopyPump, Writer, allocate_ids, jtext, local_midnight, opt, text
+from .bulk import (
+    NULL,
+    UTC,
+    Clock,
+    Writer,
+    allocate_ids,
+    jtext,
+    local_midnight,
+    opt,
+    text,
+)
 from .org import Account, Org
 from .plan import Plan
 
@@ -169,11 +188,8 @@ class DemandMaker:
         times = self.received_times()
         ids = allocate_ids("demands.Demand", len(times))
         refs = RefNumbers("SQ", Demand)
-        pump = CopyPump()
-        try:
+        with CopyPump() as pump:
             self._make(times, ids, refs, pump)
-        finally:
-            pump.close()
         refs.save()
         steps.done("demands", self.counts["demands"])
         steps.done("demand events", self.counts["demand events"])
