@@ -20,7 +20,7 @@ from portal.uploads import validate_image, validate_upload
 from portal.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 
 from .choices import Channel, Fulfilment, LifeEventKind, MediationOutcome, Urgency, VisitKind
-from .models import Demand, DemandCategory, LifeEvent
+from .models import Demand, DemandCategory, LifeEvent, SlaPolicy, WorkCalendarDay
 
 MAX_FILES = 10
 HANDLER_ROLES = ("handler", "staff", "branch_secretary")
@@ -454,15 +454,11 @@ class SlaPolicyForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
 
     class Meta:
-        from .models import SlaPolicy
-
         model = SlaPolicy
         fields = ["category", "urgency", "response_hours", "resolution_days"]
 
     def clean(self):
         cleaned = super().clean()
-        from .models import SlaPolicy
-
         others = SlaPolicy.objects.exclude(pk=self.instance.pk).filter(
             category=cleaned.get("category"), urgency=cleaned.get("urgency")
         )
@@ -476,8 +472,6 @@ class WorkCalendarDayForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
 
     class Meta:
-        from .models import WorkCalendarDay
-
         model = WorkCalendarDay
         fields = ["date", "is_workday", "note"]
         widgets = {"date": DateInput()}

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import sla
 from .choices import Colour
-from .models import Demand, LifeEvent, MediationCase, Visit
+from .models import Demand, DemandCategory, LifeEvent, MediationCase, SlaPolicy, Visit, WorkCalendarDay
 
 STATUS_BADGE = {
     "pending": "text-bg-warning",
@@ -157,8 +157,6 @@ class CategoryTable(tables.Table):
     code = tables.Column(linkify=("demands:category_edit", {"pk": tables.A("pk")}))
 
     class Meta:
-        from .models import DemandCategory
-
         model = DemandCategory
         fields = ["code", "name", "sort_order", "is_active"]
         attrs = {"class": "table table-hover table-sm align-middle"}
@@ -169,8 +167,6 @@ class SlaPolicyTable(tables.Table):
                              order_by=("category__sort_order",))
 
     class Meta:
-        from .models import SlaPolicy
-
         model = SlaPolicy
         fields = ["category", "urgency", "response_hours", "resolution_days"]
         attrs = {"class": "table table-hover table-sm align-middle"}
@@ -181,8 +177,6 @@ class WorkCalendarDayTable(tables.Table):
     delete = tables.LinkColumn("demands:calendar_delete", args=[tables.A("pk")], text="×", orderable=False, verbose_name="")
 
     class Meta:
-        from .models import WorkCalendarDay
-
         model = WorkCalendarDay
         fields = ["date", "is_workday", "note"]
         attrs = {"class": "table table-hover table-sm align-middle"}

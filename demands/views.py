@@ -715,7 +715,6 @@ class SlaOverviewView(PermissionRequiredMixin, TemplateView):
         import datetime
 
         from . import calendar
-        from .models import DemandCategory, SlaPolicy, WorkCalendarDay
 
         context = super().get_context_data(**kwargs)
         sla = Sla.load()
