@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from members.models import OrgUnit, Person
@@ -192,22 +192,13 @@ def ranking_branches(unit: OrgUnit, user):
     return visible(OrgUnit.objects.filter(kind="branch", path__startswith=unit.path), user, "kpis.view")
 
 
-def ranking(unit: OrgUnit, period: Period, kpi: KpiDefinition, user, limit: int = 50, *,
-            snapshots=None, targets=None) -> list[dict]:
-    """Branches in the unit's subtree ranked by one KPI (best first; empty figures last). Two
-    queries, none with the `snapshots` and `targets` of `dashboard_snapshots` / `dashboard_targets`."""
-    if snapshots is None:
-        snaps = list(KpiSnapshot.objects.filter(period=period.key, kpi=kpi, org_unit__in=ranking_branches(unit, user))
-                     .select_related("org_unit"))
-    else:
-        # The dashboard's one query read these rows in scope (ranking_branches) among others.
-        snaps = [s for s in snapshots if s.period == period.key and s.kpi_id == kpi.code
-                 and s.org_unit.kind == "branch" and s.org_unit.path.startswith(unit.path)]
-    reverse = kpi.direction == Direction.HIGHER
-    with_value = sorted((s for s in snaps if s.value is not None), key=lambda s: (s.value, s.org_unit.path),
-                        reverse=reverse)
-    without = sorted((s for s in snaps if s.value is None), key=lambda s: s.org_unit.path)
-    ordered = (with_value + without)[:limit]
+def ranking(unit: OrgUnit, period: Period, kpi: KpiDefinition, user, limit: int = 50, *, targets=None) -> list[dict]:
+    """Branches in the unit's subtree ranked by one KPI (best first, ties and empty figures in path
+    order, empty figures last). Two queries, one with the `targets` of `dashboard_targets`. A subtree
+    may hold a thousand branches: the database ranks them and only the `limit` shown are loaded."""
+    value = F("value").desc(nulls_last=True) if kpi.direction == Direction.HIGHER else F("value").asc(nulls_last=True)
+    ordered = list(KpiSnapshot.objects.filter(period=period.key, kpi=kpi, org_unit__in=ranking_branches(unit, user))
+                   .select_related("org_unit").order_by(value, "org_unit__path")[:limit])
     targets = effective_targets([s.org_unit for s in ordered], period.year, [kpi.code], candidates=targets)
     rows = []
     for position, snap in enumerate(ordered, start=1):
@@ -281,19 +272,17 @@ def meeting_matrix(unit: OrgUnit, period: Period, user, limit: int = 30, *, bran
     return {"months": months, "rows": rows}
 
 
-def dashboard_snapshots(unit: OrgUnit, period: Period, codes: list[str], user, *, length: int = 12,
-                        rank_code: str | None = None, matrix_branches=(), matrix_months=()) -> list[KpiSnapshot]:
-    """Every snapshot the dashboard shows, in one query: the unit's KPIs over the last `length`
-    periods (cards, with the previous period, and trends), the rank KPI of the branches of the
-    unit's subtree in scope (ranking), the meeting compliance of the matrix branches."""
+def dashboard_snapshots(unit: OrgUnit, period: Period, codes: list[str], *, length: int = 12,
+                        matrix_branches=(), matrix_months=()) -> list[KpiSnapshot]:
+    """The unit's and matrix's snapshots of the dashboard, in one query: the unit's KPIs over the
+    last `length` periods (cards, with the previous period, and trends) and the meeting compliance of
+    the matrix branches. The ranking reads its own (`ranking`)."""
     periods = [period.shifted(-i) for i in range(length)]
     wanted = Q(org_unit=unit, kpi_id__in=codes, period__in=[p.key for p in periods])
-    if rank_code:
-        wanted |= Q(period=period.key, kpi_id=rank_code, org_unit__in=ranking_branches(unit, user))
     if matrix_branches:
         wanted |= Q(kpi_id=MATRIX_KPI, org_unit__in=[b.pk for b in matrix_branches],
                     period__in=[m.key for m in matrix_months])
-    return list(KpiSnapshot.objects.filter(wanted).select_related("org_unit"))
+    return list(KpiSnapshot.objects.filter(wanted))
 
 
 def dashboard_targets(unit: OrgUnit, year: int, rank_code: str | None = None) -> list[KpiTarget]:

@@ -59,10 +59,10 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
         trend_code = request.GET.get("trend") if request.GET.get("trend") in by_code else "satisfaction_rate"
         rank_code = request.GET.get("rank") if request.GET.get("rank") in by_code else "meeting_compliance_rate"
         trend_kpi, rank_kpi = by_code.get(trend_code), by_code.get(rank_code)
-        # Every snapshot and target of the page in two queries; the parts below pick theirs.
+        # The unit's snapshots and the page's targets in two queries; the parts below pick theirs.
         matrix_branches = selectors.matrix_branches(unit, user)
         snapshots = selectors.dashboard_snapshots(
-            unit, period, list(by_code), user, length=12, rank_code=rank_code if rank_kpi else None,
+            unit, period, list(by_code), length=12,
             matrix_branches=matrix_branches, matrix_months=selectors.matrix_months(period),
         )
         targets = selectors.dashboard_targets(unit, period.year, rank_code if rank_kpi else None)
@@ -83,7 +83,7 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
 
         trend_data = selectors.trend(unit, period, [trend_code], length=12, snapshots=snapshots) if trend_kpi else None
         target_card = next((c for c in cards if c.kpi.code == trend_code), None)
-        ranking = selectors.ranking(unit, period, rank_kpi, user, snapshots=snapshots, targets=targets) if rank_kpi else []
+        ranking = selectors.ranking(unit, period, rank_kpi, user, targets=targets) if rank_kpi else []
         for row in ranking:
             row["url"] = drill_url(rank_code, row["unit"], period) if rank_kpi.spec else ""
         sub_units = selectors.sub_units(unit, user)
