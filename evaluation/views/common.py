@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import BooleanField, Case, Value, When
+from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import OrgUnit
-from portal.scope import get_visible_or_404, scope_q, visible
+from portal.scope import get_visible_or_404, visible
 
 from ..periods import Period
 
@@ -48,8 +48,8 @@ def unit_from(request, permission: str, param: str = "unit") -> OrgUnit:
 
 
 def unit_and_ancestors(request, permission: str, param: str = "unit") -> tuple[OrgUnit, list[OrgUnit]]:
-    """`unit_from` and the unit's `ancestors` (breadcrumbs), in one query: the units on the path
-    from the root to the unit asked for, each marked whether it is in the user's scope."""
+    """`unit_from` and the unit's `ancestors` (breadcrumbs), in one query: the units in the user's
+    scope on the path from the root to the unit asked for."""
     value = request.GET.get(param, "").strip()
     user = request.user
     if not value:
@@ -62,10 +62,8 @@ def unit_and_ancestors(request, permission: str, param: str = "unit") -> tuple[O
         f"(SELECT path FROM {OrgUnit._meta.db_table} WHERE id = %s)), '/')::bigint[])",
         [int(value)], output_field=BooleanField(),
     )
-    q = scope_q(OrgUnit, user, permission)
-    in_scope = Value(True) if q is None else Case(When(q, then=Value(True)), default=Value(False))
-    chain = list(OrgUnit.objects.select_related("parent").annotate(on_path=on_path, in_scope=in_scope)
-                 .filter(on_path=True, in_scope=True).order_by("depth"))
+    chain = list(visible(OrgUnit.objects.select_related("parent").alias(on_path=on_path).filter(on_path=True),
+                         user, permission).order_by("depth"))
     if not chain or chain[-1].pk != int(value):
         raise Http404
     return chain[-1], chain[:-1]
