@@ -60,16 +60,6 @@ def _in_batches(model, field: str, keys: Iterable, values: tuple[str, ...]) -> d
     return found
 
 
-def _allocate_ids(model, count: int) -> list[int]:
-    """Take `count` ids from the table's sequence (one query)."""
-    from django.db import connection
-
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", [count])
-        return [row[0] for row in cursor.fetchall()]
-
-
 @contextlib.contextmanager
 def _history_triggers_off(*uris: str):
     """Skip the given pgtrigger triggers (pghistory) for the rest of this transaction: one
@@ -388,7 +378,7 @@ class DemandKind(dx.Kind):
         # In order of receipt: the indexes led by received_at then grow at one end.
         received_at = NEW_DEMAND_COLUMNS.index("received_at")
         to_create.sort(key=lambda values: values[received_at])
-        ids = iter(_allocate_ids(Demand, len(to_create)))
+        ids = iter(dx.allocate_ids(Demand, len(to_create)))
         event_sql = dx.copy_sql(DemandEvent._meta.db_table, event_columns, nullable=["actor_id"])
         with dx.CopyPump() as pump:
             for batch in dx.batched(to_create, 20_000):

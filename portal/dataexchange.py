@@ -786,6 +786,19 @@ def refresh_statistics(*models, written: int) -> None:
         cursor.execute("ANALYZE " + ", ".join(quote(model._meta.db_table) for model in models))
 
 
+def allocate_ids(model, count: int) -> list[int]:
+    """`count` ids from the table's sequence in one query (so that rows written with COPY can be
+    referred to before they are written, and the sequence stays ahead of them)."""
+    from django.db import connection
+
+    if count <= 0:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", [count])
+        return [row[0] for row in cursor.fetchall()]
+
+
 def literal_defaults(model, given: set[str]) -> dict[str, Any]:
     """{column: value} for the concrete columns of `model` not in `given` (and not the primary
     key) as a new record gets them: field defaults, now() for auto_now(_add), NULL when nullable."""

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from django.apps import apps
 from django.db import connection
 
+from portal import dataexchange
 from portal.dataexchange import CopyPump
 
 P = 2_147_483_647  # 2^31 - 1, a prime: hashes are integers in [0, P)
@@ -156,14 +157,7 @@ class Writer:
 
 
 def allocate_ids(label: str, count: int) -> list[int]:
-    """`count` ids from the table's sequence (so that rows written with COPY can be referred to
-    before they are written, and the sequence stays ahead of them)."""
-    if count <= 0:
-        return []
-    table = apps.get_model(label)._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", [count])
-        return [row[0] for row in cursor.fetchall()]
+    return dataexchange.allocate_ids(apps.get_model(label), count)
 
 
 # --- Time as text -------------------------------------------------------------------------------------
