@@ -96,6 +96,8 @@ def compliance_matrix(user, *, year: int, by: str = "month", as_of: datetime.dat
         branches = branches.filter(path__startswith=within.path)
     year_start, year_end = compliance.month_start(year, 1), compliance.month_start(year + 1, 1)
     branches = list(branches.order_by("path")[:500])
+    if not branches:
+        return []
     held = held_meeting_months("", year_start, year_end, branch_ids=[b.pk for b in branches])
     columns = _columns(year, by)
     rows = []
