@@ -50,7 +50,9 @@ def test_manager_dashboard_drilldown_and_report(page_for, world, manager, screen
     # The monthly report: generate March's and download the workbook.
     page.goto("/evaluation/reports/")
     page.click("[data-testid=open-request]")
-    page.fill("input[name=period]", "2026-03")
+    # Typing into the form while Bootstrap still animates it open could lose the text: wait until shown.
+    page.wait_for_selector("#requestReport.collapse.show")
+    page.fill("#requestReport input[name=period]", "2026-03")
     page.click("[data-testid=request-report]")
     link = page.locator("[data-testid^=download-report-]").first
     expect(link).to_be_visible()
