@@ -31,6 +31,13 @@ def pick(page, scope: str, field: str, text: str):
     page.wait_for_function("!(document.activeElement && document.activeElement.id.endsWith('-ts-control'))")
 
 
+def open_action(page, action: str):
+    """Open an action's form and wait until Bootstrap has finished showing it: text typed while the
+    collapse still animates can be lost (the form then posts empty and answers 400)."""
+    page.click(f"[data-testid=action-{action}]")
+    page.wait_for_selector(f"#action-{action}.collapse.show")
+
+
 def test_visit_to_rated_demand(page_for, staff, handler, member, tree, screenshot_dir):
     category("welfare", "福利")
     person = member.person
@@ -66,7 +73,7 @@ def test_visit_to_rated_demand(page_for, staff, handler, member, tree, screensho
     demand_url = phone.url
 
     # 3. Accepts it and assigns the handler (still on the phone).
-    phone.click("[data-testid=action-accept]")
+    open_action(phone, "accept")
     pick(phone, "#form-accept", "handler", handler.display_name)
     phone.fill("#form-accept textarea[name=note]", "请后勤服务中心牵头办理")
     phone.click("[data-testid=confirm-accept]")
@@ -79,12 +86,12 @@ def test_visit_to_rated_demand(page_for, staff, handler, member, tree, screensho
     desk.goto("/")
     desk.click("[data-testid=widget-assigned] a.text-break")
     expect(desk).to_have_url(demand_url)
-    desk.click("[data-testid=action-reply]")
+    open_action(desk, "reply")
     desk.fill("#form-reply textarea[name=text]", "已与食堂沟通，下周起增加两个菜品，夜班保留热饭。")
     desk.click("[data-testid=confirm-reply]")
     expect(desk.locator("[data-testid=demand-status]")).to_have_attribute("data-status", "in_progress")
     desk.wait_for_load_state("load")  # the action buttons work once the page's scripts ran
-    desk.click("[data-testid=action-resolve]")
+    open_action(desk, "resolve")
     expect(desk.locator("#form-resolve textarea[name=result]")).to_be_visible()
     desk.fill("#form-resolve textarea[name=result]", "食堂已增加菜品，夜班热饭已落实。")
     desk.click("[data-testid=confirm-resolve]")
