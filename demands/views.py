@@ -58,6 +58,11 @@ class DemandListView(ObjectListView):
     create_permission = "demands.submit"
     exchange_kind = "demands"
     export_basename = "demands"
+    # What DemandTable shows (deadline colours read the status and the three SLA times).
+    table_only = ("ref", "title", "status", "urgency", "received_at", "response_due_at", "resolution_due_at",
+                  "first_response_at", "category__name", "category__sort_order", "org_unit__name",
+                  "submitter__name", "handler__username", "handler__first_name", "handler__last_name",
+                  "handler__person__name")
     title = gettext_lazy("Demands ledger")
     tab = "all"
 

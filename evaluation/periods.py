@@ -5,6 +5,8 @@
 """
 from __future__ import annotations
 
+import functools
+
 import datetime
 import re
 from dataclasses import dataclass
@@ -89,7 +91,7 @@ class Period:
     def kind(self) -> str:
         return KINDS[self.kind_order]
 
-    @property
+    @functools.cached_property  # asked for ~1,000 times per dashboard; a Period never changes
     def key(self) -> str:
         if self.kind == MONTH:
             return f"{self.year:04d}-{self.number:02d}"

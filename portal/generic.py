@@ -206,8 +206,17 @@ class ObjectListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
             return None
         return keyset_fields(self.object_list)
 
+    # The fields the table's cells read, as Model.only() names ("category__name"), for lists whose
+    # rows would otherwise carry whole records and their related records (a demand's text, a
+    # person's every column): the page's rows are loaded with these and only the relations they
+    # name are joined. Exports keep the full queryset. Empty: whole rows.
+    table_only: tuple[str, ...] = ()
+
     def get_table_data(self):
         data = super().get_table_data()
+        if self.table_only and hasattr(data, "query"):
+            relations = sorted({name.rsplit("__", 1)[0] for name in self.table_only if "__" in name})
+            data = data.select_related(None).select_related(*relations).only(*self.table_only)
         fields = self._keyset() if hasattr(data, "query") else None
         if not fields:
             return data
