@@ -2,13 +2,11 @@
 the menu, the person timeline and the home page."""
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Callable
 
-from django.urls import reverse
-
+from .cached_urls import cached_reverse
 from .roles import has_permission
 
 
@@ -23,7 +21,7 @@ class MenuItem:
 
     @property
     def url(self) -> str:
-        return _menu_url(self.url_name)
+        return cached_reverse(self.url_name)
 
 
 @dataclass
@@ -36,12 +34,6 @@ class MenuGroup:
 
 
 _MENU: dict[str, MenuGroup] = {}
-
-
-@functools.lru_cache(maxsize=None)
-def _menu_url(url_name: str) -> str:
-    # Every page renders the whole menu: ~25 reverse() calls per page for URLs that never change.
-    return reverse(url_name)
 
 
 def menu_group(key: str, label, icon: str, order: int) -> MenuGroup:
