@@ -21,6 +21,7 @@ from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
 from django_tables2 import columns as tables2_columns
+from django_tables2 import utils as tables2_utils
 from django_tables2.utils import A, AttributeDict
 
 # Column classes whose rendering is compiled here; any subclass not listed falls back.
@@ -59,21 +60,18 @@ class _CompiledColumn:
         self.name = bound_column.name
         column = bound_column.column
         self.localize = column.localize
-        self.fallback = False
         attrs = dict(table.attrs)
         attrs.update(column.attrs)
-        cell_attrs = attrs.get("td", attrs.get("cell", {}))
-        if _has_callables(cell_attrs):
-            self.fallback = True
-        else:
-            self.td_html = bound_column.attrs["td"].as_html()
+        # The <td> attributes once for the column, unless they are functions of the cell (then per cell).
+        self.td_html = None if _has_callables(attrs.get("td", attrs.get("cell", {}))) else bound_column.attrs["td"].as_html()
 
+        # Cells this class does not know how to compute come from django-tables2's get_cell.
+        self.fallback = False
         self.date_format = None
         kind = type(column)
         if kind in _DATES:
             self.date_format = _date_format(bound_column)
-            if self.date_format is None:
-                self.fallback = True
+            self.fallback = self.date_format is None
         elif kind not in _PLAIN:
             self.fallback = True
 
@@ -95,8 +93,6 @@ class _CompiledColumn:
         self.custom_render = table_render if table_render is not None and render == table_render else None
         self.render_arguments: tuple[str, ...] = ()
         if self.custom_render is not None:
-            from django_tables2 import utils as tables2_utils
-
             parameters = tables2_utils.signature(self.custom_render)[0]
             self.render_arguments = tuple(name for name in _OPTIONAL_ARGUMENTS if name in parameters)
         elif self.date_format is None and render != column.render:
@@ -121,27 +117,25 @@ class _CompiledColumn:
         value = self.value_of(record)
         if value in self.empty_values:
             return self.default
+        arguments = {"value": value, "record": record, "column": self.bound_column.column,
+                     "bound_column": self.bound_column, "bound_row": row, "table": table}
         if self.custom_render is not None:
-            available = {"value": value, "record": record, "column": self.bound_column.column,
-                         "bound_column": self.bound_column, "bound_row": row, "table": table}
-            content = self.custom_render(**{name: available[name] for name in self.render_arguments})
+            content = self.custom_render(**{name: arguments[name] for name in self.render_arguments})
         elif self.date_format is not None:
             text = formats.date_format(template_localtime(value), self.date_format) if value not in (None, "") else ""
             content = mark_safe(conditional_escape(text or self.default or ""))
         else:
             content = value
         if self.link:
-            content = self.link(content, value=value, record=record, column=self.bound_column.column,
-                                bound_column=self.bound_column, bound_row=row, table=table)
+            content = self.link(content, **arguments)
         return content
 
     def td(self, row, record, table) -> str:
         content = self.cell(row, record, table)
-        if self.fallback and not hasattr(self, "td_html"):
+        td_html = self.td_html
+        if td_html is None:  # as BoundRow.items() does: the attributes see the cell's value and record
             self.bound_column.current_value, self.bound_column.current_record = content, record
             td_html = self.bound_column.attrs["td"].as_html()
-        else:
-            td_html = self.td_html
         return f"<td {td_html}>{_cell_text(content, self.localize)}</td>"
 
 
