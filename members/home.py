@@ -11,11 +11,9 @@ def member_facts(request) -> tuple:
 
     def load():
         user = request.user
-        with_scope = has_permission(user, "orgunits.view")
-        if not user.person_id:
-            return None, scope_people_counts(user) if with_scope else None
-        person = person_with_points(user.person_id, scope_counts_for=user if with_scope else None)
-        if not with_scope:
+        counts_for = user if has_permission(user, "orgunits.view") else None
+        person = person_with_points(user.person_id, scope_counts_for=counts_for) if user.person_id else None
+        if counts_for is None:
             return person, None
         if person is None:
             return None, scope_people_counts(user)
