@@ -5,6 +5,7 @@ import datetime
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.contrib.postgres.expressions import ArraySubquery
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Concat, JSONObject, NullIf, Trim
 from django.utils import timezone
@@ -152,7 +153,6 @@ def rows_within(queryset, milliseconds: int) -> list | None:
     is local to a transaction: the one opened here, or — when the caller is inside one already — a
     savepoint rolled back afterwards, which also undoes the setting and leaves the caller's
     transaction usable after a timeout."""
-    from django.db import DatabaseError, connection, transaction
 
     set_timeout = "SELECT set_config('statement_timeout', %s, true)"
     if not connection.in_atomic_block:

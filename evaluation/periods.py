@@ -5,9 +5,8 @@
 """
 from __future__ import annotations
 
-import functools
-
 import datetime
+import functools
 import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo

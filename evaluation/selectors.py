@@ -6,14 +6,26 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
 from members.models import OrgUnit, Person
 from portal.scope import visible
 
-from .choices import Direction, KpiKind, Light, ValueFormat
-from .models import DemandCategorySnapshot, KpiDefinition, KpiRun, KpiSnapshot, KpiTarget
+from .choices import CampaignStatus, Direction, KpiKind, Light, RaterGroupKind, ValueFormat
+from .models import (
+    AppraisalRound,
+    AppraisalVoter,
+    Campaign,
+    DemandCategorySnapshot,
+    KpiDefinition,
+    KpiRun,
+    KpiSnapshot,
+    KpiTarget,
+    RaterAssignment,
+    RaterGroup,
+)
 from .periods import LOCAL_TZ, Period
 
 FOUR = Decimal("0.0001")
@@ -482,11 +494,6 @@ def ratings_to_do(user) -> tuple[int, int]:
     """(units the account still has to rate in open campaigns, appraisal ballots it has still to
     cast in open rounds), in one query whatever the number of campaigns. A rater of a cross-rating
     group does not rate their own unit nor a unit above it (services.subjects_for)."""
-    from django.db import connection
-
-    from .choices import CampaignStatus, RaterGroupKind
-    from .models import AppraisalRound, AppraisalVoter, Campaign, RaterAssignment, RaterGroup
-
     subjects = Campaign._meta.get_field("subjects")
     table = {
         "assignment": RaterAssignment._meta.db_table, "group": RaterGroup._meta.db_table,

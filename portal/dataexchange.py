@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Self
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -661,7 +661,6 @@ class CopyPump:
     def __init__(self, depth: int = 2):
         import queue
 
-        from django.db import connection
 
         connection.ensure_connection()
         self._raw = connection.connection
@@ -696,7 +695,6 @@ class CopyPump:
             self._queue.put(None)
             self._thread.join()
         if self._error is not None:
-            from django.db import connection
 
             error, self._error = self._error, None
             with connection.wrap_database_errors:  # as django.db errors, as from any cursor
@@ -719,7 +717,6 @@ class CopyPump:
 def copy_sql(table: str, columns: Sequence[str], *, nullable: Sequence[str] = ()) -> str:
     """The COPY statement of copy_records(): CSV, an empty value is NULL in the `nullable` columns
     (FORCE_NULL, quoted or not) and an empty string in the others."""
-    from django.db import connection
 
     quote = connection.ops.quote_name
     options = "FORMAT csv"
@@ -736,7 +733,6 @@ def copy_records(table: str, columns: Sequence[str], records: Iterable[Sequence]
     Dates, times and numbers are written as str() gives them. `tail` holds the values of the last
     columns, the same for every record (written once, appended to each line). Returns the number
     of records."""
-    from django.db import connection
 
     sql = copy_sql(table, columns, nullable=nullable)
     ending = "\n"
@@ -777,7 +773,6 @@ def refresh_statistics(*models, written: int) -> None:
     stopped after more than ten minutes; they take twenty seconds). The next import's checks (the people a
     demands file names) and the pages right after an import profit too. ANALYZE reads a sample (a second or two),
     locks nobody out, and is skipped with a warning for a user who does not own the table."""
-    from django.db import connection
 
     if written < ANALYZE_AFTER:
         return
@@ -789,7 +784,6 @@ def refresh_statistics(*models, written: int) -> None:
 def allocate_ids(model, count: int) -> list[int]:
     """`count` ids from the table's sequence in one query (so that rows written with COPY can be
     referred to before they are written, and the sequence stays ahead of them)."""
-    from django.db import connection
 
     if count <= 0:
         return []
@@ -802,7 +796,6 @@ def allocate_ids(model, count: int) -> list[int]:
 def literal_defaults(model, given: set[str]) -> dict[str, Any]:
     """{column: value} for the concrete columns of `model` not in `given` (and not the primary
     key) as a new record gets them: field defaults, now() for auto_now(_add), NULL when nullable."""
-    from django.db import connection
 
     now = timezone.now()
     defaults = {}
