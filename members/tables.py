@@ -1,6 +1,5 @@
 import django_tables2 as tables
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext_lazy as _
 
 from .masking import mask_phone
 from .models import OrgUnit, Person, PointsEntry

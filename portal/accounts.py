@@ -3,7 +3,6 @@ import django_filters
 import django_tables2 as tables
 from django import forms
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from members.models import OrgUnit, Person

@@ -1,7 +1,6 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,7 +14,6 @@ from .forms_import import ImportUploadForm
 from .generic import ObjectDeleteView, ObjectEditView, ObjectListView, PermissionRequiredMixin
 from .models import ImportBatch, Notification, User
 from .registry import home_widgets_for
-from .roles import Role
 from .scope import get_visible_or_404, visible
 
 

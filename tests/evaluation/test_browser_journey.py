@@ -32,7 +32,7 @@ def test_manager_dashboard_drilldown_and_report(page_for, world, manager, screen
     expect(page.locator("#chart-trend canvas")).to_have_count(1)
     page.screenshot(path=screenshot_dir / "evaluation-dashboard-desktop.png", full_page=True)
     # Change the unit: branch A.
-    page.click(f"[data-testid=sub-unit] >> nth=0")
+    page.click("[data-testid=sub-unit] >> nth=0")
     expect(page.locator("[data-testid=current-unit]")).to_have_text(world.branch_a.name)
     assert "period=2026-03" in page.url
     satisfaction = page.locator("[data-testid=card-satisfaction_rate]")

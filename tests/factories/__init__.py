@@ -1,6 +1,5 @@
 """factory_boy factories shared by all tests. Apps add their own modules here (demands.py, …)."""
 import datetime
-import random
 
 import factory
 from factory.django import DjangoModelFactory

@@ -4,7 +4,6 @@ from django.urls import reverse
 from pghistory.models import Events, MiddlewareEvents
 
 from members.models import OrgUnit, Person
-from portal.models import User
 
 
 def edit_data(person, **overrides):

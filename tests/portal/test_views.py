@@ -7,7 +7,7 @@ from django.urls import reverse
 from portal.models import Notification, User
 from portal.notifications import notify
 from portal.roles import Role
-from tests.factories import TEST_PASSWORD, PersonFactory
+from tests.factories import TEST_PASSWORD
 
 ROLE_FIXTURES = ["member", "staff", "handler", "owner", "manager", "admin_user"]
 
