@@ -661,7 +661,6 @@ class CopyPump:
     def __init__(self, depth: int = 2):
         import queue
 
-
         connection.ensure_connection()
         self._raw = connection.connection
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
@@ -695,7 +694,6 @@ class CopyPump:
             self._queue.put(None)
             self._thread.join()
         if self._error is not None:
-
             error, self._error = self._error, None
             with connection.wrap_database_errors:  # as django.db errors, as from any cursor
                 raise error
@@ -717,7 +715,6 @@ class CopyPump:
 def copy_sql(table: str, columns: Sequence[str], *, nullable: Sequence[str] = ()) -> str:
     """The COPY statement of copy_records(): CSV, an empty value is NULL in the `nullable` columns
     (FORCE_NULL, quoted or not) and an empty string in the others."""
-
     quote = connection.ops.quote_name
     options = "FORMAT csv"
     if nullable:
@@ -733,7 +730,6 @@ def copy_records(table: str, columns: Sequence[str], records: Iterable[Sequence]
     Dates, times and numbers are written as str() gives them. `tail` holds the values of the last
     columns, the same for every record (written once, appended to each line). Returns the number
     of records."""
-
     sql = copy_sql(table, columns, nullable=nullable)
     ending = "\n"
     if tail:
@@ -773,7 +769,6 @@ def refresh_statistics(*models, written: int) -> None:
     stopped after more than ten minutes; they take twenty seconds). The next import's checks (the people a
     demands file names) and the pages right after an import profit too. ANALYZE reads a sample (a second or two),
     locks nobody out, and is skipped with a warning for a user who does not own the table."""
-
     if written < ANALYZE_AFTER:
         return
     quote = connection.ops.quote_name
@@ -784,7 +779,6 @@ def refresh_statistics(*models, written: int) -> None:
 def allocate_ids(model, count: int) -> list[int]:
     """`count` ids from the table's sequence in one query (so that rows written with COPY can be
     referred to before they are written, and the sequence stays ahead of them)."""
-
     if count <= 0:
         return []
     table = model._meta.db_table
@@ -796,7 +790,6 @@ def allocate_ids(model, count: int) -> list[int]:
 def literal_defaults(model, given: set[str]) -> dict[str, Any]:
     """{column: value} for the concrete columns of `model` not in `given` (and not the primary
     key) as a new record gets them: field defaults, now() for auto_now(_add), NULL when nullable."""
-
     now = timezone.now()
     defaults = {}
     for model_field in model._meta.concrete_fields:
