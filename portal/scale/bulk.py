@@ -104,11 +104,6 @@ def opt(value) -> str:
     return NULL if value is None else str(value)
 
 
-def pg_array(values: list[str]) -> str:
-    """A text[] value for COPY (the pools hold no quotes, commas or braces)."""
-    return text("{" + ",".join(values) + "}")
-
-
 def copy_sql(model, columns: list[str]) -> str:
     quote = connection.ops.quote_name
     return (f"COPY {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from members.demo import GIVEN, SURNAMES, make_id_number
 from members.importers import rebuild_org_paths
 from members.models import OrgUnit, Person
+from portal.dataexchange import pg_array
 from portal.models import User
 from portal.roles import Role
 
-from .bulk import NULL, Writer, allocate_ids, opt, pg_array, text
+from .bulk import NULL, Writer, allocate_ids, opt, text
 from .plan import Plan
 
 # Functional departments of the group company (the first is the party-mass work department).
@@ -212,7 +213,7 @@ def _people(plan: Plan, org: Org) -> None:
             str(ids[i]), text(f"{plan.namespace}-{i + 1:06d}"),
             text(rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice([1, 2])))), text(gender), birth.isoformat(),
             text(f"1{rng.choice('3589')}{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}"), text(id_number), str(unit),
-            text(status), joined.isoformat() if joined else NULL, pg_array(tags),
+            text(status), joined.isoformat() if joined else NULL, text(pg_array(tags)),
             text("backbone_to_member" if "技术骨干" in tags and status == "masses" else ""),
             text(rng.choice(POSITIONS)), "t", created, created,
         )))
