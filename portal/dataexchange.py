@@ -712,11 +712,14 @@ class CopyPump:
                 pass
 
 
-def copy_sql(table: str, columns: Sequence[str], *, nullable: Sequence[str] = ()) -> str:
+def copy_sql(table: str, columns: Sequence[str], *, nullable: Sequence[str] = (), null: str = "") -> str:
     """The COPY statement of copy_records(): CSV, an empty value is NULL in the `nullable` columns
-    (FORCE_NULL, quoted or not) and an empty string in the others."""
+    (FORCE_NULL, quoted or not) and an empty string in the others. With `null` (e.g. \\N, the
+    scale generator's), that unquoted text is NULL in every column instead."""
     quote = connection.ops.quote_name
     options = "FORMAT csv"
+    if null:
+        options += f", NULL '{null}'"
     if nullable:
         options += f", FORCE_NULL ({', '.join(quote(c) for c in nullable)})"
     return f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN WITH ({options})"

@@ -14,7 +14,7 @@ from django.apps import apps
 from django.db import connection
 
 from portal import dataexchange
-from portal.dataexchange import CopyPump
+from portal.dataexchange import CopyPump, copy_sql
 
 P = 2_147_483_647  # 2^31 - 1, a prime: hashes are integers in [0, P)
 LOCAL_OFFSET = 8 * 3600  # Asia/Shanghai has had no daylight saving time since 1991
@@ -104,12 +104,6 @@ def opt(value) -> str:
     return NULL if value is None else str(value)
 
 
-def copy_sql(model, columns: list[str]) -> str:
-    quote = connection.ops.quote_name
-    return (f"COPY {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-            "FROM STDIN WITH (FORMAT csv, NULL '\\N')")
-
-
 class Writer:
     """Collects CSV lines of one table and writes them with COPY in batches (through the imports'
     CopyPump when given one). NOT NULL columns the caller does not list get their model default
@@ -128,7 +122,7 @@ class Writer:
             self.tail += "," + (text(value) if isinstance(value, str) else text(json.dumps(value)) if isinstance(value, (dict, list))
                                 else ("t" if value else "f") if isinstance(value, bool) else opt(value))
         self.columns = columns + tail_columns
-        self.sql = copy_sql(self.model, self.columns)
+        self.sql = copy_sql(self.model._meta.db_table, self.columns, null=NULL)
         self.batch = batch
         self.pump = pump
         self.lines: list[str] = []
