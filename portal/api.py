@@ -26,6 +26,7 @@ class ScopedMixin:
     Objects outside the user's scope answer 404, exactly like the pages."""
 
     permission_classes = [RolePermission]
+    page_cache = True  # reads only (portal/pagecache.py)
     read_permission: str = ""
     write_permission: str | None = None
     delete_permission: str | None = None

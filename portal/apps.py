@@ -11,3 +11,8 @@ class PortalConfig(AppConfig):
         from . import tables2_speed
 
         tables2_speed.install()
+        from django.db.models.signals import post_migrate
+
+        from .pagecache import on_post_migrate
+
+        post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="portal.pagecache.triggers")

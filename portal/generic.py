@@ -184,6 +184,7 @@ NON_FILTER_PARAMS = frozenset({"page", "after", "before", "pn", "sort", "export"
 
 
 class ObjectListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
+    page_cache = True  # portal/pagecache.py
     template_name = "portal/object_list.html"
     paginator_class = LazyPaginator
     paginate_by = 25
@@ -315,6 +316,7 @@ class ObjectListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
 
 
 class ObjectDetailView(PermissionRequiredMixin, DetailView):
+    page_cache = True  # portal/pagecache.py
     history_limit = 20
 
     def get_object(self, queryset=None):

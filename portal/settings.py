@@ -61,6 +61,9 @@ MIDDLEWARE = [
     "pghistory.middleware.HistoryMiddleware",
     # Last, as django-axes asks.
     "axes.middleware.AxesMiddleware",
+    # After everything that reads the request: serves opted-in read pages again until a table they
+    # read changes (portal/pagecache.py).
+    "portal.pagecache.PageCacheMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -220,3 +223,6 @@ PORTAL_SITE_NAME = _("Party-Mass Work Portal")
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 # Lists with more rows than this (estimated) show "about N" instead of an exact count.
 PORTAL_EXACT_COUNT_LIMIT = 10_000
+# The page cache (portal/pagecache.py): how long a stored page may be served again at most (clock-based
+# labels such as "overdue" follow the time within this); 0 turns the cache off.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=60)

@@ -47,6 +47,7 @@ def dashboard_url(unit: OrgUnit, period, **extra) -> str:
 
 class DashboardView(PermissionRequiredMixin, TemplateView):
     permission = PERMISSION
+    page_cache = True  # portal/pagecache.py
     template_name = "evaluation/dashboard.html"
 
     def get_context_data(self, **kwargs):

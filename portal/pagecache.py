@@ -1,0 +1,329 @@
+"""The page cache: a read page a user asks for again is served from Redis, unless a table it read changed.
+
+Why it is safe:
+
+* **Invalidation is PostgreSQL's.** Every table carries two triggers (installed after each migrate,
+  `install_triggers`) that add one to the table's *generation* the first time a transaction writes
+  to it: insert, COPY, update, delete or truncate, whether the ORM, raw SQL, an import, a Celery
+  task or psql did it. The generation lives in `portal_table_generation` (no Django model, so a
+  test flush does not reset it) as the sum of shard rows, each writer taking an unlocked shard
+  (`FOR UPDATE SKIP LOCKED`, a new one when all are taken): writers never wait for each other, and
+  the sum changes exactly when the writing transaction commits, never before.
+* **Dependencies are recorded, not declared.** A miss renders the page normally while every SQL
+  statement is recorded; the tables named in them are the entry's dependencies, stored with their
+  generations as read *before* the page's first query. A later request is a hit only if none of
+  those generations moved (one small query). Content rendered after the generations were read is
+  at least as new as they are, so a hit never shows a committed change the user could miss.
+* **Per user.** The key holds the account (every column of the user row, its scope unit and its
+  person, but not last_login), the session's contents, the language, the full path, the Accept and
+  htmx headers and other cookies: nothing is shared between accounts, so no scope can leak.
+* **Only plain reads are kept.** A render that wrote or locked anything (audit logs of a reveal,
+  an export, a notification marked read), set a cookie, changed the session, queued or showed a
+  message, or did not answer 200 with HTML or JSON is not stored. Requests inside a transaction
+  (tests' atomic blocks) and with an Authorization header bypass the cache.
+* **The clock.** Labels computed from the time (overdue, "today") come from no table: entries live
+  `PAGE_CACHE_SECONDS` (60) at most and the date is in the key.
+* **CSRF.** Tokens in a stored page are replaced by a placeholder and each hit gets a fresh one.
+
+Views opt in with `page_cache = True` (the generic list and detail views, the home page, the
+dashboard, the 三会一课 matrix, the API's reads).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpResponse
+from django.middleware.csrf import _unmask_cipher_token, get_token
+from django.utils import timezone, translation
+
+GENERATION_TABLE = "portal_table_generation"
+# Tables no page reads through the ORM while rendering, written on every request or login.
+UNTRACKED_TABLES = frozenset({GENERATION_TABLE, "django_session", "django_migrations"})
+TRIGGER_STATEMENT = "portal_generation_stmt"
+TRIGGER_ROW = "portal_generation_row"
+
+CREATE_SQL = f"""
+CREATE TABLE IF NOT EXISTS {GENERATION_TABLE} (
+    id bigserial PRIMARY KEY,
+    tbl text NOT NULL,
+    n bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS {GENERATION_TABLE}_tbl ON {GENERATION_TABLE} (tbl);
+
+-- Once per transaction and table (a transaction-local setting remembers it): add one to a shard of
+-- the table's generation that no other open transaction holds, or start a new shard.
+CREATE OR REPLACE FUNCTION portal_bump_generation() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    flag text := 'portal_generation.' || TG_TABLE_NAME;
+    shard bigint;
+BEGIN
+    IF current_setting(flag, true) = '1' THEN
+        RETURN NULL;
+    END IF;
+    SELECT id INTO shard FROM {GENERATION_TABLE} WHERE tbl = TG_TABLE_NAME
+        ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED;
+    IF shard IS NULL THEN
+        INSERT INTO {GENERATION_TABLE} (tbl, n) VALUES (TG_TABLE_NAME, 1);
+    ELSE
+        UPDATE {GENERATION_TABLE} SET n = n + 1 WHERE id = shard;
+    END IF;
+    PERFORM set_config(flag, '1', true);
+    RETURN NULL;
+END $$;
+"""
+DROP_SQL = f"DROP TABLE IF EXISTS {GENERATION_TABLE}; DROP FUNCTION IF EXISTS portal_bump_generation() CASCADE;"
+
+
+def install_triggers(using_connection=None) -> int:
+    """Put the two generation triggers on every table of the schema that lacks them (enabled ALWAYS,
+    so a session in replica mode — the scale generator's bulk load — still bumps). Returns how many
+    tables got them. Called after every migrate, so tables added later are covered."""
+    conn = using_connection or connection
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT to_regproc('portal_bump_generation') IS NOT NULL")
+        if not cursor.fetchone()[0]:
+            return 0
+        cursor.execute(
+            """
+            SELECT c.relname FROM pg_class c
+            WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p')
+              AND NOT c.relname = ANY(%s)
+              AND (SELECT count(*) FROM pg_trigger t
+                   WHERE t.tgrelid = c.oid AND t.tgname = ANY(%s) AND t.tgenabled = 'A') < 2
+            ORDER BY c.relname
+            """,
+            [sorted(UNTRACKED_TABLES), [TRIGGER_STATEMENT, TRIGGER_ROW]],
+        )
+        tables = [row[0] for row in cursor.fetchall()]
+        for table in tables:
+            quoted = conn.ops.quote_name(table)
+            cursor.execute(
+                f"CREATE OR REPLACE TRIGGER {TRIGGER_STATEMENT} AFTER INSERT OR TRUNCATE ON {quoted} "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION portal_bump_generation()"
+            )
+            # Row level for updates and deletes: a conditional UPDATE that claims nothing (the tasks'
+            # idempotency) changes no row and must not throw away the pages that read the table.
+            cursor.execute(
+                f"CREATE OR REPLACE TRIGGER {TRIGGER_ROW} AFTER UPDATE OR DELETE ON {quoted} "
+                f"FOR EACH ROW EXECUTE FUNCTION portal_bump_generation()"
+            )
+            cursor.execute(f"ALTER TABLE {quoted} ENABLE ALWAYS TRIGGER {TRIGGER_STATEMENT}, "
+                           f"ENABLE ALWAYS TRIGGER {TRIGGER_ROW}")
+    return len(tables)
+
+
+def on_post_migrate(sender, using="default", **kwargs) -> None:
+    from django.db import connections
+
+    install_triggers(connections[using])
+
+
+def generations() -> dict[str, int]:
+    """Every table's committed generation (tables never written since the triggers came: absent, 0)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT tbl, sum(n)::bigint FROM {GENERATION_TABLE} GROUP BY tbl")
+        return dict(cursor.fetchall())
+
+
+# --- recording what a render read ------------------------------------------------------------------
+
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+# Anything but a read: a write, a lock, a sequence draw. Conservative on purpose (a false alarm only
+# means the page is not stored).
+_NOT_A_READ = re.compile(r"\b(insert|update|delete|truncate|copy|nextval|setval|lock|notify)\b")
+_table_names: frozenset[str] | None = None
+
+
+def table_names() -> frozenset[str]:
+    """Every model's table (auto-created many-to-many and history tables included), once per process."""
+    global _table_names
+    if _table_names is None:
+        _table_names = frozenset(m._meta.db_table for m in apps.get_models(include_auto_created=True)
+                                 if m._meta.db_table not in UNTRACKED_TABLES)
+    return _table_names
+
+
+class Recorder:
+    """A connection.execute_wrapper that notes the tables each statement names and any non-read."""
+
+    def __init__(self):
+        self.tables: set[str] = set()
+        self.wrote = False
+        self.writes: list[str] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        text = sql.lower()
+        if _NOT_A_READ.search(text) and not text.lstrip().startswith(("savepoint", "release savepoint")):
+            self.wrote = True
+            self.writes.append(sql[:200])
+        self.tables.update(table_names().intersection(_IDENTIFIER.findall(text)))
+        return execute(sql, params, many, context)
+
+
+# --- the key ---------------------------------------------------------------------------------------------
+
+_build_id: str | None = None
+
+
+def build_id() -> str:
+    """The code, templates and translations in use (their paths, sizes and times): a deployment or an
+    edit starts a fresh set of keys."""
+    global _build_id
+    if _build_id is None:
+        digest = hashlib.blake2b(digest_size=8)
+        for folder in sorted({Path(a.path) for a in apps.get_app_configs() if Path(a.path).is_relative_to(settings.BASE_DIR)}
+                             | {Path(settings.BASE_DIR) / "templates", Path(settings.BASE_DIR) / "locale"}):
+            for path in sorted(folder.rglob("*")):
+                if path.suffix in (".py", ".html", ".mo", ".txt"):
+                    stat = path.stat()
+                    digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+        _build_id = digest.hexdigest()
+    return _build_id
+
+
+def _row(obj) -> tuple:
+    return tuple((f.attname, getattr(obj, f.attname, None)) for f in obj._meta.concrete_fields if f.attname != "last_login")
+
+
+def account_fingerprint(user) -> tuple:
+    """Every column of the account and of the related records loaded with it (scope unit, person)."""
+    related = tuple(sorted((name, _row(obj)) for name, obj in user._state.fields_cache.items() if obj is not None))
+    return _row(user), related
+
+
+_IGNORED_COOKIES = {settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME}
+
+
+def cache_key(request) -> str:
+    headers = request.headers
+    parts = (
+        build_id(),
+        translation.get_language(),
+        timezone.localdate().isoformat(),
+        request.get_full_path(),
+        headers.get("Accept", ""),
+        tuple(sorted((k, v) for k, v in headers.items() if k.lower().startswith("hx-"))),
+        tuple(sorted((k, v) for k, v in request.COOKIES.items() if k not in _IGNORED_COOKIES)),
+        account_fingerprint(request.user),
+        tuple(sorted((k, repr(v)) for k, v in request.session.items())),
+    )
+    return "pagecache:" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
+
+
+# --- CSRF tokens in stored pages ------------------------------------------------------------------------
+
+CSRF_PLACEHOLDER = b"\x00csrf-token\x00"
+_TOKEN_CANDIDATE = re.compile(rb"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
+
+
+def strip_csrf_tokens(body: bytes, secret: str | None) -> bytes:
+    """Replace every masked form of this request's CSRF secret with the placeholder."""
+    if not secret:
+        return body
+
+    def swap(match):
+        token = match.group(0)
+        return CSRF_PLACEHOLDER if _unmask_cipher_token(token.decode()) == secret else token
+
+    return _TOKEN_CANDIDATE.sub(swap, body)
+
+
+# --- the middleware -------------------------------------------------------------------------------------------
+
+CACHEABLE_TYPES = ("text/html", "application/json")
+
+
+def view_wants_cache(view_func) -> bool:
+    view_class = getattr(view_func, "view_class", None) or getattr(view_func, "cls", None)
+    return bool(getattr(view_class, "page_cache", False) or getattr(view_func, "page_cache", False))
+
+
+def _has_pending_messages(request) -> bool:
+    return "messages" in request.COOKIES or "_messages" in request.session
+
+
+def usable(request, view_func) -> bool:
+    return (
+        settings.PAGE_CACHE_SECONDS > 0
+        and request.method == "GET"
+        and view_wants_cache(view_func)
+        and "Authorization" not in request.headers
+        and request.user.is_authenticated
+        and connection.get_autocommit()
+        and not connection.in_atomic_block
+        and not _has_pending_messages(request)
+    )
+
+
+def unstorable_reason(request, response, recorder: Recorder, session_before: tuple) -> str:
+    """Why this render may not be stored ("" when it may)."""
+    if recorder.wrote:
+        return "wrote"
+    if response.status_code != 200 or response.streaming:
+        return f"status {response.status_code}"
+    if response.cookies:
+        return "cookie"
+    if not response.get("Content-Type", "").startswith(CACHEABLE_TYPES):
+        return "content type"
+    if "no-store" in response.get("Cache-Control", ""):
+        return "no-store"
+    storage = getattr(request, "_messages", None)
+    if storage is not None and (storage._queued_messages or storage.used):
+        return "messages"
+    if tuple(sorted((k, repr(v)) for k, v in request.session.items())) != session_before:
+        return "session"
+    return ""
+
+
+class PageCacheMiddleware:
+    """Serves opted-in GET pages from the page cache; place it last (after auth, messages, htmx)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not usable(request, view_func):
+            return None
+        key = cache_key(request)
+        entry = cache.get(key)
+        current = generations()  # before any query of the page: what a stored render is compared with
+        if entry is not None:
+            tables, seen, headers, body = entry
+            if all(current.get(table, 0) == generation for table, generation in zip(tables, seen)):
+                return self._replay(request, headers, body)
+        session_before = tuple(sorted((k, repr(v)) for k, v in request.session.items()))
+        recorder = Recorder()
+        with connection.execute_wrapper(recorder):
+            response = view_func(request, *view_args, **view_kwargs)
+            if hasattr(response, "render") and callable(response.render):
+                response = response.render()
+        reason = unstorable_reason(request, response, recorder, session_before)
+        if not reason:
+            tables = tuple(sorted(recorder.tables))
+            body = strip_csrf_tokens(response.content, request.META.get("CSRF_COOKIE"))
+            headers = [(k, v) for k, v in response.items() if k.lower() != "content-length"]
+            cache.set(key, (tables, tuple(current.get(t, 0) for t in tables), headers, body),
+                      settings.PAGE_CACHE_SECONDS)
+            response["X-Page-Cache"] = "miss"
+        else:
+            response["X-Page-Cache"] = f"not stored: {reason}"
+        return response
+
+    @staticmethod
+    def _replay(request, headers, body: bytes) -> HttpResponse:
+        if CSRF_PLACEHOLDER in body:
+            body = body.replace(CSRF_PLACEHOLDER, get_token(request).encode())
+        response = HttpResponse(body)
+        for name, value in headers:
+            response[name] = value
+        response["X-Page-Cache"] = "hit"
+        return response
