@@ -1,5 +1,9 @@
+import pickle
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
+from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -15,18 +19,49 @@ def unread_notification_count():
     return Coalesce(Subquery(unread, output_field=IntegerField()), Value(0))
 
 
+# The tables an account is loaded from: while none of them changed, a worker reuses the account it
+# loaded (portal/pagecache.py keeps their generations; compiling the query cost 3.4 ms a request).
+ACCOUNT_TABLES = ("portal_user", "members_orgunit", "members_person", "portal_notification")
+MAX_REMEMBERED_ACCOUNTS = 5_000
+_remembered: dict[str, tuple[tuple[int, ...], bytes]] = {}  # user id -> (generations, pickled account)
+
+
 class ModelBackend(DjangoModelBackend):
     """Loads the account with its scope unit, its person and its unread-notification count (the
-    badge of every page) in the one query every request makes."""
+    badge of every page) in the one query every request makes — or, outside a transaction and while
+    none of ACCOUNT_TABLES changed since this worker last loaded it, not at all (a fresh copy of the
+    account it loaded then)."""
 
     def get_user(self, user_id):
+        if settings.PAGE_CACHE_SECONDS > 0 and connection.get_autocommit() and not connection.in_atomic_block:
+            user = self._remembered_or_loaded(str(user_id))
+        else:
+            user = self._load(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+    def _remembered_or_loaded(self, key: str):
+        from .pagecache import generations
+
+        current = generations()  # before the account is read: what it is remembered with
+        seen = tuple(current.get(table, 0) for table in ACCOUNT_TABLES)
+        remembered = _remembered.get(key)
+        if remembered is not None and remembered[0] == seen:
+            return pickle.loads(remembered[1])
+        user = self._load(key)
+        if user is not None:
+            if len(_remembered) >= MAX_REMEMBERED_ACCOUNTS:
+                _remembered.clear()
+            _remembered[key] = (seen, pickle.dumps(user))
+        return user
+
+    @staticmethod
+    def _load(user_id):
         user_model = get_user_model()
         try:
-            user = (
+            return (
                 user_model._default_manager.select_related("scope_org", "person")
                 .annotate(unread_notification_count=unread_notification_count())
                 .get(pk=user_id)
             )
-        except user_model.DoesNotExist:
+        except (user_model.DoesNotExist, ValueError):
             return None
-        return user if self.user_can_authenticate(user) else None

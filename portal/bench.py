@@ -64,6 +64,7 @@ class Result:
     max_ms: float
     non_200: int
     socket_errors: int
+    cache_hits: int = 0  # answers the page cache served (X-Page-Cache: hit)
 
     @property
     def rps(self) -> float:
@@ -111,6 +112,7 @@ end
 
 function init(args)
   non200 = 0
+  hits = 0
   counter = offset or 0
 end
 
@@ -124,16 +126,21 @@ end
 
 function response(status, headers, body)
   if status ~= 200 then non200 = non200 + 1 end
+  if headers["X-Page-Cache"] == "hit" then hits = hits + 1 end
 end
 
 function done(summary, latency, requests)
   local bad = 0
-  for _, thread in ipairs(threads) do bad = bad + thread:get("non200") end
+  local hits = 0
+  for _, thread in ipairs(threads) do
+    bad = bad + thread:get("non200")
+    hits = hits + thread:get("hits")
+  end
   local e = summary.errors
   io.write(string.format(
-    'BENCH {"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p95_us": %%d, "p99_us": %%d, "max_us": %%d, "non_200": %%d, "socket_errors": %%d}\\n',
+    'BENCH {"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p95_us": %%d, "p99_us": %%d, "max_us": %%d, "non_200": %%d, "socket_errors": %%d, "cache_hits": %%d}\\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
-    latency:percentile(99), latency.max, bad, e.connect + e.read + e.write + e.timeout))
+    latency:percentile(99), latency.max, bad, e.connect + e.read + e.write + e.timeout, hits))
 end
 """ % ",\n  ".join(rows)
 
@@ -148,6 +155,7 @@ def parse_wrk(output: str, key: str, label: str, path: str) -> Result:
         key=key, label=label, path=path, requests=data["requests"], seconds=data["duration_us"] / 1e6,
         p50_ms=data["p50_us"] / 1000, p95_ms=data["p95_us"] / 1000, p99_ms=data["p99_us"] / 1000,
         max_ms=data["max_us"] / 1000, non_200=data["non_200"], socket_errors=data["socket_errors"],
+        cache_hits=data.get("cache_hits", 0),
     )
 
 

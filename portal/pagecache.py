@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from pathlib import Path
 
 from django.apps import apps
@@ -193,6 +194,7 @@ def _row(obj) -> tuple:
 
 def account_fingerprint(user) -> tuple:
     """Every column of the account and of the related records loaded with it (scope unit, person)."""
+    user = getattr(user, "_wrapped", user)  # request.user is a lazy proxy, loaded by now: read the account itself
     related = tuple(sorted((name, _row(obj)) for name, obj in user._state.fields_cache.items() if obj is not None))
     return _row(user), related
 
@@ -281,6 +283,25 @@ def unstorable_reason(request, response, recorder: Recorder, session_before: tup
     return ""
 
 
+RENDER_LOCK_SECONDS = 30  # a render that died leaves its lock this long at most
+RENDER_WAIT_SECONDS = 10  # then the waiting request renders the page itself
+
+
+def _valid(entry, current: dict[str, int]) -> bool:
+    """The stored page was rendered from what the tables hold now."""
+    if entry is None:
+        return False
+    tables, seen = entry[0], entry[1]
+    return all(current.get(table, 0) == generation for table, generation in zip(tables, seen))
+
+
+def _wait_for_render(key: str, lock: str):
+    deadline = time.monotonic() + RENDER_WAIT_SECONDS
+    while cache.get(lock) is not None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return cache.get(key)
+
+
 class PageCacheMiddleware:
     """Serves opted-in GET pages from the page cache; place it last (after auth, messages, htmx)."""
 
@@ -296,10 +317,24 @@ class PageCacheMiddleware:
         key = cache_key(request)
         entry = cache.get(key)
         current = generations()  # before any query of the page: what a stored render is compared with
-        if entry is not None:
-            tables, seen, headers, body = entry
-            if all(current.get(table, 0) == generation for table, generation in zip(tables, seen)):
-                return self._replay(request, headers, body)
+        if _valid(entry, current):
+            return self._replay(request, entry)
+        # One render per page at a time: the others asking for it meanwhile wait for that render
+        # instead of making the same one (an expired dashboard asked by ten clients at once).
+        lock = key + ":rendering"
+        owns_lock = cache.add(lock, 1, RENDER_LOCK_SECONDS)
+        if not owns_lock:
+            entry = _wait_for_render(key, lock)
+            if _valid(entry, current):
+                return self._replay(request, entry)
+        try:
+            return self._render(request, view_func, view_args, view_kwargs, key, current)
+        finally:
+            if owns_lock:
+                cache.delete(lock)
+
+    @staticmethod
+    def _render(request, view_func, view_args, view_kwargs, key, current):
         session_before = tuple(sorted((k, repr(v)) for k, v in request.session.items()))
         recorder = Recorder()
         with connection.execute_wrapper(recorder):
@@ -319,7 +354,8 @@ class PageCacheMiddleware:
         return response
 
     @staticmethod
-    def _replay(request, headers, body: bytes) -> HttpResponse:
+    def _replay(request, entry) -> HttpResponse:
+        headers, body = entry[2], entry[3]
         if CSRF_PLACEHOLDER in body:
             body = body.replace(CSRF_PLACEHOLDER, get_token(request).encode())
         response = HttpResponse(body)

@@ -83,13 +83,13 @@ class Command(BaseCommand):
                                        connections=o["connections"])
                 report.pages.append(result)
                 self.stdout.write(f"{target.label:<40} p50 {result.p50_ms:7.1f} ms  p95 {result.p95_ms:7.1f} ms  "
-                                  f"{result.rps:7.1f} req/s  non-200 {result.non_200}")
+                                  f"{result.rps:7.1f} req/s  non-200 {result.non_200}  cached {result.cache_hits / max(1, result.requests):4.0%}")
             if not o["only"]:
                 report.mixed = bench.run_wrk(base, targets, key="mixed", label="mixed", seconds=o["mixed_seconds"],
                                              connections=o["connections"])
                 r = report.mixed
                 self.stdout.write(f"{'mixed read workload':<40} p50 {r.p50_ms:7.1f} ms  p95 {r.p95_ms:7.1f} ms  "
-                                  f"{r.rps:7.1f} req/s  non-200 {r.non_200}")
+                                  f"{r.rps:7.1f} req/s  non-200 {r.non_200}  cached {r.cache_hits / max(1, r.requests):4.0%}")
         finally:
             server.terminate()
             try:
