@@ -25,6 +25,8 @@ def test_wrk_measures_pages_and_counts_what_is_not_200(live_server, client_for_s
     assert result.non_200 == 0 and result.socket_errors == 0
     assert 0 < result.p50_ms <= result.p95_ms <= result.p99_ms <= result.max_ms
     assert result.path == "(mixed)"
+    # The home page is served again from the page cache; the login page never is.
+    assert 0 < result.cache_hits < result.requests
 
     # A redirect to the login page is fast but is not the page: it must show up as non-200.
     redirected = bench.run_wrk(live_server.url, [anonymous_home], key="t2", label="redirect", seconds=1, connections=2)
@@ -65,11 +67,13 @@ def test_parse_reads_the_line_of_the_done_hook():
 
 
 def _report(rps: float) -> bench.Report:
-    page = bench.Result("demands", "诉求列表", "/demands/", 1000, 10.0, 20.0, 90.0, 150.0, 300.0, 0, 0)
+    page = bench.Result("demands", "诉求列表", "/demands/", 1000, 10.0, 20.0, 90.0, 150.0, 300.0, 0, 0, cache_hits=990)
     mixed = bench.Result("mixed", "mixed", "(mixed)", int(rps * 20), 20.0, 30.0, 120.0, 200.0, 400.0, 0, 0)
     return bench.Report(started="2026-11-22 10:00 CST", machine={"cpus": 2, "load_average": [0.1, 0.2, 0.3]},
-                        settings={"workers": 4, "threads": 1, "connections": 10, "seconds": 10},
+                        settings={"workers": 4, "threads": 1, "connections": 10, "seconds": 10, "page_cache_seconds": 60},
                         pages=[page], mixed=mixed, data={"demands": 1_000_000},
+                        uncached_pages=[bench.Result("demands", "诉求列表", "/demands/", 300, 10.0, 180.0, 290.0, 350.0, 400.0, 0, 0)],
+                        uncached_mixed=bench.Result("mixed", "mixed", "(mixed)", 800, 20.0, 210.0, 390.0, 450.0, 600.0, 0, 0),
                         imports={"people": {"label": "100,000 people from xlsx", "seconds": 41.5, "target_s": 60}},
                         kpis={"periods": 17, "cold": 12.0, "warm": 8.0, "raw": 7.0})
 
@@ -80,7 +84,12 @@ def test_the_doc_block_is_replaced_not_appended(tmp_path):
     bench.write_performance_doc(_report(160.0), doc)
     first = doc.read_text(encoding="utf-8")
     assert "Other sections stay." in first
-    assert "| 诉求列表 | 20.0 | 90.0 | 150.0 | 100.0 | 0 | ✓ |" in first
+    assert "With the page cache (`PAGE_CACHE_SECONDS=60`" in first
+    assert "| 诉求列表 | 20.0 | 90.0 | 150.0 | 100.0 | 99% | 0 | ✓ |" in first
+    # The same pages without the cache, in a table of their own: the figures of a first visit.
+    assert "Without the page cache (`PAGE_CACHE_SECONDS=0`" in first
+    assert "| 诉求列表 | 180.0 | 290.0 | 350.0 | 30.0 | 0% | 0 | ✗ |" in first
+    assert "| **mixed read workload** (all pages above, weighted) | 210.0 | 390.0 | 450.0 | **40.0** | 0% | 0 | ✗, ≥ 150 req/s ✗ |" in first
     assert "**160.0**" in first and "1,000,000 demands" in first
     assert "| 100,000 people from xlsx | 41.5 | 60 | ✓ |" in first
     assert "first computation | 12.0 | 10 | ✗ |" in first

@@ -195,8 +195,10 @@ def test_a_hit_costs_two_queries_whatever_the_page(client, manager, owner, tree)
         with CaptureQueriesContext(connection) as ctx:
             response, _ = get(client, url)
         assert response["X-Page-Cache"] == "hit"
-        # The account (with its scope unit and person) and the table generations.
+        # The table generations, read twice: for the account this worker remembers (no query for it
+        # while its tables are unchanged) and for the page.
         assert len(ctx.captured_queries) == 2, [q["sql"][:80] for q in ctx.captured_queries]
+        assert all("portal_table_generation" in q["sql"] for q in ctx.captured_queries)
 
 
 def test_pages_that_write_show_messages_or_export_are_not_stored(client, owner, tree):
@@ -228,6 +230,18 @@ def test_the_recorder_sees_tables_and_writes():
         recorder.wrote = False
         run(sql)
         assert recorder.wrote, sql
+
+
+def test_the_account_is_reloaded_when_it_changes(client, owner, tree):
+    """A worker remembers the account between requests, but not past a change to it: a deactivated
+    account is logged out on its next request, a new role applies at once."""
+    client.force_login(owner)
+    url = reverse("demands:demand_list")
+    get(client, url)
+    get(client, url)
+    type(owner).objects.filter(pk=owner.pk).update(is_active=False)  # no save(), no signal: the trigger sees it
+    response = client.get(url)
+    assert response.status_code == 302 and reverse("login") in response["Location"]
 
 
 def test_turned_off_with_zero_seconds(client, owner, tree, settings):

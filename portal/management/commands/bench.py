@@ -56,6 +56,8 @@ class Command(BaseCommand):
         parser.add_argument("--skip-imports", action="store_true")
         parser.add_argument("--skip-kpis", action="store_true")
         parser.add_argument("--no-doc", action="store_true", help="do not write docs/performance.md")
+        parser.add_argument("--page-cache", choices=("both", "on", "off"), default="both",
+                            help="measure the pages with the page cache, without it (every request renders), or both")
 
     def handle(self, *args, **o):
         if not shutil.which("wrk"):
@@ -72,30 +74,16 @@ class Command(BaseCommand):
         if o["only"]:
             targets = [t for t in targets if t.key in o["only"]]
         call_command("collectstatic", interactive=False, verbosity=0)
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = self.start_gunicorn(port, o["workers"], o["threads"])
-        try:
-            self.preflight(base, targets)
-            bench.run_wrk(base, targets, key="warmup", label="warm-up", seconds=5, connections=o["connections"])
-            for target in targets:
-                result = bench.run_wrk(base, [target], key=target.key, label=target.label, seconds=o["seconds"],
-                                       connections=o["connections"])
-                report.pages.append(result)
-                self.stdout.write(f"{target.label:<40} p50 {result.p50_ms:7.1f} ms  p95 {result.p95_ms:7.1f} ms  "
-                                  f"{result.rps:7.1f} req/s  non-200 {result.non_200}  cached {result.cache_hits / max(1, result.requests):4.0%}")
-            if not o["only"]:
-                report.mixed = bench.run_wrk(base, targets, key="mixed", label="mixed", seconds=o["mixed_seconds"],
-                                             connections=o["connections"])
-                r = report.mixed
-                self.stdout.write(f"{'mixed read workload':<40} p50 {r.p50_ms:7.1f} ms  p95 {r.p95_ms:7.1f} ms  "
-                                  f"{r.rps:7.1f} req/s  non-200 {r.non_200}  cached {r.cache_hits / max(1, r.requests):4.0%}")
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        report.settings["page_cache_seconds"] = 0 if o["page_cache"] == "off" else settings.PAGE_CACHE_SECONDS
+        if o["page_cache"] in ("both", "on"):
+            report.pages, report.mixed = self.measure(targets, o, page_cache=True)
+        if o["page_cache"] in ("both", "off"):
+            self.stdout.write("without the page cache (PAGE_CACHE_SECONDS=0): every request renders its page")
+            pages, mixed = self.measure(targets, o, page_cache=False)
+            if o["page_cache"] == "off":
+                report.pages, report.mixed = pages, mixed
+            else:
+                report.uncached_pages, report.uncached_mixed = pages, mixed
         if not o["skip_imports"]:
             report.imports = self.time_imports()
         if not o["skip_kpis"]:
@@ -105,6 +93,35 @@ class Command(BaseCommand):
         if not o["no_doc"]:
             bench.write_performance_doc(report)
             self.stdout.write(f"table written to {bench.PERFORMANCE_DOC}")
+
+    def measure(self, targets, o, *, page_cache: bool):
+        """Each page alone, then the mixed workload (unless --only), against a gunicorn of its own."""
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = self.start_gunicorn(port, o["workers"], o["threads"], page_cache=page_cache)
+        pages, mixed = [], None
+        try:
+            self.preflight(base, targets)
+            bench.run_wrk(base, targets, key="warmup", label="warm-up", seconds=5, connections=o["connections"])
+            for target in targets:
+                result = bench.run_wrk(base, [target], key=target.key, label=target.label, seconds=o["seconds"],
+                                       connections=o["connections"])
+                pages.append(result)
+                self.stdout.write(f"{target.label:<40} p50 {result.p50_ms:7.1f} ms  p95 {result.p95_ms:7.1f} ms  "
+                                  f"{result.rps:7.1f} req/s  non-200 {result.non_200}  cached {result.cache_hits / max(1, result.requests):4.0%}")
+            if not o["only"]:
+                mixed = bench.run_wrk(base, targets, key="mixed", label="mixed", seconds=o["mixed_seconds"],
+                                      connections=o["connections"])
+                r = mixed
+                self.stdout.write(f"{'mixed read workload':<40} p50 {r.p50_ms:7.1f} ms  p95 {r.p95_ms:7.1f} ms  "
+                                  f"{r.rps:7.1f} req/s  non-200 {r.non_200}  cached {r.cache_hits / max(1, r.requests):4.0%}")
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        return pages, mixed
 
     # --- data ------------------------------------------------------------------------------------------
     def ensure_data(self):
@@ -178,8 +195,14 @@ class Command(BaseCommand):
         ]
 
     # --- the server --------------------------------------------------------------------------------------
-    def start_gunicorn(self, port: int, workers: int, threads: int) -> subprocess.Popen:
+    def start_gunicorn(self, port: int, workers: int, threads: int, *, page_cache: bool = True) -> subprocess.Popen:
         env = dict(os.environ, DEBUG="false", PYTHONUNBUFFERED="1")
+        if not page_cache:
+            env["PAGE_CACHE_SECONDS"] = "0"
+        # Pages stored by an earlier run were rendered from the same tables and code; start empty anyway.
+        from django.core.cache import cache
+
+        cache.clear()
         argv = [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
                 "--workers", str(workers), "--threads", str(threads), "--log-level", "warning",
                 "--no-control-socket"]
