@@ -40,9 +40,9 @@ class ModelBackend(DjangoModelBackend):
         return user if user is not None and self.user_can_authenticate(user) else None
 
     def _remembered_or_loaded(self, key: str):
-        from .pagecache import generations
+        from .pagecache import request_generations
 
-        current = generations()  # before the account is read: what it is remembered with
+        current = request_generations()  # before the account is read: what it is remembered with
         seen = tuple(current.get(table, 0) for table in ACCOUNT_TABLES)
         remembered = _remembered.get(key)
         if remembered is not None and remembered[0] == seen:

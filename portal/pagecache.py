@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -39,6 +40,7 @@ from pathlib import Path
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db import connection
 from django.http import HttpResponse
 from django.middleware.csrf import _unmask_cipher_token, get_token
@@ -131,6 +133,32 @@ def generations() -> dict[str, int]:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT tbl, sum(n)::bigint FROM {GENERATION_TABLE} GROUP BY tbl")
         return dict(cursor.fetchall())
+
+
+_this_request = threading.local()
+
+
+def _request_begins(**kwargs) -> None:
+    _this_request.active, _this_request.generations = True, None
+
+
+def _request_ends(**kwargs) -> None:
+    _this_request.active, _this_request.generations = False, None
+
+
+request_started.connect(_request_begins, dispatch_uid="portal.pagecache.request_begins")
+request_finished.connect(_request_ends, dispatch_uid="portal.pagecache.request_ends")
+
+
+def request_generations() -> dict[str, int]:
+    """The generations, read once per request by the first to ask: the account (portal.auth), then
+    the page. Both ask before any query of the page and only compare them with what they stored,
+    so the one read serves both (a hit is one query). Outside a request (a task, a command): fresh."""
+    if not getattr(_this_request, "active", False):
+        return generations()
+    if _this_request.generations is None:
+        _this_request.generations = generations()
+    return _this_request.generations
 
 
 # --- recording what a render read ------------------------------------------------------------------
@@ -320,7 +348,7 @@ class PageCacheMiddleware:
             return None
         key = cache_key(request)
         entry = cache.get(key)
-        current = generations()  # before any query of the page: what a stored render is compared with
+        current = request_generations()  # before any query of the page: what a stored render is compared with
         if _valid(entry, current):
             return self._replay(request, entry)
         # One render per page at a time: the others asking for it meanwhile wait for that render
