@@ -7,6 +7,8 @@ from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from .pagecache import request_generations
+
 
 def unread_notification_count():
     """The account's unread notifications as a subquery (served by the partial index on unread rows)."""
@@ -40,8 +42,6 @@ class ModelBackend(DjangoModelBackend):
         return user if user is not None and self.user_can_authenticate(user) else None
 
     def _remembered_or_loaded(self, key: str):
-        from .pagecache import request_generations
-
         current = request_generations()  # before the account is read: what it is remembered with
         seen = tuple(current.get(table, 0) for table in ACCOUNT_TABLES)
         remembered = _remembered.get(key)
