@@ -2,6 +2,7 @@
 the rest as the user types (tom-select), so a form never lists a big table."""
 from django import forms
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 
 class AutocompleteMixin:
@@ -14,8 +15,8 @@ class AutocompleteMixin:
         attrs = super().build_attrs(base_attrs, extra_attrs)
         attrs["data-autocomplete-url"] = reverse(self.url_name)
         attrs.setdefault("class", "form-select")
-        if self.placeholder:
-            attrs["data-placeholder"] = str(self.placeholder)
+        # Always set, in the page's language (portal.js falls back to Chinese only without it).
+        attrs["data-placeholder"] = str(self.placeholder or _("Type to search…"))
         return attrs
 
     def optgroups(self, name, value, attrs=None):

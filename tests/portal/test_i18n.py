@@ -202,3 +202,15 @@ def test_placeholders_survive_translation():
                     f"{_describe(entry)} msgstr[{form}]: {sorted(placeholders(text))} != {sorted(expected)}"
                 )
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(("language", "placeholder"), [("zh-hans", "输入以搜索…"), ("en", "Type to search…")])
+def test_autocomplete_placeholder_in_the_page_language(client, staff, settings, language, placeholder):
+    """The ledger's org-unit and handler filters are autocompletes: their hint follows the language
+    (portal.js showed its Chinese fallback on English pages)."""
+    from django.urls import reverse
+
+    client.force_login(staff)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    html = client.get(reverse("demands:demand_list")).content.decode()
+    assert f'data-placeholder="{placeholder}"' in html
