@@ -1,13 +1,11 @@
 import pickle
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
-from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from .pagecache import request_generations
+from .pagecache import caching_allowed, request_generations
 
 
 def unread_notification_count():
@@ -35,7 +33,7 @@ class ModelBackend(DjangoModelBackend):
     account it loaded then)."""
 
     def get_user(self, user_id):
-        if settings.PAGE_CACHE_SECONDS > 0 and connection.get_autocommit() and not connection.in_atomic_block:
+        if caching_allowed():
             user = self._remembered_or_loaded(str(user_id))
         else:
             user = self._load(user_id)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import threading
 import time
 import zlib
@@ -41,7 +42,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
-from django.db import connection
+from django.db import connection, connections
 from django.http import HttpResponse
 from django.middleware.csrf import _unmask_cipher_token, get_token
 from django.utils import timezone, translation
@@ -124,8 +125,6 @@ def install_triggers(using_connection=None) -> int:
 
 
 def on_post_migrate(sender, using="default", **kwargs) -> None:
-    from django.db import connections
-
     install_triggers(connections[using])
 
 
@@ -201,17 +200,20 @@ _build_id: str | None = None
 
 
 def build_id() -> str:
-    """The code, templates and translations in use (their paths, sizes and times): a deployment or an
-    edit starts a fresh set of keys."""
+    """The project's code, templates and translations (paths, sizes, times) and the pinned versions
+    of everything else (requirements.lock): a deployment, an upgrade or an edit starts fresh keys."""
     global _build_id
     if _build_id is None:
+        base = Path(settings.BASE_DIR)
+        folders = {Path(a.path) for a in apps.get_app_configs()
+                   if Path(a.path).is_relative_to(base) and not Path(a.path).is_relative_to(sys.prefix)}
+        files = [base / "requirements.lock"]
+        for folder in sorted(folders | {base / "templates", base / "locale"}):
+            files += sorted(p for p in folder.rglob("*") if p.suffix in (".py", ".html", ".mo"))
         digest = hashlib.blake2b(digest_size=8)
-        for folder in sorted({Path(a.path) for a in apps.get_app_configs() if Path(a.path).is_relative_to(settings.BASE_DIR)}
-                             | {Path(settings.BASE_DIR) / "templates", Path(settings.BASE_DIR) / "locale"}):
-            for path in sorted(folder.rglob("*")):
-                if path.suffix in (".py", ".html", ".mo", ".txt"):
-                    stat = path.stat()
-                    digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+        for path in files:
+            stat = path.stat() if path.exists() else None
+            digest.update(f"{path}:{stat and stat.st_size}:{stat and stat.st_mtime_ns};".encode())
         _build_id = digest.hexdigest()
     return _build_id
 
@@ -230,6 +232,10 @@ def account_fingerprint(user) -> tuple:
 _IGNORED_COOKIES = {settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME}
 
 
+def _session_state(request) -> tuple:
+    return tuple(sorted((k, repr(v)) for k, v in request.session.items()))
+
+
 def cache_key(request) -> str:
     headers = request.headers
     parts = (
@@ -241,7 +247,7 @@ def cache_key(request) -> str:
         tuple(sorted((k, v) for k, v in headers.items() if k.lower().startswith("hx-"))),
         tuple(sorted((k, v) for k, v in request.COOKIES.items() if k not in _IGNORED_COOKIES)),
         account_fingerprint(request.user),
-        tuple(sorted((k, repr(v)) for k, v in request.session.items())),
+        _session_state(request),
     )
     return "pagecache:" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
 
@@ -278,15 +284,20 @@ def _has_pending_messages(request) -> bool:
     return "messages" in request.COOKIES or "_messages" in request.session
 
 
+def caching_allowed() -> bool:
+    """The cache is on and the connection is outside any transaction: inside one, a read may see the
+    transaction's own uncommitted writes, which no generation counts yet (and tests' atomic blocks
+    roll back to generations that will be reached again with other rows). Also used by portal.auth."""
+    return settings.PAGE_CACHE_SECONDS > 0 and connection.get_autocommit() and not connection.in_atomic_block
+
+
 def usable(request, view_func) -> bool:
     return (
-        settings.PAGE_CACHE_SECONDS > 0
-        and request.method == "GET"
+        request.method == "GET"
         and view_wants_cache(view_func)
         and "Authorization" not in request.headers
         and request.user.is_authenticated
-        and connection.get_autocommit()
-        and not connection.in_atomic_block
+        and caching_allowed()
         and not _has_pending_messages(request)
     )
 
@@ -308,7 +319,7 @@ def unstorable_reason(request, response, recorder: Recorder, session_before: tup
     storage = getattr(request, "_messages", None)
     if storage is not None and (storage._queued_messages or storage.used):
         return "messages"
-    if tuple(sorted((k, repr(v)) for k, v in request.session.items())) != session_before:
+    if _session_state(request) != session_before:
         return "session"
     return ""
 
@@ -338,7 +349,7 @@ class PageCacheMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        build_id()  # ~0.4 s of stat() calls: when the worker starts, not in a user's first request
+        build_id()  # a few hundred stat() calls: when the worker starts, not in a user's first request
 
     def __call__(self, request):
         return self.get_response(request)
@@ -367,7 +378,7 @@ class PageCacheMiddleware:
 
     @staticmethod
     def _render(request, view_func, view_args, view_kwargs, key, current):
-        session_before = tuple(sorted((k, repr(v)) for k, v in request.session.items()))
+        session_before = _session_state(request)
         recorder = Recorder()
         with connection.execute_wrapper(recorder):
             response = view_func(request, *view_args, **view_kwargs)

@@ -15,8 +15,9 @@ class AutocompleteMixin:
         attrs = super().build_attrs(base_attrs, extra_attrs)
         attrs["data-autocomplete-url"] = reverse(self.url_name)
         attrs.setdefault("class", "form-select")
-        # Always set, in the page's language (portal.js falls back to Chinese only without it).
+        # The texts portal.js shows, in the page's language.
         attrs["data-placeholder"] = str(self.placeholder or _("Type to search…"))
+        attrs["data-no-results"] = str(_("No match"))
         return attrs
 
     def optgroups(self, name, value, attrs=None):

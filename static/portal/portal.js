@@ -7,15 +7,18 @@ function initAutocomplete(root) {
       valueField: "value", labelField: "text", searchField: ["text"],
       maxOptions: 20, loadThrottle: 250,
       plugins: el.multiple ? ["remove_button"] : (el.required ? [] : ["clear_button"]),
-      placeholder: el.dataset.placeholder || "输入以搜索…",
+      // Both texts come from the widget (portal/widgets.py), in the page's language.
+      placeholder: el.dataset.placeholder,
       load: function (query, callback) {
         fetch(url + "?q=" + encodeURIComponent(query), {credentials: "same-origin"})
           .then(function (r) { return r.json(); })
           .then(function (data) { callback(data.results); })
           .catch(function () { callback(); });
       },
-      render: { no_results: function () { return '<div class="no-results">无匹配结果</div>'; } },
-      // Options come from the search of what is typed ("输入以搜索…"), not preloaded on focus: a
+      render: {
+        no_results: function (data, escape) { return '<div class="no-results">' + escape(el.dataset.noResults) + '</div>'; }
+      },
+      // Options come from the search of what is typed, not preloaded on focus: a
       // preload answering after a choice re-opened the list over the form. A single choice closes
       // the list and lets go of the focus at once; otherwise the next tap (on a phone: "保存") is
       // spent on closing the dropdown, which moves the page under the finger.

@@ -204,8 +204,9 @@ def test_placeholders_survive_translation():
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize(("language", "placeholder"), [("zh-hans", "输入以搜索…"), ("en", "Type to search…")])
-def test_autocomplete_placeholder_in_the_page_language(client, staff, settings, language, placeholder):
+@pytest.mark.parametrize(("language", "placeholder", "no_results"),
+                         [("zh-hans", "输入以搜索…", "无匹配结果"), ("en", "Type to search…", "No match")])
+def test_autocomplete_placeholder_in_the_page_language(client, staff, settings, language, placeholder, no_results):
     """The ledger's org-unit and handler filters are autocompletes: their hint follows the language
     (portal.js showed its Chinese fallback on English pages)."""
     from django.urls import reverse
@@ -214,3 +215,4 @@ def test_autocomplete_placeholder_in_the_page_language(client, staff, settings, 
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     html = client.get(reverse("demands:demand_list")).content.decode()
     assert f'data-placeholder="{placeholder}"' in html
+    assert f'data-no-results="{no_results}"' in html

@@ -5,17 +5,24 @@ These tests commit (transaction=True): inside a test's atomic block the cache is
 from __future__ import annotations
 
 import threading
+import urllib.request
+from importlib import import_module
 
 import psycopg2
 import pytest
 from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.db import connection, transaction
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
 
+from activities.models import Activity
 from demands.models import Demand
 from members.models import Person
 from portal import pagecache
+from tests.conftest import PAGE_QUERY_BUDGET
 from tests.factories import PersonFactory
 from tests.factories.demands import make_demand
 
@@ -117,7 +124,6 @@ def test_a_page_asked_again_is_a_hit_until_a_table_it_read_changes(client, owner
     # The same page, but for the CSRF tokens (fresh on every hit).
     assert html_again.count("csrfmiddlewaretoken") == html.count("csrfmiddlewaretoken") > 0
     # A write to a table the page does not read leaves it cached ...
-    from activities.models import Activity
     Activity.objects.create(org_unit=tree.branch_a, type="branch_committee", title="支委会", held_at="2026-01-05T10:00+08:00")
     assert get(client, url)[0]["X-Page-Cache"] == "hit"
     # ... a new demand (ORM) shows at once ...
@@ -157,8 +163,6 @@ def test_a_change_to_the_account_or_the_language_is_another_page(client, owner, 
 
 
 def test_a_cached_page_carries_a_token_the_next_post_accepts(owner, tree):
-    from django.test import Client
-
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(owner)
     url = reverse("demands:demand_list")
@@ -178,9 +182,7 @@ def test_the_api_list_is_cached_for_the_session_and_not_for_a_token(client, owne
     response, body = get(client, "/api/demands/")
     assert response["X-Page-Cache"] == "hit" and "接口里的诉求" in body
     assert response["Content-Type"].startswith("application/json")
-    from rest_framework.authtoken.models import Token
     token = Token.objects.create(user=owner)
-    from django.test import Client
     answer = Client().get("/api/demands/", HTTP_AUTHORIZATION=f"Token {token.key}")
     assert answer.status_code == 200 and "X-Page-Cache" not in answer
 
@@ -204,8 +206,6 @@ def test_a_hit_costs_one_query_whatever_the_page(client, manager, owner, tree):
 def test_a_miss_stays_within_the_page_query_budget(client, manager, owner, tree):
     """A miss adds the one read of the generations to the page's own queries, and saves the account's
     once this worker remembers it; the account's first request pays both."""
-    from tests.conftest import PAGE_QUERY_BUDGET
-
     for i in range(5):
         make_demand(tree.branch_a, by=owner, title=f"诉求{i}")
     client.force_login(manager)
@@ -272,11 +272,6 @@ def test_turned_off_with_zero_seconds(client, owner, tree, settings):
 def test_many_readers_and_a_writer_never_see_an_old_page(live_server, owner, tree):
     """Readers hammer the list while a writer adds demands one by one: after each commit, every
     reader's next page shows the new demand (no stale hit), over real HTTP and real workers."""
-    import urllib.request
-    from importlib import import_module
-
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY], store[BACKEND_SESSION_KEY] = str(owner.pk), "portal.auth.ModelBackend"
     store[HASH_SESSION_KEY] = owner.get_session_auth_hash()

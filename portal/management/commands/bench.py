@@ -24,6 +24,7 @@ from django.contrib.auth import (
     SESSION_KEY,
     get_user_model,
 )
+from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
@@ -98,6 +99,7 @@ class Command(BaseCommand):
         """Each page alone, then the mixed workload (unless --only), against a gunicorn of its own."""
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
+        cache.clear()  # pages stored by an earlier pass or run were made by other code or data: start empty
         server = self.start_gunicorn(port, o["workers"], o["threads"], page_cache=page_cache)
         pages, mixed = [], None
         try:
@@ -107,14 +109,11 @@ class Command(BaseCommand):
                 result = bench.run_wrk(base, [target], key=target.key, label=target.label, seconds=o["seconds"],
                                        connections=o["connections"])
                 pages.append(result)
-                self.stdout.write(f"{target.label:<40} p50 {result.p50_ms:7.1f} ms  p95 {result.p95_ms:7.1f} ms  "
-                                  f"{result.rps:7.1f} req/s  non-200 {result.non_200}  cached {result.cache_hits / max(1, result.requests):4.0%}")
+                self.report_line(target.label, result)
             if not o["only"]:
                 mixed = bench.run_wrk(base, targets, key="mixed", label="mixed", seconds=o["mixed_seconds"],
                                       connections=o["connections"])
-                r = mixed
-                self.stdout.write(f"{'mixed read workload':<40} p50 {r.p50_ms:7.1f} ms  p95 {r.p95_ms:7.1f} ms  "
-                                  f"{r.rps:7.1f} req/s  non-200 {r.non_200}  cached {r.cache_hits / max(1, r.requests):4.0%}")
+                self.report_line("mixed read workload", mixed)
         finally:
             server.terminate()
             try:
@@ -122,6 +121,10 @@ class Command(BaseCommand):
             except subprocess.TimeoutExpired:
                 server.kill()
         return pages, mixed
+
+    def report_line(self, label: str, r: bench.Result) -> None:
+        self.stdout.write(f"{label:<40} p50 {r.p50_ms:7.1f} ms  p95 {r.p95_ms:7.1f} ms  {r.rps:7.1f} req/s  "
+                          f"non-200 {r.non_200}  cached {r.hit_share:4.0%}")
 
     # --- data ------------------------------------------------------------------------------------------
     def ensure_data(self):
@@ -199,10 +202,6 @@ class Command(BaseCommand):
         env = dict(os.environ, DEBUG="false", PYTHONUNBUFFERED="1")
         if not page_cache:
             env["PAGE_CACHE_SECONDS"] = "0"
-        # Pages stored by an earlier run were rendered from the same tables and code; start empty anyway.
-        from django.core.cache import cache
-
-        cache.clear()
         argv = [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
                 "--workers", str(workers), "--threads", str(threads), "--log-level", "warning",
                 "--no-control-socket"]
