@@ -96,8 +96,9 @@ class Plan:
         return [row for row in self.rows if row.period.year == year]
 
 
-WORK_TABLES = ("kpi_periods", "kpi_atoms", "kpi_months", "kpi_anc", "kpi_result", "kpi_heat", "kpi_windows",
-               "kpi_period_windows", "kpi_changed", "kpi_heat_changed", *(f"kpi_s1_{i}_{j}" for i in range(8) for j in range(8)))
+WORK_TABLES = ("kpi_periods", "kpi_atoms", "kpi_months", "kpi_anc", "kpi_per", "kpi_grid", "kpi_result", "kpi_heat", "kpi_windows",
+               "kpi_period_windows", "kpi_changed", "kpi_heat_changed", "kpi_s1_edu",
+               *(f"kpi_s1_{i}_{j}" for i in range(8) for j in range(8)))
 
 
 def _drop_work_tables(cursor) -> None:
@@ -171,33 +172,63 @@ def _sql(queryset) -> tuple[str, tuple]:
     return sql, tuple(params)
 
 
-def _final_select(code: str, measure: str, *, extra_from: str = "", extra_joins: str = "",
-                  den_expr: str = "COALESCE(up.den, 0)") -> str:
-    """Every unit × period, LEFT JOIN its rolled-up figures `up`."""
-    if measure == COUNT:
-        figures = f"{den_expr}, {den_expr}, NULL"
-    else:
-        figures = (
-            f"CASE WHEN {den_expr} > 0 THEN round(COALESCE(up.num, 0)::numeric / {den_expr}, 6) END, "
-            f"COALESCE(up.num, 0), {den_expr}"
+class Columns:
+    """The KPIs of one computation and their columns in `kpi_per` and `kpi_grid`: KPI i has d<i>
+    (denominator, or the count) and n<i> (numerator). Every KPI writes its leaf figures (per period
+    and attached unit) into that one wide table, so the roll-up to ancestors runs once for all of
+    them. The columns are `int`: PostgreSQL sums int4 in int8, but int8 through numeric (3× slower
+    here); a figure of one unit and period beyond 2³¹ would stop the computation with an error."""
+
+    def __init__(self, kpis):
+        self.kpis = list(kpis)
+
+    def index(self, kpi) -> int:
+        return self.kpis.index(kpi)
+
+    def create_table(self) -> str:
+        figures = ", ".join(f"d{i} int, n{i} int" for i in range(len(self.kpis)))
+        return f"CREATE TEMP TABLE kpi_per (pidx int, unit bigint, {figures}) ON COMMIT DROP"
+
+    def insert(self, kpis) -> str:
+        return "INSERT INTO kpi_per (pidx, unit, " + ", ".join(
+            f"d{self.index(k)}, n{self.index(k)}" for k in kpis) + ")"
+
+
+def rollup_statements(columns: Columns) -> list[tuple[str, tuple]]:
+    """Every unit × period × KPI into kpi_result. First `kpi_grid`, one row per unit × period with
+    every KPI's figures: the leaf figures summed per (period, unit), then added to every ancestor
+    through the closure table. Then one plain INSERT per KPI from that grid (null value when the
+    denominator is 0; a count's value is its count), which is half the cost of unpivoting the grid
+    in one statement."""
+    n = len(columns.kpis)
+    leaf_sums = ", ".join(f"SUM(d{i})::int AS d{i}, SUM(n{i})::int AS n{i}" for i in range(n))
+    up_sums = ", ".join(f"SUM(leaf.d{i}) AS d{i}, SUM(leaf.n{i}) AS n{i}" for i in range(n))
+    figures = ", ".join(f"COALESCE(up.d{i}, 0) AS d{i}, COALESCE(up.n{i}, 0) AS n{i}" for i in range(n))
+    statements = [(f"""
+        CREATE TEMP TABLE kpi_grid ON COMMIT DROP AS
+        WITH leaf AS (
+            SELECT pidx, unit, {leaf_sums} FROM kpi_per GROUP BY pidx, unit
+        ),
+        up AS (
+            SELECT leaf.pidx, a.anc_id AS unit, {up_sums}
+            FROM leaf JOIN kpi_anc a ON a.unit_id = leaf.unit
+            GROUP BY leaf.pidx, a.anc_id
         )
-    return f"""
-        INSERT INTO kpi_result (period, kpi_id, org_unit_id, value, numerator, denominator, as_of)
-        SELECT p.key, '{code}', u.id, {figures}, p.as_of
-        FROM kpi_periods p {extra_from}
+        SELECT p.key, p.as_of, u.id AS unit, {figures}
+        FROM kpi_periods p
         CROSS JOIN {OrgUnit._meta.db_table} u
-        {extra_joins}
         LEFT JOIN up ON up.pidx = p.pidx AND up.unit = u.id
-    """
-
-
-ROLLUP = """
-    up AS (
-        SELECT per.pidx, a.anc_id AS unit, SUM(per.den)::bigint AS den, SUM(per.num)::bigint AS num
-        FROM per JOIN kpi_anc a ON a.unit_id = per.unit
-        GROUP BY per.pidx, a.anc_id
-    )
-"""
+    """, ())]
+    for i, kpi in enumerate(columns.kpis):
+        if kpi.measure == COUNT:
+            figures = f"d{i}, d{i}, NULL"
+        else:
+            figures = f"CASE WHEN d{i} > 0 THEN round(n{i}::numeric / d{i}, 6) END, n{i}, d{i}"
+        statements.append((f"""
+            INSERT INTO kpi_result (period, kpi_id, org_unit_id, value, numerator, denominator, as_of)
+            SELECT key, '{kpi.code}', unit, {figures}, as_of FROM kpi_grid
+        """, ()))
+    return statements
 
 
 @dataclass
@@ -215,6 +246,10 @@ class Family:
 
     def signature(self, kpi: RecordKpi) -> int:
         return self.signatures.index((kpi.window, kpi.base, kpi.before))
+
+    def members(self, signature: int) -> list[tuple[int, RecordKpi]]:
+        """(position in the family, KPI) of the KPIs read by one signature's scan."""
+        return [(q, k) for q, k in enumerate(self.kpis) if self.signature(k) == signature]
 
 
 def families(kpis) -> list[Family]:
@@ -253,7 +288,7 @@ def family_stage1(family: Family, plan: Plan) -> list[tuple[str, str, tuple]]:
     model = first.model_class
     statements = []
     for i, (window, base, before) in enumerate(family.signatures):
-        members = [(q, k) for q, k in enumerate(family.kpis) if family.signature(k) == i]
+        members = family.members(i)
         dimensions = {"unit": F(first.org),
                       "w": (WidthBucket(F(window.field), plan.boundaries) if isinstance(window, MomentWindow)
                             else F(window.field))}
@@ -289,19 +324,17 @@ def _period_join(window, alias: str = "s1") -> str:
             f"AND {alias}.w <= p.as_of_date - {int(window.due_offset)}")
 
 
-def family_kpi_statement(family: Family, kpi: RecordKpi) -> tuple[str, tuple]:
-    """Periods, roll-up and every unit × period of one KPI, from its family's stage-1 table."""
-    sig = family.signature(kpi)
-    q = family.kpis.index(kpi)
-    before = " AND ".join(f"s1.b{j} < p.i_as_of" for j in range(len(kpi.before))) or "TRUE"
+def family_period_statement(family: Family, signature: int, columns: Columns) -> tuple[str, tuple]:
+    """The leaf figures of the KPIs of one signature per period (into kpi_per), from its stage-1 table."""
+    window, _, before = family.signatures[signature]
+    counted = " AND ".join(f"s1.b{j} < p.i_as_of" for j in range(len(before))) or "TRUE"
+    members = family.members(signature)
+    figures = ", ".join(f"SUM(s1.den), SUM(s1.n{q}) FILTER (WHERE {counted})" for q, _ in members)
     sql = f"""
-        WITH per AS (
-            SELECT p.pidx, s1.unit, SUM(s1.den)::bigint AS den, (SUM(s1.n{q}) FILTER (WHERE {before}))::bigint AS num
-            FROM {family.table}_{sig} s1 {_period_join(kpi.window)}
-            GROUP BY p.pidx, s1.unit
-        ),
-        {ROLLUP}
-        {_final_select(kpi.code, kpi.measure)}
+        {columns.insert([k for _, k in members])}
+        SELECT p.pidx, s1.unit, {figures}
+        FROM {family.table}_{signature} s1 {_period_join(window)}
+        GROUP BY p.pidx, s1.unit
     """
     return sql, ()
 
@@ -341,13 +374,16 @@ def heat_statements(family: Family) -> list[tuple[str, tuple]]:
     """, ())]
 
 
-def education_statements(kpi: EducationKpi, plan: Plan) -> list[tuple[str, tuple]]:
+def education_statements(kpi: EducationKpi, plan: Plan, columns: Columns) -> list[tuple[str, tuple]]:
+    """Stage 1 (CREATE TABLE AS, parallel): per year of the plan, the party members per unit and
+    atom of their first counting attendance that year (none: NULL). Then their leaf figures per
+    period: all of them in the denominator, those whose first attendance is before as_of counted."""
     from members.models import Person
 
-    statements = []
     members_sql, members_params = _sql(
         Person._base_manager.filter(kpi.denominator_q(None)).values("id", "org_unit_id").order_by()
     )
+    parts, params = [], []
     for year in plan.years:
         rows = plan.year_rows(year)
         since = datetime.datetime(year, 1, 1, tzinfo=LOCAL_TZ)
@@ -355,30 +391,26 @@ def education_statements(kpi: EducationKpi, plan: Plan) -> list[tuple[str, tuple
         if before <= since:
             before = since  # every period of the year lies in the future: nothing attended yet
         first_sql, first_params = _sql(kpi.first_attendance(since=since, before=before))
-        sql = f"""
-            WITH f AS ({first_sql}),
-            m AS ({members_sql}),
-            s1 AS (
-                SELECT m.org_unit_id AS unit, width_bucket(f."first", %s::timestamptz[]) AS b, count(*) AS n
-                FROM m LEFT JOIN f ON f.person_id = m.id
-                GROUP BY 1, 2
-            ),
-            per AS (
-                SELECT p.pidx, s1.unit, SUM(s1.n)::bigint AS den,
-                       (SUM(s1.n) FILTER (WHERE s1.b < p.i_as_of))::bigint AS num
-                FROM s1 CROSS JOIN kpi_periods p
-                WHERE p.year = {int(year)}
-                GROUP BY p.pidx, s1.unit
-            ),
-            {ROLLUP}
-            {_final_select(kpi.code, kpi.measure)}
-            WHERE p.year = {int(year)}
-        """
-        statements.append((sql, first_params + members_params + (list(plan.boundaries),)))
-    return statements
+        parts.append(f"""
+            SELECT {int(year)} AS year, m.org_unit_id AS unit,
+                   width_bucket(f."first", %s::timestamptz[]) AS b, count(*) AS n
+            FROM ({members_sql}) m LEFT JOIN ({first_sql}) f ON f.person_id = m.id
+            GROUP BY 2, 3
+        """)
+        params += [list(plan.boundaries), *members_params, *first_params]
+    stage1 = "CREATE TEMP TABLE kpi_s1_edu ON COMMIT DROP AS " + " UNION ALL ".join(parts)
+    per = f"""
+        {columns.insert([kpi])}
+        SELECT p.pidx, e.unit, SUM(e.n), SUM(e.n) FILTER (WHERE e.b < p.i_as_of)
+        FROM kpi_s1_edu e JOIN kpi_periods p ON p.year = e.year
+        GROUP BY p.pidx, e.unit
+    """
+    return [(stage1, tuple(params)), ("ANALYZE kpi_s1_edu", ()), (per, ())]
 
 
-def meeting_statement(kpi: MeetingKpi, plan: Plan, cursor) -> tuple[str, tuple]:
+def meeting_statement(kpi: MeetingKpi, plan: Plan, cursor, columns: Columns) -> tuple[str, tuple]:
+    """Leaf figures per branch and period: the windows that count (denominator) and those met by a
+    held meeting at the branch or below it (numerator)."""
     windows: dict[tuple, int] = {}
     period_windows = []
     for row in plan.rows:
@@ -401,6 +433,7 @@ def meeting_statement(kpi: MeetingKpi, plan: Plan, cursor) -> tuple[str, tuple]:
     held_sql, held_params = _sql(held_meetings_values(since, until))
     units = OrgUnit._meta.db_table
     sql = f"""
+        {columns.insert([kpi])}
         WITH h AS ({held_sql}),
         met AS (
             SELECT DISTINCT a.anc_id AS branch, w.wid
@@ -409,24 +442,20 @@ def meeting_statement(kpi: MeetingKpi, plan: Plan, cursor) -> tuple[str, tuple]:
             JOIN kpi_anc a ON a.unit_id = h.org_unit_id
             JOIN {units} b ON b.id = a.anc_id AND b.kind = 'branch'
         ),
-        per AS (
-            SELECT pw.pidx, met.branch AS unit, 0 AS den, count(*) AS num
+        met_per AS (
+            SELECT pw.pidx, met.branch, count(*) AS n
             FROM met JOIN kpi_period_windows pw ON pw.wid = met.wid
             GROUP BY pw.pidx, met.branch
         ),
-        {ROLLUP},
-        br AS (
-            SELECT a.anc_id AS unit, count(*) AS n
-            FROM kpi_anc a JOIN {units} b ON b.id = a.unit_id AND b.kind = 'branch'
-            GROUP BY a.anc_id
-        ),
-        nw AS (
+        required AS (
             SELECT p.pidx, count(pw.wid) AS n
             FROM kpi_periods p LEFT JOIN kpi_period_windows pw ON pw.pidx = p.pidx
             GROUP BY p.pidx
         )
-        {_final_select(kpi.code, kpi.measure, extra_from="JOIN nw ON nw.pidx = p.pidx",
-                       extra_joins="LEFT JOIN br ON br.unit = u.id", den_expr="(COALESCE(br.n, 0) * nw.n)")}
+        SELECT r.pidx, b.id, r.n, COALESCE(m.n, 0)
+        FROM {units} b CROSS JOIN required r
+        LEFT JOIN met_per m ON m.pidx = r.pidx AND m.branch = b.id
+        WHERE b.kind = 'branch'
     """
     return sql, held_params
 
@@ -436,38 +465,44 @@ def held_meetings_values(since, until):
 
 
 def aggregate_statements(plan: Plan, cursor, codes=None) -> list[tuple[str, str, tuple]]:
-    """(code, sql, params) of every aggregate the engine runs for `plan` (the benchmark runs them
-    directly too). Needs the work tables of `_create_work_tables`."""
-    statements = []
+    """(label, sql, params) of every aggregate the engine runs for `plan` (the benchmark runs them
+    directly too), ending with the roll-up into kpi_result. Needs the work tables of
+    `_create_work_tables`."""
     selected = [k for k in registry.all_kpis() if codes is None or k.code in codes]
+    columns = Columns(selected)
+    statements = [("setup", columns.create_table(), ())]
     for family in families([k for k in selected if isinstance(k, RecordKpi)]):
         statements += family_stage1(family, plan)
-        for kpi in family.kpis:
-            statements.append((kpi.code, *family_kpi_statement(family, kpi)))
+        for signature in range(len(family.signatures)):
+            label = "per period: " + "+".join(k.code for _, k in family.members(signature))
+            statements.append((label, *family_period_statement(family, signature, columns)))
         if family.heat:
             statements += [("demand heat map", sql, params) for sql, params in heat_statements(family)]
     for kpi in selected:
         if isinstance(kpi, EducationKpi):
-            statements += [(kpi.code, sql, params) for sql, params in education_statements(kpi, plan)]
+            statements += [(kpi.code, sql, params) for sql, params in education_statements(kpi, plan, columns)]
         elif isinstance(kpi, MeetingKpi):
-            statements.append((kpi.code, *meeting_statement(kpi, plan, cursor)))
+            statements.append((kpi.code, *meeting_statement(kpi, plan, cursor, columns)))
+    statements += [("roll-up of every KPI", sql, params) for sql, params in rollup_statements(columns)]
     return statements
 
 
 # --- Writing the snapshots --------------------------------------------------------------------------
-def _write_snapshots(cursor, now, steps=None) -> int:
+def _write_snapshots(cursor, plan: Plan, now, steps=None) -> int:
     """Update the snapshots whose figures or as_of changed, insert the new ones; return the count."""
+    keys = [p.key for p in plan.periods]
     cursor.execute(
         f"""
         CREATE TEMP TABLE kpi_changed ON COMMIT DROP AS
         SELECT r.*, s.period IS NULL AS is_new
         FROM kpi_result r
-        LEFT JOIN {SNAPSHOT_TABLE} s
+        LEFT JOIN (SELECT * FROM {SNAPSHOT_TABLE} WHERE period = ANY(%s)) s
           ON s.period = r.period AND s.kpi_id = r.kpi_id AND s.org_unit_id = r.org_unit_id
         WHERE s.period IS NULL
            OR (s.value, s.numerator, s.denominator, s.as_of)
               IS DISTINCT FROM (r.value, r.numerator, r.denominator, r.as_of)
-        """
+        """,
+        [keys],  # only the stored snapshots of these periods are hashed, however many years are kept
     )
     written = cursor.rowcount
     if steps:
@@ -608,7 +643,7 @@ def compute(periods, *, as_of: datetime.datetime | None = None, trigger: str = R
                 cursor.execute(sql, params)
                 steps.tick(code)
             now = timezone.now()
-            written = _write_snapshots(cursor, now, steps)
+            written = _write_snapshots(cursor, plan, now, steps)
             written += _write_heat(cursor, plan, now)
             steps.tick("write heat map")
             _drop_work_tables(cursor)
