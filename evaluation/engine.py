@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection, transaction
 from django.db.models import Count, DateTimeField, F, Func, IntegerField, Q, Sum, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from members.models import OrgUnit
@@ -96,7 +97,7 @@ class Plan:
         return [row for row in self.rows if row.period.year == year]
 
 
-WORK_TABLES = ("kpi_periods", "kpi_atoms", "kpi_months", "kpi_anc", "kpi_per", "kpi_grid", "kpi_result", "kpi_heat", "kpi_windows",
+WORK_TABLES = ("kpi_periods", "kpi_atoms", "kpi_months", "kpi_anc", "kpi_per", "kpi_grid", "kpi_heat", "kpi_windows",
                "kpi_period_windows", "kpi_changed", "kpi_heat_changed", "kpi_s1_edu",
                *(f"kpi_s1_{i}_{j}" for i in range(8) for j in range(8)))
 
@@ -156,14 +157,6 @@ def _create_work_tables(cursor, plan: Plan) -> None:
     )
     cursor.execute("CREATE INDEX ON kpi_anc (unit_id)")
     cursor.execute("ANALYZE kpi_anc")
-    cursor.execute(
-        """
-        CREATE TEMP TABLE kpi_result (
-            period varchar(7) COLLATE "C", kpi_id varchar(40) COLLATE "C", org_unit_id bigint,
-            value numeric(18, 6), numerator bigint, denominator bigint, as_of timestamptz
-        ) ON COMMIT DROP
-        """
-    )
 
 
 # --- Statements ------------------------------------------------------------------------------------------
@@ -194,17 +187,15 @@ class Columns:
             f"d{self.index(k)}, n{self.index(k)}" for k in kpis) + ")"
 
 
-def rollup_statements(columns: Columns) -> list[tuple[str, tuple]]:
-    """Every unit × period × KPI into kpi_result. First `kpi_grid`, one row per unit × period with
-    every KPI's figures: the leaf figures summed per (period, unit), then added to every ancestor
-    through the closure table. Then one plain INSERT per KPI from that grid (null value when the
-    denominator is 0; a count's value is its count), which is half the cost of unpivoting the grid
-    in one statement."""
+def rollup_statement(columns: Columns) -> str:
+    """`kpi_grid`: one row per unit × period with every KPI's figures. The leaf figures are summed
+    per (period, unit), then added to every ancestor through the closure table; a unit without
+    records gets zeros."""
     n = len(columns.kpis)
     leaf_sums = ", ".join(f"SUM(d{i})::int AS d{i}, SUM(n{i})::int AS n{i}" for i in range(n))
     up_sums = ", ".join(f"SUM(leaf.d{i}) AS d{i}, SUM(leaf.n{i}) AS n{i}" for i in range(n))
     figures = ", ".join(f"COALESCE(up.d{i}, 0) AS d{i}, COALESCE(up.n{i}, 0) AS n{i}" for i in range(n))
-    statements = [(f"""
+    return f"""
         CREATE TEMP TABLE kpi_grid ON COMMIT DROP AS
         WITH leaf AS (
             SELECT pidx, unit, {leaf_sums} FROM kpi_per GROUP BY pidx, unit
@@ -218,17 +209,22 @@ def rollup_statements(columns: Columns) -> list[tuple[str, tuple]]:
         FROM kpi_periods p
         CROSS JOIN {OrgUnit._meta.db_table} u
         LEFT JOIN up ON up.pidx = p.pidx AND up.unit = u.id
-    """, ())]
+    """
+
+
+def results_query(columns: Columns) -> str:
+    """The snapshot rows of the grid, one per unit × period × KPI: (period, kpi_id, org_unit_id,
+    value, numerator, denominator, as_of). The value is null when the denominator is 0; a count's
+    value is its count. Read as a stream by the comparison with the stored snapshots (storing
+    these rows first in a table of their own cost 0.8 s for a year)."""
+    selects = []
     for i, kpi in enumerate(columns.kpis):
         if kpi.measure == COUNT:
-            figures = f"d{i}, d{i}, NULL"
+            figures = f"d{i}::numeric, d{i}, NULL::int"
         else:
             figures = f"CASE WHEN d{i} > 0 THEN round(n{i}::numeric / d{i}, 6) END, n{i}, d{i}"
-        statements.append((f"""
-            INSERT INTO kpi_result (period, kpi_id, org_unit_id, value, numerator, denominator, as_of)
-            SELECT key, '{kpi.code}', unit, {figures}, as_of FROM kpi_grid
-        """, ()))
-    return statements
+        selects.append(f"SELECT key, '{kpi.code}'::varchar, unit, {figures}, as_of FROM kpi_grid")
+    return "\n        UNION ALL ".join(selects)
 
 
 @dataclass
@@ -306,6 +302,8 @@ def family_stage1(family: Family, plan: Plan) -> list[tuple[str, str, tuple]]:
                 aggregates[f"n{q}"] = Count("pk")
             else:
                 aggregates[f"n{q}"] = Count("pk", filter=kpi.numerator_condition)
+        # int, not bigint: the sums of the next statements then add in int8 instead of numeric.
+        aggregates = {name: Cast(aggregate, IntegerField()) for name, aggregate in aggregates.items()}
         queryset = (model._base_manager.filter(_window_range(window, plan) & base)
                     .values(**dimensions).annotate(**aggregates).order_by())
         source, params = _sql(queryset)
@@ -354,8 +352,8 @@ def heat_statements(family: Family) -> list[tuple[str, tuple]]:
     categories = heat_categories(intake.model_class)
     if not categories:
         return []
-    sums = ", ".join(f"SUM(s1.c{c})::bigint AS c{c}" for c in categories)
-    up_sums = ", ".join(f"SUM(per.c{c})::bigint AS c{c}" for c in categories)
+    sums = ", ".join(f"SUM(s1.c{c})::int AS c{c}" for c in categories)  # int: see Columns
+    up_sums = ", ".join(f"SUM(per.c{c}) AS c{c}" for c in categories)
     pairs = ", ".join(f"'{c}', NULLIF(up.c{c}, 0)" for c in categories)
     return [(f"""
         INSERT INTO kpi_heat (period, org_unit_id, counts, as_of)
@@ -393,7 +391,7 @@ def education_statements(kpi: EducationKpi, plan: Plan, columns: Columns) -> lis
         first_sql, first_params = _sql(kpi.first_attendance(since=since, before=before))
         parts.append(f"""
             SELECT {int(year)} AS year, m.org_unit_id AS unit,
-                   width_bucket(f."first", %s::timestamptz[]) AS b, count(*) AS n
+                   width_bucket(f."first", %s::timestamptz[]) AS b, count(*)::int AS n
             FROM ({members_sql}) m LEFT JOIN ({first_sql}) f ON f.person_id = m.id
             GROUP BY 2, 3
         """)
@@ -464,12 +462,11 @@ def held_meetings_values(since, until):
     return registry.held_meetings(since=since, before=until).values("org_unit_id", "type", "held_at").order_by()
 
 
-def aggregate_statements(plan: Plan, cursor, codes=None) -> list[tuple[str, str, tuple]]:
+def aggregate_statements(plan: Plan, cursor, columns: Columns) -> list[tuple[str, str, tuple]]:
     """(label, sql, params) of every aggregate the engine runs for `plan` (the benchmark runs them
-    directly too), ending with the roll-up into kpi_result. Needs the work tables of
+    directly too), ending with the roll-up into kpi_grid. Needs the work tables of
     `_create_work_tables`."""
-    selected = [k for k in registry.all_kpis() if codes is None or k.code in codes]
-    columns = Columns(selected)
+    selected = columns.kpis
     statements = [("setup", columns.create_table(), ())]
     for family in families([k for k in selected if isinstance(k, RecordKpi)]):
         statements += family_stage1(family, plan)
@@ -483,19 +480,34 @@ def aggregate_statements(plan: Plan, cursor, codes=None) -> list[tuple[str, str,
             statements += [(kpi.code, sql, params) for sql, params in education_statements(kpi, plan, columns)]
         elif isinstance(kpi, MeetingKpi):
             statements.append((kpi.code, *meeting_statement(kpi, plan, cursor, columns)))
-    statements += [("roll-up of every KPI", sql, params) for sql, params in rollup_statements(columns)]
+    statements.append(("roll-up of every KPI", rollup_statement(columns), ()))
     return statements
 
 
 # --- Writing the snapshots --------------------------------------------------------------------------
-def _write_snapshots(cursor, plan: Plan, now, steps=None) -> int:
+def _write_snapshots(cursor, plan: Plan, columns: Columns, now, steps=None) -> int:
     """Update the snapshots whose figures or as_of changed, insert the new ones; return the count."""
     keys = [p.key for p in plan.periods]
+    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {SNAPSHOT_TABLE} WHERE period = ANY(%s))", [keys])
+    if not cursor.fetchone()[0]:
+        # The first computation of these periods: every row is new, nothing to compare with.
+        cursor.execute(
+            f"""
+            INSERT INTO {SNAPSHOT_TABLE} (period, kpi_id, org_unit_id, value, numerator, denominator, as_of, computed_at)
+            SELECT r.*, %s
+            FROM ({results_query(columns)}) r (period, kpi_id, org_unit_id, value, numerator, denominator, as_of)
+            ORDER BY 1, 2, 3  -- in key order: the primary key index grows compactly
+            """,
+            [now],
+        )
+        if steps:
+            steps.tick("insert new snapshots")
+        return cursor.rowcount
     cursor.execute(
         f"""
         CREATE TEMP TABLE kpi_changed ON COMMIT DROP AS
         SELECT r.*, s.period IS NULL AS is_new
-        FROM kpi_result r
+        FROM ({results_query(columns)}) r (period, kpi_id, org_unit_id, value, numerator, denominator, as_of)
         LEFT JOIN (SELECT * FROM {SNAPSHOT_TABLE} WHERE period = ANY(%s)) s
           ON s.period = r.period AND s.kpi_id = r.kpi_id AND s.org_unit_id = r.org_unit_id
         WHERE s.period IS NULL
@@ -593,6 +605,9 @@ def _session_settings(cursor) -> None:
     cursor.execute("SET LOCAL jit = off")
     cursor.execute("SET LOCAL parallel_setup_cost = 0")
     cursor.execute("SET LOCAL parallel_tuple_cost = 0")
+    # The work tables are ANALYZEd for their sizes and rough distributions only: a sample of 3,000
+    # rows instead of 30,000 (0.3 s less per computation of a year).
+    cursor.execute("SET LOCAL default_statistics_target = 10")
 
 
 @dataclass
@@ -639,11 +654,12 @@ def compute(periods, *, as_of: datetime.datetime | None = None, trigger: str = R
                 " as_of timestamptz) ON COMMIT DROP"
             )
             steps.tick("setup")
-            for code, sql, params in aggregate_statements(plan, cursor):
+            columns = Columns(registry.all_kpis())
+            for code, sql, params in aggregate_statements(plan, cursor, columns):
                 cursor.execute(sql, params)
                 steps.tick(code)
             now = timezone.now()
-            written = _write_snapshots(cursor, plan, now, steps)
+            written = _write_snapshots(cursor, plan, columns, now, steps)
             written += _write_heat(cursor, plan, now)
             steps.tick("write heat map")
             _drop_work_tables(cursor)

@@ -5,8 +5,9 @@ import datetime
 import pytest
 
 from evaluation import engine, services, tasks
-from evaluation.models import KpiRun, KpiSnapshot
+from evaluation.models import DemandCategorySnapshot, KpiRun, KpiSnapshot
 from evaluation.periods import Period, maintained_periods, touched_periods
+from members.models import OrgUnit
 from tests.evaluation import scenario
 from tests.factories.evaluation import at, demand
 
@@ -44,6 +45,30 @@ def test_recompute_is_idempotent(tree, compute):
     demand(tree.branch_b, received_at="2026-03-30 10:00")
     third = compute(periods, as_of="2026-04-15 12:00")
     assert third.rows_written == 3 * 2 + 2  # intake of B and ROOT in 3 periods + their March heat-map rows
+
+
+@pytest.mark.django_db
+def test_first_computation_and_a_new_period_beside_stored_ones_write_every_row(tree, compute):
+    """The engine inserts directly when none of the periods is stored yet, and compares when some
+    are: both paths store one row per unit × period × KPI with the same figures."""
+    scenario.build(tree)
+    kpis = len(engine.registry.all_kpis())
+    units = OrgUnit.objects.count()
+    first = compute(["2026-03"], as_of="2026-04-15 12:00")
+    march_heat = first.rows_written - units * kpis
+    assert march_heat > 0  # the month's heat-map rows come on top
+    stored = {(s.kpi_id, s.org_unit_id): (s.value, s.numerator, s.denominator)
+              for s in KpiSnapshot.objects.filter(period="2026-03")}
+    # March again beside the new quarter: March unchanged, every row of the quarter new.
+    both = compute(["2026-03", "2026-Q1"], as_of="2026-04-15 12:00")
+    new_heat = DemandCategorySnapshot.objects.filter(period__in=["2026-01", "2026-02"]).count()
+    assert both.rows_written == units * kpis + new_heat  # the quarter's rows and the heat map of Jan and Feb
+    assert KpiSnapshot.objects.filter(period="2026-Q1").count() == units * kpis
+    again = {(s.kpi_id, s.org_unit_id): (s.value, s.numerator, s.denominator)
+             for s in KpiSnapshot.objects.filter(period="2026-03")}
+    assert again == stored
+    intake = KpiSnapshot.objects.get(kpi_id="demand_intake", period="2026-Q1", org_unit=tree.root)
+    assert (intake.value, intake.numerator, intake.denominator) == (intake.numerator, intake.numerator, None)
 
 
 @pytest.mark.django_db

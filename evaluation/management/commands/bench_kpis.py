@@ -126,7 +126,7 @@ class Command(BaseCommand):
             engine._create_work_tables(cursor, plan)
             cursor.execute("CREATE TEMP TABLE kpi_heat (period varchar(7) COLLATE \"C\", org_unit_id bigint,"
                            " counts jsonb, as_of timestamptz) ON COMMIT DROP")
-            statements = engine.aggregate_statements(plan, cursor)
+            statements = engine.aggregate_statements(plan, cursor, engine.Columns(engine.registry.all_kpis()))
             total = 0.0
             for code, sql, params in statements:
                 clock = time.perf_counter()
