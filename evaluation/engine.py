@@ -1,23 +1,24 @@
 """The KPI engine: computes the KPIs of evaluation.kpis for every org unit and the given periods by
 SQL aggregation, and stores them as snapshots.
 
-How one KPI is computed (one statement, all units and all periods at once):
+How the KPIs are computed (all units and all periods at once):
 
-1. *Leaf aggregation.* The KPI's records (its window and conditions, compiled by the ORM from the
+1. *Leaf aggregation.* A KPI's records (its window and conditions, compiled by the ORM from the
    same `Q` objects the drill-down lists use) are grouped per attached unit and per *atom*: the
    position of the timestamp among the sorted boundaries of all periods (every start(P) and
    as_of(P)), found with `width_bucket`. Timestamps that must be "before as_of" get an atom too.
-   A date window groups by the date itself.
+   A date window groups by the date itself. KPIs with the same table and conditions share a scan.
 2. *Periods.* A period is a range of atoms, so each leaf row is matched to the periods it belongs to
    (a month, its quarter, its year) by comparing small integers, on a table of ~10⁵ rows instead of
-   the records themselves.
-3. *Roll-up.* Each unit's row is added to every ancestor's by joining a closure table built from the
-   materialised paths (`members.OrgUnit.path`, split into ancestor ids).
-4. Every unit × period gets a row; the value is null when the denominator is 0.
+   the records themselves. Every KPI writes these leaf figures into its columns of one wide table.
+3. *Roll-up.* The leaf figures of every KPI are added to every ancestor's at once, by joining a
+   closure table built from the materialised paths (`members.OrgUnit.path`, split into ancestor ids).
+4. Every unit × period gets a row of that grid; a KPI's value is null when its denominator is 0.
 
-Results go to a temporary table; the snapshot table is then updated only where a figure or as_of
-changed and new rows are inserted in bulk. The whole computation runs in one transaction under an
-advisory lock, so a dashboard never sees half a recompute and two computations never interleave.
+The snapshot rows of the grid are compared with the stored ones; the snapshot table is updated only
+where a figure or as_of changed, and new rows are inserted in bulk. The whole computation runs in
+one transaction under an advisory lock, so a dashboard never sees half a recompute and two
+computations never interleave.
 The command `compute_kpis` and the Celery tasks both call `compute()`.
 """
 from __future__ import annotations
