@@ -210,6 +210,7 @@ def rollup_statement(columns: Columns) -> str:
         FROM kpi_periods p
         CROSS JOIN {OrgUnit._meta.db_table} u
         LEFT JOIN up ON up.pidx = p.pidx AND up.unit = u.id
+        ORDER BY p.key, u.id  -- see _write_snapshots
     """
 
 
@@ -491,13 +492,15 @@ def _write_snapshots(cursor, plan: Plan, columns: Columns, now, steps=None) -> i
     keys = [p.key for p in plan.periods]
     cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {SNAPSHOT_TABLE} WHERE period = ANY(%s))", [keys])
     if not cursor.fetchone()[0]:
-        # The first computation of these periods: every row is new, nothing to compare with.
+        # The first computation of these periods: every row is new, nothing to compare with. The
+        # rows come KPI by KPI from the grid ordered by (period, unit): runs of 5,000 consecutive
+        # primary keys (period, kpi, unit), nearly as compact for the index as a sort of all of
+        # them, which cost more than it saved (insert of a year's 935,000 rows: 5.6 s sorted, 3.3 s).
         cursor.execute(
             f"""
             INSERT INTO {SNAPSHOT_TABLE} (period, kpi_id, org_unit_id, value, numerator, denominator, as_of, computed_at)
             SELECT r.*, %s
             FROM ({results_query(columns)}) r (period, kpi_id, org_unit_id, value, numerator, denominator, as_of)
-            ORDER BY 1, 2, 3  -- in key order: the primary key index grows compactly
             """,
             [now],
         )
