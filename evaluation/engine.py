@@ -487,11 +487,16 @@ def aggregate_statements(plan: Plan, cursor, columns: Columns) -> list[tuple[str
 
 
 # --- Writing the snapshots --------------------------------------------------------------------------
+def _any_stored(cursor, table: str, keys: list[str]) -> bool:
+    """Whether `table` holds rows of any of these periods (if not, every row is new)."""
+    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE period = ANY(%s))", [keys])
+    return cursor.fetchone()[0]
+
+
 def _write_snapshots(cursor, plan: Plan, columns: Columns, now, steps=None) -> int:
     """Update the snapshots whose figures or as_of changed, insert the new ones; return the count."""
     keys = [p.key for p in plan.periods]
-    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {SNAPSHOT_TABLE} WHERE period = ANY(%s))", [keys])
-    if not cursor.fetchone()[0]:
+    if not _any_stored(cursor, SNAPSHOT_TABLE, keys):
         # The first computation of these periods: every row is new, nothing to compare with. The
         # rows come KPI by KPI from the grid ordered by (period, unit): runs of 5,000 consecutive
         # primary keys (period, kpi, unit), nearly as compact for the index as a sort of all of
@@ -552,6 +557,15 @@ def _write_snapshots(cursor, plan: Plan, columns: Columns, now, steps=None) -> i
 def _write_heat(cursor, plan: Plan, now) -> int:
     """The same for the heat map's month rows; rows of units without demands any more go."""
     keys = [m.key for m in plan.months]
+    if not _any_stored(cursor, HEAT_TABLE, keys):
+        cursor.execute(
+            f"""
+            INSERT INTO {HEAT_TABLE} (period, org_unit_id, counts, as_of, computed_at)
+            SELECT period, org_unit_id, counts, as_of, %s FROM kpi_heat
+            """,
+            [now],
+        )
+        return cursor.rowcount
     cursor.execute(
         f"""
         CREATE TEMP TABLE kpi_heat_changed ON COMMIT DROP AS
