@@ -1,5 +1,6 @@
 import django_tables2 as tables
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from members.models import PointsEntry
@@ -28,7 +29,7 @@ class ActivityTable(tables.Table):
     held_at = tables.DateTimeColumn(format="Y-m-d H:i")
     title = tables.Column(linkify=True)
     org_unit = tables.Column(order_by=("org_unit__path",))
-    present = tables.Column(verbose_name=_("present"), orderable=False, empty_values=())
+    present = tables.Column(verbose_name=capfirst(_("present")), orderable=False, empty_values=())
 
     class Meta:
         model = Activity
@@ -48,7 +49,7 @@ class ActivityTable(tables.Table):
 
 
 class ItemTable(tables.Table):
-    colour = tables.Column(verbose_name=_("colour"), orderable=False, empty_values=())
+    colour = tables.Column(verbose_name=capfirst(_("colour")), orderable=False, empty_values=())
     ref = tables.Column(linkify=True)
     title = tables.Column(linkify=True)
     lead_org_unit = tables.Column(order_by=("lead_org_unit__path",))
@@ -89,7 +90,7 @@ class ProjectTable(tables.Table):
 
 class LedgerTable(tables.Table):
     person = tables.Column(linkify=True, order_by=("person__employee_no",))
-    org_unit = tables.Column(accessor="person__org_unit__name", verbose_name=_("org unit"), orderable=False)
+    org_unit = tables.Column(accessor="person__org_unit__name", verbose_name=capfirst(_("org unit")), orderable=False)
 
     class Meta:
         model = PointsEntry

@@ -2,6 +2,7 @@ import django_tables2 as tables
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from . import sla
@@ -47,7 +48,7 @@ class DemandTable(tables.Table):
     ref = tables.Column(linkify=True, attrs={"td": {"class": "text-nowrap"}})
     title = tables.Column(linkify=True, attrs={"td": {"class": "demand-title"}})
     status = tables.Column()
-    deadline = tables.Column(verbose_name=_("deadline"), empty_values=(), order_by=("resolution_due_at",))
+    deadline = tables.Column(verbose_name=capfirst(_("deadline")), empty_values=(), order_by=("resolution_due_at",))
     category = tables.Column(order_by=("category__sort_order",))
     org_unit = tables.Column(order_by=("org_unit__path",))
     submitter = tables.Column(order_by=("submitter__employee_no",))
@@ -109,7 +110,7 @@ class VisitTable(tables.Table):
     person = tables.Column(linkify=lambda record: record.get_absolute_url(), order_by=("person__employee_no",))
     visitor = tables.Column(order_by=("visitor__employee_no",))
     visited_on = tables.DateColumn(format="Y-m-d")
-    org_unit = tables.Column(verbose_name=_("org unit"), accessor="person__org_unit", order_by=("person__org_unit__path",))
+    org_unit = tables.Column(verbose_name=capfirst(_("org unit")), accessor="person__org_unit", order_by=("person__org_unit__path",))
 
     class Meta:
         model = Visit
@@ -126,10 +127,10 @@ class VisitTable(tables.Table):
 class LifeEventTable(tables.Table):
     ref = tables.Column(linkify=True)
     person = tables.Column(linkify=lambda record: record.get_absolute_url(), order_by=("person__employee_no",))
-    org_unit = tables.Column(verbose_name=_("org unit"), accessor="person__org_unit", order_by=("person__org_unit__path",))
+    org_unit = tables.Column(verbose_name=capfirst(_("org unit")), accessor="person__org_unit", order_by=("person__org_unit__path",))
     event_date = tables.DateColumn(format="Y-m-d")
     visit_due_on = tables.DateColumn(format="Y-m-d")
-    visited = tables.Column(verbose_name=_("visited"), accessor="has_visit", orderable=False)
+    visited = tables.Column(verbose_name=capfirst(_("visited")), accessor="has_visit", orderable=False)
 
     class Meta:
         model = LifeEvent

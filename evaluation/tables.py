@@ -1,6 +1,7 @@
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .models import AppraisalRound, Campaign, KpiDefinition, KpiTarget, ManualKpiValue, MonthlyReport
@@ -10,9 +11,9 @@ ATTRS = {"class": "table table-sm table-hover align-middle"}
 
 
 class KpiDefinitionTable(tables.Table):
-    name = tables.Column(verbose_name=_("name"), accessor="display_name", orderable=False,
+    name = tables.Column(verbose_name=capfirst(_("name")), accessor="display_name", orderable=False,
                          linkify=lambda record: reverse("evaluation:kpi_edit", args=[record.pk]))
-    definition = tables.Column(verbose_name=_("definition"), accessor="display_definition", orderable=False)
+    definition = tables.Column(verbose_name=capfirst(_("definition")), accessor="display_definition", orderable=False)
 
     class Meta:
         model = KpiDefinition
@@ -26,10 +27,10 @@ class KpiDefinitionTable(tables.Table):
 
 class KpiTargetTable(tables.Table):
     kpi = tables.Column(verbose_name=_("KPI"), linkify=lambda record: record.get_absolute_url())
-    org_unit = tables.Column(verbose_name=_("org unit"), accessor="org_unit__name")
-    target = tables.Column(verbose_name=_("target"))
-    green_from = tables.Column(verbose_name=_("green from"))
-    amber_from = tables.Column(verbose_name=_("amber from"))
+    org_unit = tables.Column(verbose_name=capfirst(_("org unit")), accessor="org_unit__name")
+    target = tables.Column(verbose_name=capfirst(_("target")))
+    green_from = tables.Column(verbose_name=capfirst(_("green from")))
+    amber_from = tables.Column(verbose_name=capfirst(_("amber from")))
 
     class Meta:
         model = KpiTarget
@@ -52,8 +53,8 @@ class KpiTargetTable(tables.Table):
 class ManualValueTable(tables.Table):
     kpi = tables.Column(verbose_name=_("KPI"),
                         linkify=lambda record: reverse("evaluation:manual_edit", args=[record.pk]))
-    org_unit = tables.Column(verbose_name=_("org unit"), accessor="org_unit__name")
-    value = tables.Column(verbose_name=_("value"))
+    org_unit = tables.Column(verbose_name=capfirst(_("org unit")), accessor="org_unit__name")
+    value = tables.Column(verbose_name=capfirst(_("value")))
 
     class Meta:
         model = ManualKpiValue
@@ -65,8 +66,8 @@ class ManualValueTable(tables.Table):
 
 
 class CampaignTable(tables.Table):
-    name = tables.Column(verbose_name=_("name"), linkify=True)
-    org_unit = tables.Column(verbose_name=_("organised by"), accessor="org_unit__name")
+    name = tables.Column(verbose_name=capfirst(_("name")), linkify=True)
+    org_unit = tables.Column(verbose_name=capfirst(_("organised by")), accessor="org_unit__name")
 
     class Meta:
         model = Campaign
@@ -75,8 +76,8 @@ class CampaignTable(tables.Table):
 
 
 class AppraisalTable(tables.Table):
-    name = tables.Column(verbose_name=_("name"), linkify=True)
-    org_unit = tables.Column(verbose_name=_("party organisation"), accessor="org_unit__name")
+    name = tables.Column(verbose_name=capfirst(_("name")), linkify=True)
+    org_unit = tables.Column(verbose_name=capfirst(_("party organisation")), accessor="org_unit__name")
 
     class Meta:
         model = AppraisalRound
@@ -85,10 +86,10 @@ class AppraisalTable(tables.Table):
 
 
 class ReportTable(tables.Table):
-    period = tables.Column(verbose_name=_("month"), linkify=lambda record: reverse("evaluation:report_print",
+    period = tables.Column(verbose_name=capfirst(_("month")), linkify=lambda record: reverse("evaluation:report_print",
                                                                                    args=[record.pk]))
-    org_unit = tables.Column(verbose_name=_("org unit"), accessor="org_unit__name")
-    download = tables.Column(verbose_name=_("workbook"), empty_values=(), orderable=False, exclude_from_export=True)
+    org_unit = tables.Column(verbose_name=capfirst(_("org unit")), accessor="org_unit__name")
+    download = tables.Column(verbose_name=capfirst(_("workbook")), empty_values=(), orderable=False, exclude_from_export=True)
 
     class Meta:
         model = MonthlyReport

@@ -1,7 +1,24 @@
 from django import forms
+from django.forms.renderers import DjangoTemplates
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .scope import visible
+
+
+class LabelBoundField(forms.BoundField):
+    """Every label starts with a capital, as Django's own labels taken from model fields do. The
+    catalogue's msgids are lower-case ("status", "received from"); English pages showed them so."""
+
+    def __init__(self, form, field, name):
+        super().__init__(form, field, name)
+        self.label = capfirst(self.label)
+
+
+class FormRenderer(DjangoTemplates):
+    """settings.FORM_RENDERER: every form's fields, filter forms included, bind as LabelBoundField."""
+
+    bound_field_class = LabelBoundField
 
 
 class ScopedModelForm(forms.ModelForm):

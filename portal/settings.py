@@ -140,6 +140,7 @@ USE_I18N = True
 USE_TZ = True
 # zh_Hans numbers grouped 1,000,000 where grouping is asked for (intcomma); see portal/formats/.
 FORMAT_MODULE_PATH = ["portal.formats"]
+FORM_RENDERER = "portal.forms.FormRenderer"  # labels start with a capital in every language
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
