@@ -12,6 +12,7 @@ from .choices import ActivityType
 PENDING_SHOWN = 5
 RED_SHOWN = 5
 MY_ITEMS_SHOWN = 8
+MEETINGS_DUE_SHOWN = 8
 
 
 def item_lists(request) -> dict[str, list]:
@@ -37,7 +38,7 @@ def secretary_widget(request):
         "pending": items["pending"],
         "red": items["red"],
         "meetings_due": [(branch, ActivityType(type_).label, end) for branch, type_, end in
-                         selectors.meetings_due_this_month(user)[:8]]
+                         selectors.meetings_due_this_month(user, limit=MEETINGS_DUE_SHOWN)]
         if has_permission(user, "activities.compliance") else [],
     }
 

@@ -135,3 +135,20 @@ def test_held_months_groups_by_local_month(tree):
     assert held[tree.branch_a.pk] == {("party_group", 2026, 1): 1}
     assert tree.branch_b.pk not in held
     assert datetime.date(2026, 1, 31)  # (kept explicit: 23:30 UTC+8 is still January)
+
+
+@pytest.mark.django_db
+def test_meetings_due_this_month_lists_open_windows_in_path_order_up_to_the_limit(tree, manager):
+    from activities.selectors import meetings_due_this_month
+
+    # 10 March: branch A held its branch committee; nothing else of March's windows is met.
+    ActivityFactory(org_unit=tree.branch_a, type="branch_committee", held_at=local(2026, 3, 5, 9))
+    now = local(2026, 3, 10, 12)
+    due = meetings_due_this_month(manager, now=now)
+    assert [(branch, type_) for branch, type_, _end in due] == [
+        (tree.branch_a, "party_group"), (tree.branch_a, "general_assembly"), (tree.branch_a, "party_lecture"),
+        (tree.branch_b, "branch_committee"), (tree.branch_b, "party_group"),
+        (tree.branch_b, "general_assembly"), (tree.branch_b, "party_lecture"),
+    ]
+    assert all(end == local(2026, 4, 1) for _b, _t, end in due)
+    assert meetings_due_this_month(manager, now=now, limit=4) == due[:4]
