@@ -2,7 +2,7 @@ from portal.batch import once_per_request
 from portal.registry import home_widget
 from portal.roles import has_permission
 
-from .selectors import due_conversions, person_with_points, scope_people_counts
+from .selectors import due_conversions, person_and_scope_counts, person_with_points
 
 
 def member_facts(request) -> tuple:
@@ -11,13 +11,9 @@ def member_facts(request) -> tuple:
 
     def load():
         user = request.user
-        counts_for = user if has_permission(user, "orgunits.view") else None
-        person = person_with_points(user.person_id, scope_counts_for=counts_for) if user.person_id else None
-        if counts_for is None:
-            return person, None
-        if person is None:
-            return None, scope_people_counts(user)
-        return person, {"total": person.scope_total, "members": person.scope_members}
+        if has_permission(user, "orgunits.view"):
+            return person_and_scope_counts(user)
+        return (person_with_points(user.person_id) if user.person_id else None), None
 
     return once_per_request(request, "members.facts", load)
 

@@ -8,6 +8,7 @@ from django.db.models import Case, F, Func, IntegerField, OuterRef, Q, Subquery,
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from portal.pagecache import remember, remembered
 from portal.scope import visible
 
 from . import workflow
@@ -69,6 +70,23 @@ def person_with_points(person_id: int, *, scope_counts_for=None) -> Person | Non
     if person is not None and scope_counts_for is not None:
         person.scope_total, person.scope_members = person.scope_counts or (0, 0)
     return person
+
+
+def person_and_scope_counts(user) -> tuple[Person | None, dict[str, int]]:
+    """The user's person with unit and points, and the people counts of the user's scope ({total,
+    members}), in one query; or only the person while this worker remembers the counts of the same
+    scope (portal.pagecache.remembered: until a person or a unit changes). A manager's scope is a
+    scan of all 100,000 people, 30 ms of every home page."""
+    key, tables, counts = remembered(_scope_counts(user))
+    if counts is not None:
+        return (person_with_points(user.person_id) if user.person_id else None), counts
+    person = person_with_points(user.person_id, scope_counts_for=user) if user.person_id else None
+    if person is None:
+        counts = scope_people_counts(user)
+    else:
+        counts = {"total": person.scope_total, "members": person.scope_members}
+    remember(key, tables, counts)
+    return person, counts
 
 
 def due_conversions(user, *, within_days: int = workflow.CONVERSION_REMINDER_DAYS, limit: int = 200, today: datetime.date | None = None):

@@ -179,8 +179,14 @@ def table_names() -> frozenset[str]:
     return _table_names
 
 
+def tables_named(sql: str) -> set[str]:
+    """The model tables a statement names."""
+    return set(table_names().intersection(_IDENTIFIER.findall(sql.lower())))
+
+
 class Recorder:
-    """A connection.execute_wrapper that notes the tables each statement names and any non-read."""
+    """A connection.execute_wrapper that notes the tables each statement names and any non-read.
+    While a page renders, it is also the one `remembered` notes its tables with."""
 
     def __init__(self):
         self.tables: set[str] = set()
@@ -190,8 +196,45 @@ class Recorder:
         text = sql.lower()
         if _NOT_A_READ.search(text) and not text.lstrip().startswith(("savepoint", "release savepoint")):
             self.wrote = True
-        self.tables.update(table_names().intersection(_IDENTIFIER.findall(text)))
+        self.tables.update(tables_named(text))
         return execute(sql, params, many, context)
+
+
+# --- figures remembered per worker ------------------------------------------------------------------
+
+MAX_REMEMBERED_VALUES = 10_000
+_remembered_values: dict[object, tuple[tuple[int, ...], object]] = {}
+
+
+def remembered(queryset) -> tuple[object, tuple[str, ...], object]:
+    """(key, tables, value) for the result of `queryset`'s SQL: the value this worker stored for the
+    same statement and parameters while none of the tables it reads has changed since, else None.
+    Pass key and tables to `remember` after running the query. Shared by every account whose query
+    is the same statement with the same parameters: the figures are the query's, not the account's.
+    Outside a transaction only, like the page cache; a page being recorded counts the tables as read."""
+    sql, params = queryset.query.sql_with_params()
+    key, tables = (sql, tuple(params)), tuple(sorted(tables_named(sql)))
+    recorder = getattr(_this_request, "recorder", None)
+    if recorder is not None:
+        recorder.tables.update(tables)
+    if not caching_allowed():
+        return key, tables, None
+    entry = _remembered_values.get(key)
+    current = request_generations()
+    if entry is not None and entry[0] == tuple(current.get(t, 0) for t in tables):
+        return key, tables, entry[1]
+    return key, tables, None
+
+
+def remember(key, tables: tuple[str, ...], value) -> None:
+    """Store `value` for `key` with the generations read at the start of the request (before the
+    query ran: a write committed meanwhile makes the next request compute it again)."""
+    if not caching_allowed():
+        return
+    if len(_remembered_values) >= MAX_REMEMBERED_VALUES:
+        _remembered_values.clear()
+    current = request_generations()
+    _remembered_values[key] = (tuple(current.get(t, 0) for t in tables), value)
 
 
 # --- the key ---------------------------------------------------------------------------------------------
@@ -380,10 +423,14 @@ class PageCacheMiddleware:
     def _render(request, view_func, view_args, view_kwargs, key, current):
         session_before = _session_state(request)
         recorder = Recorder()
-        with connection.execute_wrapper(recorder):
-            response = view_func(request, *view_args, **view_kwargs)
-            if hasattr(response, "render") and callable(response.render):
-                response = response.render()
+        _this_request.recorder = recorder
+        try:
+            with connection.execute_wrapper(recorder):
+                response = view_func(request, *view_args, **view_kwargs)
+                if hasattr(response, "render") and callable(response.render):
+                    response = response.render()
+        finally:
+            _this_request.recorder = None
         reason = unstorable_reason(request, response, recorder, session_before)
         if not reason:
             tables = tuple(sorted(recorder.tables))

@@ -22,7 +22,8 @@ from activities.models import Activity
 from demands.models import Demand
 from members.models import Person
 from portal import pagecache
-from tests.conftest import PAGE_QUERY_BUDGET
+from portal.roles import Role
+from tests.conftest import PAGE_QUERY_BUDGET, make_user
 from tests.factories import PersonFactory
 from tests.factories.demands import make_demand
 
@@ -216,6 +217,46 @@ def test_a_miss_stays_within_the_page_query_budget(client, manager, owner, tree)
             response, _ = get(client, url)
         assert response["X-Page-Cache"] == "miss"
         assert len(ctx.captured_queries) <= PAGE_QUERY_BUDGET, (url, len(ctx.captured_queries))
+
+
+def test_scope_counts_are_shared_by_a_scope_and_counted_again_when_a_person_changes(client, manager, tree):
+    """The home page's people counts of a scope (a scan of every person for a manager) are remembered
+    by the worker for every account of that scope, until a person or a unit changes."""
+    PersonFactory(org_unit=tree.branch_a)
+    other_manager = make_user(Role.MANAGER, tree.root, username="manager2")
+    client.force_login(manager)
+    get(client, reverse("home"))  # creates the KPI definitions (a write: not stored)
+    get(client, reverse("home"))
+    total = Person.objects.filter(is_active=True).count()
+
+    def home_of_other_manager():
+        client.force_login(other_manager)
+        with CaptureQueriesContext(connection) as ctx:
+            response, html = get(client, reverse("home"))
+        assert response["X-Page-Cache"] == "miss"  # another account: its own page, rendered
+        counted = any("ARRAY[COUNT" in q["sql"] for q in ctx.captured_queries)
+        return counted, html
+
+    counted, html = home_of_other_manager()
+    assert not counted and f'fs-3 fw-semibold">{total}<' in html
+    PersonFactory(org_unit=tree.branch_b)
+    other_manager.refresh_from_db()
+    counted, html = home_of_other_manager()
+    assert counted and f'fs-3 fw-semibold">{total + 1}<' in html
+
+
+def test_remembered_figures_count_as_read_by_the_page_being_recorded(tree):
+    recorder = pagecache.Recorder()
+    pagecache._this_request.recorder = recorder
+    try:
+        key, tables, value = pagecache.remembered(Person.objects.filter(org_unit__path__startswith=tree.root.path))
+    finally:
+        pagecache._this_request.recorder = None
+    assert set(tables) == {"members_person", "members_orgunit"} <= recorder.tables
+    pagecache.remember(key, tables, 7)
+    assert pagecache.remembered(Person.objects.filter(org_unit__path__startswith=tree.root.path))[2] == 7
+    PersonFactory(org_unit=tree.branch_a)
+    assert pagecache.remembered(Person.objects.filter(org_unit__path__startswith=tree.root.path))[2] is None
 
 
 def test_pages_that_write_show_messages_or_export_are_not_stored(client, owner, tree):
