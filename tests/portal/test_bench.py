@@ -75,7 +75,7 @@ def _report(rps: float) -> bench.Report:
                         uncached_pages=[bench.Result("demands", "诉求列表", "/demands/", 300, 10.0, 180.0, 290.0, 350.0, 400.0, 0, 0)],
                         uncached_mixed=bench.Result("mixed", "mixed", "(mixed)", 800, 20.0, 210.0, 390.0, 450.0, 600.0, 0, 0),
                         imports={"people": {"label": "100,000 people from xlsx", "seconds": 41.5, "target_s": 60}},
-                        kpis={"periods": 17, "cold": 12.0, "warm": 8.0, "raw": 7.0})
+                        kpis={"periods": 17, "runs": 3, "cold": 12.0, "warm": 8.0, "raw": 5.0})
 
 
 def test_the_doc_block_is_replaced_not_appended(tmp_path):
@@ -92,7 +92,9 @@ def test_the_doc_block_is_replaced_not_appended(tmp_path):
     assert "| **mixed read workload** (all pages above, weighted) | 210.0 | 390.0 | 450.0 | **40.0** | 0% | 0 | ✗, ≥ 150 req/s ✗ |" in first
     assert "**160.0**" in first and "1,000,000 demands" in first
     assert "| 100,000 people from xlsx | 41.5 | 60 | ✓ |" in first
-    assert "first computation | 12.0 | 10 | ✗ |" in first
+    assert "median of 3 runs), first computation | 12.0 | 10 | ✗ |" in first
+    assert "again on the same data | 8.0 | 10 | ✓ |" in first
+    assert "the recompute takes 1.60× it, the first computation 2.40× | 5.0 | 2× | ✓ |" in first
 
     bench.write_performance_doc(_report(120.0), doc)
     second = doc.read_text(encoding="utf-8")
