@@ -213,7 +213,9 @@ def remembered(queryset) -> tuple[object, tuple[str, ...], object]:
     is the same statement with the same parameters: the figures are the query's, not the account's.
     Outside a transaction only, like the page cache; a page being recorded counts the tables as read."""
     sql, params = queryset.query.sql_with_params()
-    key, tables = (sql, tuple(params)), tuple(sorted(tables_named(sql)))
+    # Array parameters (an ArrayField lookup) come as lists: keyed as tuples.
+    key = (sql, tuple(tuple(p) if isinstance(p, list) else p for p in params))
+    tables = tuple(sorted(tables_named(sql)))
     recorder = getattr(_this_request, "recorder", None)
     if recorder is not None:
         recorder.tables.update(tables)

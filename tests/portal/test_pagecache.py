@@ -12,7 +12,9 @@ import psycopg2
 import pytest
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection, transaction
+from django.db.models import CharField, Value
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -257,6 +259,11 @@ def test_remembered_figures_count_as_read_by_the_page_being_recorded(tree):
     assert pagecache.remembered(Person.objects.filter(org_unit__path__startswith=tree.root.path))[2] == 7
     PersonFactory(org_unit=tree.branch_a)
     assert pagecache.remembered(Person.objects.filter(org_unit__path__startswith=tree.root.path))[2] is None
+    # A query with an array parameter (a list, as Value(list) passes it) has a key too.
+    tags = Value(["退役军人"], output_field=ArrayField(CharField()))
+    key, _tables, value = pagecache.remembered(Person.objects.filter(tags__overlap=tags))
+    assert value is None
+    hash(key)  # a list in the key would raise TypeError
 
 
 def test_pages_that_write_show_messages_or_export_are_not_stored(client, owner, tree):
