@@ -158,6 +158,10 @@ def _create_work_tables(cursor, plan: Plan) -> None:
     )
     cursor.execute("CREATE INDEX ON kpi_anc (unit_id)")
     cursor.execute("ANALYZE kpi_anc")
+    cursor.execute(
+        "CREATE TEMP TABLE kpi_heat (period varchar(7) COLLATE \"C\", org_unit_id bigint, counts jsonb,"
+        " as_of timestamptz) ON COMMIT DROP"
+    )
 
 
 # --- Statements ------------------------------------------------------------------------------------------
@@ -487,16 +491,11 @@ def aggregate_statements(plan: Plan, cursor, columns: Columns) -> list[tuple[str
 
 
 # --- Writing the snapshots --------------------------------------------------------------------------
-def _any_stored(cursor, table: str, keys: list[str]) -> bool:
-    """Whether `table` holds rows of any of these periods (if not, every row is new)."""
-    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE period = ANY(%s))", [keys])
-    return cursor.fetchone()[0]
-
-
 def _write_snapshots(cursor, plan: Plan, columns: Columns, now, steps=None) -> int:
     """Update the snapshots whose figures or as_of changed, insert the new ones; return the count."""
     keys = [p.key for p in plan.periods]
-    if not _any_stored(cursor, SNAPSHOT_TABLE, keys):
+    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {SNAPSHOT_TABLE} WHERE period = ANY(%s))", [keys])
+    if not cursor.fetchone()[0]:
         # The first computation of these periods: every row is new, nothing to compare with. The
         # rows come KPI by KPI from the grid ordered by (period, unit): runs of 5,000 consecutive
         # primary keys (period, kpi, unit), nearly as compact for the index as a sort of all of
@@ -557,15 +556,6 @@ def _write_snapshots(cursor, plan: Plan, columns: Columns, now, steps=None) -> i
 def _write_heat(cursor, plan: Plan, now) -> int:
     """The same for the heat map's month rows; rows of units without demands any more go."""
     keys = [m.key for m in plan.months]
-    if not _any_stored(cursor, HEAT_TABLE, keys):
-        cursor.execute(
-            f"""
-            INSERT INTO {HEAT_TABLE} (period, org_unit_id, counts, as_of, computed_at)
-            SELECT period, org_unit_id, counts, as_of, %s FROM kpi_heat
-            """,
-            [now],
-        )
-        return cursor.rowcount
     cursor.execute(
         f"""
         CREATE TEMP TABLE kpi_heat_changed ON COMMIT DROP AS
@@ -624,7 +614,7 @@ def _session_settings(cursor) -> None:
     cursor.execute("SET LOCAL parallel_setup_cost = 0")
     cursor.execute("SET LOCAL parallel_tuple_cost = 0")
     # The work tables are ANALYZEd for their sizes and rough distributions only: a sample of 3,000
-    # rows instead of 30,000 (0.3 s less per computation of a year).
+    # rows instead of 30,000 (the ANALYZEs of a year's computation: 0.22–0.25 s → 0.04 s).
     cursor.execute("SET LOCAL default_statistics_target = 10")
 
 
@@ -667,10 +657,6 @@ def compute(periods, *, as_of: datetime.datetime | None = None, trigger: str = R
             steps.tick("lock")
             _session_settings(cursor)
             _create_work_tables(cursor, plan)
-            cursor.execute(
-                "CREATE TEMP TABLE kpi_heat (period varchar(7) COLLATE \"C\", org_unit_id bigint, counts jsonb,"
-                " as_of timestamptz) ON COMMIT DROP"
-            )
             steps.tick("setup")
             columns = Columns(registry.all_kpis())
             for code, sql, params in aggregate_statements(plan, cursor, columns):

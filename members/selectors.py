@@ -77,7 +77,7 @@ def person_and_scope_counts(user) -> tuple[Person | None, dict[str, int]]:
     members}), in one query; or only the person while this worker remembers the counts of the same
     scope (portal.pagecache.remembered: until a person or a unit changes). A manager's scope is a
     scan of all 100,000 people, 30 ms of every home page."""
-    key, tables, counts = remembered(_scope_counts(user))
+    lookup, counts = remembered(_scope_counts(user))
     if counts is not None:
         return (person_with_points(user.person_id) if user.person_id else None), counts
     person = person_with_points(user.person_id, scope_counts_for=user) if user.person_id else None
@@ -85,7 +85,7 @@ def person_and_scope_counts(user) -> tuple[Person | None, dict[str, int]]:
         counts = scope_people_counts(user)
     else:
         counts = {"total": person.scope_total, "members": person.scope_members}
-    remember(key, tables, counts)
+    remember(lookup, counts)
     return person, counts
 
 

@@ -5,7 +5,7 @@ from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from .pagecache import caching_allowed, request_generations
+from .pagecache import WorkerMemo, caching_allowed
 
 
 def unread_notification_count():
@@ -22,8 +22,7 @@ def unread_notification_count():
 # The tables an account is loaded from: while none of them changed, a worker reuses the account it
 # loaded (portal/pagecache.py keeps their generations; compiling the query cost 3.4 ms a request).
 ACCOUNT_TABLES = ("portal_user", "members_orgunit", "members_person", "portal_notification")
-MAX_REMEMBERED_ACCOUNTS = 5_000
-_remembered: dict[str, tuple[tuple[int, ...], bytes]] = {}  # user id -> (generations, pickled account)
+_accounts = WorkerMemo(limit=5_000)  # user id -> pickled account
 
 
 class ModelBackend(DjangoModelBackend):
@@ -40,16 +39,13 @@ class ModelBackend(DjangoModelBackend):
         return user if user is not None and self.user_can_authenticate(user) else None
 
     def _remembered_or_loaded(self, key: str):
-        current = request_generations()  # before the account is read: what it is remembered with
-        seen = tuple(current.get(table, 0) for table in ACCOUNT_TABLES)
-        remembered = _remembered.get(key)
-        if remembered is not None and remembered[0] == seen:
-            return pickle.loads(remembered[1])
+        stamp = WorkerMemo.stamp(ACCOUNT_TABLES)
+        pickled = _accounts.get(key, stamp)
+        if pickled is not None:
+            return pickle.loads(pickled)
         user = self._load(key)
         if user is not None:
-            if len(_remembered) >= MAX_REMEMBERED_ACCOUNTS:
-                _remembered.clear()
-            _remembered[key] = (seen, pickle.dumps(user))
+            _accounts.put(key, stamp, pickle.dumps(user))
         return user
 
     @staticmethod

@@ -36,6 +36,7 @@ import sys
 import threading
 import time
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.apps import apps
@@ -200,18 +201,51 @@ class Recorder:
         return execute(sql, params, many, context)
 
 
-# --- figures remembered per worker ------------------------------------------------------------------
+# --- values remembered per worker -------------------------------------------------------------------
 
-MAX_REMEMBERED_VALUES = 10_000
-_remembered_values: dict[object, tuple[tuple[int, ...], object]] = {}
+class WorkerMemo:
+    """Values one worker keeps while the tables they were read from are unchanged: the account of
+    portal.auth, the figures of `remembered`. Callers use it outside transactions only
+    (`caching_allowed`), like the page cache."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.entries: dict[object, tuple[tuple[int, ...], object]] = {}
+
+    @staticmethod
+    def stamp(tables) -> tuple[int, ...]:
+        """The tables' generations now. Taken before the value is read and stored with it, so a write
+        committed meanwhile makes the next request read it again."""
+        current = request_generations()
+        return tuple(current.get(table, 0) for table in tables)
+
+    def get(self, key, stamp: tuple[int, ...]):
+        entry = self.entries.get(key)
+        return entry[1] if entry is not None and entry[0] == stamp else None
+
+    def put(self, key, stamp: tuple[int, ...], value) -> None:
+        if len(self.entries) >= self.limit:
+            self.entries.clear()
+        self.entries[key] = (stamp, value)
 
 
-def remembered(queryset) -> tuple[object, tuple[str, ...], object]:
-    """(key, tables, value) for the result of `queryset`'s SQL: the value this worker stored for the
-    same statement and parameters while none of the tables it reads has changed since, else None.
-    Pass key and tables to `remember` after running the query. Shared by every account whose query
-    is the same statement with the same parameters: the figures are the query's, not the account's.
-    Outside a transaction only, like the page cache; a page being recorded counts the tables as read."""
+@dataclass(frozen=True)
+class Remembered:
+    """What `remembered` looked up: pass it to `remember` with the value once computed."""
+
+    key: tuple
+    tables: tuple[str, ...]
+    stamp: tuple[int, ...] | None  # None: not to be stored (inside a transaction, or caching off)
+
+
+_figures = WorkerMemo(limit=10_000)
+
+
+def remembered(queryset) -> tuple[Remembered, object]:
+    """(lookup, value) for the result of `queryset`'s SQL: the value this worker stored for the same
+    statement and parameters while none of the tables it names has changed since, else None. Shared
+    by every account whose query is the same statement with the same parameters: the figures are
+    the query's, not the account's. A page being recorded counts those tables as read."""
     sql, params = queryset.query.sql_with_params()
     # Array parameters (an ArrayField lookup) come as lists: keyed as tuples.
     key = (sql, tuple(tuple(p) if isinstance(p, list) else p for p in params))
@@ -220,23 +254,14 @@ def remembered(queryset) -> tuple[object, tuple[str, ...], object]:
     if recorder is not None:
         recorder.tables.update(tables)
     if not caching_allowed():
-        return key, tables, None
-    entry = _remembered_values.get(key)
-    current = request_generations()
-    if entry is not None and entry[0] == tuple(current.get(t, 0) for t in tables):
-        return key, tables, entry[1]
-    return key, tables, None
+        return Remembered(key, tables, None), None
+    stamp = WorkerMemo.stamp(tables)
+    return Remembered(key, tables, stamp), _figures.get(key, stamp)
 
 
-def remember(key, tables: tuple[str, ...], value) -> None:
-    """Store `value` for `key` with the generations read at the start of the request (before the
-    query ran: a write committed meanwhile makes the next request compute it again)."""
-    if not caching_allowed():
-        return
-    if len(_remembered_values) >= MAX_REMEMBERED_VALUES:
-        _remembered_values.clear()
-    current = request_generations()
-    _remembered_values[key] = (tuple(current.get(t, 0) for t in tables), value)
+def remember(lookup: Remembered, value) -> None:
+    if lookup.stamp is not None:
+        _figures.put(lookup.key, lookup.stamp, value)
 
 
 # --- the key ---------------------------------------------------------------------------------------------

@@ -248,22 +248,23 @@ def test_scope_counts_are_shared_by_a_scope_and_counted_again_when_a_person_chan
 
 
 def test_remembered_figures_count_as_read_by_the_page_being_recorded(tree):
+    in_root = Person.objects.filter(org_unit__path__startswith=tree.root.path)
     recorder = pagecache.Recorder()
     pagecache._this_request.recorder = recorder
     try:
-        key, tables, value = pagecache.remembered(Person.objects.filter(org_unit__path__startswith=tree.root.path))
+        lookup, value = pagecache.remembered(in_root)
     finally:
         pagecache._this_request.recorder = None
-    assert set(tables) == {"members_person", "members_orgunit"} <= recorder.tables
-    pagecache.remember(key, tables, 7)
-    assert pagecache.remembered(Person.objects.filter(org_unit__path__startswith=tree.root.path))[2] == 7
+    assert set(lookup.tables) == {"members_person", "members_orgunit"} <= recorder.tables
+    pagecache.remember(lookup, 7)
+    assert pagecache.remembered(in_root)[1] == 7
     PersonFactory(org_unit=tree.branch_a)
-    assert pagecache.remembered(Person.objects.filter(org_unit__path__startswith=tree.root.path))[2] is None
+    assert pagecache.remembered(in_root)[1] is None
     # A query with an array parameter (a list, as Value(list) passes it) has a key too.
     tags = Value(["退役军人"], output_field=ArrayField(CharField()))
-    key, _tables, value = pagecache.remembered(Person.objects.filter(tags__overlap=tags))
+    lookup, value = pagecache.remembered(Person.objects.filter(tags__overlap=tags))
     assert value is None
-    hash(key)  # a list in the key would raise TypeError
+    hash(lookup.key)  # a list in the key would raise TypeError
 
 
 def test_pages_that_write_show_messages_or_export_are_not_stored(client, owner, tree):

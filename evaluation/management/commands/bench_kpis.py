@@ -124,8 +124,6 @@ class Command(BaseCommand):
         with transaction.atomic(), connection.cursor() as cursor:
             engine._session_settings(cursor)
             engine._create_work_tables(cursor, plan)
-            cursor.execute("CREATE TEMP TABLE kpi_heat (period varchar(7) COLLATE \"C\", org_unit_id bigint,"
-                           " counts jsonb, as_of timestamptz) ON COMMIT DROP")
             statements = engine.aggregate_statements(plan, cursor, engine.Columns(engine.registry.all_kpis()))
             total = 0.0
             for code, sql, params in statements:
