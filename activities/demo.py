@@ -14,7 +14,7 @@ from . import services
 from .choices import ActivityStatus, AttendanceStatus, ItemStatus, ProjectStage
 from .models import Activity, Attendance, Expense, ItemEvent, Milestone, Project, ResponsibilityItem, Risk
 
-BRANCHES = {"ZB11": ["ZB11-1", "ZB11-2"], "ZB12": ["ZB12-1", "ZB12-2"], "ZB21": ["ZB21-1"], "ZB22": ["ZB22-1"]}
+MONTHS = 18  # of organisational life, so that the 三会一课 matrix and its KPI have a history
 TITLES = {
     "branch_committee": "支部委员会会议", "party_group": "党小组会", "general_assembly": "支部党员大会",
     "party_lecture": "书记讲党课", "theme_party_day": "主题党日活动",
@@ -31,10 +31,14 @@ def seed_activities(units, people) -> None:
     for person in people.values():
         if person.political_status in PARTY_MEMBER_STATUSES:
             members_by_unit.setdefault(person.org_unit.code, []).append(person)
-    for branch_code, groups in BRANCHES.items():
+    branches = {code: sorted(c for c, u in units.items() if u.parent_id == unit.pk and u.kind == "group")
+                for code, unit in sorted(units.items()) if unit.kind == "branch"}
+    for branch_code, groups in branches.items():
+        if not groups:
+            continue
         branch = units[branch_code]
         branch_members = [p for g in groups for p in members_by_unit.get(g, [])]
-        for months_back in range(8, -2, -1):
+        for months_back in range(MONTHS - 1, -2, -1):
             index = today.year * 12 + today.month - 1 - months_back
             year, month = index // 12, index % 12 + 1
             plan = [("branch_committee", branch, 5), ("party_group", units[groups[0]], 12), ("theme_party_day", branch, 20)]

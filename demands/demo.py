@@ -49,6 +49,7 @@ def seed(seeded: dict) -> None:
     seed_live(units, people, categories)
     seed_life_events_and_visits(people)
     seed_mediation(units, people)
+    seed_ledger(units, people)
     bump_counters()
 
 
@@ -220,12 +221,158 @@ def seed_mediation(units, people) -> None:
         MediationCase.objects.filter(ref="TJ2026-000002", demand__isnull=True).update(demand=demand)
 
 
+# The enterprise's ledger of the last eighteen months, so that trends, rankings and the heat map
+# have shapes on a first run: units differ in how fast they answer and how satisfied people are,
+# and some kinds of demand come in seasons (heat and noise in summer, dormitories in winter).
+LEDGER_MONTHS = 18
+LEDGER_FIRST = 200001  # refs SQ{year}-200001…, apart from the hand-written ones above
+UNIT_PACE = {  # unit code prefix → (hours to the first response, days to resolve, mean rating)
+    "ZB11": (3, 5, 4.5), "ZB12": (10, 9, 3.9), "ZB21": (2, 4, 4.6), "ZB22": (4, 6, 4.3), "ZB31": (20, 12, 3.6),
+    "ZB32": (6, 7, 4.2), "ZB41": (8, 8, 4.0), "ZB42": (5, 6, 4.3), "ZB51": (4, 5, 4.4),
+}
+SEASONS = {"environment": (6, 7, 8), "housing": (11, 12, 1), "welfare": (1, 2, 9), "career": (3, 4), "salary": (1, 7)}
+VISIT_NOTES = {
+    "routine": ["日常走访，了解班组生产生活情况。", "走访一线班组，听取职工对食堂和交通车的意见。"],
+    "heart_talk": ["谈心谈话：反映倒班作息不规律，希望调整排班。", "谈心谈话：关心子女入学问题。"],
+    "hardship": ["困难职工走访：家属长期患病，了解医疗费用报销情况。", "困难帮扶走访：送去慰问金和生活用品。"],
+    "must_visit": ["五必访：转达组织关怀，送上慰问。"],
+}
+
+
+def _months_back(today: datetime.date, count: int) -> list[tuple[int, int]]:
+    index = today.year * 12 + today.month - 1
+    return [((index - k) // 12, (index - k) % 12 + 1) for k in range(count - 1, -1, -1)]
+
+
+def seed_ledger(units, people) -> None:
+    """A few thousand demands, life events, visits and mediation cases over the last 18 months, through
+    the import kinds (as an enterprise's old ledger would come in). Skipped when it is there."""
+    if Demand.objects.filter(ref__regex=r"^SQ\d{4}-2\d{5}$").exists():
+        return
+    rng = random.Random(20250601)
+    today = timezone.localdate()
+    now = timezone.now()
+    by_unit: dict[str, list[str]] = {}
+    for person in sorted(people.values(), key=lambda p: p.employee_no):
+        by_unit.setdefault(person.org_unit.code, []).append(person.employee_no)
+    unit_codes = sorted(by_unit)
+    weights = [len(by_unit[c]) for c in unit_codes]
+    visitors = {c: next((no for no in by_unit.get(c, [])), None) for c in unit_codes}
+    codes = sorted(TITLES)
+
+    demand_rows, counters = [], {}
+    for year, month in _months_back(today, LEDGER_MONTHS):
+        for _ in range(rng.randint(150, 190)):
+            code = rng.choice(codes + [c for c, months in SEASONS.items() if month in months] * 3)
+            unit = rng.choices(unit_codes, weights)[0]
+            hours, days, mean = next((v for k, v in UNIT_PACE.items() if unit.startswith(k)), (6, 7, 4.2))
+            day = datetime.date(year, month, rng.randint(1, 28))
+            while not calendar.is_workday(day):
+                day += datetime.timedelta(days=1)
+            received = _at(day, rng.randint(8, 17), rng.randint(0, 59))
+            if received > now:
+                continue
+            first = received + datetime.timedelta(hours=max(0.5, rng.expovariate(1 / hours)))
+            resolved = received + datetime.timedelta(days=max(1, rng.expovariate(1 / days)), hours=rng.randint(1, 6))
+            visit = resolved + datetime.timedelta(days=rng.choice([1, 2, 3, 5, 9]))
+            rating = min(5, max(1, round(rng.gauss(mean, 0.9))))
+            status = ""
+            roll = rng.random()
+            if roll < 0.02:
+                status, first, resolved, visit, rating = "withdrawn", None, None, None, None
+            elif roll < 0.03:
+                status, first, resolved, visit, rating = "rejected", first, None, None, None
+            if resolved and resolved > now:
+                resolved, visit, rating = None, None, None
+            if visit and visit > now:
+                visit, rating = None, None
+            if first and first > now:
+                first = None
+            if rating and rng.random() < 0.12:
+                rating = None  # visited, but no rating given
+            counters[year] = counters.get(year, LEDGER_FIRST - 1) + 1
+            anonymous = rng.random() < 0.06
+            submitter = "" if anonymous else rng.choice(by_unit[unit])
+            title = rng.choice(TITLES[code])
+            demand_rows.append([
+                f"SQ{year}-{counters[year]:06d}", title, f"{title}。{rng.choice(['请相关部门研究解决。', '希望尽快答复。', '班组职工普遍反映。'])}",
+                code, rng.choice(["normal"] * 6 + ["urgent"] * 2 + ["low"] * 2),
+                "anonymous" if anonymous else rng.choice(CHANNELS), unit, submitter, status,
+                *[t.strftime("%Y-%m-%d %H:%M") if t else "" for t in (received, first, resolved, visit)], rating or "",
+            ])
+    header = ["ref", "title", "content", "category", "urgency", "channel", "org_unit_code", "submitter_employee_no",
+              "status", "received_at", "first_response_at", "resolved_at", "return_visit_at", "rating"]
+    _import("demands", header, demand_rows)
+
+    event_rows, visit_rows = [], []
+    kinds = ["marriage", "bereavement", "hospitalization", "childbirth", "retirement", "hardship"]
+    visit_kinds = ["routine"] * 5 + ["heart_talk"] * 3 + ["hardship"]
+    serial = {"SJ": {}, "ZF": {}}
+
+    def next_ref(prefix, year):
+        serial[prefix][year] = serial[prefix].get(year, LEDGER_FIRST - 1) + 1
+        return f"{prefix}{year}-{serial[prefix][year]:06d}"
+
+    for year, month in _months_back(today, LEDGER_MONTHS):
+        for _ in range(rng.randint(8, 14)):
+            unit = rng.choices(unit_codes, weights)[0]
+            day = datetime.date(year, month, rng.randint(1, 28))
+            if day >= today:
+                continue
+            ref = next_ref("SJ", year)
+            person = rng.choice(by_unit[unit])
+            event_rows.append([ref, person, rng.choice(kinds), day.isoformat()])
+            lag = rng.choice([1, 2, 3, 3, 4, 5, 6, 9, 12])  # mostly within the 7 days 五必访 allows
+            visited = day + datetime.timedelta(days=lag)
+            if visited < today and visitors.get(unit) and rng.random() < 0.9:
+                visit_rows.append([next_ref("ZF", visited.year), person, visitors[unit], visited.isoformat(),
+                                   "must_visit", ref, VISIT_NOTES["must_visit"][0]])
+        for _ in range(rng.randint(50, 70)):
+            unit = rng.choices(unit_codes, weights)[0]
+            day = datetime.date(year, month, rng.randint(1, 28))
+            if day >= today or not visitors.get(unit):
+                continue
+            kind = rng.choice(visit_kinds)
+            visit_rows.append([next_ref("ZF", year), rng.choice(by_unit[unit]), visitors[unit], day.isoformat(), kind,
+                               "", rng.choice(VISIT_NOTES[kind])])
+    _import("life_events", ["ref", "employee_no", "kind", "event_date"], event_rows)
+    _import("visits", ["ref", "employee_no", "visitor_employee_no", "visited_on", "kind", "life_event_ref", "notes"],
+            visit_rows)
+
+    disputes = Demand.objects.filter(ref__regex=r"^SQ\d{4}-2\d{5}$", category__code="labour_dispute").order_by("ref")
+    mediation_rows = []
+    for index, (ref, unit_code, received, resolved) in enumerate(
+            disputes.values_list("ref", "org_unit__code", "received_at", "resolved_at")[:60]):
+        if index % 2:
+            continue
+        opened = received + datetime.timedelta(days=1)
+        concluded = resolved + datetime.timedelta(hours=2) if resolved else None
+        outcome = rng.choice(["success"] * 7 + ["failed", "referred"]) if concluded else ""
+        mediation_rows.append([f"TJ{received.year}-{LEDGER_FIRST + index:06d}", ref, unit_code,
+                               timezone.localtime(opened).strftime("%Y-%m-%d %H:%M"),
+                               timezone.localtime(concluded).strftime("%Y-%m-%d %H:%M") if concluded else "", outcome])
+    _import("mediations", ["ref", "demand_ref", "org_unit_code", "opened_at", "concluded_at", "outcome"], mediation_rows)
+
+
+def _import(kind: str, header: list[str], rows: list[list]) -> None:
+    if not rows:
+        return
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    result = dataexchange.run_import(kind, buffer.getvalue().encode("utf-8"), f"demo-{kind}.csv")
+    if not result.ok:
+        raise RuntimeError(f"demo {kind} did not import: " + "; ".join(str(e) for e in result.errors[:10]))
+
+
 def bump_counters() -> None:
     """Let new references continue after the demo's fixed ones."""
+    year = timezone.localdate().year
     for model, prefix in ((Demand, "SQ"), (LifeEvent, "SJ"), (Visit, "ZF"), (MediationCase, "TJ")):
-        top = model.objects.filter(ref__startswith=f"{prefix}2026-").aggregate(top=Max("ref"))["top"]
+        top = model.objects.filter(ref__startswith=f"{prefix}{year}-").aggregate(top=Max("ref"))["top"]
         if top and top[-6:].isdigit():
-            counter, _created = RefCounter.objects.get_or_create(prefix=prefix, year=2026)
+            counter, _created = RefCounter.objects.get_or_create(prefix=prefix, year=year)
             if counter.value < int(top[-6:]):
                 RefCounter.objects.filter(pk=counter.pk).update(value=int(top[-6:]))
 

@@ -32,6 +32,27 @@ ORG_TREE = [
     ("ZB21-1", "综合党小组", "group", "ZB21"),
     ("ZB22", "财务资产党支部", "branch", "ZZ2"),
     ("ZB22-1", "财务党小组", "group", "ZB22"),
+    # Added later; appended so that the earlier units and people keep their codes and numbers.
+    ("ZB12-3", "热控检修党小组", "group", "ZB12"),
+    ("ZB22-2", "审计党小组", "group", "ZB22"),
+    ("ZZ3", "新能源事业部党总支", "general_branch", "DW"),
+    ("ZB31", "风电场党支部", "branch", "ZZ3"),
+    ("ZB31-1", "风电运维党小组", "group", "ZB31"),
+    ("ZB31-2", "升压站党小组", "group", "ZB31"),
+    ("ZB32", "光伏电站党支部", "branch", "ZZ3"),
+    ("ZB32-1", "光伏运维党小组", "group", "ZB32"),
+    ("ZZ4", "燃料物资党总支", "general_branch", "DW"),
+    ("ZB41", "燃料管理党支部", "branch", "ZZ4"),
+    ("ZB41-1", "燃料采制党小组", "group", "ZB41"),
+    ("ZB42", "物资供应党支部", "branch", "ZZ4"),
+    ("ZB42-1", "仓储配送党小组", "group", "ZB42"),
+    ("ZB51", "离退休职工党支部", "branch", "DW"),
+    ("ZB51-1", "退休职工党小组", "group", "ZB51"),
+    ("SCB", "生产技术部", "department", "DW"),
+    ("SBB", "设备管理部", "department", "DW"),
+    ("CWB", "财务部", "department", "DW"),
+    ("ZHB", "综合办公室", "department", "DW"),
+    ("XXZX", "信息中心", "department", "DW"),
 ]
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -43,7 +64,10 @@ STATUS_POOL = (
 )
 # Units that hold people, with how many.
 PEOPLE_PER_UNIT = {"ZB11-1": 30, "ZB11-2": 28, "ZB12-1": 26, "ZB12-2": 24, "ZB21-1": 30, "ZB22-1": 22, "DQB": 8,
-                   "RLB": 10, "HQ": 12, "AHB": 10}
+                   "RLB": 10, "HQ": 12, "AHB": 10,
+                   "ZB12-3": 60, "ZB22-2": 40, "ZB31-1": 80, "ZB31-2": 70, "ZB32-1": 75, "ZB41-1": 70, "ZB42-1": 60,
+                   "ZB51-1": 60, "SCB": 60, "SBB": 60, "CWB": 40, "ZHB": 50, "XXZX": 40}
+RETIRED_UNITS = {"ZB51-1"}
 AREA_CODES = ["110101", "310104", "440106", "420102", "510107", "610113"]
 
 
@@ -69,35 +93,47 @@ def seed_org() -> dict[str, OrgUnit]:
 
 
 def seed_people(units: dict[str, OrgUnit]) -> dict[str, Person]:
+    """About a thousand people; only the missing ones are created (in one insert), so a second run
+    changes nothing."""
     rng = random.Random(20260101)
     number = 10000
-    people = {}
+    wanted = {}
     for code, count in PEOPLE_PER_UNIT.items():
+        retired = code in RETIRED_UNITS
         for _ in range(count):
             number += 1
             gender = rng.choice("MF")
-            birth = datetime.date(rng.randint(1968, 2003), rng.randint(1, 12), rng.randint(1, 28))
+            first_year, last_year = (1950, 1965) if retired else (1968, 2003)
+            birth = datetime.date(rng.randint(first_year, last_year), rng.randint(1, 12), rng.randint(1, 28))
             status = rng.choice(STATUS_POOL)
             if status in ("league_member",) and birth.year < 1995:
                 status = "masses"
             joined = None
             if status == "full_member":
-                joined = datetime.date(max(birth.year + 20, 1995) + rng.randint(0, 8), rng.randint(1, 12), rng.randint(1, 28))
-            tags = sorted(set(rng.sample(TAG_POOL, rng.choice([0, 0, 1, 1, 2]))))
-            if birth.year >= 1991:
-                tags = sorted(set(tags) | {"青年"})
-            defaults = dict(
+                joined = datetime.date(max(birth.year + 20, 1995 if not retired else 1975) + rng.randint(0, 8),
+                                       rng.randint(1, 12), rng.randint(1, 28))
+            tags = set(rng.sample(TAG_POOL, rng.choice([0, 0, 1, 1, 2])))
+            if retired:
+                tags = (tags - {"青年", "新就业形态"}) | {"退休"}
+            elif birth.year >= 1991:
+                tags = tags - {"退休"} | {"青年"}
+            else:
+                tags = tags - {"退休"}
+            tags = sorted(tags)
+            wanted[f"E{number}"] = dict(
                 name=rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice([1, 2]))),
                 gender=gender, birth_date=birth,
                 phone=f"1{rng.choice('3589')}{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}",
                 id_number=make_id_number(rng, birth, gender), org_unit=units[code], political_status=status,
                 joined_party_on=joined, tags=tags,
                 dual_cultivation=DualCultivation.BACKBONE_TO_MEMBER if "技术骨干" in tags and status == "masses" else "",
-                position=rng.choice(["值长", "主值", "副值", "检修工", "技术员", "工程师", "专责", "科员", "主管"]),
+                position="退休职工" if retired else rng.choice(
+                    ["值长", "主值", "副值", "检修工", "技术员", "工程师", "专责", "科员", "主管"]),
             )
-            person, _created = Person.objects.get_or_create(employee_no=f"E{number}", defaults=defaults)
-            people[person.employee_no] = person
-    return people
+    existing = set(Person.objects.filter(employee_no__in=wanted).values_list("employee_no", flat=True))
+    missing = [Person(employee_no=no, **fields) for no, fields in wanted.items() if no not in existing]
+    Person.objects.bulk_create(missing, batch_size=500)
+    return {p.employee_no: p for p in Person.objects.filter(employee_no__in=wanted).select_related("org_unit")}
 
 
 def seed_history(people: dict[str, Person]) -> None:
