@@ -37,9 +37,36 @@ def test_history_block_on_the_record_page(client, owner, person_a):
     history = response.context["history"]
     update = next(e for e in history if e.pgh_label == "update")
     assert update.actor == owner
-    assert ("name", "张三", "张三丰") in update.changes
+    assert ("name", "姓名", "张三", "张三丰") in update.changes
     html = response.content.decode()
-    assert "张三 → 张三丰" in html and owner.display_name in html
+    assert "姓名</span>：张三 → 张三丰" in html and owner.display_name in html
+
+
+def test_history_reads_as_the_pages_do(client, admin_user, person_a, tree):
+    """Labels instead of column names, choice labels instead of codes, related records by name,
+    local times; a save that changed nothing is not listed."""
+    import datetime
+
+    from django.utils import timezone
+
+    client.force_login(admin_user)
+    url = reverse("members:person_edit", args=[person_a.pk])
+    client.post(url, edit_data(person_a, political_status="activist", org_unit=tree.branch_b.pk))
+    client.post(url, edit_data(Person.objects.get(pk=person_a.pk)))  # nothing changed
+    response = client.get(reverse("members:person_detail", args=[person_a.pk]))
+    updates = [e for e in response.context["history"] if e.pgh_label == "update"]
+    assert len(updates) == 1
+    changes = {c.field: c for c in updates[0].changes}
+    assert str(changes["political_status"].after) == "入党积极分子"
+    assert changes["org_unit"].after == str(tree.branch_b)
+    assert changes["org_unit"].before == str(Person.objects.get(pk=person_a.pk).org_unit.__class__.objects.get(
+        pk=person_a.org_unit_id))
+    html = response.content.decode()
+    assert "political_status" not in html and "org_unit_id" not in html
+    assert "入党积极分子" in html
+    local = timezone.localtime(updates[0].pgh_created_at)
+    assert local.utcoffset() == datetime.timedelta(hours=8)
+    assert local.strftime("%Y-%m-%d %H:%M") in html
 
 
 def test_creation_is_recorded(client, owner, tree):
