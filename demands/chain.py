@@ -87,6 +87,13 @@ def check_demand(demand: tuple, rows: list[tuple]) -> tuple[int, str] | None:
     return None
 
 
+def check_loaded(demand, events: list) -> tuple[int, str] | None:
+    """The first break of one demand's chain from its already loaded events (ordered by seq), for
+    the demand page: one chain is cheap to check on every render."""
+    rows = [(e.prev_hash, e.hash, *(getattr(e, field) for field in HASHED_FIELDS)) for e in events]
+    return check_demand((demand.pk, demand.ref, demand.chain_head, demand.status), rows)
+
+
 def verify_chains(demand_ids: Iterable[int] | None = None) -> list[BrokenChain]:
     """Every broken chain (one entry per demand). Streams demands and events side by side in id
     order (two indexed scans), so memory stays constant at millions of events."""

@@ -22,7 +22,7 @@ from portal.scope import get_visible_or_404, visible
 from portal.uploads import file_response
 
 from . import forms as forms_
-from . import selectors, services, workflow
+from . import chain, selectors, services, workflow
 from . import tables as tables_
 from .choices import Channel, Status, Urgency
 from .filtersets import DemandFilterSet, LifeEventFilterSet, MediationFilterSet, VisitFilterSet
@@ -225,9 +225,11 @@ def detail_context(request, demand: Demand, *, bound_action: str | None = None, 
         forms[action] = bound_form if action == bound_action else form_class(**kwargs)
     limits = current_thresholds()
     manages = facts.in_scope
+    events = selectors.demand_events(demand)
     return {
         "demand": demand,
-        "events": selectors.demand_events(demand),
+        "events": events,
+        "chain_break": chain.check_loaded(demand, events),
         "actions": [(action, Action(action).label, forms[action]) for action in actions],
         "open_action": bound_action,
         "status_badge": status_badge(demand),

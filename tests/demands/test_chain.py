@@ -113,3 +113,20 @@ def test_every_broken_chain_is_listed_and_a_demand_without_events_too(demands):
     assert code == 1
     assert first.ref in err and third.ref in err and "no events" in err
     assert "2 of 3" in err
+
+
+def test_the_demand_page_verifies_its_chain_when_shown(client, demands, owner):
+    """The 防篡改 mark is computed: intact shows the shield, a broken chain a red warning naming the
+    first bad step."""
+    from django.urls import reverse
+
+    first, second, _third = demands
+    client.force_login(owner)
+    page = client.get(reverse("demands:demand_detail", args=[first.pk])).content.decode()
+    assert 'data-testid="chain-intact"' in page and 'data-testid="chain-broken"' not in page
+    sql("UPDATE demands_demandevent SET note = %s WHERE demand_id = %s AND seq = 2", ["领导已批示", first.pk])
+    page = client.get(reverse("demands:demand_detail", args=[first.pk])).content.decode()
+    assert 'data-testid="chain-broken"' in page and 'data-testid="chain-intact"' not in page
+    assert "#2" in page.split('role="alert"')[1].split("</div>")[0]
+    other = client.get(reverse("demands:demand_detail", args=[second.pk])).content.decode()
+    assert 'data-testid="chain-intact"' in other
