@@ -266,19 +266,30 @@ class ReturnVisitForm(RateForm):
 
 
 class MergeForm(forms.Form):
-    target = forms.CharField(label=_("reference of the demand to keep"), max_length=30,
-                             widget=forms.TextInput(attrs={"placeholder": "SQ2026-000123"}))
+    """Merge this demand into one of the similar open demands the page suggests: the candidate list
+    is the choice, nobody types a reference."""
+
+    target = forms.ModelChoiceField(
+        label=_("the demand to keep"), queryset=Demand.objects.none(), widget=forms.RadioSelect, empty_label=None,
+        error_messages={"invalid_choice": _("Choose one of the similar open demands."),
+                        "required": _("Choose the demand to keep.")},
+    )
     note = forms.CharField(label=_("note"), required=False, max_length=2000)
 
-    def __init__(self, *args, demand=None, user=None, **kwargs):
+    def __init__(self, *args, demand=None, user=None, candidates=None, **kwargs):
         self.demand, self.user = demand, user
         super().__init__(*args, **kwargs)
+        if candidates is None:
+            from .selectors import similar_demands
+
+            candidates = similar_demands(user, demand.title, exclude_pk=demand.pk) if demand is not None else []
+        self.fields["target"].queryset = Demand.objects.filter(pk__in=[c.pk for c in candidates]).order_by("-received_at")
+        self.fields["target"].label_from_instance = lambda d: f"{d.ref} {d.title}"
+        if not candidates:
+            self.fields["target"].help_text = _("No similar open demand in your scope: nothing to merge into.")
 
     def clean_target(self):
-        ref = self.cleaned_data["target"].strip().upper()
-        target = visible(Demand.objects.filter(ref=ref), self.user, "demands.manage").first()
-        if target is None:
-            raise ValidationError(_("No demand with this reference in your scope."))
+        target = self.cleaned_data["target"]
         if self.demand is not None and target.pk == self.demand.pk:
             raise ValidationError(_("A demand cannot be merged into itself."))
         if target.status in ("withdrawn", "rejected"):

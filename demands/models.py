@@ -180,6 +180,8 @@ class Demand(models.Model):
     response_flag = models.CharField(max_length=10, choices=SlaFlag.choices, blank=True, default="")
     resolution_flag = models.CharField(max_length=10, choices=SlaFlag.choices, blank=True, default="")
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    # How many duplicates were merged into this demand (kept by demand_merge): a repeat count.
+    merged_count = models.PositiveIntegerField(_("duplicates merged in"), default=0)
     # The hash of the latest timeline event: removing events from the end of the chain shows.
     chain_head = models.CharField(max_length=64, blank=True, default="", editable=False)
 

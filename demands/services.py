@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -162,6 +162,14 @@ def _notify_users(users: Iterable[User], demand: Demand, title: str, key: str, b
         notify(user, title=title, body=body, url=url or demand.get_absolute_url(), key=f"{key}:{user.pk}")
 
 
+def _submitter_accounts(demand: Demand) -> list[User]:
+    """The submitter and the submitters of the duplicates merged into the demand: what is said on
+    the kept demand reaches everyone who raised it."""
+    people = Q(person_id=demand.submitter_id) if demand.submitter_id else Q(pk__in=[])
+    people |= Q(person__demands__merged_into=demand)
+    return list(User.objects.filter(people, is_active=True).distinct())
+
+
 def _submitter_account(demand: Demand) -> User | None:
     if demand.submitter_id is None:
         return None
@@ -305,7 +313,7 @@ def demand_reply(*, demand: Demand, by, text: str, files: Iterable = ()) -> Dema
     demand.save(update_fields=["status", "first_response_at", "updated_at"])
     event = record_event(demand, Action.REPLY, by=by, at=now, from_status=from_status, to_status=transition.to, note=text)
     _attach(demand, event, files, by)
-    _notify_users([_submitter_account(demand)], demand, _("Reply to your demand %(ref)s") % {"ref": demand.ref},
+    _notify_users(_submitter_accounts(demand), demand, _("Reply to your demand %(ref)s") % {"ref": demand.ref},
                   key=f"demand-event:{event.pk}", body=text)
     return demand
 
@@ -333,6 +341,10 @@ def demand_resolve(*, demand: Demand, by, result: str, files: Iterable = ()) -> 
         _("Your demand %(ref)s is resolved: please rate it") % {"ref": demand.ref},
         key=f"demand-event:{event.pk}", body=result, url=rating_url(demand),
     )
+    submitter = _submitter_account(demand)
+    _notify_users([u for u in _submitter_accounts(demand) if submitter is None or u.pk != submitter.pk], demand,
+                  _("%(ref)s, with which your demand was handled together, is resolved") % {"ref": demand.ref},
+                  key=f"demand-event:{event.pk}", body=result)
     return demand
 
 
@@ -498,6 +510,7 @@ def demand_merge(*, demand: Demand, by, target: Demand, note: str = "") -> Deman
     demand.save(update_fields=["status", "merged_into", "first_response_at", "resolved_at", "updated_at"])
     event = record_event(demand, Action.MERGE, by=by, at=now, from_status=from_status, to_status=transition.to, note=note,
                          data={"into": target.ref})
+    Demand.objects.filter(pk=target.pk).update(merged_count=F("merged_count") + 1)
     record_event(target, EventKind.MERGED_IN, by=by, at=now, from_status=target.status, to_status=target.status,
                  note=note, data={"duplicate": demand.ref})
     _notify_users([_submitter_account(demand)], demand,
@@ -514,7 +527,6 @@ SWEEP_STALE_AFTER = datetime.timedelta(days=7)
 def sla_sweep(now: datetime.datetime | None = None) -> dict[str, int]:
     """Mark 即将到期 / 已超期, notify the handler and the unit head, and escalate (督办) overdue
     demands to the unit above. Claims rows with their flag, so a second run notifies nothing."""
-    from django.db.models import Q
 
     now = now or now_s()
     sla = Sla.load()

@@ -216,15 +216,16 @@ def detail_context(request, demand: Demand, *, bound_action: str | None = None, 
     user = request.user
     facts = services.facts_for(demand, user)
     actions = workflow.allowed_actions(demand.status, facts)
+    limits = current_thresholds()
+    manages = facts.in_scope
+    similar = selectors.similar_demands(user, demand.title, exclude_pk=demand.pk) if manages and demand.is_open else []
     forms = {}
     for action in actions:
         form_class = ACTION_FORMS[action]
         kwargs = {"demand": demand}
         if action == Action.MERGE:
-            kwargs["user"] = user
+            kwargs.update(user=user, candidates=similar)
         forms[action] = bound_form if action == bound_action else form_class(**kwargs)
-    limits = current_thresholds()
-    manages = facts.in_scope
     events = selectors.demand_events(demand)
     return {
         "demand": demand,
@@ -234,7 +235,8 @@ def detail_context(request, demand: Demand, *, bound_action: str | None = None, 
         "open_action": bound_action,
         "status_badge": status_badge(demand),
         "deadline_badge": deadline_badge(demand, limits),
-        "similar": selectors.similar_demands(user, demand.title, exclude_pk=demand.pk) if manages and demand.is_open else [],
+        "similar": similar,
+        "may_merge": Action.MERGE in actions,
         "show_tracking_code": manages or facts.is_submitter,
         "tracking_code": services.format_tracking_code(demand.tracking_code or ""),
         "duplicates": getattr(demand, "duplicate_list", None) or [],

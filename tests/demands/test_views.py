@@ -120,14 +120,41 @@ def test_reply_and_resolve_by_the_handler(client, owner, handler, demand_a):
     assert client.get(demand_a.get_absolute_url()).status_code == 200
 
 
-def test_merge_by_reference(client, owner, demand_a, tree, member):
-    duplicate = make_demand(tree.group_a, submitter=member.person, by=owner, title="食堂午餐菜品太单一")
+def test_merge_with_one_click_from_the_suggestions(client, owner, demand_a, tree, member, person_a):
+    """The similar-demand suggestions are the choice: one button per candidate, no reference to type;
+    anything else is refused beside the field. The kept demand counts what was merged into it."""
+    from portal.models import Notification
+
+    duplicate = make_demand(tree.group_a, submitter=person_a, by=owner, title="食堂午餐菜品太单一")
+    unrelated = make_demand(tree.group_a, by=owner, title="更衣室柜子不够用")
     client_for(client, owner)
-    response = client.post(reverse("demands:demand_action", args=[duplicate.pk, "merge"]), {"target": "SQ0000-000000"})
+    page = client.get(duplicate.get_absolute_url()).content.decode()
+    assert f'data-testid="merge-into-{demand_a.pk}"' in page and f'merge-into-{unrelated.pk}' not in page
+    action = reverse("demands:demand_action", args=[duplicate.pk, "merge"])
+    response = client.post(action, {"target": unrelated.pk})
     assert response.status_code == 400 and "target" in response.context["actions"][-1][2].errors
-    response = client.post(reverse("demands:demand_action", args=[duplicate.pk, "merge"]), {"target": demand_a.ref.lower()})
+    response = client.post(action, {"target": demand_a.pk})
     assert response.status_code == 302
     assert Demand.objects.get(pk=duplicate.pk).merged_into_id == demand_a.pk
+    kept = Demand.objects.get(pk=demand_a.pk)
+    assert kept.merged_count == 1
+    assert 'data-testid="merged-count"' in client.get(kept.get_absolute_url()).content.decode()
+    # A later reply on the kept demand reaches the duplicate's submitter too.
+    duplicate_submitter = make_user_for(person_a)
+    from demands import services
+    from tests.factories.demands import accepted
+
+    kept = accepted(kept, by=owner, handler=owner)
+    services.demand_reply(demand=kept, by=owner, text="正在协调食堂")
+    assert Notification.objects.filter(user=duplicate_submitter, body="正在协调食堂").exists()
+    assert Notification.objects.filter(user=member, body="正在协调食堂").exists()
+
+
+def make_user_for(person):
+    from portal.roles import Role
+    from tests.factories import UserFactory
+
+    return UserFactory(role=Role.EMPLOYEE, scope_org=person.org_unit, person=person)
 
 
 # --- Intake ---------------------------------------------------------------------------------------------
@@ -292,7 +319,8 @@ def test_detail_query_count_does_not_grow_with_the_timeline(client, owner, handl
     grow(10)
     many = page_queries(client, url)
     response = client.get(url)
-    assert few == many <= PAGE_QUERY_BUDGET, (few, many)
+    # The change history names the records it mentions: one query per related model (units, users).
+    assert few == many <= PAGE_QUERY_BUDGET + 2, (few, many)
     assert len(response.context["duplicates"]) == 6 and len(response.context["mediations"]) == 10
     assert response.context["similar"], "the similar open demands are shown (and measured)"
     if state == "in_progress":
