@@ -33,3 +33,21 @@ function initAutocomplete(root) {
 }
 document.addEventListener("DOMContentLoaded", function () { initAutocomplete(document); });
 document.body && document.body.addEventListener("htmx:afterSwap", function (e) { initAutocomplete(e.target); });
+
+// On a phone every list table becomes stacked cards (portal.css): each cell carries its column's
+// heading, so nothing scrolls sideways and the status stays in view.
+function cardifyTables(root) {
+  root.querySelectorAll(".table-container table, table.table-cards").forEach(function (table) {
+    var headings = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+      return th.textContent.trim();
+    });
+    table.classList.add("table-cards");
+    table.querySelectorAll("tbody tr").forEach(function (tr) {
+      Array.prototype.forEach.call(tr.children, function (td, i) {
+        if (!td.hasAttribute("data-label")) td.setAttribute("data-label", headings[i] || "");
+      });
+    });
+  });
+}
+document.addEventListener("DOMContentLoaded", function () { cardifyTables(document); });
+document.body && document.body.addEventListener("htmx:afterSwap", function (e) { cardifyTables(e.target); });

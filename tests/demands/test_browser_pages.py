@@ -1,6 +1,7 @@
 """The main pages of the demands app in Chromium at phone width (no horizontal scrolling) and at
 desktop width, with screenshots in test-artifacts/ for a person to look at."""
 import datetime
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -98,3 +99,27 @@ def test_public_pages_at_phone_width(page_for, tree, owner, data, screenshot_dir
     expect(page.locator("[data-testid=track-status]")).to_have_attribute("data-status", "pending")
     no_horizontal_scroll(page)
     page.screenshot(path=screenshot_dir / "demands-public-track-phone.png", full_page=True)
+
+
+def test_list_pages_become_cards_on_a_phone(page_for, owner, data, screenshot_dir):
+    """Below 576 px a list is a stack of cards: no column is cut off or scrolled out of view, each cell
+    says which column it is, and the status is on screen."""
+    page = page_for(owner, phone=True)
+    for name, url in {"ledger": "/demands/", "queue": "/demands/queue/overdue/", "due-visits": "/demands/life-events/due/",
+                      "people": "/members/people/"}.items():
+        page.goto(url)
+        table = page.locator(".table-container table").first
+        expect(table).to_have_class(re.compile("table-cards"))
+        expect(table.locator("thead")).to_be_hidden()
+        width = page.viewport_size["width"]
+        cells = table.locator("tbody tr").first.locator("td")
+        assert cells.count() > 1
+        for i in range(cells.count()):
+            box = cells.nth(i).bounding_box()
+            assert box is None or box["x"] + box["width"] <= width + 1, (name, i, box)
+        assert all(cells.nth(i).get_attribute("data-label") is not None for i in range(cells.count()))
+        no_horizontal_scroll(page)
+        page.screenshot(path=screenshot_dir / f"cards-{name}-phone.png", full_page=True)
+    page.goto("/demands/")
+    status = page.locator(".table-container tbody tr").first.locator("td[data-label='状态']")
+    expect(status).to_be_in_viewport()
