@@ -678,7 +678,7 @@ class CopyPump:
                 sql, data = item
                 try:
                     with self._raw.cursor() as cursor:
-                        cursor.copy_expert(sql, io.StringIO(data), size=1 << 20)
+                        cursor.copy_expert(sql, io.StringIO(data), COPY_BUFFER)
                 except BaseException as error:  # noqa: BLE001 — raised again in the caller's thread by close()
                     self._error = error
 
@@ -710,6 +710,9 @@ class CopyPump:
                 self.close()
             except Exception:  # noqa: BLE001, S110
                 pass
+
+
+COPY_BUFFER = 1 << 20  # bytes psycopg2 reads from the file per round trip
 
 
 def copy_sql(table: str, columns: Sequence[str], *, nullable: Sequence[str] = (), null: str = "") -> str:
@@ -757,7 +760,8 @@ def copy_records(table: str, columns: Sequence[str], records: Iterable[Sequence]
         else:
             buffer.seek(0)
             with connection.cursor() as cursor:
-                cursor.copy_expert(sql, buffer, size=1 << 20)
+                # Positional: under DEBUG Django's cursor wrapper takes copy_expert(sql, file, *args) only.
+                cursor.copy_expert(sql, buffer, COPY_BUFFER)
 
 
 # After writing at least this many rows into a table, an import analyzes it (see refresh_statistics).

@@ -674,3 +674,14 @@ def test_a_big_people_import_refreshes_the_statistics(tree, monkeypatch):
     rows += [[f"E10{i}", "新人", "", "", "", "", "A", "", "", ""] for i in range(4)]
     run_import("people", csv_bytes(rows), "p.csv")
     assert reltuples() == Person.objects.count()
+
+
+def test_web_import_under_debug(client, admin_user, tree, settings):
+    """DEBUG wraps every cursor (to log its queries); the import's COPY must pass through that wrapper."""
+    settings.DEBUG = True
+    client.force_login(admin_user)
+    upload(client, "people", "p.csv", csv_bytes(people_rows()))
+    batch = ImportBatch.objects.get()
+    response = client.post(reverse("portal:import_preview", args=[batch.pk]), follow=True)
+    assert response.status_code == 200 and "导入完成：新增 3 条" in response.content.decode()
+    assert_people()
