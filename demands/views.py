@@ -58,6 +58,7 @@ class DemandListView(ObjectListView):
     create_permission = "demands.submit"
     exchange_kind = "demands"
     export_basename = "demands"
+    readable_columns = tables_.DEMAND_READABLE
     # What DemandTable shows (deadline colours read the status and the three SLA times).
     table_only = ("ref", "title", "status", "urgency", "received_at", "response_due_at", "resolution_due_at",
                   "first_response_at", "category__name", "category__sort_order", "org_unit__name",
@@ -556,6 +557,7 @@ class VisitListView(ObjectListView):
     create_permission = "visits.change"
     exchange_kind = "visits"
     export_basename = "visits"
+    readable_columns = tables_.VISIT_READABLE
     title = gettext_lazy("Visits")
 
 
