@@ -113,7 +113,7 @@ def readable(model, path: str, title=None, *, transform: Callable[[Any], Any] | 
         if labels is not None and result not in (None, ""):
             result = labels.get(result, result)
         if isinstance(result, (list, tuple)):
-            result = "、".join(str(item) for item in result)
+            result = "、".join(str(item) for item in result) or None
         if transform is not None:
             result = transform(result)
         return result

@@ -511,8 +511,8 @@ def test_web_import_preview_lists_every_row_error(client, admin_user, tree):
     response = upload(client, "people", "p.xlsx", xlsx_bytes(rows))
     html = client.get(response["Location"]).content.decode()
     assert "确认导入" not in html
-    assert "<td>2</td><td><code>phone</code></td>" in html
-    assert "<td>4</td><td><code>org_unit_code</code></td>" in html
+    assert "<td>2</td><td class=\"text-nowrap\"><code>phone</code></td>" in html
+    assert "<td>4</td><td class=\"text-nowrap\"><code>org_unit_code</code></td>" in html
     batch = ImportBatch.objects.get()
     response = client.post(reverse("portal:import_preview", args=[batch.pk]), follow=True)
     assert "文件存在问题，未导入任何数据" in response.content.decode()
