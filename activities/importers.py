@@ -47,6 +47,7 @@ class ActivityKind(dx.Kind):
         Column("status", ["状态"], dx.choice(ActivityStatus.choices, ACTIVITY_STATUS_ZH)),
         Column("attendees", ["出席人员工号"], dx.str_list()),
     ]
+    example = ["M-2026-001", "支部党员大会", "三月支部党员大会", "D01", "2026-03-15 14:30", "计划", "E0001;E0002"]
 
     def check(self, rows):
         errors = []
@@ -161,6 +162,7 @@ class TaskKind(dx.Kind):
         Column("deadline", ["完成时限"], dx.date),
         Column("completed_at", ["完成时间"], dx.aware_datetime),
     ]
+    example = ["T-2026-001", "开展主题党日活动", "D01", "D02;D03", "E0001", "2026-06-30", ""]
 
     def check(self, rows):
         errors = []

@@ -16,7 +16,7 @@ from portal.forms import DateInput, DateTimeInput
 from portal.models import User
 from portal.roles import SCOPE, reaches
 from portal.scope import visible
-from portal.uploads import validate_image, validate_upload
+from portal.uploads import DOCUMENT_ACCEPT, validate_upload
 from portal.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 
 from .choices import Channel, Fulfilment, LifeEventKind, MediationOutcome, Urgency, VisitKind
@@ -50,9 +50,24 @@ class MultipleFileField(forms.FileField):
         if len(items) > MAX_FILES:
             raise ValidationError(_("At most %(n)d files at a time.") % {"n": MAX_FILES})
         files = [super(MultipleFileField, self).clean(item, initial) for item in items if item]
+        problems = []
         for upload in files:
-            self.validator(upload)
+            try:
+                self.validator(upload)
+            except ValidationError as error:
+                # Every bad file is named, so the user knows which to leave out.
+                problems += [f"{upload.name}：{message}" for message in error.messages]
+        if problems:
+            raise ValidationError(problems)
         return files
+
+
+def intake_files_field() -> MultipleFileField:
+    """Photos (a phone offers its camera) and documents given with a demand, under the evidence rules."""
+    return MultipleFileField(
+        label=_("photos and documents"), accept=DOCUMENT_ACCEPT,
+        help_text=_("Optional. Several at once; images, PDF, Word, Excel or PowerPoint, at most 10 MB each."),
+    )
 
 
 def categories():
@@ -97,6 +112,7 @@ class DemandIntakeForm(forms.Form):
         label=_("service group"), max_length=30, required=False,
         widget=forms.TextInput(attrs={"list": "service-groups", "autocomplete": "off"}),
     )
+    attachments = intake_files_field()
     visit = forms.IntegerField(required=False, widget=forms.HiddenInput())
 
     suggested_groups = SUGGESTED_TAGS
@@ -143,6 +159,7 @@ class AnonymousDemandForm(forms.Form):
     category = forms.ModelChoiceField(label=_("category"), queryset=DemandCategory.objects.none())
     title = forms.CharField(label=_("title"), max_length=200)
     content = forms.CharField(label=_("content"), widget=forms.Textarea(attrs={"rows": 6}), max_length=5000)
+    attachments = intake_files_field()
     # A field people do not see; robots fill it in.
     website = forms.CharField(required=False, widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}))
 
@@ -329,7 +346,7 @@ class VisitForm(forms.Form):
         widget=AutocompleteSelect("members:person_autocomplete"), help_text=_("Empty: yourself."),
     )
     notes = forms.CharField(label=_("notes"), widget=forms.Textarea(attrs={"rows": 5}), max_length=10000)
-    photos = MultipleFileField(label=_("photos"), validator=validate_image, accept="image/*")
+    photos = MultipleFileField(label=_("photos and documents"), accept=DOCUMENT_ACCEPT)
 
     def __init__(self, *args, user, **kwargs):
         self.user = user
@@ -363,7 +380,7 @@ class VisitForm(forms.Form):
 
 
 class PhotoForm(forms.Form):
-    photos = MultipleFileField(label=_("photos"), validator=validate_image, accept="image/*", required=True)
+    photos = MultipleFileField(label=_("photos and documents"), accept=DOCUMENT_ACCEPT, required=True)
 
 
 class LifeEventForm(forms.Form):

@@ -208,6 +208,7 @@ class DemandKind(dx.Kind):
         Column("return_visit_at", ["回访时间"], dx.aware_datetime),
         Column("rating", ["满意度"], dx.integer(1, 5)),
     ]
+    example = ["D-2026-0001", "食堂晚餐供应时间太短", "夜班职工下班后食堂已关门", "后勤保障", "一般", "工作人员代录", "D01", "E0001", "待受理", "2026-03-01 09:30", "", "", "", "", "", ""]
 
     def check(self, rows):
         errors = []
@@ -447,6 +448,7 @@ class MediationKind(dx.Kind):
         Column("concluded_at", ["结案时间"], dx.aware_datetime),
         Column("outcome", ["结果"], dx.choice([c for c in MediationOutcome.choices if c[0]], OUTCOME_ZH)),
     ]
+    example = ["M-2026-0001", "", "D01", "2026-03-02 10:00", "", ""]
 
     def _lookups(self, rows):
         return (_unit_ids(r.values["org_unit_code"] for r in rows),
@@ -531,6 +533,7 @@ class LifeEventImportKind(dx.Kind):
         Column("kind", ["事由"], dx.choice(LifeEventKind.choices, LIFE_EVENT_ZH), required=True),
         Column("event_date", ["日期"], dx.date, required=True),
     ]
+    example = ["L-2026-0001", "E0001", "住院", "2026-03-05"]
 
     def check(self, rows):
         people = _person_ids(r.values["employee_no"] for r in rows)
@@ -592,6 +595,7 @@ class VisitImportKind(dx.Kind):
         Column("life_event_ref", ["关联事由"], dx.text(30)),
         Column("notes", ["记录"], dx.text(10000)),
     ]
+    example = ["V-2026-0001", "E0001", "E0002", "2026-03-06", "五必访", "L-2026-0001", "到医院看望，转达组织关心"]
 
     def _lookups(self, rows):
         people = _person_ids([r.values["employee_no"] for r in rows] + [r.values["visitor_employee_no"] for r in rows])

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from portal.scope import ScopeSpec
-from portal.uploads import upload_path, validate_image, validate_upload
+from portal.uploads import is_image, upload_path, validate_upload
 
 from .choices import (
     MUST_VISIT_DAYS, OPEN_STATUSES, Channel, Fulfilment, LifeEventKind, MediationOutcome, SlaFlag, Status, Urgency,
@@ -285,8 +285,10 @@ class DemandEvent(models.Model):
         return f"{self.demand_id}#{self.seq} {self.action}"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class DemandAttachment(models.Model):
-    """Evidence attached to a reply or a resolution (served only through a scope check)."""
+    """Photos and documents given at intake, and evidence attached to a reply or a resolution
+    (served only through a scope check)."""
 
     demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="attachments")
     event = models.ForeignKey(DemandEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
@@ -305,6 +307,13 @@ class DemandAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return is_image(self.original_name)
+
+    def get_absolute_url(self) -> str:
+        return reverse("demands:demand_attachment", args=[self.demand_id, self.pk])
 
 
 # --- Dispute mediation ---------------------------------------------------------------------------
@@ -477,9 +486,12 @@ class Visit(models.Model):
         return reverse("demands:visit_detail", args=[self.pk])
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class VisitPhoto(models.Model):
+    """A photo or document of a visit (served only through a scope check)."""
+
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="photos")
-    file = models.FileField(_("photo"), upload_to=upload_path, validators=[validate_image])
+    file = models.FileField(_("file"), upload_to=upload_path, validators=[validate_upload])
     original_name = models.CharField(_("file name"), max_length=200)
     size = models.PositiveIntegerField(default=0)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -494,3 +506,10 @@ class VisitPhoto(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return is_image(self.original_name)
+
+    def get_absolute_url(self) -> str:
+        return reverse("demands:visit_photo", args=[self.visit_id, self.pk])

@@ -185,9 +185,10 @@ def _codes(units) -> list[str]:
 def demand_submit(
     *, title: str, content: str, category, urgency: str, channel: str, org_unit: OrgUnit, submitter: Person | None = None,
     by=None, service_group: str = "", visit: Visit | None = None, received_at: datetime.datetime | None = None,
-    ref: str | None = None, sla: Sla | None = None,
+    ref: str | None = None, sla: Sla | None = None, files: Iterable = (),
 ) -> Demand:
-    """Receive a demand (待受理). Deadlines come from the SLA policy; the clock starts now."""
+    """Receive a demand (待受理). Deadlines come from the SLA policy; the clock starts now. `files`
+    (photos, documents; checked by the form) are kept with the demand, on its submit step."""
     received_at = (received_at or now_s()).replace(microsecond=0)
     sla = sla or Sla.load()
     response_due, resolution_due = sla.due_dates(category.pk, urgency, received_at)
@@ -205,6 +206,7 @@ def demand_submit(
         data={"channel": channel, "category": category.code, "urgency": urgency, "org_unit": org_unit.code,
               **({"visit": visit.ref} if visit else {})},
     )
+    _attach(demand, event, files, by_user)
     heads, _unit = unit_heads(org_unit)
     _notify_users(heads, demand, _("New demand %(ref)s: %(title)s") % {"ref": demand.ref, "title": title},
                   key=f"demand-event:{event.pk}")

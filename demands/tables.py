@@ -5,6 +5,8 @@ from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from portal.export import readable
+
 from . import sla
 from .choices import Colour
 from .models import Demand, DemandCategory, LifeEvent, MediationCase, SlaPolicy, Visit, WorkCalendarDay
@@ -181,3 +183,41 @@ class WorkCalendarDayTable(tables.Table):
         model = WorkCalendarDay
         fields = ["date", "is_workday", "note"]
         attrs = {"class": "table table-hover table-sm align-middle"}
+
+
+# --- Readable workbooks (?export=readable) -------------------------------------------------------------
+def _name(value):
+    return getattr(value, "display_name", None) or getattr(value, "name", None) or value
+
+
+DEMAND_READABLE = (
+    readable(Demand, "ref", width=16),
+    readable(Demand, "title", width=30),
+    readable(Demand, "status", width=10),
+    readable(Demand, "category__name"),
+    readable(Demand, "urgency", width=10),
+    readable(Demand, "channel"),
+    readable(Demand, "org_unit__name", width=20),
+    readable(Demand, "submitter__name", transform=lambda name: name or _("anonymous"), width=10),
+    readable(Demand, "received_at", width=17),
+    readable(Demand, "response_due_at", width=17),
+    readable(Demand, "first_response_at", width=17),
+    readable(Demand, "resolution_due_at", width=17),
+    readable(Demand, "resolved_at", width=17),
+    readable(Demand, "lead_unit__name", width=20),
+    readable(Demand, "handler", transform=_name, related=("handler__person",), width=10),
+    readable(Demand, "rating", width=8),
+    readable(Demand, "merged_count", width=8),
+)
+
+VISIT_READABLE = (
+    readable(Visit, "ref", width=16),
+    readable(Visit, "visited_on", width=12),
+    readable(Visit, "kind", width=10),
+    readable(Visit, "person__name", width=10),
+    readable(Visit, "person__employee_no", _("employee number"), width=12),
+    readable(Visit, "person__org_unit__name", _("org unit"), width=20),
+    readable(Visit, "visitor__name", width=10),
+    readable(Visit, "life_event", transform=lambda event: event.get_kind_display() if event else None),
+    readable(Visit, "notes", width=40),
+)

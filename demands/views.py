@@ -58,6 +58,7 @@ class DemandListView(ObjectListView):
     create_permission = "demands.submit"
     exchange_kind = "demands"
     export_basename = "demands"
+    readable_columns = tables_.DEMAND_READABLE
     # What DemandTable shows (deadline colours read the status and the three SLA times).
     table_only = ("ref", "title", "status", "urgency", "received_at", "response_due_at", "resolution_due_at",
                   "first_response_at", "category__name", "category__sort_order", "org_unit__name",
@@ -176,7 +177,7 @@ class DemandCreateView(PermissionRequiredMixin, FormView):
         demand = services.demand_submit(
             title=data["title"], content=data["content"], category=data["category"], urgency=data["urgency"],
             channel=data["channel"], org_unit=data["org_unit"], submitter=data.get("submitter"), by=self.request.user,
-            service_group=data.get("service_group", ""), visit=visit,
+            service_group=data.get("service_group", ""), visit=visit, files=data.get("attachments") or (),
         )
         messages.success(self.request, _("Demand %(ref)s was received.") % {"ref": demand.ref})
         if visible(Demand.objects.filter(pk=demand.pk), self.request.user, "demands.view").exists():
@@ -325,13 +326,14 @@ class AnonymousSubmitView(View):
         return render(request, self.template_name, {"form": AnonymousDemandForm()})
 
     def post(self, request):
-        form = AnonymousDemandForm(request.POST)
+        form = AnonymousDemandForm(request.POST, request.FILES)
         if not form.is_valid():
             return render(request, self.template_name, {"form": form}, status=400)
         data = form.cleaned_data
         demand = services.demand_submit(
             title=data["title"], content=data["content"], category=data["category"], urgency=Urgency.NORMAL,
             channel=Channel.ANONYMOUS, org_unit=data["org_unit"], submitter=None, by=None,
+            files=data.get("attachments") or (),
         )
         request.session["demands_tracking_code"] = demand.tracking_code
         return redirect("demands:public_submitted")
@@ -555,6 +557,7 @@ class VisitListView(ObjectListView):
     create_permission = "visits.change"
     exchange_kind = "visits"
     export_basename = "visits"
+    readable_columns = tables_.VISIT_READABLE
     title = gettext_lazy("Visits")
 
 

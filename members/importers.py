@@ -55,6 +55,7 @@ class OrgUnitKind(dx.Kind):
         Column("kind", ["类型"], dx.choice(OrgKind.choices, ORG_KIND_ZH), required=True),
         Column("parent_code", ["上级编码"], dx.text(50), optional_column=False),
     ]
+    example = ["D01", "运行部党支部", "党支部", "C01"]
 
     def check(self, rows):
         errors = []
@@ -147,6 +148,7 @@ class PersonKind(dx.Kind):
         Column("joined_party_on", ["入党日期"], dx.date),
         Column("tags", ["标签"], dx.str_list()),
     ]
+    example = ["E0001", "张三", "男", "1990-05-01", "13800000000", "", "D01", "党员", "2015-07-01", "青年;技术骨干"]
 
     def check(self, rows):
         errors = []

@@ -1,7 +1,9 @@
 import django_tables2 as tables
 from django.utils.html import format_html, format_html_join
 
-from .masking import mask_phone
+from portal.export import readable
+
+from .masking import mask_id_number, mask_phone
 from .models import OrgUnit, Person, PointsEntry
 
 
@@ -53,3 +55,18 @@ class PointsTable(tables.Table):
         model = PointsEntry
         fields = ["awarded_on", "person", "points", "reason", "source", "awarded_by"]
         attrs = {"class": "table table-sm"}
+
+
+# The readable workbook (?export=readable): personal numbers masked as on the people pages, whoever exports.
+PERSON_READABLE = (
+    readable(Person, "employee_no", width=12),
+    readable(Person, "name", width=10),
+    readable(Person, "gender", width=6),
+    readable(Person, "birth_date", width=12),
+    readable(Person, "phone", transform=mask_phone, width=14),
+    readable(Person, "id_number", transform=mask_id_number, width=20),
+    readable(Person, "org_unit__name", width=20),
+    readable(Person, "political_status", width=12),
+    readable(Person, "joined_party_on", width=12),
+    readable(Person, "tags", width=20),
+)

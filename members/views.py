@@ -23,7 +23,7 @@ from .filtersets import OrgUnitFilterSet, PersonFilterSet
 from .forms import DevelopmentStageForm, OrgUnitForm, PersonForm, PointsAdjustForm
 from .masking import mask_id_number, mask_phone, may_reveal
 from .models import OrgUnit, Person, RevealLog
-from .tables import OrgUnitTable, PersonTable
+from .tables import PERSON_READABLE, OrgUnitTable, PersonTable
 from .workflow import STAGE_ORDER, conversion_due_on, earliest_date, next_stage
 
 
@@ -92,6 +92,7 @@ class PersonListView(ObjectListView):
     create_permission = "people.change"
     exchange_kind = "people"
     export_basename = "people"
+    readable_columns = PERSON_READABLE
 
 
 class PersonDetailView(ObjectDetailView):

@@ -69,16 +69,28 @@ def choice(choices, aliases: dict[str, Sequence[str]] | None = None) -> Callable
         try:
             return lookup[value.strip().lower()]
         except KeyError:
-            allowed = "、".join(str(c) for c, _label in choices)
+            # The labels the user knows (党员, 男) with the codes the spec names, in the reader's language.
+            allowed = "、".join(f"{label} ({code})" for code, label in choices)
             raise CellError(_("“%(value)s” is not one of: %(allowed)s.") % {"value": value, "allowed": allowed}) from None
 
     return parse
 
 
+_DATE_SHAPE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+
+
+def _no_such_date(raw: str) -> bool:
+    """True for a date written in the right form that the calendar does not have (1992-02-30)."""
+    return bool(_DATE_SHAPE.fullmatch(raw))
+
+
 def date(value: str) -> datetime.date:
+    raw = value.strip()[:10].replace("/", "-")
     try:
-        return datetime.date.fromisoformat(value.strip()[:10].replace("/", "-"))
+        return datetime.date.fromisoformat(raw)
     except ValueError:
+        if _no_such_date(raw):
+            raise CellError(_("The date “%(value)s” does not exist.") % {"value": value}) from None
         raise CellError(_("“%(value)s” is not a date in the form YYYY-MM-DD.") % {"value": value}) from None
 
 
@@ -88,6 +100,8 @@ def aware_datetime(value: str) -> datetime.datetime:
     try:
         parsed = datetime.datetime.fromisoformat(raw)
     except ValueError:
+        if _no_such_date(raw[:10]) and (len(raw) == 10 or raw[10] in " T"):
+            raise CellError(_("The date “%(value)s” does not exist.") % {"value": value}) from None
         raise CellError(
             _("“%(value)s” is not a date and time such as 2026-03-31 23:30.") % {"value": value}
         ) from None
@@ -182,7 +196,11 @@ class Kind:
     name: str = ""
     label: str = ""
     columns: list[Column] = []
+    # One filled-in row for the template, in the column order (labels where a column takes a choice).
+    example: list[str] = []
     permission = "portal.imports"
+    # Column name → the header as the file spells it (set by parse_file): errors name the column so.
+    headings: dict[str, str] = {}
 
     @property
     def key(self) -> str:
@@ -209,6 +227,10 @@ class Kind:
 
     def export_header(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    def template_header(self) -> list[str]:
+        """The template's header: each column's Chinese name (accepted on import like the English one)."""
+        return [c.zh[0] if c.zh else c.name for c in self.columns]
 
     def duplicate_key_errors(self, rows: list[Row]) -> list[RowError]:
         seen: dict[Any, int] = {}
@@ -502,9 +524,13 @@ def parse_file(kind: Kind, data: bytes, filename: str) -> tuple[list[Row], list[
             errors.append(RowError(1, title, _("The column appears twice.")))
         mapping.append(column)
     present = {c.name for c in mapping if c is not None}
+    kind.headings = {c.name: (title or "").strip() for c, title in zip(mapping, header) if c is not None}
+    chinese = any(title != name for name, title in kind.headings.items())
     for column in kind.columns:
         if column.name not in present and (column.required or not column.optional_column):
-            errors.append(RowError(1, column.name, _("The column is missing.")))
+            # Named as the rest of the file's header is written.
+            name = column.zh[0] if chinese and column.zh else column.name
+            errors.append(RowError(1, name, _("The column is missing.")))
     if errors:
         return [], errors
 
@@ -597,12 +623,12 @@ def _run_import(kind_name: str, data: bytes, filename: str, *, dry_run: bool) ->
     rows, errors = parse_file(kind, data, filename)
     result.rows = len(rows)
     if rows:
-        # Every problem is reported at once: cross-row and database checks run on the rows whose
-        # cells could all be read.
-        unreadable = {e.row for e in errors}
-        errors = errors + kind.duplicate_key_errors(rows) + kind.check([r for r in rows if r.number not in unreadable])
+        # Every problem is reported at once: cross-row and database checks run on every row too (a
+        # cell that could not be read is empty there, and the checks skip empty cells), so an
+        # unknown unit is listed beside a bad date of the same row.
+        errors = errors + kind.duplicate_key_errors(rows) + kind.check(rows)
     if errors:
-        result.errors = sorted(errors, key=lambda e: (e.row, e.column))
+        result.errors = sorted(_as_spelled(errors, kind.headings), key=lambda e: (e.row, e.column))
         return result
     try:
         with transaction.atomic():
@@ -613,11 +639,18 @@ def _run_import(kind_name: str, data: bytes, filename: str, *, dry_run: bool) ->
             if dry_run:
                 transaction.set_rollback(True)
     except RejectFile as rejected:
-        result.errors = rejected.errors
+        result.errors = _as_spelled(rejected.errors, kind.headings)
         result.created = result.updated = result.unchanged = 0
         return result
     result.applied = not dry_run
     return result
+
+
+def _as_spelled(errors: list[RowError], headings: dict[str, str]) -> list[RowError]:
+    """Errors name their column as the file's header spells it (出生日期, not birth_date)."""
+    for error in errors:
+        error.column = headings.get(error.column, error.column)
+    return errors
 
 
 def export_table(kind_name: str, queryset=None, user=None) -> tuple[list[str], Iterable[Sequence]]:
@@ -678,7 +711,7 @@ class CopyPump:
                 sql, data = item
                 try:
                     with self._raw.cursor() as cursor:
-                        cursor.copy_expert(sql, io.StringIO(data), size=1 << 20)
+                        cursor.copy_expert(sql, io.StringIO(data), COPY_BUFFER)
                 except BaseException as error:  # noqa: BLE001 — raised again in the caller's thread by close()
                     self._error = error
 
@@ -710,6 +743,9 @@ class CopyPump:
                 self.close()
             except Exception:  # noqa: BLE001, S110
                 pass
+
+
+COPY_BUFFER = 1 << 20  # bytes psycopg2 reads from the file per round trip
 
 
 def copy_sql(table: str, columns: Sequence[str], *, nullable: Sequence[str] = (), null: str = "") -> str:
@@ -757,7 +793,8 @@ def copy_records(table: str, columns: Sequence[str], records: Iterable[Sequence]
         else:
             buffer.seek(0)
             with connection.cursor() as cursor:
-                cursor.copy_expert(sql, buffer, size=1 << 20)
+                # Positional: under DEBUG Django's cursor wrapper takes copy_expert(sql, file, *args) only.
+                cursor.copy_expert(sql, buffer, COPY_BUFFER)
 
 
 # After writing at least this many rows into a table, an import analyzes it (see refresh_statistics).

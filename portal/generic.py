@@ -23,7 +23,7 @@ from django_tables2.data import TableListData
 from django_tables2.paginators import LazyPaginator
 
 from . import audit
-from .export import EXPORT_FORMATS, export_response
+from .export import EXPORT_FORMATS, READABLE, export_response, readable_xlsx_response
 from .roles import has_permission
 from .scope import get_visible_or_404, visible
 
@@ -194,6 +194,8 @@ class ObjectListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
     # A data-exchange kind: the export then writes the import format, so it re-imports unchanged.
     exchange_kind: str | None = None
     export_basename = "export"
+    # Columns of the readable workbook (?export=readable, portal.export.readable); empty: none offered.
+    readable_columns: tuple = ()
 
     def get_queryset(self):
         return visible(super().get_queryset(), self.request.user, self.permission)
@@ -236,7 +238,7 @@ class ObjectListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
 
     def get(self, request, *args, **kwargs):
         fmt = request.GET.get("export")
-        if fmt in EXPORT_FORMATS:
+        if fmt in EXPORT_FORMATS or (fmt == READABLE and self.readable_columns):
             return self.export(fmt)
         return super().get(request, *args, **kwargs)
 
@@ -246,6 +248,8 @@ class ObjectListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
             messages.error(self.request, _("The filter is not valid; nothing was exported."))
             return redirect(self.request.path)
         queryset = filterset.qs
+        if fmt == READABLE:
+            return self.export_readable(queryset)
         if self.exchange_kind:
             from .dataexchange import get_kind
 
@@ -258,6 +262,14 @@ class ObjectListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
             header = next(values)
             rows = values
         return export_response(fmt, self.export_basename, header, islice(rows, EXPORT_MAX_ROWS))
+
+    def export_readable(self, queryset):
+        """The same rows as the page (scope and filters), for people to read."""
+        related = sorted({path for column in self.readable_columns for path in column.related})
+        rows = queryset.select_related(*related)[:EXPORT_MAX_ROWS] if related else queryset[:EXPORT_MAX_ROWS]
+        # Not logged as a reveal: personal numbers in readable columns are masked (members.masking).
+        title = str(self.title or queryset.model._meta.verbose_name_plural)
+        return readable_xlsx_response(f"{title}.xlsx", self.readable_columns, rows.iterator(chunk_size=2000), title)
 
     def list_count(self) -> tuple[int, bool, bool]:
         """(count, more than that, estimated). A huge list without filters gets the planner's
@@ -282,6 +294,7 @@ class ObjectListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
             if self.create_url_name and has_permission(self.request.user, self.create_permission or self.permission)
             else None,
             export_formats=EXPORT_FORMATS,
+            readable_export=bool(self.readable_columns),
             query_without_page=self._query_without_page(),
         )
         if self.keyset_page is not None:

@@ -26,6 +26,7 @@ class AccountKind(dx.Kind):
         Column("scope_org_code", ["管辖组织"], dx.text(50)),
         Column("password", ["初始密码", "密码"], dx.text(128)),
     ]
+    example = ["zhangsan", "E0001", "支部书记", "D01", "Change#2026-now"]
 
     def check(self, rows):
         errors = []

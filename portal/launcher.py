@@ -572,6 +572,15 @@ def _child_env(services: Services) -> dict[str, str]:
     return env
 
 
+def run_env(services: Services) -> dict[str, str]:
+    """The environment of `run`'s children: DEBUG is off unless asked for (`DEBUG=true make run`), so a
+    newcomer sees the real error pages and the portal as deployed; whitenoise serves the collected
+    static files either way."""
+    env = _child_env(services)
+    env.setdefault("DEBUG", "false")
+    return env
+
+
 def _port_in_use(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
@@ -628,14 +637,13 @@ def cmd_run(argv: list[str]) -> int:
     if _port_in_use(port):
         log(f"port {port} is already in use on 127.0.0.1; choose another one, e.g. `make run PORT=8001`")
         return 1
-    os.environ.setdefault("DEBUG", "true")
     _stop_on_signals()
     children: list[Child] = []
     helpers: list[Child] = []
     services = Services()
     try:
         services = resolve_services("run")
-        env = _child_env(services)
+        env = run_env(services)
         python = sys.executable
         # collectstatic (slow: whitenoise compresses every file) is skipped when nothing it reads changed,
         # and otherwise runs alongside migrate and seed_demo: it needs no database.

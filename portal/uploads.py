@@ -33,6 +33,14 @@ SIGNATURES: dict[str, tuple[bytes, ...]] = {
 }
 IMAGE_TYPES = ("jpg", "jpeg", "png", "gif", "webp")
 DOCUMENT_TYPES = IMAGE_TYPES + ("pdf", "docx", "xlsx", "pptx")
+# The file inputs' `accept`: "image/*" lets a phone offer its camera beside the gallery and files.
+IMAGE_ACCEPT = "image/*"
+DOCUMENT_ACCEPT = "image/*," + ",".join(f".{ext}" for ext in DOCUMENT_TYPES if ext not in IMAGE_TYPES)
+
+
+def is_image(name: str) -> bool:
+    """Shown as a thumbnail (the stored file's type was checked by content on upload)."""
+    return PurePath(name).suffix.lower().lstrip(".") in IMAGE_TYPES
 
 
 def sniff_type(head: bytes) -> str | None:

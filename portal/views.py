@@ -139,7 +139,7 @@ class ImportPreviewView(PermissionRequiredMixin, View):
 
 
 class ImportTemplateView(PermissionRequiredMixin, View):
-    """An empty file with the kind's header, to fill in."""
+    """The kind's header in Chinese and one example row, to fill in (re-imports as it is)."""
 
     permission = "portal.imports"
 
@@ -152,7 +152,8 @@ class ImportTemplateView(PermissionRequiredMixin, View):
             from django.http import Http404
 
             raise Http404 from None
-        return export_response(request.GET.get("format", "xlsx"), f"{kind}-template", spec.export_header(), [])
+        rows = [spec.example] if spec.example else []
+        return export_response(request.GET.get("format", "xlsx"), f"{kind}-template", spec.template_header(), rows)
 
 
 def permission_denied(request, exception=None):

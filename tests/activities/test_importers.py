@@ -65,11 +65,12 @@ def test_a_bad_row_rejects_the_whole_file(people):
     bad = ACTIVITIES + "\nA-4,读书会,标题,NOPE,2026-13-01,held,E1;E404"
     result = run_import("activities", csv_bytes(bad), "bad.csv")
     assert not result.ok and not Activity.objects.exists()
+    # Named as the file's header spells them; unknown units and people beside the unreadable cells.
     problems = {(e.row, e.column) for e in result.errors}
-    assert {(6, "type"), (6, "held_at")} <= problems
+    assert {(6, "类型"), (6, "时间"), (6, "组织单位"), (6, "出席人员工号")} <= problems
     bad = ACTIVITIES + "\nA-4,党课,标题,NOPE,2026-01-01,held,E1;E404"
     result = run_import("activities", csv_bytes(bad), "bad.csv")
-    assert {(6, "org_unit_code"), (6, "attendees")} <= {(e.row, e.column) for e in result.errors}
+    assert {(6, "组织单位"), (6, "出席人员工号")} <= {(e.row, e.column) for e in result.errors}
     assert not Activity.objects.exists()
 
 

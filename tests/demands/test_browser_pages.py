@@ -123,3 +123,7 @@ def test_list_pages_become_cards_on_a_phone(page_for, owner, data, screenshot_di
     page.goto("/demands/")
     status = page.locator(".table-container tbody tr").first.locator("td[data-label='状态']")
     expect(status).to_be_in_viewport()
+    # A cell of several pieces (the deadline's badge and its date) keeps them together on the right.
+    deadline = page.locator(".table-container td[data-label='完成时限']:has(.badge)").first
+    badge, due = deadline.locator(".badge").bounding_box(), deadline.locator("small").bounding_box()
+    assert 0 <= due["x"] - (badge["x"] + badge["width"]) < 12, (badge, due)

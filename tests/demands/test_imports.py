@@ -333,3 +333,10 @@ def test_a_big_import_refreshes_the_statistics(tree, people, categories, monkeyp
     with connection.cursor() as cursor:
         cursor.execute("SELECT relname, reltuples FROM pg_class WHERE relname IN ('demands_demand', 'demands_demandevent')")
         assert dict(cursor.fetchall()) == {"demands_demand": 4, "demands_demandevent": 4}
+
+
+def test_an_unknown_person_is_listed_beside_a_bad_date_of_the_same_row(tree, people):
+    rows = [["ref", "employee_no", "visitor_employee_no", "visited_on"],
+            ["ZF1", "E404", "E1", "2026-02-30"]]
+    result = run("visits", rows)
+    assert {(e.row, e.column) for e in result.errors} == {(2, "employee_no"), (2, "visited_on")}

@@ -49,10 +49,21 @@ def test_upload_refused_for_wrong_type(client, owner, person_a):
     fake = SimpleUploadedFile("photo.png", b"MZ\x90\x00 this is a program", content_type="image/png")
     response = client_for(client, owner).post(reverse("demands:visit_create"), {**visit_data(person_a), "photos": [fake]})
     assert response.status_code == 200 and "photos" in response.context["form"].errors
-    pdf = SimpleUploadedFile("scan.pdf", b"%PDF-1.4 document", content_type="application/pdf")
-    response = client.post(reverse("demands:visit_create"), {**visit_data(person_a), "photos": [pdf]})
+    exe = SimpleUploadedFile("tool.exe", b"MZ\x90\x00 this is a program", content_type="application/octet-stream")
+    response = client.post(reverse("demands:visit_create"), {**visit_data(person_a), "photos": [exe]})
     assert "photos" in response.context["form"].errors
     assert not Visit.objects.exists() and not VisitPhoto.objects.exists()
+
+
+def test_a_visit_keeps_documents_beside_photos(client, owner, person_a):
+    pdf = SimpleUploadedFile("慰问记录.pdf", b"%PDF-1.4 document", content_type="application/pdf")
+    client_for(client, owner).post(reverse("demands:visit_create"), {**visit_data(person_a), "photos": [png(), pdf]})
+    visit = Visit.objects.get()
+    assert sorted(p.original_name for p in visit.photos.all()) == ["photo.png", "慰问记录.pdf"]
+    html = client.get(visit.get_absolute_url()).content.decode()
+    photo, document = visit.photos.get(original_name="photo.png"), visit.photos.get(original_name="慰问记录.pdf")
+    assert f'<img src="{photo.get_absolute_url()}"' in html  # a thumbnail for the image
+    assert f'href="{document.get_absolute_url()}"' in html and f'<img src="{document.get_absolute_url()}"' not in html
 
 
 def test_upload_refused_when_too_large(client, owner, person_a):

@@ -13,7 +13,7 @@ from django.urls import reverse
 from openpyxl import Workbook
 
 from members.models import OrgUnit, Person
-from portal.dataexchange import run_import
+from portal.dataexchange import get_kind, kinds, parse_file, run_import
 from portal.models import ImportBatch, User
 from portal.roles import Role
 from tests.factories import PersonFactory, UserFactory, valid_id_number
@@ -511,8 +511,8 @@ def test_web_import_preview_lists_every_row_error(client, admin_user, tree):
     response = upload(client, "people", "p.xlsx", xlsx_bytes(rows))
     html = client.get(response["Location"]).content.decode()
     assert "确认导入" not in html
-    assert "<td>2</td><td><code>phone</code></td>" in html
-    assert "<td>4</td><td><code>org_unit_code</code></td>" in html
+    assert "<td>2</td><td class=\"text-nowrap\"><code>phone</code></td>" in html
+    assert "<td>4</td><td class=\"text-nowrap\"><code>org_unit_code</code></td>" in html
     batch = ImportBatch.objects.get()
     response = client.post(reverse("portal:import_preview", args=[batch.pk]), follow=True)
     assert "文件存在问题，未导入任何数据" in response.content.decode()
@@ -545,8 +545,37 @@ def test_web_import_anonymous(client):
 def test_import_template(client, admin_user):
     client.force_login(admin_user)
     response = client.get(reverse("portal:import_template", args=["people"]), {"format": "csv"})
-    assert b"".join(response.streaming_content).decode("utf-8-sig").strip() == ",".join(PEOPLE_HEADER)
+    lines = b"".join(response.streaming_content).decode("utf-8-sig").strip().splitlines()
+    assert lines[0] == ",".join(PEOPLE_HEADER_ZH)
+    assert len(lines) == 2 and "党员" in lines[1]  # one example row, choices by their labels
     assert client.get(reverse("portal:import_template", args=["nonsense"])).status_code == 404
+
+
+@pytest.mark.parametrize("kind", [k.name for k in kinds()])
+def test_every_template_reads_back_without_a_cell_problem(kind):
+    """The template (Chinese header, example row) is a file the import reads as it is."""
+    spec = get_kind(kind)
+    assert len(spec.example) == len(spec.columns)
+    rows, errors = parse_file(type(spec)(), csv_bytes([spec.template_header(), spec.example]), "t.csv")
+    assert errors == [] and len(rows) == 1
+
+
+def test_errors_name_the_column_as_the_file_spells_it_and_come_all_at_once(tree):
+    from django.utils import translation
+
+    rows = [PEOPLE_HEADER_ZH, ["E001", "王一", "男", "1992-02-30", "", "", "NOPE", "king", "", ""]]
+    with translation.override("zh-hans"):
+        result = run_import("people", csv_bytes(rows), "p.csv")
+    messages = {(e.row, e.column): e.message for e in result.errors}
+    assert set(messages) == {(2, "出生日期"), (2, "所属组织"), (2, "政治面貌")}
+    assert "日期不存在" in messages[(2, "出生日期")]
+    assert "NOPE" in messages[(2, "所属组织")]  # the unknown unit beside the bad date of the same row
+    assert "中共党员 (full_member)" in messages[(2, "政治面貌")] and "群众 (masses)" in messages[(2, "政治面貌")]
+
+
+def test_a_missing_column_is_named_as_the_header_is_written(tree):
+    result = run_import("people", csv_bytes([["工号", "姓名"], ["E001", "王一"]]), "p.csv")
+    assert [(e.row, e.column) for e in result.errors] == [(1, "所属组织")]
 
 
 def test_other_admins_batch(client, admin_user, tree):
@@ -573,7 +602,7 @@ def test_xlsx_id_number_stored_as_a_long_number_is_refused(tree):
 
     from openpyxl import Workbook
 
-    from portal.dataexchange import run_import
+    from portal.dataexchange import get_kind, kinds, parse_file, run_import
 
     workbook = Workbook()
     sheet = workbook.active
@@ -674,3 +703,14 @@ def test_a_big_people_import_refreshes_the_statistics(tree, monkeypatch):
     rows += [[f"E10{i}", "新人", "", "", "", "", "A", "", "", ""] for i in range(4)]
     run_import("people", csv_bytes(rows), "p.csv")
     assert reltuples() == Person.objects.count()
+
+
+def test_web_import_under_debug(client, admin_user, tree, settings):
+    """DEBUG wraps every cursor (to log its queries); the import's COPY must pass through that wrapper."""
+    settings.DEBUG = True
+    client.force_login(admin_user)
+    upload(client, "people", "p.csv", csv_bytes(people_rows()))
+    batch = ImportBatch.objects.get()
+    response = client.post(reverse("portal:import_preview", args=[batch.pk]), follow=True)
+    assert response.status_code == 200 and "导入完成：新增 3 条" in response.content.decode()
+    assert_people()

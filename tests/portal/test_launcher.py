@@ -203,3 +203,14 @@ def test_embedded_redis_keeps_its_data_between_starts(tmp_path):
         assert client.get("launcher-test") == b"kept"
     finally:
         second.stop()
+
+
+@pytest.mark.parametrize(("asked", "expected"), [(None, "false"), ("true", "true"), ("false", "false")])
+def test_run_serves_with_debug_off_unless_asked(monkeypatch, asked, expected):
+    if asked is None:
+        monkeypatch.delenv("DEBUG", raising=False)
+    else:
+        monkeypatch.setenv("DEBUG", asked)
+    env = launcher.run_env(launcher.Services({"DATABASE_URL": "postgres://x/y"}))
+    assert env["DEBUG"] == expected
+    assert env["DATABASE_URL"] == "postgres://x/y"
