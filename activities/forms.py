@@ -161,13 +161,18 @@ class ProjectForm(ScopedModelForm):
 class EvaluationForm(forms.ModelForm):
     class Meta:
         model = Project
-        fields = ["evaluation_score", "evaluation_summary", "lessons"]
+        fields = ["evaluation_score", "evaluation_summary", "lessons", "overrun_reason"]
         widgets = {"evaluation_summary": forms.Textarea(attrs={"rows": 3}), "lessons": forms.Textarea(attrs={"rows": 3})}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, overrun: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["evaluation_score"].required = True
         self.fields["lessons"].required = True
+        if overrun:
+            # Spending above the budget is acknowledged with a reason before the project closes.
+            self.fields["overrun_reason"].required = True
+        else:
+            del self.fields["overrun_reason"]
 
 
 class MilestoneForm(forms.ModelForm):

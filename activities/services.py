@@ -17,6 +17,7 @@ from members.models import Person
 from members.services import points_award
 from portal.roles import has_permission
 from portal.scope import visible
+from portal.separation import own_work, require_second_person
 
 from . import workflow
 from .choices import (
@@ -209,9 +210,16 @@ def may_update_progress(user, item: ResponsibilityItem) -> bool:
     ).exists()
 
 
+def _item_work(item: ResponsibilityItem) -> dict:
+    """Who did the item's work, for the separation-of-duties rule: its responsible person and the
+    account that submitted the completion."""
+    submitted_by = item.records.filter(kind=ItemEventKind.SUBMIT).order_by("-at", "-id").values_list("by_id", flat=True)[:1]
+    return {"submitted_by_ids": list(submitted_by), "responsible_person_ids": [item.responsible_id]}
+
+
 def may_approve(user, item: ResponsibilityItem) -> bool:
-    """The branch secretary or supervisor, never the responsible person themselves."""
-    if user.person_id and user.person_id == item.responsible_id:
+    """The branch secretary or supervisor, never whoever did or submitted the work (portal.separation)."""
+    if own_work(user, **_item_work(item)):
         return False
     return reviewable_items(user, ResponsibilityItem.objects.filter(pk=item.pk)).exists()
 
@@ -284,8 +292,7 @@ def item_decide(*, item: ResponsibilityItem, by, approve: bool, comment: str = "
                 now: datetime.datetime | None = None) -> ResponsibilityItem:
     """Approve or return a submitted completion. Nobody approves their own item."""
     item = _locked(item)
-    if by.person_id and by.person_id == item.responsible_id:
-        raise PermissionDenied(_("You cannot approve or return your own item."))
+    require_second_person(by, **_item_work(item))
     if not may_approve(by, item):
         raise PermissionDenied
     target = ItemStatus.APPROVED if approve else ItemStatus.RETURNED
@@ -378,38 +385,67 @@ def project_spent(project: Project) -> Decimal:
     return project.expenses.aggregate(total=Sum("amount"))["total"] or Decimal("0")
 
 
+def project_closing_problems(project: Project) -> list[str]:
+    """What must be settled before the closing evaluation is submitted or approved (workflow.closing_problems)."""
+    return workflow.closing_problems(
+        milestones=project.milestones.values_list("title", "progress", "unfinished_reason"),
+        budget=project.budget, spent=project_spent(project), overrun_reason=project.overrun_reason,
+        risks=project.risks.values_list("description", "level", "is_open", "accepted_reason"),
+    )
+
+
+def _project_work(project: Project) -> dict:
+    """Who did the current stage's work: the account that submitted it and the project leader."""
+    submitted_by = project.approvals.filter(stage=project.stage, action=ProjectAction.SUBMIT).order_by(
+        "-at", "-id").values_list("by_id", flat=True)[:1]
+    return {"submitted_by_ids": list(submitted_by), "responsible_person_ids": [project.leader_id]}
+
+
+def may_decide_project(user, project: Project) -> bool:
+    """Approval reach over the project's unit (portal.scope) and not one's own submission."""
+    return (
+        has_permission(user, "projects.approve")
+        and visible(Project.objects.filter(pk=project.pk), user, "projects.approve").exists()
+        and not own_work(user, **_project_work(project))
+    )
+
+
 @transaction.atomic
 def project_submit(*, project: Project, by, comment: str = "") -> Project:
     project = Project.objects.select_for_update().get(pk=project.pk)
-    if not workflow.project_may_submit(project.stage, project.approval):
+    if not visible(Project.objects.filter(pk=project.pk), by, workflow.PROJECT_ACTION_PERMISSION[ProjectAction.SUBMIT]).exists():
+        raise PermissionDenied
+    step = workflow.project_step(project.stage, project.approval, ProjectAction.SUBMIT)
+    if step is None:
         raise ValidationError(_("This project is already awaiting approval or closed."))
     if project.stage == ProjectStage.EVALUATION and project.evaluation_score is None:
         raise ValidationError(_("Enter the closing evaluation (score and lessons) before submitting."))
     if project.stage == ProjectStage.PLANNING and not project.milestones.exists():
         raise ValidationError(_("Add at least one milestone to the plan before submitting."))
-    project.approval = ApprovalState.PENDING
-    project.save(update_fields=["approval", "updated_at"])
+    if project.stage == ProjectStage.EVALUATION and (problems := project_closing_problems(project)):
+        raise ValidationError(problems)
+    project.stage, project.approval = step
+    project.save(update_fields=["stage", "approval", "updated_at"])
     ProjectApproval.objects.create(project=project, stage=project.stage, action=ProjectAction.SUBMIT, comment=comment, by=by)
     return project
 
 
 @transaction.atomic
 def project_decide(*, project: Project, by, approve: bool, comment: str = "") -> Project:
+    """Approve or return the submitted stage: a second person with approval reach over the unit."""
     project = Project.objects.select_for_update().get(pk=project.pk)
-    if not visible(Project.objects.filter(pk=project.pk), by, "projects.approve").exists():
+    action = ProjectAction.APPROVE if approve else ProjectAction.RETURN
+    if not visible(Project.objects.filter(pk=project.pk), by, workflow.PROJECT_ACTION_PERMISSION[action]).exists():
         raise PermissionDenied
-    if by.person_id and by.person_id == project.leader_id:
-        raise PermissionDenied(_("You cannot approve your own project."))
-    if not workflow.project_may_decide(project.stage, project.approval):
+    require_second_person(by, **_project_work(project))
+    step = workflow.project_step(project.stage, project.approval, action)
+    if step is None:
         raise ValidationError(_("This project is not awaiting approval."))
     if not approve and not comment.strip():
         raise ValidationError({"comment": _("Say why the project is returned.")})
-    ProjectApproval.objects.create(project=project, stage=project.stage,
-                                action=ProjectAction.APPROVE if approve else ProjectAction.RETURN, comment=comment, by=by)
-    if approve:
-        project.stage = workflow.project_next_stage(project.stage)
-        project.approval = ApprovalState.DRAFT
-    else:
-        project.approval = ApprovalState.RETURNED
+    if approve and project.stage == ProjectStage.EVALUATION and (problems := project_closing_problems(project)):
+        raise ValidationError(problems)
+    ProjectApproval.objects.create(project=project, stage=project.stage, action=action, comment=comment, by=by)
+    project.stage, project.approval = step
     project.save(update_fields=["stage", "approval", "updated_at"])
     return project

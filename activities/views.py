@@ -623,13 +623,17 @@ class ProjectDetailView(ObjectDetailView):
         project, user = self.object, self.request.user
         can_change = has_permission(user, "projects.change") and visible(
             Project.objects.filter(pk=project.pk), user, "projects.change").exists()
-        can_approve = has_permission(user, "projects.approve") and visible(
-            Project.objects.filter(pk=project.pk), user, "projects.approve").exists() and user.person_id != project.leader_id
+        pending = workflow.project_may_decide(project.stage, project.approval)
         spent = services.project_spent(project)
+        in_evaluation = project.stage == ProjectStage.EVALUATION
         context.update(
             can_change=can_change,
             can_submit=can_change and workflow.project_may_submit(project.stage, project.approval),
-            can_decide=can_approve and workflow.project_may_decide(project.stage, project.approval),
+            can_decide=pending and services.may_decide_project(user, project),
+            # Shown to whoever could otherwise decide: why the buttons are missing.
+            own_submission=pending and has_permission(user, "projects.approve") and not services.may_decide_project(user, project)
+            and visible(Project.objects.filter(pk=project.pk), user, "projects.approve").exists(),
+            closing_problems=services.project_closing_problems(project) if in_evaluation else [],
             team=list(project.team.select_related("org_unit")[:100]),
             milestones=list(project.milestones.all()[:100]),
             expenses=list(project.expenses.all()[:200]),
@@ -642,7 +646,8 @@ class ProjectDetailView(ObjectDetailView):
             stages=[(s, s.label) for s in workflow.PROJECT_STAGE_ORDER],
             stage_index=workflow.PROJECT_STAGE_ORDER.index(project.stage),
             milestone_form=MilestoneForm(), expense_form=ExpenseForm(), risk_form=RiskForm(),
-            evaluation_form=EvaluationForm(instance=project),
+            evaluation_form=EvaluationForm(instance=project, overrun=spent > project.budget),
+            in_evaluation=in_evaluation,
             show_evaluation=project.stage in (ProjectStage.EVALUATION, ProjectStage.CLOSED),
         )
         return context
@@ -697,13 +702,33 @@ class ProjectPartView(PermissionRequiredMixin, View):
                 messages.success(request, _("Saved."))
             else:
                 _form_errors_to_messages(request, form)
+        elif part == "milestone-reason":
+            # Closing: why an unfinished milestone stays unfinished.
+            milestone = project.milestones.filter(pk=request.POST.get("milestone") or 0).first()
+            if milestone is None:
+                raise Http404
+            milestone.unfinished_reason = request.POST.get("reason", "").strip()[:500]
+            milestone.save(update_fields=["unfinished_reason"])
+            messages.success(request, _("Saved."))
         elif part == "risk-close":
             project.risks.filter(pk=request.POST.get("risk") or 0).update(is_open=False)
+        elif part == "risk-accept":
+            risk = project.risks.filter(pk=request.POST.get("risk") or 0, is_open=True).first()
+            if risk is None:
+                raise Http404
+            reason = request.POST.get("reason", "").strip()[:500]
+            if not reason:
+                messages.error(request, _("Give the reason the risk is accepted."))
+            else:
+                risk.accepted_reason = reason
+                risk.save(update_fields=["accepted_reason"])
+                messages.success(request, _("Saved."))
         elif part == "evaluation":
             if project.stage != ProjectStage.EVALUATION:
                 messages.error(request, _("The closing evaluation is recorded in the closing evaluation stage."))
                 return redirect(project)
-            form = EvaluationForm(request.POST, instance=project)
+            form = EvaluationForm(request.POST, instance=project,
+                                  overrun=services.project_spent(project) > project.budget)
             if form.is_valid():
                 form.save()
                 messages.success(request, _("Saved."))
@@ -737,6 +762,10 @@ class ProjectActionView(PermissionRequiredMixin, View):
                 messages.success(request, _("Approved.") if action == "approve" else _("Returned."))
         except ValidationError as error:
             _validation_to_messages(request, error)
+        except PermissionDenied as error:
+            if not error.args:
+                raise
+            messages.error(request, str(error))  # e.g. one's own submission: say why, change nothing
         return redirect(project)
 
 
