@@ -59,6 +59,10 @@ def may_check_in(activity: Activity, person: Person) -> bool:
     )
 
 
+def _local(moment: datetime.datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
 @transaction.atomic
 def attendance_check_in(*, activity: Activity, person: Person, now: datetime.datetime | None = None) -> tuple[Attendance, bool]:
     """Self check-in. Returns (attendance, newly_checked_in); checking in twice changes nothing."""
@@ -67,6 +71,12 @@ def attendance_check_in(*, activity: Activity, person: Person, now: datetime.dat
     if not may_check_in(activity, person):
         raise CheckInRefused(_("You are not on the list of this activity."))
     now = now or timezone.now()
+    opens, closes = workflow.checkin_window(activity.held_at)
+    if now < opens:
+        raise CheckInRefused(_("Check-in has not opened yet: it opens at %(opens)s, %(minutes)s minutes before the start.")
+                             % {"opens": _local(opens), "minutes": (activity.held_at - opens).seconds // 60})
+    if now > closes:
+        raise CheckInRefused(_("Check-in has closed: the activity ended at %(closes)s.") % {"closes": _local(closes)})
     attendance, _created = Attendance.objects.get_or_create(
         activity=activity, person=person, defaults={"status": AttendanceStatus.ABSENT, "source": AttendanceSource.QR}
     )
@@ -324,53 +334,56 @@ def _notify_responsible(item: ResponsibilityItem, approved: bool, comment: str) 
            key=f"item-decision:{item.pk}:{item.records.count()}")
 
 
-def _shift_years(day: datetime.date | None, years: int) -> datetime.date | None:
-    if day is None:
-        return None
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
 @transaction.atomic
 def items_copy_year(*, user, source_year: int, target_year: int, lead_unit=None) -> int:
-    """Copy the list of `source_year` (items with a deadline in that year, with their sub-items) to
-    `target_year`, deadlines shifted by whole years. Items already copied there are skipped, so a
-    second run copies nothing. Returns the number of items created."""
+    """Copy the list of `source_year` to `target_year`: every item with a deadline in that year and
+    its whole tree of sub-items (whatever year their deadlines fall in), deadlines shifted by whole
+    years (29 February → 28 February). Only into the current or a later year, so a copy never
+    creates overdue items. Items already copied with the same shift are skipped, so a second run
+    copies nothing. Returns the number of items created."""
     if source_year == target_year:
         raise ValidationError({"target_year": _("Choose another year than the source.")})
+    if target_year < timezone.localdate().year:
+        raise ValidationError({"target_year": _("Copy into the current year or a later one.")})
     years = target_year - source_year
-    source = visible(ResponsibilityItem.objects.all(), user, "tasks.change").filter(deadline__year=source_year)
+    in_scope = visible(ResponsibilityItem.objects.all(), user, "tasks.change")
+    tops = in_scope.filter(deadline__year=source_year)
     if lead_unit is not None:
-        source = source.filter(lead_org_unit__path__startswith=lead_unit.path)
-    items = {i.pk: i for i in source.prefetch_related("cooperating_units")}
-    already = set(
-        ResponsibilityItem.objects.filter(copied_from__in=list(items), deadline__year=target_year)
-        .values_list("copied_from_id", flat=True)
-    )
-    # Parents before children: sort by depth in the copied set.
-    def depth(item):
+        tops = tops.filter(lead_org_unit__path__startswith=lead_unit.path)
+    items = {i.pk: i for i in tops.prefetch_related("cooperating_units")}
+    # The whole tree below: sub-items whose deadline fell into the next year belong to the list too.
+    frontier = list(items)
+    while frontier:
+        children = [c for c in in_scope.filter(parent_id__in=frontier).exclude(pk__in=list(items))
+                    .prefetch_related("cooperating_units")]
+        items.update((c.pk, c) for c in children)
+        frontier = [c.pk for c in children]
+    copies = {
+        (copied_from, deadline): pk for pk, copied_from, deadline in
+        ResponsibilityItem.objects.filter(copied_from__in=list(items)).values_list("pk", "copied_from_id", "deadline")
+    }
+
+    def depth(item):  # parents before children
         d, current = 0, item
         while current.parent_id in items:
             d, current = d + 1, items[current.parent_id]
         return d
 
-    clones: dict[int, ResponsibilityItem] = {}
+    clone_ids: dict[int, int] = {}
     created = 0
     for item in sorted(items.values(), key=lambda i: (depth(i), i.pk)):
-        if item.pk in already:
+        deadline = workflow.shift_years(item.deadline, years)
+        existing = copies.get((item.pk, deadline))
+        if existing is not None:
+            clone_ids[item.pk] = existing
             continue
-        parent = clones.get(item.parent_id)
-        if parent is None and item.parent_id in items:
-            parent = ResponsibilityItem.objects.filter(copied_from_id=item.parent_id, deadline__year=target_year).first()
         clone = ResponsibilityItem.objects.create(
-            title=item.title, requirement=item.requirement, parent=parent, lead_org_unit=item.lead_org_unit,
-            responsible=item.responsible, supervising_unit=item.supervising_unit,
-            deadline=_shift_years(item.deadline, years), copied_from=item,
+            title=item.title, requirement=item.requirement, parent_id=clone_ids.get(item.parent_id),
+            lead_org_unit=item.lead_org_unit, responsible=item.responsible, supervising_unit=item.supervising_unit,
+            deadline=deadline, copied_from=item,
         )
         clone.cooperating_units.set(item.cooperating_units.all())
-        clones[item.pk] = clone
+        clone_ids[item.pk] = clone.pk
         created += 1
     return created
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
-from members.models import PointsEntry
+from members.models import OrgUnit, PointsEntry
 from portal.autocomplete import AutocompleteView
 from portal.export import EXPORT_FORMATS, export_response
 from portal.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView, PermissionRequiredMixin
@@ -24,7 +24,7 @@ from portal.roles import has_permission
 from portal.scope import get_visible_or_404, visible
 from portal.uploads import file_response
 
-from . import selectors, services
+from . import selectors, services, workflow
 from .choices import ActivityStatus, AttendanceStatus, CellState, ItemStatus, ProjectStage
 from .filtersets import ActivityFilterSet, ItemFilterSet, PointsFilterSet, ProjectFilterSet
 from .forms import (
@@ -99,6 +99,7 @@ class ActivityDetailView(ObjectDetailView):
             mine=mine,
             invite_form=InviteForm(user=user) if can_change else None,
             photos=list(activity.photos.all()[:50]),
+            held=workflow.has_been_held(activity.status, activity.held_at),
             statuses=AttendanceStatus.choices,
             can_leave=bool(mine and activity.status == ActivityStatus.PLANNED and mine.status != AttendanceStatus.PRESENT),
         )
@@ -191,6 +192,9 @@ class ActivityNotifyView(ActivityManageMixin, View):
 class ActivityPhotoView(ActivityManageMixin, View):
     def post(self, request, pk):
         activity = self.get_activity(pk)
+        if not workflow.has_been_held(activity.status, activity.held_at):
+            messages.error(request, _("Photos are added to a held activity only."))
+            return redirect(activity)
         form = PhotoForm(request.POST, request.FILES)
         if not form.is_valid():
             _form_errors_to_messages(request, form)
@@ -597,6 +601,24 @@ class ItemAutocomplete(AutocompleteView):
 
     def label(self, obj):
         return f"{obj.ref} {obj.title}"
+
+
+class SupervisorAutocomplete(AutocompleteView):
+    """The units that may supervise an item, wherever they are in the tree (the org tree's names are
+    not confidential; the item form accepts exactly these)."""
+
+    permission = "tasks.change"
+    model = OrgUnit
+    search_fields = ("name__icontains", "code__istartswith")
+
+    def get(self, request):
+        term = request.GET.get("q", "").strip()
+        units = OrgUnit.objects.filter(kind__in=workflow.SUPERVISING_KINDS).select_related("parent").order_by("depth", "path")
+        if term:
+            units = units.filter(Q(name__icontains=term) | Q(code__istartswith=term))
+        return JsonResponse({"results": [
+            {"value": u.pk, "text": f"{u.name}（{u.parent.name}）" if u.parent_id else u.name} for u in units[: self.limit]
+        ]})
 
 
 # --- Projects -----------------------------------------------------------------------------------

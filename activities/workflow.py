@@ -34,6 +34,22 @@ def deadline_colour(deadline: datetime.date | None, *, done: bool = False, now: 
     return Colour.BLUE
 
 
+def checkin_window(held_at: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
+    """When QR check-in is open: from ACTIVITY_CHECKIN_OPENS_MINUTES before the start until the
+    meeting ends, ACTIVITY_DURATION_MINUTES after the start (settings)."""
+    from django.conf import settings
+
+    opens = held_at - datetime.timedelta(minutes=settings.ACTIVITY_CHECKIN_OPENS_MINUTES)
+    return opens, held_at + datetime.timedelta(minutes=settings.ACTIVITY_DURATION_MINUTES)
+
+
+def has_been_held(status: str, held_at: datetime.datetime, now: datetime.datetime | None = None) -> bool:
+    """Minutes and photos belong to a meeting that has taken place: marked held and started."""
+    from .choices import ActivityStatus
+
+    return status == ActivityStatus.HELD and held_at <= (now or timezone.now())
+
+
 def colour_date_bounds(today: datetime.date) -> dict[str, tuple[datetime.date | None, datetime.date | None]]:
     """The same colours as date ranges on `deadline` for database filters (open items only):
     red: deadline < today; yellow: today ≤ deadline ≤ today + 3; blue: later or no deadline."""
@@ -68,6 +84,22 @@ ITEM_TRANSITIONS: dict[str, tuple[str, ...]] = {
 
 def item_may_move(current: str, target: str) -> bool:
     return target in ITEM_TRANSITIONS.get(current, ())
+
+
+# Units that may supervise a responsibility item: the party committees and the functional and mass
+# units (党群工作部 and the other departments, the union, the youth league, the women's committee),
+# wherever they sit in the tree — not branches and party groups, which carry items themselves.
+SUPERVISING_KINDS = ("committee", "general_branch", "department", "union", "league", "women")
+
+
+def shift_years(day: datetime.date | None, years: int) -> datetime.date | None:
+    """The same day `years` later (or earlier); 29 February becomes 28 February in a common year."""
+    if day is None:
+        return None
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
 
 
 # --- Projects -----------------------------------------------------------------------------------

@@ -25,6 +25,10 @@ def world(tree, compute):
     return tree
 
 
+def _in_a_month() -> str:
+    return (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
+
+
 # --- PDCA -----------------------------------------------------------------------------------------------
 def test_pdca_from_a_kpi_through_every_step(client, tree, manager, owner, person_a):
     owner.person = person_a  # the owner of the action has an account
@@ -44,7 +48,7 @@ def test_pdca_from_a_kpi_through_every_step(client, tree, manager, owner, person
     action.refresh_from_db()
     assert action.status == "plan"
     client.post(f"/evaluation/actions/{action.pk}/progress/", {"root_cause": "回访不及时", "measure": "三日内回访",
-                                                              "deadline": "2026-05-31"})
+                                                              "deadline": _in_a_month()})
     client.post(f"/evaluation/actions/{action.pk}/step/", {"step": "start"})
     client.post(f"/evaluation/actions/{action.pk}/step/", {"step": "submit"})
     action.refresh_from_db()
@@ -210,3 +214,25 @@ def test_manager_scope_unit_other_than_root(world, client, tree):
     response = client.get("/evaluation/", {"period": "2026-03"})
     assert response.context["unit"] == tree.branch_a
     assert services  # imported for the module's other tests
+
+
+def test_a_pdca_deadline_cannot_be_set_in_the_past(client, tree, manager):
+    import time_machine
+
+    with time_machine.travel(at("2026-12-06 10:00"), tick=False):
+        _pdca_deadline_checks(client, tree, manager)
+
+
+def _pdca_deadline_checks(client, tree, manager):
+    client_for(client, manager)
+    data = {"title": "提升满意率", "org_unit": tree.branch_a.pk, "source": "kpi", "problem": "满意率低",
+            "deadline": "2020-01-01"}
+    response = client.post("/evaluation/actions/new/", data)
+    assert response.status_code == 200 and not ImprovementAction.objects.exists()
+    assert "deadline" in response.context["form"].errors
+    client.post("/evaluation/actions/new/", {**data, "deadline": "2026-12-06"})  # today is fine
+    action = ImprovementAction.objects.get()
+    response = client.post(f"/evaluation/actions/{action.pk}/progress/", {"root_cause": "x", "measure": "y",
+                                                                         "deadline": "2026-12-05"})
+    action.refresh_from_db()
+    assert action.deadline == datetime.date(2026, 12, 6)
