@@ -95,8 +95,9 @@ def test_monthly_report_workbook_and_print_page(client, world, manager, owner, d
     workbook = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
     assert len(workbook.sheetnames) == 5
     kpi_sheet = workbook.worksheets[1]
-    rows = list(kpi_sheet.iter_rows(values_only=True))
-    assert any(row[1] == "50.00%" for row in rows[1:])  # satisfaction rate of the committee
+    # The satisfaction rate of the committee: a number shown as a percentage, not the text "50.00%".
+    cells = [row[1] for row in kpi_sheet.iter_rows(min_row=2)]
+    assert any(cell.value == 0.5 and cell.number_format == "0.00%" for cell in cells)
     page = client.get(f"/evaluation/reports/{report.pk}/")
     assert page.status_code == 200
     assert "50.00%" in page.content.decode()
@@ -236,3 +237,71 @@ def _pdca_deadline_checks(client, tree, manager):
                                                                          "deadline": "2026-12-05"})
     action.refresh_from_db()
     assert action.deadline == datetime.date(2026, 12, 6)
+
+
+# --- A generated report stays as issued -----------------------------------------------------------------
+def _request(client, unit, period="2026-03", capture=None):
+    with capture(execute=True):
+        client.post("/evaluation/reports/request/", {"period": period, "org_unit": unit.pk})
+    return MonthlyReport.objects.order_by("-pk").first()
+
+
+def _report_body(client, report) -> str:
+    page = client.get(f"/evaluation/reports/{report.pk}/").content.decode()
+    return page[page.index('class="report-page"'):page.index("<script", page.index('class="report-page"'))]
+
+
+def test_a_report_is_frozen_when_generated(client, world, manager, django_capture_on_commit_callbacks):
+    from activities.models import ResponsibilityItem
+
+    client_for(client, manager)
+    report = _request(client, world.root, capture=django_capture_on_commit_callbacks)
+    page = _report_body(client, report)
+    workbook = client.get(f"/evaluation/reports/{report.pk}/download/")
+    workbook = b"".join(workbook.streaming_content)
+    # After generation: a new overdue item and changed figures.
+    ResponsibilityItem.objects.create(title="生成后新建的逾期事项", lead_org_unit=world.branch_a,
+                                      deadline=datetime.date(2026, 3, 1))
+    KpiSnapshot.objects.filter(org_unit=world.root, period="2026-03").update(value=0)
+    again = _report_body(client, report)
+    assert "生成后新建的逾期事项" not in again
+    assert again == page
+    download = client.get(f"/evaluation/reports/{report.pk}/download/")
+    assert b"".join(download.streaming_content) == workbook
+    # Regenerating issues a new version with the new figures; the old one stays as it was.
+    newer = _request(client, world.root, capture=django_capture_on_commit_callbacks)
+    assert (newer.pk != report.pk, newer.version) == (True, 2)
+    assert "生成后新建的逾期事项" in _report_body(client, newer)
+    assert _report_body(client, report) == page
+
+
+def test_workbook_cells_are_numbers_equal_to_the_page(client, world, manager, django_capture_on_commit_callbacks):
+    client_for(client, manager)
+    report = _request(client, world.root, capture=django_capture_on_commit_callbacks)
+    download = client.get(f"/evaluation/reports/{report.pk}/download/")
+    book = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
+    kpis = {row[0].value: row for row in book.worksheets[1].iter_rows(min_row=2)}
+    shown = {k["kpi"]: k for k in report.content["kpis"]}
+    page = client.get(f"/evaluation/reports/{report.pk}/").content.decode()
+    checked = 0
+    for name, row in kpis.items():
+        value = row[1]
+        if value.value is None:
+            continue
+        assert isinstance(value.value, (int, float)), (name, value.value)
+        display = shown[name]["display"]
+        if value.number_format == "0.00%":
+            assert f"{value.value * 100:.2f}%" == display
+        elif value.number_format == "#,##0":
+            assert f"{value.value:,}" == display
+        assert display in page
+        checked += 1
+    assert checked >= 3
+    for sheet in book.worksheets[1:4]:  # no figure is stored as text
+        for row in sheet.iter_rows(min_row=2):
+            for cell in row[1:]:
+                if isinstance(cell.value, str):
+                    assert not cell.value.replace(".", "").replace("%", "").replace("-", "").replace("+", "").isdigit(), \
+                        (sheet.title, cell.coordinate, cell.value)
+    weakest = list(book.worksheets[3].iter_rows(min_row=2, values_only=True))
+    assert weakest and all(isinstance(score, float) and isinstance(reds, int) for _u, _c, score, reds in weakest)
