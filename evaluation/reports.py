@@ -182,9 +182,16 @@ def _system_user():
 # --- The frozen content ---------------------------------------------------------------------------------
 # Number formats of the workbook by KPI value format; the stored numbers are rounded as the page shows
 # them (a rate to 4 decimals of the fraction, i.e. 0.01 %), so both read the same.
-NUMBER_FORMATS = {ValueFormat.RATE: "0.00%", ValueFormat.COUNT: "#,##0", ValueFormat.SCORE: "0.0###",
-                  ValueFormat.NUMBER: "0.0###"}
-CHANGE_FORMATS = {ValueFormat.RATE: "+0.00;-0.00;0.00", ValueFormat.COUNT: "+#,##0;-#,##0;0"}
+# (General shows a score as the page does: 4.1103, 4.3, 4.)
+NUMBER_FORMATS = {ValueFormat.RATE: "0.00%", ValueFormat.COUNT: "#,##0", ValueFormat.SCORE: "General",
+                  ValueFormat.NUMBER: "General"}
+CHANGE_FORMATS = {ValueFormat.RATE: "+0.00;-0.00;0.00", ValueFormat.COUNT: "+#,##0;-#,##0;0",
+                  ValueFormat.SCORE: "+0.0000;-0.0000;0.0000", ValueFormat.NUMBER: "+0.0000;-0.0000;0.0000"}
+
+
+def _plain_format(value) -> str:
+    """Numerators and denominators: whole numbers with thousands separators, others as they are."""
+    return "#,##0" if value is None or float(value).is_integer() else "General"
 
 
 def _number(value, value_format: str | None = None) -> float | int | None:
@@ -287,8 +294,9 @@ def workbook_bytes(content: dict) -> bytes:
            _("Denominator")],
           [[k["kpi"], (k["value_number"], NUMBER_FORMATS[k["format"]]), (k["target_number"], NUMBER_FORMATS[k["format"]]),
             light_names.get(k["light"], ""), (k["previous_number"], NUMBER_FORMATS[k["format"]]),
-            (k["change_number"], CHANGE_FORMATS.get(k["format"], "+0.0###;-0.0###;0")),
-            (k["numerator"], "#,##0.####"), (k["denominator"], "#,##0.####")] for k in content["kpis"]])
+            (k["change_number"], CHANGE_FORMATS[k["format"]]),
+            (k["numerator"], _plain_format(k["numerator"])), (k["denominator"], _plain_format(k["denominator"]))]
+           for k in content["kpis"]])
     sheet(_("Biggest changes"),
           [_("Unit"), _("Code"), _("KPI"), _("Previous month"), _("This month"), _("Change (points)"), _("Direction")],
           [[c["unit"], c["unit_code"], c["kpi"], (c["previous_number"], NUMBER_FORMATS[c["format"]]),
