@@ -305,3 +305,19 @@ def test_workbook_cells_are_numbers_equal_to_the_page(client, world, manager, dj
                         (sheet.title, cell.coordinate, cell.value)
     weakest = list(book.worksheets[3].iter_rows(min_row=2, values_only=True))
     assert weakest and all(isinstance(score, float) and isinstance(reds, int) for _u, _c, score, reds in weakest)
+
+
+def test_the_owner_of_an_action_does_not_check_it(tree):
+    """The same separation-of-duties rule as items and projects (portal.separation)."""
+    manager = make_user("manager", tree.root, person_unit=tree.root, username="manager_with_person")
+    other = make_user("manager", tree.root, username="other_manager")
+    action = ImprovementAction.objects.create(title="x", org_unit=tree.branch_a, problem="p", owner=manager.person,
+                                              status="check", root_cause="c", measure="m",
+                                              deadline=datetime.date.today() + datetime.timedelta(days=30))
+    with pytest.raises(services.ServiceError):
+        services.action_step(action=action, step="verify", by=manager, verification="有效")
+    action.refresh_from_db()
+    assert action.status == "check"
+    services.action_step(action=action, step="verify", by=other, verification="有效")
+    action.refresh_from_db()
+    assert action.status == "act"
