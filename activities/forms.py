@@ -4,12 +4,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from members.models import OrgUnit, Person
-from portal.forms import DateInput, DateTimeInput, ScopedModelForm
+from portal.forms import DateInput, DateTimeInput, ScopedModelForm, check_deadline_not_past
 from portal.scope import visible
 from portal.uploads import validate_image, validate_upload
 from portal.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 
 from .models import Activity, Expense, Milestone, PointsRule, Project, ResponsibilityItem, Risk
+from .workflow import SUPERVISING_KINDS, has_been_held
 
 
 class ActivityForm(ScopedModelForm):
@@ -28,6 +29,9 @@ class ActivityForm(ScopedModelForm):
         cleaned = super().clean()
         if cleaned.get("status") == "held" and cleaned.get("held_at") and cleaned["held_at"] > timezone.now():
             self.add_error("status", _("An activity in the future cannot be marked as held."))
+        elif (cleaned.get("minutes") or "").strip() and cleaned.get("status") and cleaned.get("held_at") and not \
+                has_been_held(cleaned["status"], cleaned["held_at"]):
+            self.add_error("minutes", _("Minutes are recorded for a held activity only: mark it held first."))
         return cleaned
 
 
@@ -78,13 +82,15 @@ class ResponsibilityItemForm(ScopedModelForm):
             "lead_org_unit": AutocompleteSelect("members:orgunit_autocomplete"),
             "cooperating_units": AutocompleteSelectMultiple("members:orgunit_autocomplete"),
             "responsible": AutocompleteSelect("members:person_autocomplete"),
-            "supervising_unit": AutocompleteSelect("members:orgunit_autocomplete"),
+            "supervising_unit": AutocompleteSelect("activities:supervisor_autocomplete"),
             "deadline": DateInput(),
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["supervising_unit"].queryset = OrgUnit.objects.all()
+        self.fields["deadline"].required = True
+        # Any unit that may supervise, also outside the user's own subtree (e.g. 党群工作部).
+        self.fields["supervising_unit"].queryset = OrgUnit.objects.filter(kind__in=SUPERVISING_KINDS)
         self.fields["cooperating_units"].queryset = OrgUnit.objects.all()
         self.fields["responsible"].queryset = visible(Person.objects.all(), self.user, "people.view")
         self.fields["parent"].queryset = visible(ResponsibilityItem.objects.all(), self.user, "tasks.change")
@@ -98,6 +104,15 @@ class ResponsibilityItemForm(ScopedModelForm):
                     raise ValidationError(_("An item cannot be placed under itself or one of its sub-items."))
                 current = current.parent
         return parent
+
+    def clean(self):
+        cleaned = super().clean()
+        parent, deadline = cleaned.get("parent"), cleaned.get("deadline")
+        if parent and deadline and parent.deadline and deadline > parent.deadline:
+            self.add_error("deadline", _("A sub-item's deadline cannot be later than its parent's (%(date)s).")
+                           % {"date": parent.deadline.isoformat()})
+        check_deadline_not_past(self)
+        return cleaned
 
 
 class ProgressForm(forms.Form):
@@ -127,6 +142,8 @@ class CopyYearForm(forms.Form):
         cleaned = super().clean()
         if cleaned.get("source_year") and cleaned.get("source_year") == cleaned.get("target_year"):
             self.add_error("target_year", _("Choose another year than the source."))
+        elif cleaned.get("target_year") and cleaned["target_year"] < timezone.localdate().year:
+            self.add_error("target_year", _("Copy into the current year or a later one."))
         return cleaned
 
 
@@ -161,13 +178,18 @@ class ProjectForm(ScopedModelForm):
 class EvaluationForm(forms.ModelForm):
     class Meta:
         model = Project
-        fields = ["evaluation_score", "evaluation_summary", "lessons"]
+        fields = ["evaluation_score", "evaluation_summary", "lessons", "overrun_reason"]
         widgets = {"evaluation_summary": forms.Textarea(attrs={"rows": 3}), "lessons": forms.Textarea(attrs={"rows": 3})}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, overrun: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["evaluation_score"].required = True
         self.fields["lessons"].required = True
+        if overrun:
+            # Spending above the budget is acknowledged with a reason before the project closes.
+            self.fields["overrun_reason"].required = True
+        else:
+            del self.fields["overrun_reason"]
 
 
 class MilestoneForm(forms.ModelForm):

@@ -158,6 +158,7 @@ class Project(models.Model):
     evaluation_score = models.PositiveSmallIntegerField(_("evaluation score"), null=True, blank=True, validators=PERCENT)
     evaluation_summary = models.TextField(_("evaluation"), blank=True)
     lessons = models.TextField(_("lessons learned"), blank=True)
+    overrun_reason = models.CharField(_("reason for the budget overrun"), max_length=500, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -186,6 +187,7 @@ class Project(models.Model):
         super().save(*args, **kwargs)
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Milestone(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="milestones")
     title = models.CharField(_("milestone"), max_length=200)
@@ -193,6 +195,7 @@ class Milestone(models.Model):
     weight = models.PositiveSmallIntegerField(_("weight"), default=1, validators=[MinValueValidator(1), MaxValueValidator(100)])
     progress = models.PositiveSmallIntegerField(_("progress %"), default=0, validators=PERCENT)
     done_on = models.DateField(_("done on"), null=True, blank=True)
+    unfinished_reason = models.CharField(_("reason unfinished"), max_length=500, blank=True)
 
     scope = ScopeSpec(org="project__org_unit")
 
@@ -220,12 +223,14 @@ class Expense(models.Model):
         ordering = ["spent_on", "id"]
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Risk(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="risks")
     description = models.CharField(_("risk"), max_length=300)
     level = models.CharField(_("level"), max_length=10, choices=RiskLevel.choices, default=RiskLevel.MEDIUM)
     mitigation = models.CharField(_("mitigation"), max_length=300, blank=True)
     is_open = models.BooleanField(_("open"), default=True)
+    accepted_reason = models.CharField(_("reason the risk is accepted"), max_length=500, blank=True)
 
     scope = ScopeSpec(org="project__org_unit")
 

@@ -19,5 +19,7 @@ define("projects.approve", branch_secretary=SCOPE, manager=SCOPE)
 # approve completion secretary scope, manager scope.
 define("tasks.view", employee=OWN, staff=(SCOPE, ASSIGNED), handler=ASSIGNED, branch_secretary=SCOPE, manager=SCOPE)
 define("tasks.change", branch_secretary=SCOPE, manager=SCOPE)
-define("tasks.progress", staff=ASSIGNED, handler=ASSIGNED, branch_secretary=SCOPE)
+# Whoever is made responsible records progress, an employee too (ASSIGNED: the item's responsible person).
+define("tasks.progress", employee=ASSIGNED, staff=ASSIGNED, handler=ASSIGNED, branch_secretary=(SCOPE, ASSIGNED),
+       manager=ASSIGNED)
 define("tasks.approve", branch_secretary=SCOPE, manager=SCOPE)

@@ -17,6 +17,7 @@ from members.models import Person
 from members.services import points_award
 from portal.roles import has_permission
 from portal.scope import visible
+from portal.separation import own_work, require_second_person
 
 from . import workflow
 from .choices import (
@@ -58,6 +59,10 @@ def may_check_in(activity: Activity, person: Person) -> bool:
     )
 
 
+def _local(moment: datetime.datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
 @transaction.atomic
 def attendance_check_in(*, activity: Activity, person: Person, now: datetime.datetime | None = None) -> tuple[Attendance, bool]:
     """Self check-in. Returns (attendance, newly_checked_in); checking in twice changes nothing."""
@@ -66,6 +71,12 @@ def attendance_check_in(*, activity: Activity, person: Person, now: datetime.dat
     if not may_check_in(activity, person):
         raise CheckInRefused(_("You are not on the list of this activity."))
     now = now or timezone.now()
+    opens, closes = workflow.checkin_window(activity.held_at)
+    if now < opens:
+        raise CheckInRefused(_("Check-in has not opened yet: it opens at %(opens)s, %(minutes)s minutes before the start.")
+                             % {"opens": _local(opens), "minutes": (activity.held_at - opens).seconds // 60})
+    if now > closes:
+        raise CheckInRefused(_("Check-in has closed: the activity ended at %(closes)s.") % {"closes": _local(closes)})
     attendance, _created = Attendance.objects.get_or_create(
         activity=activity, person=person, defaults={"status": AttendanceStatus.ABSENT, "source": AttendanceSource.QR}
     )
@@ -209,9 +220,16 @@ def may_update_progress(user, item: ResponsibilityItem) -> bool:
     ).exists()
 
 
+def _item_work(item: ResponsibilityItem) -> dict:
+    """Who did the item's work, for the separation-of-duties rule: its responsible person and the
+    account that submitted the completion."""
+    submitted_by = item.records.filter(kind=ItemEventKind.SUBMIT).order_by("-at", "-id").values_list("by_id", flat=True)[:1]
+    return {"submitted_by_ids": list(submitted_by), "responsible_person_ids": [item.responsible_id]}
+
+
 def may_approve(user, item: ResponsibilityItem) -> bool:
-    """The branch secretary or supervisor, never the responsible person themselves."""
-    if user.person_id and user.person_id == item.responsible_id:
+    """The branch secretary or supervisor, never whoever did or submitted the work (portal.separation)."""
+    if own_work(user, **_item_work(item)):
         return False
     return reviewable_items(user, ResponsibilityItem.objects.filter(pk=item.pk)).exists()
 
@@ -284,8 +302,7 @@ def item_decide(*, item: ResponsibilityItem, by, approve: bool, comment: str = "
                 now: datetime.datetime | None = None) -> ResponsibilityItem:
     """Approve or return a submitted completion. Nobody approves their own item."""
     item = _locked(item)
-    if by.person_id and by.person_id == item.responsible_id:
-        raise PermissionDenied(_("You cannot approve or return your own item."))
+    require_second_person(by, **_item_work(item))
     if not may_approve(by, item):
         raise PermissionDenied
     target = ItemStatus.APPROVED if approve else ItemStatus.RETURNED
@@ -317,53 +334,56 @@ def _notify_responsible(item: ResponsibilityItem, approved: bool, comment: str) 
            key=f"item-decision:{item.pk}:{item.records.count()}")
 
 
-def _shift_years(day: datetime.date | None, years: int) -> datetime.date | None:
-    if day is None:
-        return None
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
 @transaction.atomic
 def items_copy_year(*, user, source_year: int, target_year: int, lead_unit=None) -> int:
-    """Copy the list of `source_year` (items with a deadline in that year, with their sub-items) to
-    `target_year`, deadlines shifted by whole years. Items already copied there are skipped, so a
-    second run copies nothing. Returns the number of items created."""
+    """Copy the list of `source_year` to `target_year`: every item with a deadline in that year and
+    its whole tree of sub-items (whatever year their deadlines fall in), deadlines shifted by whole
+    years (29 February → 28 February). Only into the current or a later year, so a copy never
+    creates overdue items. Items already copied with the same shift are skipped, so a second run
+    copies nothing. Returns the number of items created."""
     if source_year == target_year:
         raise ValidationError({"target_year": _("Choose another year than the source.")})
+    if target_year < timezone.localdate().year:
+        raise ValidationError({"target_year": _("Copy into the current year or a later one.")})
     years = target_year - source_year
-    source = visible(ResponsibilityItem.objects.all(), user, "tasks.change").filter(deadline__year=source_year)
+    in_scope = visible(ResponsibilityItem.objects.all(), user, "tasks.change")
+    tops = in_scope.filter(deadline__year=source_year)
     if lead_unit is not None:
-        source = source.filter(lead_org_unit__path__startswith=lead_unit.path)
-    items = {i.pk: i for i in source.prefetch_related("cooperating_units")}
-    already = set(
-        ResponsibilityItem.objects.filter(copied_from__in=list(items), deadline__year=target_year)
-        .values_list("copied_from_id", flat=True)
-    )
-    # Parents before children: sort by depth in the copied set.
-    def depth(item):
+        tops = tops.filter(lead_org_unit__path__startswith=lead_unit.path)
+    items = {i.pk: i for i in tops.prefetch_related("cooperating_units")}
+    # The whole tree below: sub-items whose deadline fell into the next year belong to the list too.
+    frontier = list(items)
+    while frontier:
+        children = [c for c in in_scope.filter(parent_id__in=frontier).exclude(pk__in=list(items))
+                    .prefetch_related("cooperating_units")]
+        items.update((c.pk, c) for c in children)
+        frontier = [c.pk for c in children]
+    copies = {
+        (copied_from, deadline): pk for pk, copied_from, deadline in
+        ResponsibilityItem.objects.filter(copied_from__in=list(items)).values_list("pk", "copied_from_id", "deadline")
+    }
+
+    def depth(item):  # parents before children
         d, current = 0, item
         while current.parent_id in items:
             d, current = d + 1, items[current.parent_id]
         return d
 
-    clones: dict[int, ResponsibilityItem] = {}
+    clone_ids: dict[int, int] = {}
     created = 0
     for item in sorted(items.values(), key=lambda i: (depth(i), i.pk)):
-        if item.pk in already:
+        deadline = workflow.shift_years(item.deadline, years)
+        existing = copies.get((item.pk, deadline))
+        if existing is not None:
+            clone_ids[item.pk] = existing
             continue
-        parent = clones.get(item.parent_id)
-        if parent is None and item.parent_id in items:
-            parent = ResponsibilityItem.objects.filter(copied_from_id=item.parent_id, deadline__year=target_year).first()
         clone = ResponsibilityItem.objects.create(
-            title=item.title, requirement=item.requirement, parent=parent, lead_org_unit=item.lead_org_unit,
-            responsible=item.responsible, supervising_unit=item.supervising_unit,
-            deadline=_shift_years(item.deadline, years), copied_from=item,
+            title=item.title, requirement=item.requirement, parent_id=clone_ids.get(item.parent_id),
+            lead_org_unit=item.lead_org_unit, responsible=item.responsible, supervising_unit=item.supervising_unit,
+            deadline=deadline, copied_from=item,
         )
         clone.cooperating_units.set(item.cooperating_units.all())
-        clones[item.pk] = clone
+        clone_ids[item.pk] = clone.pk
         created += 1
     return created
 
@@ -378,38 +398,67 @@ def project_spent(project: Project) -> Decimal:
     return project.expenses.aggregate(total=Sum("amount"))["total"] or Decimal("0")
 
 
+def project_closing_problems(project: Project) -> list[str]:
+    """What must be settled before the closing evaluation is submitted or approved (workflow.closing_problems)."""
+    return workflow.closing_problems(
+        milestones=project.milestones.values_list("title", "progress", "unfinished_reason"),
+        budget=project.budget, spent=project_spent(project), overrun_reason=project.overrun_reason,
+        risks=project.risks.values_list("description", "level", "is_open", "accepted_reason"),
+    )
+
+
+def _project_work(project: Project) -> dict:
+    """Who did the current stage's work: the account that submitted it and the project leader."""
+    submitted_by = project.approvals.filter(stage=project.stage, action=ProjectAction.SUBMIT).order_by(
+        "-at", "-id").values_list("by_id", flat=True)[:1]
+    return {"submitted_by_ids": list(submitted_by), "responsible_person_ids": [project.leader_id]}
+
+
+def may_decide_project(user, project: Project) -> bool:
+    """Approval reach over the project's unit (portal.scope) and not one's own submission."""
+    return (
+        has_permission(user, "projects.approve")
+        and visible(Project.objects.filter(pk=project.pk), user, "projects.approve").exists()
+        and not own_work(user, **_project_work(project))
+    )
+
+
 @transaction.atomic
 def project_submit(*, project: Project, by, comment: str = "") -> Project:
     project = Project.objects.select_for_update().get(pk=project.pk)
-    if not workflow.project_may_submit(project.stage, project.approval):
+    if not visible(Project.objects.filter(pk=project.pk), by, workflow.PROJECT_ACTION_PERMISSION[ProjectAction.SUBMIT]).exists():
+        raise PermissionDenied
+    step = workflow.project_step(project.stage, project.approval, ProjectAction.SUBMIT)
+    if step is None:
         raise ValidationError(_("This project is already awaiting approval or closed."))
     if project.stage == ProjectStage.EVALUATION and project.evaluation_score is None:
         raise ValidationError(_("Enter the closing evaluation (score and lessons) before submitting."))
     if project.stage == ProjectStage.PLANNING and not project.milestones.exists():
         raise ValidationError(_("Add at least one milestone to the plan before submitting."))
-    project.approval = ApprovalState.PENDING
-    project.save(update_fields=["approval", "updated_at"])
+    if project.stage == ProjectStage.EVALUATION and (problems := project_closing_problems(project)):
+        raise ValidationError(problems)
+    project.stage, project.approval = step
+    project.save(update_fields=["stage", "approval", "updated_at"])
     ProjectApproval.objects.create(project=project, stage=project.stage, action=ProjectAction.SUBMIT, comment=comment, by=by)
     return project
 
 
 @transaction.atomic
 def project_decide(*, project: Project, by, approve: bool, comment: str = "") -> Project:
+    """Approve or return the submitted stage: a second person with approval reach over the unit."""
     project = Project.objects.select_for_update().get(pk=project.pk)
-    if not visible(Project.objects.filter(pk=project.pk), by, "projects.approve").exists():
+    action = ProjectAction.APPROVE if approve else ProjectAction.RETURN
+    if not visible(Project.objects.filter(pk=project.pk), by, workflow.PROJECT_ACTION_PERMISSION[action]).exists():
         raise PermissionDenied
-    if by.person_id and by.person_id == project.leader_id:
-        raise PermissionDenied(_("You cannot approve your own project."))
-    if not workflow.project_may_decide(project.stage, project.approval):
+    require_second_person(by, **_project_work(project))
+    step = workflow.project_step(project.stage, project.approval, action)
+    if step is None:
         raise ValidationError(_("This project is not awaiting approval."))
     if not approve and not comment.strip():
         raise ValidationError({"comment": _("Say why the project is returned.")})
-    ProjectApproval.objects.create(project=project, stage=project.stage,
-                                action=ProjectAction.APPROVE if approve else ProjectAction.RETURN, comment=comment, by=by)
-    if approve:
-        project.stage = workflow.project_next_stage(project.stage)
-        project.approval = ApprovalState.DRAFT
-    else:
-        project.approval = ApprovalState.RETURNED
+    if approve and project.stage == ProjectStage.EVALUATION and (problems := project_closing_problems(project)):
+        raise ValidationError(problems)
+    ProjectApproval.objects.create(project=project, stage=project.stage, action=action, comment=comment, by=by)
+    project.stage, project.approval = step
     project.save(update_fields=["stage", "approval", "updated_at"])
     return project

@@ -27,6 +27,7 @@ urlpatterns = [
     path("tasks/new/", views.ItemEditView.as_view(), name="item_create"),
     path("tasks/copy/", views.CopyYearView.as_view(), name="item_copy"),
     path("tasks/autocomplete/", views.ItemAutocomplete.as_view(), name="item_autocomplete"),
+    path("tasks/supervisors/", views.SupervisorAutocomplete.as_view(), name="supervisor_autocomplete"),
     path("tasks/<int:pk>/", views.ItemDetailView.as_view(), name="item_detail"),
     path("tasks/<int:pk>/edit/", views.ItemEditView.as_view(), name="item_edit"),
     path("tasks/<int:pk>/delete/", views.ItemDeleteView.as_view(), name="item_delete"),

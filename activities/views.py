@@ -4,9 +4,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
-from members.models import PointsEntry
+from members.models import OrgUnit, PointsEntry
 from portal.autocomplete import AutocompleteView
 from portal.export import EXPORT_FORMATS, export_response
 from portal.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView, PermissionRequiredMixin
@@ -24,7 +24,7 @@ from portal.roles import has_permission
 from portal.scope import get_visible_or_404, visible
 from portal.uploads import file_response
 
-from . import selectors, services
+from . import selectors, services, workflow
 from .choices import ActivityStatus, AttendanceStatus, CellState, ItemStatus, ProjectStage
 from .filtersets import ActivityFilterSet, ItemFilterSet, PointsFilterSet, ProjectFilterSet
 from .forms import (
@@ -99,6 +99,7 @@ class ActivityDetailView(ObjectDetailView):
             mine=mine,
             invite_form=InviteForm(user=user) if can_change else None,
             photos=list(activity.photos.all()[:50]),
+            held=workflow.has_been_held(activity.status, activity.held_at),
             statuses=AttendanceStatus.choices,
             can_leave=bool(mine and activity.status == ActivityStatus.PLANNED and mine.status != AttendanceStatus.PRESENT),
         )
@@ -191,6 +192,9 @@ class ActivityNotifyView(ActivityManageMixin, View):
 class ActivityPhotoView(ActivityManageMixin, View):
     def post(self, request, pk):
         activity = self.get_activity(pk)
+        if not workflow.has_been_held(activity.status, activity.held_at):
+            messages.error(request, _("Photos are added to a held activity only."))
+            return redirect(activity)
         form = PhotoForm(request.POST, request.FILES)
         if not form.is_valid():
             _form_errors_to_messages(request, form)
@@ -599,6 +603,24 @@ class ItemAutocomplete(AutocompleteView):
         return f"{obj.ref} {obj.title}"
 
 
+class SupervisorAutocomplete(AutocompleteView):
+    """The units that may supervise an item, wherever they are in the tree (the org tree's names are
+    not confidential; the item form accepts exactly these)."""
+
+    permission = "tasks.change"
+    model = OrgUnit
+    search_fields = ("name__icontains", "code__istartswith")
+
+    def get(self, request):
+        term = request.GET.get("q", "").strip()
+        units = OrgUnit.objects.filter(kind__in=workflow.SUPERVISING_KINDS).select_related("parent").order_by("depth", "path")
+        if term:
+            units = units.filter(Q(name__icontains=term) | Q(code__istartswith=term))
+        return JsonResponse({"results": [
+            {"value": u.pk, "text": f"{u.name}（{u.parent.name}）" if u.parent_id else u.name} for u in units[: self.limit]
+        ]})
+
+
 # --- Projects -----------------------------------------------------------------------------------
 class ProjectListView(ObjectListView):
     permission = "projects.view"
@@ -623,13 +645,17 @@ class ProjectDetailView(ObjectDetailView):
         project, user = self.object, self.request.user
         can_change = has_permission(user, "projects.change") and visible(
             Project.objects.filter(pk=project.pk), user, "projects.change").exists()
-        can_approve = has_permission(user, "projects.approve") and visible(
-            Project.objects.filter(pk=project.pk), user, "projects.approve").exists() and user.person_id != project.leader_id
+        pending = workflow.project_may_decide(project.stage, project.approval)
         spent = services.project_spent(project)
+        in_evaluation = project.stage == ProjectStage.EVALUATION
         context.update(
             can_change=can_change,
             can_submit=can_change and workflow.project_may_submit(project.stage, project.approval),
-            can_decide=can_approve and workflow.project_may_decide(project.stage, project.approval),
+            can_decide=pending and services.may_decide_project(user, project),
+            # Shown to whoever could otherwise decide: why the buttons are missing.
+            own_submission=pending and has_permission(user, "projects.approve") and not services.may_decide_project(user, project)
+            and visible(Project.objects.filter(pk=project.pk), user, "projects.approve").exists(),
+            closing_problems=services.project_closing_problems(project) if in_evaluation else [],
             team=list(project.team.select_related("org_unit")[:100]),
             milestones=list(project.milestones.all()[:100]),
             expenses=list(project.expenses.all()[:200]),
@@ -642,7 +668,8 @@ class ProjectDetailView(ObjectDetailView):
             stages=[(s, s.label) for s in workflow.PROJECT_STAGE_ORDER],
             stage_index=workflow.PROJECT_STAGE_ORDER.index(project.stage),
             milestone_form=MilestoneForm(), expense_form=ExpenseForm(), risk_form=RiskForm(),
-            evaluation_form=EvaluationForm(instance=project),
+            evaluation_form=EvaluationForm(instance=project, overrun=spent > project.budget),
+            in_evaluation=in_evaluation,
             show_evaluation=project.stage in (ProjectStage.EVALUATION, ProjectStage.CLOSED),
         )
         return context
@@ -697,13 +724,33 @@ class ProjectPartView(PermissionRequiredMixin, View):
                 messages.success(request, _("Saved."))
             else:
                 _form_errors_to_messages(request, form)
+        elif part == "milestone-reason":
+            # Closing: why an unfinished milestone stays unfinished.
+            milestone = project.milestones.filter(pk=request.POST.get("milestone") or 0).first()
+            if milestone is None:
+                raise Http404
+            milestone.unfinished_reason = request.POST.get("reason", "").strip()[:500]
+            milestone.save(update_fields=["unfinished_reason"])
+            messages.success(request, _("Saved."))
         elif part == "risk-close":
             project.risks.filter(pk=request.POST.get("risk") or 0).update(is_open=False)
+        elif part == "risk-accept":
+            risk = project.risks.filter(pk=request.POST.get("risk") or 0, is_open=True).first()
+            if risk is None:
+                raise Http404
+            reason = request.POST.get("reason", "").strip()[:500]
+            if not reason:
+                messages.error(request, _("Give the reason the risk is accepted."))
+            else:
+                risk.accepted_reason = reason
+                risk.save(update_fields=["accepted_reason"])
+                messages.success(request, _("Saved."))
         elif part == "evaluation":
             if project.stage != ProjectStage.EVALUATION:
                 messages.error(request, _("The closing evaluation is recorded in the closing evaluation stage."))
                 return redirect(project)
-            form = EvaluationForm(request.POST, instance=project)
+            form = EvaluationForm(request.POST, instance=project,
+                                  overrun=services.project_spent(project) > project.budget)
             if form.is_valid():
                 form.save()
                 messages.success(request, _("Saved."))
@@ -737,6 +784,10 @@ class ProjectActionView(PermissionRequiredMixin, View):
                 messages.success(request, _("Approved.") if action == "approve" else _("Returned."))
         except ValidationError as error:
             _validation_to_messages(request, error)
+        except PermissionDenied as error:
+            if not error.args:
+                raise
+            messages.error(request, str(error))  # e.g. one's own submission: say why, change nothing
         return redirect(project)
 
 

@@ -170,9 +170,9 @@ def seed_actions(units, people, now) -> None:
 
 def seed_report(root, now) -> None:
     month = Period.containing(now, "month").previous()
-    report, _created = MonthlyReport.objects.get_or_create(period=month.key, org_unit=root,
-                                                           defaults={"requested_by": _account("manager")})
-    if report.status != ReportStatus.DONE or not report.file:
+    report = MonthlyReport.objects.filter(period=month.key, org_unit=root).order_by("-version").first() or \
+        MonthlyReport.objects.create(period=month.key, org_unit=root, requested_by=_account("manager"))
+    if report.status != ReportStatus.DONE or not report.file or report.content is None:
         MonthlyReport.objects.filter(pk=report.pk).update(status=ReportStatus.PENDING)
         reports.generate(report.pk)
 

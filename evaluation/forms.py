@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from members.models import OrgUnit, Person
+from portal.forms import check_deadline_not_past
 from portal.models import User
 from portal.scope import visible
 from portal.widgets import AutocompleteSelect, AutocompleteSelectMultiple
@@ -312,6 +313,11 @@ class ImprovementActionForm(ScopedUnitMixin, forms.ModelForm):
             if user is not None else Campaign.objects.none()
         self.fields["kpi"].queryset = KpiDefinition.objects.all()
 
+    def clean(self):
+        cleaned = super().clean()
+        check_deadline_not_past(self)
+        return cleaned
+
     def clean_period(self):
         text = self.cleaned_data.get("period", "")
         if not text:
@@ -333,6 +339,11 @@ class ActionProgressForm(forms.ModelForm):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        check_deadline_not_past(self)
+        return cleaned
 
 
 class ReportRequestForm(ScopedUnitMixin, forms.Form):

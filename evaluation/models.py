@@ -450,7 +450,12 @@ class ImprovementAction(models.Model):
 
 # --- Monthly diagnostic report (运行诊断报告) ----------------------------------------------------------
 class MonthlyReport(models.Model):
+    """One issued version of a unit's report for a month. Its figures and lists are frozen in
+    `content` when it is generated; the page and the workbook both render that content, so they
+    agree and never change. Generating again makes a new version; the old one stays."""
+
     period = models.CharField(_("month"), max_length=PERIOD_MAX_LENGTH)
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
     org_unit = models.ForeignKey("members.OrgUnit", verbose_name=_("org unit"), on_delete=models.CASCADE, related_name="+")
     status = models.CharField(_("status"), max_length=10, choices=ReportStatus.choices, default=ReportStatus.PENDING)
     file = models.FileField(_("workbook"), upload_to=upload_path, blank=True)
@@ -458,14 +463,16 @@ class MonthlyReport(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     error = models.TextField(_("error"), blank=True)
+    as_of = models.DateTimeField(_("figures as of"), null=True, blank=True)
+    content = models.JSONField(_("content"), null=True, blank=True, editable=False)
 
     scope = ScopeSpec(org="org_unit")
 
     class Meta:
         verbose_name = _("monthly diagnostic report")
         verbose_name_plural = _("monthly diagnostic reports")
-        ordering = ["-period", "org_unit__path"]
-        constraints = [models.UniqueConstraint(fields=["period", "org_unit"], name="monthly_report_once")]
+        ordering = ["-period", "org_unit__path", "-version"]
+        constraints = [models.UniqueConstraint(fields=["period", "org_unit", "version"], name="monthly_report_version")]
 
     def __str__(self) -> str:
         return f"{self.period} {self.org_unit}"
@@ -475,4 +482,5 @@ class MonthlyReport(models.Model):
 
     @property
     def download_name(self) -> str:
-        return f"运行诊断报告-{self.org_unit.code}-{self.period}.xlsx"
+        suffix = f"-v{self.version}" if self.version > 1 else ""
+        return f"运行诊断报告-{self.org_unit.code}-{self.period}{suffix}.xlsx"

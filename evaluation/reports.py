@@ -1,12 +1,14 @@
 """Monthly diagnostic report (运行诊断报告): KPIs against target, the biggest changes, the weakest
-units and overdue items, as an Excel workbook (pandas + openpyxl) and a printable page. Built from
-the snapshots only (plus the live overdue lists)."""
+units and overdue items, as an Excel workbook (openpyxl) and a printable page. Built from the
+snapshots (plus the overdue lists at that moment) and frozen when generated: both the page and the
+workbook render the stored content of that version."""
 from __future__ import annotations
 
+import datetime
 import io
 import logging
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 from django.core.files.base import ContentFile
@@ -93,6 +95,7 @@ def report_data(unit: OrgUnit, period: Period, user=None) -> ReportData:
             "previous": selectors.display(prev, kpi.value_format),
             "change": change, "change_display": _change_display(change, kpi),
             "target": selectors.display(target.target, kpi.value_format) if target else "",
+            "target_value": target.target if target else None, "previous_value": prev,
             "light": selectors.light(value, target, kpi.direction),
             "numerator": get(current, unit.pk, kpi.code, "numerator"),
             "denominator": get(current, unit.pk, kpi.code, "denominator"),
@@ -109,13 +112,15 @@ def report_data(unit: OrgUnit, period: Period, user=None) -> ReportData:
             delta = now_ - then
             better = (delta > 0) == (kpi.direction == Direction.HIGHER)
             changes.append({
-                "unit": other.name, "unit_code": other.code, "kpi": str(kpi.display_name),
+                "unit": other.name, "unit_code": other.code, "kpi": str(kpi.display_name), "format": kpi.value_format,
                 "previous": selectors.display(get(before, other.pk, kpi.code), kpi.value_format),
+                "previous_value": get(before, other.pk, kpi.code),
                 "value": selectors.display(get(current, other.pk, kpi.code), kpi.value_format),
+                "value_value": get(current, other.pk, kpi.code),
                 "points": round(delta * 100, 2), "better": better, "abs": abs(delta),
             })
-    change_frame = pd.DataFrame(changes, columns=["unit", "unit_code", "kpi", "previous", "value", "points", "better",
-                                                  "abs"], dtype=object)
+    change_frame = pd.DataFrame(changes, columns=["unit", "unit_code", "kpi", "format", "previous", "previous_value",
+                                                  "value", "value_value", "points", "better", "abs"], dtype=object)
     if not change_frame.empty:
         change_frame = change_frame.sort_values(["abs", "unit_code"], ascending=[False, True]).head(TOP)
 
@@ -153,7 +158,7 @@ def _change_display(change, kpi) -> str:
     if change is None:
         return ""
     if kpi.value_format == ValueFormat.RATE:
-        return f"{(Decimal(change) * 100).quantize(Decimal('0.01')):+}"
+        return f"{(Decimal(change) * 100).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):+}"
     if kpi.value_format == ValueFormat.COUNT:
         return f"{int(change):+d}"
     return f"{Decimal(change).quantize(Decimal('0.0001')):+}"
@@ -174,78 +179,168 @@ def _system_user():
     return _System()
 
 
+# --- The frozen content ---------------------------------------------------------------------------------
+# Number formats of the workbook by KPI value format; the stored numbers are rounded as the page shows
+# them (a rate to 4 decimals of the fraction, i.e. 0.01 %), so both read the same.
+# (General shows a score as the page does: 4.1103, 4.3, 4.)
+NUMBER_FORMATS = {ValueFormat.RATE: "0.00%", ValueFormat.COUNT: "#,##0", ValueFormat.SCORE: "General",
+                  ValueFormat.NUMBER: "General"}
+CHANGE_FORMATS = {ValueFormat.RATE: "+0.00;-0.00;0.00", ValueFormat.COUNT: "+#,##0;-#,##0;0",
+                  ValueFormat.SCORE: "+0.0000;-0.0000;0.0000", ValueFormat.NUMBER: "+0.0000;-0.0000;0.0000"}
+
+
+def _plain_format(value) -> str:
+    """Numerators and denominators: whole numbers with thousands separators, others as they are."""
+    return "#,##0" if value is None or float(value).is_integer() else "General"
+
+
+def _number(value, value_format: str | None = None) -> float | int | None:
+    """A figure for the JSON content: None stays None, counts are integers, the rest rounded half up
+    to what the page displays."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    value = Decimal(str(value))
+    if value_format == ValueFormat.COUNT:
+        return int(value.to_integral_value(rounding=ROUND_HALF_UP))
+    return float(value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
+
+
+def _moment(value) -> str | None:
+    if value is None or pd.isna(value):
+        return None
+    return timezone.localtime(pd.Timestamp(value).to_pydatetime(), LOCAL_TZ).isoformat()
+
+
+def _day(value) -> str:
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value, LOCAL_TZ).date().isoformat()
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def freeze(data: ReportData, generated_at: datetime.datetime) -> dict:
+    """The report as issued: every figure and list, as plain JSON. The display strings are stored
+    next to the numbers so that the page never formats anew."""
+    kpis = []
+    for row in data.kpis.to_dict("records"):
+        fmt = row["format"]
+        change = row["change"]
+        kpis.append({
+            "code": row["code"], "kpi": row["kpi"], "format": fmt, "light": row["light"],
+            "value_number": _number(row["value"], fmt), "display": row["display"],
+            "target_number": _number(row.get("target_value"), fmt), "target": row["target"],
+            "previous_number": _number(row.get("previous_value"), fmt), "previous": row["previous"],
+            "change_number": (float((Decimal(str(change)) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+                              if fmt == ValueFormat.RATE else _number(change, fmt))
+            if change is not None else None,
+            "change_display": row["change_display"],
+            "numerator": _number(row["numerator"]), "denominator": _number(row["denominator"]),
+        })
+    changes = [{
+        "unit": r["unit"], "unit_code": r["unit_code"], "kpi": r["kpi"], "format": r["format"],
+        "previous": r["previous"], "previous_number": _number(r["previous_value"], r["format"]),
+        "value": r["value"], "value_number": _number(r["value_value"], r["format"]),
+        "points": f"{r['points']:.2f}", "points_number": r["points"], "better": bool(r["better"]),
+    } for r in data.changes.to_dict("records")]
+    weakest = [{"unit": r["unit"], "unit_code": r["unit_code"], "score": f"{r['score']:.2f}",
+                "score_number": r["score"], "reds": int(r["reds"])} for r in data.weakest.to_dict("records")]
+    overdue = [{"key": lst.key, "title": str(lst.title), "more": lst.more,
+                "rows": [{"text": str(obj), "due": _day(due)} for obj, due in lst.rows]} for lst in data.overdue]
+    return {
+        "unit": {"name": data.unit.name, "code": data.unit.code}, "period": data.period.key,
+        "period_label": str(data.period.label), "as_of": _moment(data.as_of),
+        "generated_at": timezone.localtime(generated_at, LOCAL_TZ).isoformat(),
+        "below_target": sum(1 for k in kpis if k["light"] == Light.RED),
+        "kpis": kpis, "changes": changes, "weakest": weakest, "overdue": overdue,
+    }
+
+
 # --- Workbook -------------------------------------------------------------------------------------------
-LIGHT_LABELS = {Light.GREEN: "●", Light.AMBER: "◐", Light.RED: "○", Light.NONE: ""}
-
-
-def workbook_bytes(data: ReportData) -> bytes:
+def workbook_bytes(content: dict) -> bytes:
+    """The workbook of a frozen report: the same content as its page, numbers as numeric cells with
+    number formats (a rate is a fraction shown as 0.00%)."""
+    from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    buffer = io.BytesIO()
     light_names = {Light.GREEN: _("on target"), Light.AMBER: _("near target"), Light.RED: _("below target"),
                    Light.NONE: ""}
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        summary = pd.DataFrame([
-            [_("Report"), _("Monthly diagnostic report")],
-            [_("Org unit"), f"{data.unit.name}（{data.unit.code}）"],
-            [_("Month"), data.period.label],
-            [_("As of"), timezone.localtime(data.as_of, LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if data.as_of is not None
-             and not pd.isna(data.as_of) else ""],
-            [_("Generated at"), timezone.localtime(timezone.now(), LOCAL_TZ).strftime("%Y-%m-%d %H:%M")],
-            [_("KPIs below target"), int((data.kpis["light"] == Light.RED).sum()) if not data.kpis.empty else 0],
-        ], columns=[_("Item"), _("Value")])
-        summary.to_excel(writer, sheet_name=_("Summary")[:31], index=False)
-        kpis = data.kpis.assign(light=data.kpis["light"].map(light_names)) if not data.kpis.empty else data.kpis
-        kpis = kpis.reindex(columns=["kpi", "display", "target", "light", "previous", "change_display", "numerator",
-                                     "denominator"])
-        kpis.columns = [_("KPI"), _("Value"), _("Target"), _("Against target"), _("Previous month"),
-                        _("Change"), _("Numerator"), _("Denominator")]
-        kpis.to_excel(writer, sheet_name=_("KPIs against target")[:31], index=False)
-        changes = data.changes.reindex(columns=["unit", "unit_code", "kpi", "previous", "value", "points", "better"])
-        if not changes.empty:
-            changes = changes.assign(better=changes["better"].map({True: _("better"), False: _("worse")}))
-        changes.columns = [_("Unit"), _("Code"), _("KPI"), _("Previous month"), _("This month"),
-                           _("Change (points)"), _("Direction")]
-        changes.to_excel(writer, sheet_name=_("Biggest changes")[:31], index=False)
-        weakest = data.weakest.reindex(columns=["unit", "unit_code", "score", "reds"])
-        weakest.columns = [_("Unit"), _("Code"), _("Weighted score"), _("KPIs below target")]
-        weakest.to_excel(writer, sheet_name=_("Weakest units")[:31], index=False)
-        overdue_rows = [
-            [str(lst.title), str(obj), due.strftime("%Y-%m-%d") if hasattr(due, "strftime") else str(due)]
-            for lst in data.overdue for obj, due in lst.rows
-        ]
-        pd.DataFrame(overdue_rows, columns=[_("List"), _("Item"), _("Due")]).to_excel(
-            writer, sheet_name=_("Overdue items")[:31], index=False)
-        header_fill = PatternFill("solid", fgColor="B71C1C")
-        for sheet in writer.book.worksheets:
-            for cell in sheet[1]:
-                cell.font = Font(bold=True, color="FFFFFF")
-                cell.fill = header_fill
-                cell.alignment = Alignment(vertical="center")
-            for index, column in enumerate(sheet.columns, start=1):
-                width = max((len(str(c.value)) if c.value is not None else 0) for c in column)
-                sheet.column_dimensions[get_column_letter(index)].width = min(max(10, width * 1.6 + 2), 60)
-            sheet.freeze_panes = "A2"
+    book = Workbook()
+    book.remove(book.active)
+
+    def sheet(title, header, rows):
+        """rows: lists of values or (value, number_format) pairs."""
+        ws = book.create_sheet(str(title)[:31])
+        ws.append([str(h) for h in header])
+        for row in rows:
+            ws.append([cell[0] if isinstance(cell, tuple) else cell for cell in row])
+            for index, cell in enumerate(row, start=1):
+                if isinstance(cell, tuple) and cell[0] is not None:
+                    ws.cell(row=ws.max_row, column=index).number_format = cell[1]
+        return ws
+
+    def when(text):
+        return datetime.datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M") if text else ""
+
+    sheet(_("Summary"), [_("Item"), _("Value")], [
+        [_("Report"), _("Monthly diagnostic report")],
+        [_("Org unit"), f"{content['unit']['name']}（{content['unit']['code']}）"],
+        [_("Month"), content["period_label"]],
+        [_("As of"), when(content["as_of"])],
+        [_("Generated at"), when(content["generated_at"])],
+        [_("KPIs below target"), (content["below_target"], "0")],
+    ])
+    sheet(_("KPIs against target"),
+          [_("KPI"), _("Value"), _("Target"), _("Against target"), _("Previous month"), _("Change"), _("Numerator"),
+           _("Denominator")],
+          [[k["kpi"], (k["value_number"], NUMBER_FORMATS[k["format"]]), (k["target_number"], NUMBER_FORMATS[k["format"]]),
+            light_names.get(k["light"], ""), (k["previous_number"], NUMBER_FORMATS[k["format"]]),
+            (k["change_number"], CHANGE_FORMATS[k["format"]]),
+            (k["numerator"], _plain_format(k["numerator"])), (k["denominator"], _plain_format(k["denominator"]))]
+           for k in content["kpis"]])
+    sheet(_("Biggest changes"),
+          [_("Unit"), _("Code"), _("KPI"), _("Previous month"), _("This month"), _("Change (points)"), _("Direction")],
+          [[c["unit"], c["unit_code"], c["kpi"], (c["previous_number"], NUMBER_FORMATS[c["format"]]),
+            (c["value_number"], NUMBER_FORMATS[c["format"]]), (c["points_number"], "0.00"),
+            _("better") if c["better"] else _("worse")] for c in content["changes"]])
+    sheet(_("Weakest units"), [_("Unit"), _("Code"), _("Weighted score"), _("KPIs below target")],
+          [[w["unit"], w["unit_code"], (w["score_number"], "0.00"), (w["reds"], "0")] for w in content["weakest"]])
+    sheet(_("Overdue items"), [_("List"), _("Item"), _("Due")],
+          [[lst["title"], row["text"], (datetime.date.fromisoformat(row["due"]), "yyyy-mm-dd")]
+           for lst in content["overdue"] for row in lst["rows"]])
+    header_fill = PatternFill("solid", fgColor="B71C1C")
+    for ws in book.worksheets:
+        for cell in ws[1]:
+            cell.font = Font(bold=True, color="FFFFFF")
+            cell.fill = header_fill
+            cell.alignment = Alignment(vertical="center")
+        for index, column in enumerate(ws.columns, start=1):
+            width = max((len(str(c.value)) if c.value is not None else 0) for c in column)
+            ws.column_dimensions[get_column_letter(index)].width = min(max(10, width * 1.6 + 2), 60)
+        ws.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    book.save(buffer)
     return buffer.getvalue()
 
 
 # --- Generation --------------------------------------------------------------------------------------------
 def request_report(*, period: Period, unit: OrgUnit, by) -> MonthlyReport:
-    """Create (or reset) the report and generate it in the background."""
+    """A new version of the unit's report for the month, generated in the background. Versions
+    issued before stay as they were."""
     from .tasks import generate_report
 
-    report, _created = MonthlyReport.objects.get_or_create(period=period.key, org_unit=unit,
-                                                            defaults={"requested_by": by})
-    if report.status != ReportStatus.RUNNING:
-        MonthlyReport.objects.filter(pk=report.pk).update(status=ReportStatus.PENDING, requested_by=by, error="")
+    with transaction.atomic():
+        last = (MonthlyReport.objects.select_for_update().filter(period=period.key, org_unit=unit)
+                .order_by("-version").values_list("version", flat=True).first())
+        report = MonthlyReport.objects.create(period=period.key, org_unit=unit, version=(last or 0) + 1,
+                                              requested_by=by)
     transaction.on_commit(lambda: generate_report.delay(report.pk))
     return report
 
 
 def generate(report_id: int) -> bool:
-    """Write one report's workbook. Claims the row (pending/failed → running) so that two workers
-    never write the same report; returns False when there was nothing to do."""
+    """Freeze one report's content and write its workbook from it. Claims the row (pending/failed →
+    running) so that two workers never write the same report, and a report once done is never
+    written again; returns False when there was nothing to do."""
     claimed = MonthlyReport.objects.filter(
         pk=report_id, status__in=[ReportStatus.PENDING, ReportStatus.FAILED]
     ).update(status=ReportStatus.RUNNING)
@@ -253,13 +348,13 @@ def generate(report_id: int) -> bool:
         return False
     report = MonthlyReport.objects.select_related("org_unit").get(pk=report_id)
     try:
-        content = workbook_bytes(report_data(report.org_unit, Period.parse(report.period)))
-        old = report.file.name if report.file else ""
-        report.file.save(report.download_name, ContentFile(content), save=False)
-        report.status, report.generated_at, report.error = ReportStatus.DONE, timezone.now(), ""
-        report.save(update_fields=["file", "status", "generated_at", "error"])
-        if old and old != report.file.name:
-            report.file.storage.delete(old)
+        generated_at = timezone.now()
+        data = report_data(report.org_unit, Period.parse(report.period))
+        content = freeze(data, generated_at)
+        report.file.save(report.download_name, ContentFile(workbook_bytes(content)), save=False)
+        report.content, report.as_of = content, datetime.datetime.fromisoformat(content["as_of"]) if content["as_of"] else None
+        report.status, report.generated_at, report.error = ReportStatus.DONE, generated_at, ""
+        report.save(update_fields=["file", "content", "as_of", "status", "generated_at", "error"])
     except Exception as error:  # recorded on the report; the task may be retried by requesting again
         logger.exception("monthly report %s failed", report_id)
         MonthlyReport.objects.filter(pk=report_id).update(status=ReportStatus.FAILED, error=repr(error)[:2000])
@@ -276,9 +371,15 @@ def generate_monthly_reports(now=None) -> list[int]:
     engine.compute(month.containing_periods(), trigger=RunTrigger.BEAT)
     ids = []
     for unit in OrgUnit.objects.filter(parent__isnull=True):
-        report, _created = MonthlyReport.objects.get_or_create(period=month.key, org_unit=unit)
-        if report.status == ReportStatus.DONE:
-            MonthlyReport.objects.filter(pk=report.pk).update(status=ReportStatus.PENDING)
-        generate(report.pk)
-        ids.append(report.pk)
+        versions = MonthlyReport.objects.filter(period=month.key, org_unit=unit)
+        # Idempotent: a version with the final figures (generated after the month ended) is kept;
+        # an earlier one (requested during the month) stays and a new version is issued.
+        final = versions.filter(generated_at__gte=month.end).order_by("-version").first()
+        if final is None:
+            final = versions.filter(status__in=[ReportStatus.PENDING, ReportStatus.FAILED]).order_by("-version").first()
+        if final is None:
+            last = versions.order_by("-version").values_list("version", flat=True).first()
+            final = MonthlyReport.objects.create(period=month.key, org_unit=unit, version=(last or 0) + 1)
+        generate(final.pk)
+        ids.append(final.pk)
     return ids

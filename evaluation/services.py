@@ -280,6 +280,7 @@ def decide_grade(*, result, grade: str, note: str, by) -> None:
 def action_step(*, action, step: str, by, verification: str = "") -> None:
 
     from portal.scope import visible
+    from portal.separation import own_work, refusal_message
 
     from .models import ImprovementAction
     from .workflow import action_transition
@@ -289,6 +290,8 @@ def action_step(*, action, step: str, by, verification: str = "") -> None:
         raise ServiceError(_("This step is not possible now."))
     if not visible(ImprovementAction.objects.filter(pk=action.pk), by, transition.permission).exists():
         raise ServiceError(_("You may not take this step."))
+    if step in ("verify", "reject") and own_work(by, responsible_person_ids=[action.owner_id]):
+        raise ServiceError(refusal_message())  # the owner does not check their own action
     if verification:
         action.verification = verification
     missing = [name for name in transition.requires if not getattr(action, name)]

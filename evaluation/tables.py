@@ -93,7 +93,7 @@ class ReportTable(tables.Table):
 
     class Meta:
         model = MonthlyReport
-        fields = ["period", "org_unit", "status", "generated_at", "requested_by"]
+        fields = ["period", "version", "org_unit", "status", "as_of", "generated_at", "requested_by"]
         attrs = ATTRS
 
     def render_download(self, record):

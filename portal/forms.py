@@ -37,6 +37,18 @@ class ScopedModelForm(forms.ModelForm):
                 self.fields[name].queryset = visible(OrgUnit.objects.all(), user, self.org_permission)
 
 
+def check_deadline_not_past(form: forms.BaseForm, field: str = "deadline") -> None:
+    """A deadline being set (on a new record, or changed) cannot lie in the past. An unchanged
+    deadline of an existing record may stay as it is, even once it has passed."""
+    from django.utils import timezone
+
+    value = form.cleaned_data.get(field)
+    instance = getattr(form, "instance", None)
+    is_new = instance is None or instance.pk is None
+    if value and (is_new or field in form.changed_data) and value < timezone.localdate():
+        form.add_error(field, _("The deadline cannot be in the past."))
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 

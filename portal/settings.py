@@ -227,3 +227,7 @@ PORTAL_EXACT_COUNT_LIMIT = 10_000
 # The page cache (portal/pagecache.py): how long a stored page may be served again at most (clock-based
 # labels such as "overdue" follow the time within this); 0 turns the cache off.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=60)
+# QR check-in of an activity is open from this many minutes before its start until it ends; a
+# meeting has no end time of its own and ends this many minutes after its start (activities.workflow).
+ACTIVITY_CHECKIN_OPENS_MINUTES = env.int("ACTIVITY_CHECKIN_OPENS_MINUTES", default=30)
+ACTIVITY_DURATION_MINUTES = env.int("ACTIVITY_DURATION_MINUTES", default=180)

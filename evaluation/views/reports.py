@@ -1,5 +1,9 @@
-"""Monthly diagnostic reports: list, request, printable page, download (scope-checked)."""
+"""Monthly diagnostic reports: list, request, printable page, download (scope-checked). The page and
+the download show a report's frozen content (evaluation.reports.freeze)."""
 from __future__ import annotations
+
+import datetime
+from types import SimpleNamespace
 
 from django.contrib import messages
 from django.http import Http404
@@ -74,11 +78,24 @@ class ReportPrintView(PermissionRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         report = get_visible_or_404(MonthlyReport.objects.select_related("org_unit"), self.request.user, VIEW,
                                     pk=self.kwargs["pk"])
-        data = reports.report_data(report.org_unit, Period.parse(report.period), self.request.user)
+        content = report.content
+        if content is None:  # not generated yet (or failed): nothing issued to show
+            context.update(title=_("Monthly diagnostic report"), report=report, data=None, kpi_rows=[], change_rows=[],
+                           weak_rows=[])
+            return context
+        # The stored content as issued: the same the workbook holds, whatever happened since.
+        data = SimpleNamespace(
+            unit=SimpleNamespace(**content["unit"]), period=SimpleNamespace(key=content["period"],
+                                                                            label=content["period_label"]),
+            as_of=datetime.datetime.fromisoformat(content["as_of"]) if content["as_of"] else None,
+            generated_at=datetime.datetime.fromisoformat(content["generated_at"]),
+            overdue=[SimpleNamespace(title=lst["title"], more=lst["more"],
+                                     rows=[(row["text"], datetime.date.fromisoformat(row["due"])) for row in lst["rows"]])
+                     for lst in content["overdue"]],
+        )
         context.update(
             title=_("Monthly diagnostic report"), report=report, data=data,
-            kpi_rows=data.kpis.to_dict("records"), change_rows=data.changes.to_dict("records"),
-            weak_rows=data.weakest.to_dict("records"),
+            kpi_rows=content["kpis"], change_rows=content["changes"], weak_rows=content["weakest"],
         )
         return context
 

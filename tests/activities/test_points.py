@@ -49,7 +49,8 @@ def test_inactive_rule_awards_nothing(tree, person_a):
 
 
 def test_roster_then_qr_then_roster_awards_once(tree, member, django_capture_on_commit_callbacks):
-    activity = ActivityFactory(org_unit=tree.branch_a, type="theme_party_day")
+    activity = ActivityFactory(org_unit=tree.branch_a, type="theme_party_day",  # check-in still open
+                               held_at=timezone.now() - datetime.timedelta(hours=1))
     attendance = AttendanceFactory(activity=activity, person=member.person, status="absent")
     with django_capture_on_commit_callbacks(execute=True):
         services.attendance_record(activity=activity, statuses={attendance.pk: "present"})

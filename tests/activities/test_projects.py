@@ -31,7 +31,7 @@ def test_lifecycle_with_approvals(tree, owner, manager, outsider):
     assert (project.stage, project.approval) == ("planning", "draft")
     with pytest.raises(ValidationError):
         services.project_submit(project=project, by=owner)  # a plan needs milestones
-    MilestoneFactory(project=project)
+    MilestoneFactory(project=project, progress=100)  # closing needs it done (or a reason)
     services.project_submit(project=project, by=owner)
     services.project_decide(project=project, by=manager, approve=True)
     services.project_submit(project=Project.objects.get(pk=project.pk), by=owner)

@@ -25,6 +25,10 @@ def world(tree, compute):
     return tree
 
 
+def _in_a_month() -> str:
+    return (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
+
+
 # --- PDCA -----------------------------------------------------------------------------------------------
 def test_pdca_from_a_kpi_through_every_step(client, tree, manager, owner, person_a):
     owner.person = person_a  # the owner of the action has an account
@@ -44,7 +48,7 @@ def test_pdca_from_a_kpi_through_every_step(client, tree, manager, owner, person
     action.refresh_from_db()
     assert action.status == "plan"
     client.post(f"/evaluation/actions/{action.pk}/progress/", {"root_cause": "回访不及时", "measure": "三日内回访",
-                                                              "deadline": "2026-05-31"})
+                                                              "deadline": _in_a_month()})
     client.post(f"/evaluation/actions/{action.pk}/step/", {"step": "start"})
     client.post(f"/evaluation/actions/{action.pk}/step/", {"step": "submit"})
     action.refresh_from_db()
@@ -91,8 +95,9 @@ def test_monthly_report_workbook_and_print_page(client, world, manager, owner, d
     workbook = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
     assert len(workbook.sheetnames) == 5
     kpi_sheet = workbook.worksheets[1]
-    rows = list(kpi_sheet.iter_rows(values_only=True))
-    assert any(row[1] == "50.00%" for row in rows[1:])  # satisfaction rate of the committee
+    # The satisfaction rate of the committee: a number shown as a percentage, not the text "50.00%".
+    cells = [row[1] for row in kpi_sheet.iter_rows(min_row=2)]
+    assert any(cell.value == 0.5 and cell.number_format == "0.00%" for cell in cells)
     page = client.get(f"/evaluation/reports/{report.pk}/")
     assert page.status_code == 200
     assert "50.00%" in page.content.decode()
@@ -210,3 +215,109 @@ def test_manager_scope_unit_other_than_root(world, client, tree):
     response = client.get("/evaluation/", {"period": "2026-03"})
     assert response.context["unit"] == tree.branch_a
     assert services  # imported for the module's other tests
+
+
+def test_a_pdca_deadline_cannot_be_set_in_the_past(client, tree, manager):
+    import time_machine
+
+    with time_machine.travel(at("2026-12-06 10:00"), tick=False):
+        _pdca_deadline_checks(client, tree, manager)
+
+
+def _pdca_deadline_checks(client, tree, manager):
+    client_for(client, manager)
+    data = {"title": "提升满意率", "org_unit": tree.branch_a.pk, "source": "kpi", "problem": "满意率低",
+            "deadline": "2020-01-01"}
+    response = client.post("/evaluation/actions/new/", data)
+    assert response.status_code == 200 and not ImprovementAction.objects.exists()
+    assert "deadline" in response.context["form"].errors
+    client.post("/evaluation/actions/new/", {**data, "deadline": "2026-12-06"})  # today is fine
+    action = ImprovementAction.objects.get()
+    response = client.post(f"/evaluation/actions/{action.pk}/progress/", {"root_cause": "x", "measure": "y",
+                                                                         "deadline": "2026-12-05"})
+    action.refresh_from_db()
+    assert action.deadline == datetime.date(2026, 12, 6)
+
+
+# --- A generated report stays as issued -----------------------------------------------------------------
+def _request(client, unit, period="2026-03", capture=None):
+    with capture(execute=True):
+        client.post("/evaluation/reports/request/", {"period": period, "org_unit": unit.pk})
+    return MonthlyReport.objects.order_by("-pk").first()
+
+
+def _report_body(client, report) -> str:
+    page = client.get(f"/evaluation/reports/{report.pk}/").content.decode()
+    return page[page.index('class="report-page"'):page.index("<script", page.index('class="report-page"'))]
+
+
+def test_a_report_is_frozen_when_generated(client, world, manager, django_capture_on_commit_callbacks):
+    from activities.models import ResponsibilityItem
+
+    client_for(client, manager)
+    report = _request(client, world.root, capture=django_capture_on_commit_callbacks)
+    page = _report_body(client, report)
+    workbook = client.get(f"/evaluation/reports/{report.pk}/download/")
+    workbook = b"".join(workbook.streaming_content)
+    # After generation: a new overdue item and changed figures.
+    ResponsibilityItem.objects.create(title="生成后新建的逾期事项", lead_org_unit=world.branch_a,
+                                      deadline=datetime.date(2026, 3, 1))
+    KpiSnapshot.objects.filter(org_unit=world.root, period="2026-03").update(value=0)
+    again = _report_body(client, report)
+    assert "生成后新建的逾期事项" not in again
+    assert again == page
+    download = client.get(f"/evaluation/reports/{report.pk}/download/")
+    assert b"".join(download.streaming_content) == workbook
+    # Regenerating issues a new version with the new figures; the old one stays as it was.
+    newer = _request(client, world.root, capture=django_capture_on_commit_callbacks)
+    assert (newer.pk != report.pk, newer.version) == (True, 2)
+    assert "生成后新建的逾期事项" in _report_body(client, newer)
+    assert _report_body(client, report) == page
+
+
+def test_workbook_cells_are_numbers_equal_to_the_page(client, world, manager, django_capture_on_commit_callbacks):
+    client_for(client, manager)
+    report = _request(client, world.root, capture=django_capture_on_commit_callbacks)
+    download = client.get(f"/evaluation/reports/{report.pk}/download/")
+    book = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
+    kpis = {row[0].value: row for row in book.worksheets[1].iter_rows(min_row=2)}
+    shown = {k["kpi"]: k for k in report.content["kpis"]}
+    page = client.get(f"/evaluation/reports/{report.pk}/").content.decode()
+    checked = 0
+    for name, row in kpis.items():
+        value = row[1]
+        if value.value is None:
+            continue
+        assert isinstance(value.value, (int, float)), (name, value.value)
+        display = shown[name]["display"]
+        if value.number_format == "0.00%":
+            assert f"{value.value * 100:.2f}%" == display
+        elif value.number_format == "#,##0":
+            assert f"{value.value:,}" == display
+        assert display in page
+        checked += 1
+    assert checked >= 3
+    for sheet in book.worksheets[1:4]:  # no figure is stored as text
+        for row in sheet.iter_rows(min_row=2):
+            for cell in row[1:]:
+                if isinstance(cell.value, str):
+                    assert not cell.value.replace(".", "").replace("%", "").replace("-", "").replace("+", "").isdigit(), \
+                        (sheet.title, cell.coordinate, cell.value)
+    weakest = list(book.worksheets[3].iter_rows(min_row=2, values_only=True))
+    assert weakest and all(isinstance(score, float) and isinstance(reds, int) for _u, _c, score, reds in weakest)
+
+
+def test_the_owner_of_an_action_does_not_check_it(tree):
+    """The same separation-of-duties rule as items and projects (portal.separation)."""
+    manager = make_user("manager", tree.root, person_unit=tree.root, username="manager_with_person")
+    other = make_user("manager", tree.root, username="other_manager")
+    action = ImprovementAction.objects.create(title="x", org_unit=tree.branch_a, problem="p", owner=manager.person,
+                                              status="check", root_cause="c", measure="m",
+                                              deadline=datetime.date.today() + datetime.timedelta(days=30))
+    with pytest.raises(services.ServiceError):
+        services.action_step(action=action, step="verify", by=manager, verification="有效")
+    action.refresh_from_db()
+    assert action.status == "check"
+    services.action_step(action=action, step="verify", by=other, verification="有效")
+    action.refresh_from_db()
+    assert action.status == "act"
