@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from members.models import OrgUnit, Person
 from portal.models import User
 from portal.notifications import notify
+from portal.recipients import recipients_for, supervisors_of
 from portal.roles import Role, has_permission
 from portal.scope import visible
 
@@ -102,18 +103,17 @@ def allowed_actions(demand: Demand, user) -> list[str]:
 
 def unit_heads(unit: OrgUnit, *, above: bool = False) -> tuple[list[User], OrgUnit | None]:
     """The staff and branch secretaries of the nearest unit, going up from `unit` (or from its
-    parent when `above`), that has any. One query."""
-    ids = [int(segment) for segment in unit.path.strip("/").split("/") if segment]
-    if above:
-        ids = ids[:-1]
-    users = list(
-        User.objects.filter(is_active=True, role__in=HEAD_ROLES, scope_org_id__in=ids).select_related("scope_org")
+    parent when `above`), that has any: the one rule of portal.recipients. One query."""
+    return tuple(recipients_for(unit, HEAD_ROLES, above=above))
+
+
+def acceptor_of(demand: Demand) -> User | None:
+    """The staff member who accepted the demand (the actor of its latest 受理 step)."""
+    event = (
+        DemandEvent.objects.filter(demand_id=demand.pk, action=Action.ACCEPT, actor__isnull=False)
+        .select_related("actor").order_by("-seq").first()
     )
-    if not users:
-        return [], None
-    deepest = max(u.scope_org.depth for u in users)
-    chosen = [u for u in users if u.scope_org.depth == deepest]
-    return chosen, chosen[0].scope_org
+    return event.actor if event is not None and event.actor.is_active else None
 
 
 def responsible_unit(demand: Demand) -> OrgUnit:
@@ -371,8 +371,10 @@ def _visited(demand, transition, action, *, by=None, actor_label="", rating, com
         note=comment, data={"rating": rating},
     )
     if rating is not None and rating <= workflow.REOPEN_MAX_RATING:
+        # The staff member who accepted it and the lead unit's heads consider reopening it.
         heads, _unit = unit_heads(responsible_unit(demand))
-        _notify_users(heads, demand, _("Demand %(ref)s was rated %(n)d: consider reopening it") % {"ref": demand.ref, "n": rating},
+        _notify_users([acceptor_of(demand), *heads], demand,
+                      _("Demand %(ref)s was rated %(n)d: consider reopening it") % {"ref": demand.ref, "n": rating},
                       key=f"demand-event:{event.pk}", body=comment)
     return demand
 
@@ -579,9 +581,10 @@ def _sla_notify(demand: Demand, kind: str, level: str) -> None:
 
 
 def _escalate(demand: Demand, kind: str, now: datetime.datetime) -> int:
-    """督办: the unit above the responsible unit's heads is told, and the timeline records it."""
-    _heads, head_unit = unit_heads(responsible_unit(demand))
-    above, above_unit = unit_heads(head_unit or responsible_unit(demand), above=True)
+    """督办: the supervisors of the nearest unit above the responsible unit (portal.recipients
+    .supervisors_of) and the staff member who accepted the demand are told; the timeline records
+    the supervising unit."""
+    above, above_unit = supervisors_of(responsible_unit(demand))
     Demand.objects.filter(pk=demand.pk).update(escalated_at=now)
     due = demand.response_due_at if kind == "response" else demand.resolution_due_at
     record_event(
@@ -589,7 +592,7 @@ def _escalate(demand: Demand, kind: str, now: datetime.datetime) -> int:
         data={"deadline": kind, "due": due.isoformat(), "to_unit": above_unit.code if above_unit else ""},
     )
     _notify_users(
-        above, demand, _("Supervision (督办): demand %(ref)s is overdue") % {"ref": demand.ref},
+        [*above, acceptor_of(demand)], demand, _("Supervision (督办): demand %(ref)s is overdue") % {"ref": demand.ref},
         key=f"demand-escalate:{demand.pk}:{kind}:{int(due.timestamp())}",
         body=_("%(title)s — responsible: %(unit)s") % {"title": demand.title, "unit": responsible_unit(demand).name},
     )
