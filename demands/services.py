@@ -197,7 +197,7 @@ def demand_submit(
         ref=ref or next_ref(Demand, received_at), title=title, content=content, category=category, urgency=urgency,
         channel=channel, service_group=service_group, org_unit=org_unit, submitter=submitter, status=Status.PENDING,
         received_at=received_at, response_due_at=response_due, resolution_due_at=resolution_due, visit=visit,
-        tracking_code=new_tracking_code(), created_by=by if by is not None and by.is_authenticated else None,
+        deadline_unconfirmed=sla.is_unconfirmed(received_at, response_due, resolution_due), tracking_code=new_tracking_code(), created_by=by if by is not None and by.is_authenticated else None,
     )
     by_user = by if by is not None and by.is_authenticated else None
     event = record_event(
@@ -226,9 +226,11 @@ def demand_accept(
     fields = ["category", "urgency", "lead_unit", "handler", "status", "updated_at"]
     if reclassified:
         # The deadlines follow the new classification, counted from the moment of receipt.
-        demand.response_due_at, demand.resolution_due_at = Sla.load().due_dates(category.pk, urgency, demand.received_at)
+        sla = Sla.load()
+        demand.response_due_at, demand.resolution_due_at = sla.due_dates(category.pk, urgency, demand.received_at)
+        demand.deadline_unconfirmed = sla.is_unconfirmed(demand.received_at, demand.response_due_at, demand.resolution_due_at)
         demand.response_flag = demand.resolution_flag = SlaFlag.NONE
-        fields += ["response_due_at", "resolution_due_at", "response_flag", "resolution_flag"]
+        fields += ["response_due_at", "resolution_due_at", "deadline_unconfirmed", "response_flag", "resolution_flag"]
     demand.lead_unit = lead_unit or demand.org_unit
     demand.handler = handler
     demand.status = transition.to
@@ -476,11 +478,13 @@ def demand_reopen(*, demand: Demand, by, note: str = "") -> Demand:
     demand.resolved_at = demand.return_visit_at = None
     demand.rating = None
     demand.rating_comment = ""
-    demand.resolution_due_at = Sla.load().resolution_due(demand.category_id, demand.urgency, now)
+    sla = Sla.load()
+    demand.resolution_due_at = sla.resolution_due(demand.category_id, demand.urgency, now)
+    demand.deadline_unconfirmed = sla.is_unconfirmed(now, demand.resolution_due_at)
     demand.resolution_flag = SlaFlag.NONE
     demand.escalated_at = None
     demand.save(update_fields=["status", "resolved_at", "return_visit_at", "rating", "rating_comment",
-                               "resolution_due_at", "resolution_flag", "escalated_at", "updated_at"])
+                               "resolution_due_at", "deadline_unconfirmed", "resolution_flag", "escalated_at", "updated_at"])
     event = record_event(demand, Action.REOPEN, by=by, at=now, from_status=from_status, to_status=transition.to,
                          note=note, data={"previous": previous, "resolution_due_at": demand.resolution_due_at.isoformat()})
     _notify_users([demand.handler], demand, _("Demand %(ref)s was reopened") % {"ref": demand.ref},
