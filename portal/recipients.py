@@ -11,7 +11,9 @@ no unit on the way up has an account, the administrators are told.
   ratings, responsibility items, meeting reminders).
 - `supervisors_of(unit)`: who supervises (督办) a record of `unit` — the secretaries, staff and
   managers of the nearest unit above the heads who answer for it; the root's own at the top.
-- `accounts_acting_on(unit, roles)`: every account that may act on `unit` (pickers).
+- `accounts_acting_on(unit, roles)`: every account that may act on `unit`;
+  `pickable_people(user, unit)`: the people a picker of colleagues offers (mediators, parties) —
+  those in the user's scope, the user themself, and everyone whose account may act on `unit`.
 - `Recipients(roles)`: the same rule for many units at once (sweeps), one query.
 """
 from __future__ import annotations
@@ -28,6 +30,8 @@ from .roles import Role
 HEADS = (Role.BRANCH_SECRETARY, Role.STAFF)
 # Who may supervise (督办) a unit: the heads and the managers of a scope holding it.
 SUPERVISORS = (Role.BRANCH_SECRETARY, Role.STAFF, Role.MANAGER)
+# Who may act on a unit's records (mediate, handle, take part): the supervisors and the handlers.
+ACTING = (Role.BRANCH_SECRETARY, Role.STAFF, Role.MANAGER, Role.HANDLER)
 
 
 def ancestor_ids(unit) -> list[int]:
@@ -118,3 +122,20 @@ def accounts_acting_on(unit, roles: Iterable[str] = SUPERVISORS):
     from .models import User
 
     return User.objects.filter(acting_on_q(unit, roles))
+
+
+def pickable_people(user, unit=None, permission: str = "people.view", roles: Iterable[str] = ACTING):
+    """People a picker of colleagues offers for a record of `unit`: the people of the user's
+    scope, the user themself, and the people whose account may act on `unit` (even outside the
+    user's scope: a mediator from the committee for a branch's dispute)."""
+    from members.models import Person
+
+    from .scope import scope_q
+
+    in_scope = scope_q(Person, user, permission)
+    if in_scope is None:
+        return Person.objects.all()
+    colleagues = Q(pk=user.person_id) if user.person_id else Q(pk__in=[])
+    if unit is not None:
+        colleagues |= Q(account__in=accounts_acting_on(unit, roles))
+    return Person.objects.filter(in_scope | colleagues)
