@@ -51,7 +51,7 @@ def unconfirmed_badge() -> str:
     """The deadline was counted on a calendar year not confirmed yet (demands.calendar)."""
     return format_html(
         ' <span class="badge text-bg-warning text-nowrap" data-testid="unconfirmed-calendar" title="{}">'
-        '<i class="bi bi-calendar-question"></i> {}</span>',
+        '<i class="bi bi-calendar-x"></i> {}</span>',
         _("Computed on a work calendar that is not confirmed yet: next year's official holidays are not loaded."),
         _("Calendar unconfirmed"),
     )
