@@ -546,6 +546,10 @@ def sla_sweep(now: datetime.datetime | None = None) -> dict[str, int]:
     ]
     counts = {f"{kind}_{level}": 0 for kind, level, _q in steps}
     counts["escalated"] = counts["stale"] = 0
+    # Deadlines written without the calendar mark (imports) that reach past the last confirmed year.
+    from .workcalendar import mark_unconfirmed_deadlines
+
+    counts["unconfirmed"] = mark_unconfirmed_deadlines(timezone.localdate(now))
     stale_before = now - SWEEP_STALE_AFTER
     for kind, level, condition in steps:
         flag = f"{kind}_flag"

@@ -124,6 +124,16 @@ def recompute_open_deadlines(years: Iterable[int], *, sla: Sla | None = None) ->
     return changed
 
 
+def mark_unconfirmed_deadlines(today: datetime.date | None = None) -> int:
+    """Open demands whose deadlines were written without the mark (imports, the demo data) and
+    reach past the last confirmed year are marked; run by the SLA sweep. One UPDATE."""
+    today = today or timezone.localdate()
+    loaded = frozenset(WorkCalendarYear.objects.values_list("year", flat=True))
+    first_unconfirmed = datetime.datetime(calendar.last_confirmed_year(today, loaded) + 1, 1, 1, tzinfo=calendar.TZ)
+    beyond = Q(resolution_due_at__gte=first_unconfirmed) | Q(first_response_at__isnull=True, response_due_at__gte=first_unconfirmed)
+    return Demand.objects.filter(beyond, status__in=OPEN_STATUSES, deadline_unconfirmed=False).update(deadline_unconfirmed=True)
+
+
 def calendar_status(today: datetime.date | None = None) -> dict:
     """For the admin's home page and the calendar pages: the years loaded, the last confirmed
     year, and whether next year must be loaded (from 1 October until it is)."""

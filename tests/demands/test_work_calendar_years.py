@@ -122,3 +122,20 @@ def test_demand_page_and_sla_overview_show_the_unconfirmed_badge(client, tree, a
     with time_machine.travel(datetime.datetime(2026, 12, 5, 10, tzinfo=TZ), tick=False):
         assert 'data-testid="unconfirmed-calendar"' in client.get(dec_demand.get_absolute_url()).content.decode()
         assert 'data-testid="unconfirmed-calendar"' in client.get(reverse("demands:sla_overview")).content.decode()
+
+
+def test_the_sweep_marks_imported_deadlines_past_the_last_confirmed_year(tree):
+    """An imported demand's deadline was written without the mark: the SLA sweep adds it."""
+    from demands.tasks import sla_sweep
+
+    policy(None, "normal", hours=8, days=20)
+    rows = "ref,title,category,org_unit_code,received_at\nSQ-IMP-1,食堂问题,other,A1,2026-12-04 10:00\n".encode()
+    from tests.factories.demands import category
+
+    category()
+    assert dataexchange.run_import("demands", rows, "d.csv").ok
+    demand = Demand.objects.get(ref="SQ-IMP-1")
+    assert demand.resolution_due_at.year == 2027 and not demand.deadline_unconfirmed
+    with time_machine.travel(datetime.datetime(2026, 12, 5, 9, tzinfo=TZ), tick=False):
+        assert sla_sweep()["unconfirmed"] == 1
+    assert Demand.objects.get(pk=demand.pk).deadline_unconfirmed
