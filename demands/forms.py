@@ -182,7 +182,7 @@ class AcceptForm(forms.Form):
         widget=AutocompleteSelectMultiple("demands:unit_autocomplete"),
     )
     handler = HandlerChoiceField(
-        label=_("handler"), queryset=User.objects.none(), widget=AutocompleteSelect("demands:handler_autocomplete"),
+        label=_("handler"), queryset=User.objects.none(), widget=AutocompleteSelect("demands:handler_autocomplete", forward="lead_unit"),
     )
     note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 
@@ -199,7 +199,7 @@ class TransferForm(forms.Form):
         label=_("new lead unit"), queryset=OrgUnit.objects.filter(is_active=True), widget=AutocompleteSelect("demands:unit_autocomplete"),
     )
     handler = HandlerChoiceField(
-        label=_("new handler"), queryset=User.objects.none(), widget=AutocompleteSelect("demands:handler_autocomplete"),
+        label=_("new handler"), queryset=User.objects.none(), widget=AutocompleteSelect("demands:handler_autocomplete", forward="lead_unit"),
     )
     note = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 

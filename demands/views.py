@@ -406,8 +406,17 @@ class HandlerAutocomplete(PermissionRequiredMixin, View):
     permission = "demands.manage"
 
     def get(self, request):
+        from django.db.models import BooleanField, ExpressionWrapper
+
+        from portal.recipients import ACTING, acting_on_q
+
         term = request.GET.get("q", "").strip()
         queryset = handler_accounts().order_by("username")
+        unit_id = request.GET.get("unit", "")
+        unit = OrgUnit.objects.filter(pk=unit_id, is_active=True).first() if unit_id.isdigit() else None
+        # The user and the accounts that may act on the chosen lead unit come first.
+        first = Q(pk=request.user.pk) | (acting_on_q(unit, ACTING) if unit is not None else Q(pk__in=[]))
+        queryset = queryset.annotate(first=ExpressionWrapper(first, output_field=BooleanField())).order_by("-first", "username")
         if term:
             queryset = queryset.filter(Q(username__istartswith=term) | Q(person__name__istartswith=term) | Q(first_name__istartswith=term))
         results = [{"value": u.pk, "text": f"{u.display_name}（{u.scope_org.name if u.scope_org_id else '—'} · {u.get_role_display()}）"}

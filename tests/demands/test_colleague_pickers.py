@@ -44,3 +44,22 @@ def test_mediation_with_a_mediator_from_the_committee(client, tree, owner, staff
         })
     assert response.status_code == 302, response.context["form"].errors
     assert set(MediationCase.objects.get().mediators.values_list("pk", flat=True)) == {owner.person_id, staff.person_id}
+
+
+def handlers(client, user, **params):
+    client.force_login(user)
+    return [r["value"] for r in client.get(reverse("demands:handler_autocomplete"), params).json()["results"]]
+
+
+def test_handler_picker_offers_the_user_first_and_the_lead_units_accounts_next(client, tree, owner, staff, handler, outsider):
+    found = handlers(client, staff)
+    assert found[0] == staff.pk  # a staff member picks themself
+    assert {owner.pk, handler.pk, outsider.pk} <= set(found)  # assignment crosses units (资源适配)
+    found = handlers(client, staff, unit=tree.department.pk)
+    assert set(found[:2]) == {staff.pk, handler.pk}  # the department's handler may act on it
+
+
+def test_unit_picker_offers_units_outside_the_scope(client, tree, owner):
+    client.force_login(owner)
+    results = client.get(reverse("demands:unit_autocomplete"), {"q": "后勤"}).json()["results"]
+    assert [r["value"] for r in results] == [tree.department.pk]
