@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 from members.models import OrgUnit, Person
 from portal.models import User
 from portal.notifications import notify
-from portal.recipients import recipients_for, supervisors_of
-from portal.roles import Role, has_permission
+from portal.recipients import HEADS, recipients_for, supervisors_of
+from portal.roles import has_permission
 from portal.scope import visible
 
 from . import chain, workflow
@@ -40,7 +40,7 @@ REF_PREFIX = {Demand: "SQ", MediationCase: "TJ", LifeEvent: "SJ", Visit: "ZF"}
 RATING_SALT = "demands.rating-link"
 RATING_LINK_DAYS = 14
 TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
-HEAD_ROLES = (Role.BRANCH_SECRETARY, Role.STAFF)
+HEAD_ROLES = HEADS  # the staff and branch secretaries (portal.recipients)
 
 
 def now_s() -> datetime.datetime:
@@ -197,7 +197,8 @@ def demand_submit(
         ref=ref or next_ref(Demand, received_at), title=title, content=content, category=category, urgency=urgency,
         channel=channel, service_group=service_group, org_unit=org_unit, submitter=submitter, status=Status.PENDING,
         received_at=received_at, response_due_at=response_due, resolution_due_at=resolution_due, visit=visit,
-        deadline_unconfirmed=sla.is_unconfirmed(received_at, response_due, resolution_due), tracking_code=new_tracking_code(), created_by=by if by is not None and by.is_authenticated else None,
+        deadline_unconfirmed=sla.is_unconfirmed(received_at, response_due, resolution_due),
+        tracking_code=new_tracking_code(), created_by=by if by is not None and by.is_authenticated else None,
     )
     by_user = by if by is not None and by.is_authenticated else None
     event = record_event(

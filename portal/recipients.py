@@ -4,8 +4,8 @@ A record is attached to an org unit. The accounts that answer for that unit are 
 scope subtree holds it (their `scope_org` is the unit or one of its ancestors), with a role that may
 act there. Notifications go to the *nearest* level that has any such account, so that a branch's
 reminder reaches the branch's secretary, not every secretary above it — and a unit without an
-account of its own is still covered by the unit above it, up to the root. Nobody is left out: when
-no unit on the way up has an account, the administrators are told.
+account of its own is still covered by the unit above it, up to the root. A 督办 is never addressed
+to nobody: when no unit on the way up has a supervising account, the administrators are told.
 
 - `recipients_for(unit, roles=HEADS)`: who is told about a record of `unit` (SLA warnings,
   ratings, responsibility items, meeting reminders).

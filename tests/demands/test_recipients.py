@@ -12,8 +12,6 @@ from demands.calendar import TZ
 from demands.tasks import sla_sweep
 from portal.models import Notification
 from portal.recipients import accounts_acting_on, recipients_for, supervisors_of
-from portal.roles import Role
-from tests.conftest import make_user
 from tests.demands.conftest import zh, zh_prefix
 from tests.factories.activities import ItemFactory, local as act_local
 from tests.factories.demands import accepted, make_demand, policy

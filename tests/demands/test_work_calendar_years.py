@@ -139,3 +139,16 @@ def test_the_sweep_marks_imported_deadlines_past_the_last_confirmed_year(tree):
     with time_machine.travel(datetime.datetime(2026, 12, 5, 9, tzinfo=TZ), tick=False):
         assert sla_sweep()["unconfirmed"] == 1
     assert Demand.objects.get(pk=demand.pk).deadline_unconfirmed
+
+
+def test_an_export_of_the_calendar_reimports_unchanged(tree):
+    import csv
+    import io
+
+    assert dataexchange.run_import("calendar", CALENDAR_2027, "c.csv").ok
+    header, rows = dataexchange.export_table("calendar")
+    assert header == ["date", "kind", "name"]
+    out = io.StringIO()
+    csv.writer(out).writerows([header, *rows])
+    again = dataexchange.run_import("calendar", out.getvalue().encode(), "c.csv")
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
