@@ -260,8 +260,8 @@ def _summary(data: dict, units: dict, users: dict, categories: dict) -> list[tup
     return out
 
 
-def _local_minute(iso: str) -> str:
-    return timezone.localtime(datetime.datetime.fromisoformat(iso)).strftime("%Y-%m-%d %H:%M")
+def _local_minute(iso: str | None) -> str:
+    return timezone.localtime(datetime.datetime.fromisoformat(iso)).strftime("%Y-%m-%d %H:%M") if iso else "—"
 
 
 def my_demands(user) -> QuerySet:

@@ -105,11 +105,11 @@ def recompute_open_deadlines(years: Iterable[int], *, sla: Sla | None = None) ->
         data = {}
         fields = ["deadline_unconfirmed", "updated_at"]
         if response_due != demand.response_due_at and demand.first_response_at is None:
-            data["response_due_at"] = {"from": demand.response_due_at.isoformat(), "to": response_due.isoformat()}
+            data["response_due_at"] = {"from": _iso(demand.response_due_at), "to": _iso(response_due)}
             demand.response_due_at, demand.response_flag = response_due, SlaFlag.NONE
             fields += ["response_due_at", "response_flag"]
         if resolution_due != demand.resolution_due_at:
-            data["resolution_due_at"] = {"from": demand.resolution_due_at.isoformat(), "to": resolution_due.isoformat()}
+            data["resolution_due_at"] = {"from": _iso(demand.resolution_due_at), "to": _iso(resolution_due)}
             demand.resolution_due_at, demand.resolution_flag = resolution_due, SlaFlag.NONE
             fields += ["resolution_due_at", "resolution_flag"]
         if not data and unconfirmed == demand.deadline_unconfirmed:
@@ -132,6 +132,10 @@ def mark_unconfirmed_deadlines(today: datetime.date | None = None) -> int:
     first_unconfirmed = datetime.datetime(calendar.last_confirmed_year(today, loaded) + 1, 1, 1, tzinfo=calendar.TZ)
     beyond = Q(resolution_due_at__gte=first_unconfirmed) | Q(first_response_at__isnull=True, response_due_at__gte=first_unconfirmed)
     return Demand.objects.filter(beyond, status__in=OPEN_STATUSES, deadline_unconfirmed=False).update(deadline_unconfirmed=True)
+
+
+def _iso(moment: datetime.datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def calendar_status(today: datetime.date | None = None) -> dict:

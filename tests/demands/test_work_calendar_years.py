@@ -152,3 +152,13 @@ def test_an_export_of_the_calendar_reimports_unchanged(tree):
     csv.writer(out).writerows([header, *rows])
     again = dataexchange.run_import("calendar", out.getvalue().encode(), "c.csv")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
+
+
+def test_a_demand_without_a_stored_response_deadline_is_recomputed_too(client, admin_user, dec_demand):
+    Demand.objects.filter(pk=dec_demand.pk).update(response_due_at=None)
+    assert dataexchange.run_import("calendar", CALENDAR_2027, "c.csv").ok
+    demand = Demand.objects.get(pk=dec_demand.pk)
+    assert demand.response_due_at is not None and not demand.deadline_unconfirmed
+    assert demand.events.order_by("seq").last().data["response_due_at"]["from"] is None
+    client.force_login(admin_user)
+    assert client.get(demand.get_absolute_url()).status_code == 200
