@@ -30,16 +30,6 @@ def notify_activity_participants(activity_id: int) -> int:
     return services.notify_participants(activity) if activity else 0
 
 
-def _secretaries_by_path():
-    from portal.models import User
-    from portal.roles import Role
-
-    return list(
-        User.objects.filter(role=Role.BRANCH_SECRETARY, is_active=True, scope_org__isnull=False)
-        .select_related("scope_org")
-    )
-
-
 def _notify_once(user, *, title, url, key, existing: set[tuple[int, str]]) -> int:
     from portal.notifications import notify
 
@@ -50,9 +40,11 @@ def _notify_once(user, *, title, url, key, existing: set[tuple[int, str]]) -> in
 
 @shared_task(acks_late=True)
 def responsibility_sweep(today: str | None = None) -> int:
-    """Yellow (≤ 3 days left) and red (overdue) items: notify the responsible person's account and
-    the secretaries whose scope holds the lead unit, once per item, deadline and colour."""
+    """Yellow (≤ 3 days left) and red (overdue) items: notify the responsible person's account and,
+    when red, the heads of the lead unit (portal.recipients: the nearest unit up with a secretary or
+    staff member), once per item, deadline and colour."""
     from portal.models import Notification, User
+    from portal.recipients import Recipients
 
     from .models import ResponsibilityItem
     from .workflow import YELLOW_DAYS
@@ -65,7 +57,7 @@ def responsibility_sweep(today: str | None = None) -> int:
     )
     if not items:
         return 0
-    secretaries = _secretaries_by_path()
+    heads = Recipients()
     accounts = {u.person_id: u for u in User.objects.filter(person_id__in={i.responsible_id for i in items}, is_active=True)}
     keys = set()
     plan = []
@@ -78,7 +70,7 @@ def responsibility_sweep(today: str | None = None) -> int:
             title = _("Due soon: %(title)s (deadline %(d)s)") % {"title": item.title, "d": item.deadline}
         recipients = [accounts[item.responsible_id]] if item.responsible_id in accounts else []
         if colour == "red":
-            recipients += [s for s in secretaries if item.lead_org_unit.path.startswith(s.scope_org.path)]
+            recipients += heads.nearest(item.lead_org_unit).users
         for user in recipients:
             plan.append((user, title, item.get_absolute_url(), key))
             keys.add(key)
@@ -92,11 +84,13 @@ REMINDER_DAYS = 7
 @shared_task(acks_late=True)
 def meeting_reminders(now: str | None = None) -> int:
     """三会一课 windows that close within REMINDER_DAYS and have no held meeting yet: remind the
-    secretaries of the branch (once per branch, type and window)."""
+    heads of the branch (portal.recipients: its secretary, or the nearest unit up with a secretary
+    or staff member), once per branch, type and window."""
     from django.urls import reverse
 
     from members.models import OrgUnit
     from portal.models import Notification
+    from portal.recipients import Recipients
 
     from . import compliance
     from .choices import ActivityType, CellState
@@ -112,7 +106,7 @@ def meeting_reminders(now: str | None = None) -> int:
     earliest = min(w.start for w in windows)
     held = held_meeting_months("", earliest, max(w.end for w in windows))
     branches = {b.pk: b for b in OrgUnit.objects.filter(kind="branch")}
-    secretaries = _secretaries_by_path()
+    heads = Recipients()
     plan, keys = [], set()
     for branch in branches.values():
         for window in windows:
@@ -122,9 +116,8 @@ def meeting_reminders(now: str | None = None) -> int:
             title = _("%(branch)s: no %(type)s held yet; the window closes on %(end)s") % {
                 "branch": branch.name, "type": ActivityType(window.type).label,
                 "end": (timezone.localtime(window.end) - datetime.timedelta(days=1)).date()}
-            for user in secretaries:
-                if user.scope_org_id == branch.pk or branch.path.startswith(user.scope_org.path) and user.scope_org.kind == "branch":
-                    plan.append((user, title, reverse("activities:compliance"), key))
-                    keys.add(key)
+            for user in heads.nearest(branch).users:
+                plan.append((user, title, reverse("activities:compliance"), key))
+                keys.add(key)
     existing = set(Notification.objects.filter(key__in=keys).values_list("user_id", "key"))
     return sum(_notify_once(u, title=t, url=url, key=k, existing=existing) for u, t, url, k in plan)

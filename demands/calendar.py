@@ -11,6 +11,11 @@ Working hours are the two periods of WORK_PERIODS (Asia/Shanghai). Deadlines:
 - `add_working_days(start, n)`: the close of business (the end of the last period) of the n-th
   working day after the day of `start` — the day of receipt itself does not count, whatever the
   hour (自受理之次日起计算).
+
+Confirmed years: a year's calendar is confirmed when the package covers it or the portal has loaded
+that year's official calendar (WorkCalendarYear). A deadline counted through a year that is not
+confirmed rests on the weekend rule alone (元旦 would be a working day): `is_unconfirmed` says so,
+and the demand carries the mark until the year is loaded.
 """
 from __future__ import annotations
 
@@ -62,6 +67,26 @@ def official_is_workday(day: datetime.date) -> bool:
 
 def is_official_calendar_year(year: int) -> bool:
     return OFFICIAL_FIRST_YEAR <= year <= OFFICIAL_LAST_YEAR
+
+
+def is_confirmed_year(year: int, loaded_years: frozenset[int] | set[int] = frozenset()) -> bool:
+    """The package covers the year, or the portal has loaded its official calendar."""
+    return is_official_calendar_year(year) or year in loaded_years
+
+
+def is_unconfirmed(start: datetime.datetime, end: datetime.datetime, loaded_years: frozenset[int] | set[int] = frozenset()) -> bool:
+    """Was a deadline from `start` to `end` counted through a year whose calendar is not confirmed?"""
+    first, last = local(start).year, local(end).year
+    return any(not is_confirmed_year(year, loaded_years) for year in range(first, last + 1))
+
+
+def last_confirmed_year(today: datetime.date, loaded_years: frozenset[int] | set[int] = frozenset()) -> int:
+    """The last year of the unbroken run of confirmed years starting with `today`'s year (the
+    year before when even this one is not confirmed)."""
+    year = today.year
+    while is_confirmed_year(year, loaded_years):
+        year += 1
+    return year - 1
 
 
 def is_workday(day: datetime.date, overrides: Overrides | None = None) -> bool:

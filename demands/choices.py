@@ -132,6 +132,15 @@ LIFE_EVENT_ZH = {
     "hardship": ["困难", "遭遇困难"],
 }
 
+class CalendarDayKind(models.TextChoices):
+    """A day of the official work calendar (the `calendar` import kind)."""
+
+    HOLIDAY = "holiday", _("Holiday")
+    WORKDAY = "workday", _("Make-up working day")
+
+
+CALENDAR_DAY_ZH = {"holiday": ["放假", "节假日", "休"], "workday": ["调休上班", "调休", "上班", "班"]}
+
 # 五必访: a life event must be visited within this many days (a date deadline).
 MUST_VISIT_DAYS = 7
 # The due-visits list and reminders warn this many days before the deadline.

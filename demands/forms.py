@@ -14,6 +14,7 @@ from members.choices import SUGGESTED_TAGS
 from members.models import OrgUnit, Person
 from portal.forms import DateInput, DateTimeInput
 from portal.models import User
+from portal.recipients import pickable_people
 from portal.roles import SCOPE, reaches
 from portal.scope import visible
 from portal.uploads import DOCUMENT_ACCEPT, validate_upload
@@ -198,7 +199,7 @@ class AcceptForm(forms.Form):
         widget=AutocompleteSelectMultiple("demands:unit_autocomplete"),
     )
     handler = HandlerChoiceField(
-        label=_("handler"), queryset=User.objects.none(), widget=AutocompleteSelect("demands:handler_autocomplete"),
+        label=_("handler"), queryset=User.objects.none(), widget=AutocompleteSelect("demands:handler_autocomplete", forward="lead_unit"),
     )
     note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 
@@ -215,7 +216,7 @@ class TransferForm(forms.Form):
         label=_("new lead unit"), queryset=OrgUnit.objects.filter(is_active=True), widget=AutocompleteSelect("demands:unit_autocomplete"),
     )
     handler = HandlerChoiceField(
-        label=_("new handler"), queryset=User.objects.none(), widget=AutocompleteSelect("demands:handler_autocomplete"),
+        label=_("new handler"), queryset=User.objects.none(), widget=AutocompleteSelect("demands:handler_autocomplete", forward="lead_unit"),
     )
     note = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 
@@ -406,16 +407,20 @@ class MediationForm(forms.Form):
     opened_at = forms.DateTimeField(label=_("opened at"), widget=DateTimeInput())
     description = forms.CharField(label=_("description of the dispute"), widget=forms.Textarea(attrs={"rows": 4}), max_length=10000)
     parties = forms.ModelMultipleChoiceField(label=_("parties"), queryset=Person.objects.none(), required=False,
-                                             widget=AutocompleteSelectMultiple("members:person_autocomplete"))
+                                             widget=AutocompleteSelectMultiple("demands:colleague_autocomplete", forward="org_unit"))
     other_parties = forms.CharField(label=_("other parties"), max_length=300, required=False)
     mediators = forms.ModelMultipleChoiceField(label=_("mediators"), queryset=Person.objects.none(), required=False,
-                                               widget=AutocompleteSelectMultiple("members:person_autocomplete"))
+                                               widget=AutocompleteSelectMultiple("demands:colleague_autocomplete", forward="org_unit"))
 
     def __init__(self, *args, user, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
-        self.fields["org_unit"].queryset = visible(OrgUnit.objects.all(), user, "orgunits.view")
-        people = visible(Person.objects.all(), user, "people.view")
+        units = visible(OrgUnit.objects.all(), user, "orgunits.view")
+        self.fields["org_unit"].queryset = units
+        # The people of the user's scope, the user, and whoever may act on the case's unit.
+        unit_id = str((self.data.get(self.add_prefix("org_unit")) if self.is_bound else self.initial.get("org_unit")) or "")
+        unit = units.filter(pk=unit_id).first() if unit_id.isdigit() else None
+        people = pickable_people(user, unit)
         self.fields["parties"].queryset = people
         self.fields["mediators"].queryset = people
         if not self.is_bound:
@@ -503,3 +508,72 @@ class WorkCalendarDayForm(forms.ModelForm):
         model = WorkCalendarDay
         fields = ["date", "is_workday", "note"]
         widgets = {"date": DateInput()}
+
+
+class CalendarYearForm(forms.Form):
+    """A year's official calendar in one step: one date per line, optionally followed by its name
+    (“2027-01-01 元旦”). Every line is checked; the messages name the line."""
+
+    holidays = forms.CharField(
+        label=_("holidays (放假)"), required=False, widget=forms.Textarea(attrs={"rows": 12, "class": "font-monospace"}),
+        help_text=_("One date per line, e.g. “2027-01-01 元旦”. Weekends need not be listed."),
+    )
+    workdays = forms.CharField(
+        label=_("make-up working days (调休上班)"), required=False, widget=forms.Textarea(attrs={"rows": 6, "class": "font-monospace"}),
+        help_text=_("Saturdays or Sundays that are working days, e.g. “2027-02-06 春节调休”."),
+    )
+
+    def __init__(self, *args, year: int, **kwargs):
+        self.year = year
+        super().__init__(*args, **kwargs)
+
+    def _lines(self, field: str) -> list[tuple[datetime.date, str]]:
+        days, errors = [], []
+        for number, line in enumerate(self.cleaned_data.get(field, "").splitlines(), start=1):
+            text = line.strip()
+            if not text:
+                continue
+            value, _sep, name = text.replace("\t", " ").partition(" ")
+            try:
+                day = datetime.date.fromisoformat(value.replace("/", "-"))
+            except ValueError:
+                errors.append(_("Line %(n)d: “%(value)s” is not a date.") % {"n": number, "value": value})
+                continue
+            if day.year != self.year:
+                errors.append(_("Line %(n)d: %(date)s is not in %(year)d.") % {"n": number, "date": day, "year": self.year})
+                continue
+            days.append((day, name.strip()[:100]))
+        if errors:
+            raise ValidationError(errors)
+        return days
+
+    def clean_holidays(self):
+        return self._lines("holidays")
+
+    def clean_workdays(self):
+        return self._lines("workdays")
+
+    def clean(self):
+        data = super().clean()
+        seen: dict[datetime.date, str] = {}
+        for field in ("holidays", "workdays"):
+            for day, _name in data.get(field) or []:
+                if day in seen:
+                    self.add_error(field, _("%(date)s is listed twice.") % {"date": day})
+                seen[day] = field
+        return data
+
+    def official_days(self):
+        from .workcalendar import OfficialDay
+
+        return [OfficialDay(day, False, name) for day, name in self.cleaned_data["holidays"]] + [
+            OfficialDay(day, True, name) for day, name in self.cleaned_data["workdays"]
+        ]
+
+    @staticmethod
+    def initial_for(year: int) -> dict:
+        rows = WorkCalendarDay.objects.filter(date__year=year).order_by("date")
+        lines = {True: [], False: []}
+        for row in rows:
+            lines[row.is_workday].append(f"{row.date:%Y-%m-%d} {row.note}".strip())
+        return {"holidays": "\n".join(lines[False]), "workdays": "\n".join(lines[True])}

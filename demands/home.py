@@ -82,3 +82,13 @@ def my_demands(request):
         return None
     open_count, _more = demand_counts(request)["my_open"]
     return {"recent": recent, "open_count": open_count, "to_rate": demand_lists(request)["to_rate"]}
+
+
+@home_widget("demands/widgets/calendar_warning.html", "demands.configure", order=1)
+def calendar_warning(request):
+    """From 1 October until next year's official calendar is loaded, the administrator is warned:
+    deadlines reaching into it would count 元旦 and 春节 as working days."""
+    from .workcalendar import calendar_status
+
+    state = calendar_status()
+    return state if state["next_year_missing"] else None

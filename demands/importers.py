@@ -30,6 +30,7 @@ from portal.dataexchange import Column, RejectFile, RowError
 
 from . import chain, workflow
 from .choices import (
+    CALENDAR_DAY_ZH,
     CHANNEL_ZH,
     EXPLICIT_STATUSES,
     LIFE_EVENT_ZH,
@@ -37,6 +38,7 @@ from .choices import (
     STATUS_ZH,
     URGENCY_ZH,
     VISIT_KIND_ZH,
+    CalendarDayKind,
     Channel,
     LifeEventKind,
     MediationOutcome,
@@ -44,7 +46,7 @@ from .choices import (
     Urgency,
     VisitKind,
 )
-from .models import Demand, DemandCategory, DemandEvent, LifeEvent, MediationCase, Visit
+from .models import Demand, DemandCategory, DemandEvent, LifeEvent, MediationCase, Visit, WorkCalendarDay
 from .sla import Sla
 
 BATCH = 5000
@@ -665,3 +667,34 @@ class VisitImportKind(dx.Kind):
         ).iterator(chunk_size=5000):
             yield [ref, number, visitor, dx.fmt(day), kind, event_ref or "", notes]
 
+
+
+# --- The official work calendar ---------------------------------------------------------------------------
+@dx.register
+class CalendarImportKind(dx.Kind):
+    """The official calendar of one or more years: the listed days replace the year's stored ones,
+    the years become confirmed and open demands' deadlines are recomputed (demands.workcalendar)."""
+
+    name = "calendar"
+    label = gettext_lazy("Official work calendar")
+    columns = [
+        Column("date", ["日期"], dx.date, required=True),
+        Column("kind", ["类型"], dx.choice(CalendarDayKind.choices, CALENDAR_DAY_ZH), required=True),
+        Column("name", ["名称"], dx.text(100)),
+    ]
+
+    def apply(self, rows, result):
+        from .workcalendar import OfficialDay, load_calendar_years
+
+        loaded = load_calendar_years(OfficialDay(
+            r.values["date"], r.values["kind"] == CalendarDayKind.WORKDAY, r.values.get("name") or "") for r in rows)
+        result.created += loaded.created
+        result.updated += loaded.updated
+        result.unchanged += loaded.unchanged
+
+    def export_queryset(self):
+        return WorkCalendarDay.objects.all()
+
+    def export_rows(self, queryset, user=None):
+        for day, is_workday, note in queryset.order_by("date").values_list("date", "is_workday", "note"):
+            yield [dx.fmt(day), CalendarDayKind.WORKDAY if is_workday else CalendarDayKind.HOLIDAY, note]

@@ -15,3 +15,4 @@ menu_item("admin", _("SLA policies and work calendar"), "demands:sla_overview", 
 menu_item("admin", _("Demand categories"), "demands:category_list", "demands.configure", "tags", 51)
 menu_item("admin", _("SLA policies"), "demands:slapolicy_list", "demands.configure", "stopwatch", 52)
 menu_item("admin", _("Work calendar overrides"), "demands:calendar_list", "demands.configure", "calendar-x", 53)
+menu_item("admin", _("Official work calendar"), "demands:calendar_years", "demands.configure", "calendar-check", 54)

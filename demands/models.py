@@ -102,6 +102,30 @@ class WorkCalendarDay(models.Model):
         return f"{self.date:%Y-%m-%d} {_('working day') if self.is_workday else _('holiday')}"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class WorkCalendarYear(models.Model):
+    """A year whose official work calendar (holidays and 调休 days, as WorkCalendarDay rows) the
+    portal has loaded: deadlines counted through it are confirmed."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    loaded_at = models.DateTimeField(_("loaded at"), auto_now=True)
+    loaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("loaded by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", db_index=False,
+    )
+
+    # Reference data: administrators only (no scope reaches it).
+    scope = ScopeSpec()
+
+    class Meta:
+        verbose_name = _("loaded calendar year")
+        verbose_name_plural = _("loaded calendar years")
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
 class RefCounter(models.Model):
     """Numbers for human-readable references such as SQ2026-000123 (one row per prefix and year)."""
 
@@ -180,6 +204,9 @@ class Demand(models.Model):
     response_flag = models.CharField(max_length=10, choices=SlaFlag.choices, blank=True, default="")
     resolution_flag = models.CharField(max_length=10, choices=SlaFlag.choices, blank=True, default="")
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    # The deadlines were counted through a year whose official calendar is not confirmed yet
+    # (calendar.is_unconfirmed); cleared when that year is loaded and the deadlines recomputed.
+    deadline_unconfirmed = models.BooleanField(_("deadline on an unconfirmed calendar"), default=False)
     # How many duplicates were merged into this demand (kept by demand_merge): a repeat count.
     merged_count = models.PositiveIntegerField(_("duplicates merged in"), default=0)
     # The hash of the latest timeline event: removing events from the end of the chain shows.

@@ -252,7 +252,16 @@ def _summary(data: dict, units: dict, users: dict, categories: dict) -> list[tup
         out.append((_("from visit"), data["visit"]))
     if data.get("changed"):
         out.append((_("changed"), "、".join(data["changed"])))
+    if data.get("calendar_years"):
+        out.append((_("official calendar"), "、".join(str(y) for y in data["calendar_years"])))
+    for key, label in (("response_due_at", _("response due")), ("resolution_due_at", _("resolution due"))):
+        if isinstance(data.get(key), dict):
+            out.append((label, " → ".join(_local_minute(data[key][end]) for end in ("from", "to"))))
     return out
+
+
+def _local_minute(iso: str | None) -> str:
+    return timezone.localtime(datetime.datetime.fromisoformat(iso)).strftime("%Y-%m-%d %H:%M") if iso else "—"
 
 
 def my_demands(user) -> QuerySet:

@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from members.models import OrgUnit, Person
 from portal.models import User
 from portal.notifications import notify
-from portal.roles import Role, has_permission
+from portal.recipients import HEADS, recipients_for, supervisors_of
+from portal.roles import has_permission
 from portal.scope import visible
 
 from . import chain, workflow
@@ -39,7 +40,7 @@ REF_PREFIX = {Demand: "SQ", MediationCase: "TJ", LifeEvent: "SJ", Visit: "ZF"}
 RATING_SALT = "demands.rating-link"
 RATING_LINK_DAYS = 14
 TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
-HEAD_ROLES = (Role.BRANCH_SECRETARY, Role.STAFF)
+HEAD_ROLES = HEADS  # the staff and branch secretaries (portal.recipients)
 
 
 def now_s() -> datetime.datetime:
@@ -102,18 +103,17 @@ def allowed_actions(demand: Demand, user) -> list[str]:
 
 def unit_heads(unit: OrgUnit, *, above: bool = False) -> tuple[list[User], OrgUnit | None]:
     """The staff and branch secretaries of the nearest unit, going up from `unit` (or from its
-    parent when `above`), that has any. One query."""
-    ids = [int(segment) for segment in unit.path.strip("/").split("/") if segment]
-    if above:
-        ids = ids[:-1]
-    users = list(
-        User.objects.filter(is_active=True, role__in=HEAD_ROLES, scope_org_id__in=ids).select_related("scope_org")
+    parent when `above`), that has any: the one rule of portal.recipients. One query."""
+    return tuple(recipients_for(unit, HEAD_ROLES, above=above))
+
+
+def acceptor_of(demand: Demand) -> User | None:
+    """The staff member who accepted the demand (the actor of its latest 受理 step)."""
+    event = (
+        DemandEvent.objects.filter(demand_id=demand.pk, action=Action.ACCEPT, actor__isnull=False)
+        .select_related("actor").order_by("-seq").first()
     )
-    if not users:
-        return [], None
-    deepest = max(u.scope_org.depth for u in users)
-    chosen = [u for u in users if u.scope_org.depth == deepest]
-    return chosen, chosen[0].scope_org
+    return event.actor if event is not None and event.actor.is_active else None
 
 
 def responsible_unit(demand: Demand) -> OrgUnit:
@@ -198,6 +198,7 @@ def demand_submit(
         ref=ref or next_ref(Demand, received_at), title=title, content=content, category=category, urgency=urgency,
         channel=channel, service_group=service_group, org_unit=org_unit, submitter=submitter, status=Status.PENDING,
         received_at=received_at, response_due_at=response_due, resolution_due_at=resolution_due, visit=visit,
+        deadline_unconfirmed=sla.is_unconfirmed(received_at, response_due, resolution_due),
         tracking_code=new_tracking_code(), created_by=by if by is not None and by.is_authenticated else None,
     )
     by_user = by if by is not None and by.is_authenticated else None
@@ -228,9 +229,11 @@ def demand_accept(
     fields = ["category", "urgency", "lead_unit", "handler", "status", "updated_at"]
     if reclassified:
         # The deadlines follow the new classification, counted from the moment of receipt.
-        demand.response_due_at, demand.resolution_due_at = Sla.load().due_dates(category.pk, urgency, demand.received_at)
+        sla = Sla.load()
+        demand.response_due_at, demand.resolution_due_at = sla.due_dates(category.pk, urgency, demand.received_at)
+        demand.deadline_unconfirmed = sla.is_unconfirmed(demand.received_at, demand.response_due_at, demand.resolution_due_at)
         demand.response_flag = demand.resolution_flag = SlaFlag.NONE
-        fields += ["response_due_at", "resolution_due_at", "response_flag", "resolution_flag"]
+        fields += ["response_due_at", "resolution_due_at", "deadline_unconfirmed", "response_flag", "resolution_flag"]
     demand.lead_unit = lead_unit or demand.org_unit
     demand.handler = handler
     demand.status = transition.to
@@ -373,8 +376,10 @@ def _visited(demand, transition, action, *, by=None, actor_label="", rating, com
         note=comment, data={"rating": rating},
     )
     if rating is not None and rating <= workflow.REOPEN_MAX_RATING:
+        # The staff member who accepted it and the lead unit's heads consider reopening it.
         heads, _unit = unit_heads(responsible_unit(demand))
-        _notify_users(heads, demand, _("Demand %(ref)s was rated %(n)d: consider reopening it") % {"ref": demand.ref, "n": rating},
+        _notify_users([acceptor_of(demand), *heads], demand,
+                      _("Demand %(ref)s was rated %(n)d: consider reopening it") % {"ref": demand.ref, "n": rating},
                       key=f"demand-event:{event.pk}", body=comment)
     return demand
 
@@ -476,11 +481,13 @@ def demand_reopen(*, demand: Demand, by, note: str = "") -> Demand:
     demand.resolved_at = demand.return_visit_at = None
     demand.rating = None
     demand.rating_comment = ""
-    demand.resolution_due_at = Sla.load().resolution_due(demand.category_id, demand.urgency, now)
+    sla = Sla.load()
+    demand.resolution_due_at = sla.resolution_due(demand.category_id, demand.urgency, now)
+    demand.deadline_unconfirmed = sla.is_unconfirmed(now, demand.resolution_due_at)
     demand.resolution_flag = SlaFlag.NONE
     demand.escalated_at = None
     demand.save(update_fields=["status", "resolved_at", "return_visit_at", "rating", "rating_comment",
-                               "resolution_due_at", "resolution_flag", "escalated_at", "updated_at"])
+                               "resolution_due_at", "deadline_unconfirmed", "resolution_flag", "escalated_at", "updated_at"])
     event = record_event(demand, Action.REOPEN, by=by, at=now, from_status=from_status, to_status=transition.to,
                          note=note, data={"previous": previous, "resolution_due_at": demand.resolution_due_at.isoformat()})
     _notify_users([demand.handler], demand, _("Demand %(ref)s was reopened") % {"ref": demand.ref},
@@ -542,6 +549,10 @@ def sla_sweep(now: datetime.datetime | None = None) -> dict[str, int]:
     ]
     counts = {f"{kind}_{level}": 0 for kind, level, _q in steps}
     counts["escalated"] = counts["stale"] = 0
+    # Deadlines written without the calendar mark (imports) that reach past the last confirmed year.
+    from .workcalendar import mark_unconfirmed_deadlines
+
+    counts["unconfirmed"] = mark_unconfirmed_deadlines(timezone.localdate(now))
     stale_before = now - SWEEP_STALE_AFTER
     for kind, level, condition in steps:
         flag = f"{kind}_flag"
@@ -581,9 +592,10 @@ def _sla_notify(demand: Demand, kind: str, level: str) -> None:
 
 
 def _escalate(demand: Demand, kind: str, now: datetime.datetime) -> int:
-    """督办: the unit above the responsible unit's heads is told, and the timeline records it."""
-    _heads, head_unit = unit_heads(responsible_unit(demand))
-    above, above_unit = unit_heads(head_unit or responsible_unit(demand), above=True)
+    """督办: the supervisors of the nearest unit above the responsible unit (portal.recipients
+    .supervisors_of) and the staff member who accepted the demand are told; the timeline records
+    the supervising unit."""
+    above, above_unit = supervisors_of(responsible_unit(demand))
     Demand.objects.filter(pk=demand.pk).update(escalated_at=now)
     due = demand.response_due_at if kind == "response" else demand.resolution_due_at
     record_event(
@@ -591,7 +603,7 @@ def _escalate(demand: Demand, kind: str, now: datetime.datetime) -> int:
         data={"deadline": kind, "due": due.isoformat(), "to_unit": above_unit.code if above_unit else ""},
     )
     _notify_users(
-        above, demand, _("Supervision (督办): demand %(ref)s is overdue") % {"ref": demand.ref},
+        [*above, acceptor_of(demand)], demand, _("Supervision (督办): demand %(ref)s is overdue") % {"ref": demand.ref},
         key=f"demand-escalate:{demand.pk}:{kind}:{int(due.timestamp())}",
         body=_("%(title)s — responsible: %(unit)s") % {"title": demand.title, "unit": responsible_unit(demand).name},
     )

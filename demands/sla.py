@@ -33,12 +33,14 @@ class Sla:
 
     policies: dict[tuple[int | None, str], tuple[int, int]] = field(default_factory=dict)
     overrides: dict[datetime.date, bool] = field(default_factory=dict)
+    # Years whose official calendar the portal has loaded (beyond what chinese_calendar covers).
+    loaded_years: frozenset[int] = frozenset()
     _day_cache: dict[tuple[datetime.date, int], datetime.datetime] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, *, policies: bool = True) -> Sla:
-        """`policies=False` loads only the calendar (one query): enough for `thresholds`."""
-        from .models import SlaPolicy, WorkCalendarDay
+        """`policies=False` loads only the calendar's days (one query): enough for `thresholds`."""
+        from .models import SlaPolicy, WorkCalendarDay, WorkCalendarYear
 
         loaded = {
             (category_id, urgency): (hours, days)
@@ -47,7 +49,8 @@ class Sla:
             )
         } if policies else {}
         overrides = dict(WorkCalendarDay.objects.values_list("date", "is_workday"))
-        return cls(policies=loaded, overrides=overrides)
+        loaded_years = frozenset(WorkCalendarYear.objects.values_list("year", flat=True)) if policies else frozenset()
+        return cls(policies=loaded, overrides=overrides, loaded_years=loaded_years)
 
     def policy(self, category_id: int | None, urgency: str) -> tuple[int, int]:
         return (
@@ -79,6 +82,10 @@ class Sla:
 
     def due_dates(self, category_id, urgency, received_at) -> tuple[datetime.datetime, datetime.datetime]:
         return self.response_due(category_id, urgency, received_at), self.resolution_due(category_id, urgency, received_at)
+
+    def is_unconfirmed(self, received_at: datetime.datetime, *dues: datetime.datetime | None) -> bool:
+        """Was any of these deadlines counted through a year whose calendar is not confirmed?"""
+        return any(due is not None and calendar.is_unconfirmed(received_at, due, self.loaded_years) for due in dues)
 
     def thresholds(self, now: datetime.datetime) -> Thresholds:
         return Thresholds(

@@ -39,10 +39,23 @@ def deadline_badge(record, limits) -> str:
         return mark_safe('<span class="text-muted" data-testid="deadline" data-colour="none">—</span>')
     kind, due = min(deadlines, key=lambda d: d[1])
     label = _("response") if kind == "response" else _("resolution")
-    return format_html(
+    badge = format_html(
         '<span class="badge {}" data-testid="deadline" data-colour="{}" title="{}">{}</span> <small class="text-nowrap">{}</small>',
         COLOUR_BADGE.get(colour, "text-bg-light"), colour, Colour(colour).label, label,
         timezone.localtime(due).strftime("%m-%d %H:%M"),
+    )
+    if getattr(record, "deadline_unconfirmed", False):
+        badge += unconfirmed_badge()
+    return badge
+
+
+def unconfirmed_badge() -> str:
+    """The deadline was counted on a calendar year not confirmed yet (demands.calendar)."""
+    return format_html(
+        ' <span class="badge text-bg-warning text-nowrap" data-testid="unconfirmed-calendar" title="{}">'
+        '<i class="bi bi-calendar-x"></i> {}</span>',
+        _("Computed on a work calendar that is not confirmed yet: next year's official holidays are not loaded."),
+        _("Calendar unconfirmed"),
     )
 
 

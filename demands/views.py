@@ -24,7 +24,7 @@ from portal.uploads import file_response
 from . import forms as forms_
 from . import chain, selectors, services, workflow
 from . import tables as tables_
-from .choices import Channel, Status, Urgency
+from .choices import OPEN_STATUSES, Channel, Status, Urgency
 from .filtersets import DemandFilterSet, LifeEventFilterSet, MediationFilterSet, VisitFilterSet
 from .forms import (
     ACTION_FORMS, AnonymousDemandForm, ConcludeForm, DemandIntakeForm, FollowUpForm, LifeEventForm, MediationForm,
@@ -61,7 +61,7 @@ class DemandListView(ObjectListView):
     readable_columns = tables_.DEMAND_READABLE
     # What DemandTable shows (deadline colours read the status and the three SLA times).
     table_only = ("ref", "title", "status", "urgency", "received_at", "response_due_at", "resolution_due_at",
-                  "first_response_at", "category__name", "category__sort_order", "org_unit__name",
+                  "first_response_at", "deadline_unconfirmed", "category__name", "category__sort_order", "org_unit__name",
                   "submitter__name", "handler__username", "handler__first_name", "handler__last_name",
                   "handler__person__name")
     title = gettext_lazy("Demands ledger")
@@ -408,8 +408,17 @@ class HandlerAutocomplete(PermissionRequiredMixin, View):
     permission = "demands.manage"
 
     def get(self, request):
+        from django.db.models import BooleanField, ExpressionWrapper
+
+        from portal.recipients import ACTING, acting_on_q
+
         term = request.GET.get("q", "").strip()
         queryset = handler_accounts().order_by("username")
+        unit_id = request.GET.get("unit", "")
+        unit = OrgUnit.objects.filter(pk=unit_id, is_active=True).first() if unit_id.isdigit() else None
+        # The user and the accounts that may act on the chosen lead unit come first.
+        first = Q(pk=request.user.pk) | (acting_on_q(unit, ACTING) if unit is not None else Q(pk__in=[]))
+        queryset = queryset.annotate(first=ExpressionWrapper(first, output_field=BooleanField())).order_by("-first", "username")
         if term:
             queryset = queryset.filter(Q(username__istartswith=term) | Q(person__name__istartswith=term) | Q(first_name__istartswith=term))
         results = [{"value": u.pk, "text": f"{u.display_name}（{u.scope_org.name if u.scope_org_id else '—'} · {u.get_role_display()}）"}
@@ -727,6 +736,7 @@ class SlaOverviewView(PermissionRequiredMixin, TemplateView):
         import datetime
 
         from . import calendar
+        from .workcalendar import calendar_status
 
         context = super().get_context_data(**kwargs)
         sla = Sla.load()
@@ -742,6 +752,8 @@ class SlaOverviewView(PermissionRequiredMixin, TemplateView):
             weeks=[[(d, calendar.is_workday(d, sla.overrides), d in overrides, overrides.get(d, "")) for d in days[w * 7:(w + 1) * 7]] for w in range(8)],
             today=today,
             official_last_year=calendar.OFFICIAL_LAST_YEAR,
+            calendar_state=calendar_status(today),
+            unconfirmed_open=Demand.objects.filter(status__in=OPEN_STATUSES, deadline_unconfirmed=True).count(),
             periods=calendar.WORK_PERIODS,
         )
         return context
@@ -806,3 +818,81 @@ class CalendarDeleteView(ObjectDeleteView):
     permission = "demands.configure"
     queryset = WorkCalendarDay.objects.all()
     success_url = reverse_lazy("demands:calendar_list")
+
+
+class CalendarYearView(PermissionRequiredMixin, FormView):
+    """A year's official calendar edited in one step (holidays and 调休 days as lines of dates);
+    saving loads it like the `calendar` import: the year becomes confirmed and open deadlines are
+    recomputed."""
+
+    permission = "demands.configure"
+    template_name = "demands/calendar_year.html"
+    form_class = forms_.CalendarYearForm
+
+    def get(self, request, *args, **kwargs):
+        if "year" not in kwargs:
+            # The menu's entry: the first year that still needs its official calendar.
+            from .workcalendar import calendar_status
+
+            return redirect("demands:calendar_year", calendar_status()["last_confirmed_year"] + 1)
+        return super().get(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        if not 2000 <= self.kwargs.get("year", 0) <= 2100:
+            raise Http404
+        return {**super().get_form_kwargs(), "year": self.kwargs["year"]}
+
+    def get_initial(self):
+        return forms_.CalendarYearForm.initial_for(self.kwargs["year"])
+
+    def get_context_data(self, **kwargs):
+        from . import calendar
+        from .models import WorkCalendarYear
+
+        year = self.kwargs["year"]
+        loaded = WorkCalendarYear.objects.filter(year=year).select_related("loaded_by").first()
+        return super().get_context_data(
+            **kwargs, year=year, loaded=loaded, official=calendar.is_official_calendar_year(year),
+            title=_("Official work calendar %(year)d") % {"year": year},
+            unconfirmed_open=Demand.objects.filter(status__in=OPEN_STATUSES, deadline_unconfirmed=True).count(),
+        )
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def form_valid(self, form):
+        from .workcalendar import load_calendar_years
+
+        year = self.kwargs["year"]
+        loaded = load_calendar_years(form.official_days(), years=[year], by=self.request.user)
+        messages.success(self.request, _(
+            "The official calendar of %(year)d is loaded: %(days)d days listed, %(n)d open demands' deadlines recomputed."
+        ) % {"year": year, "days": len(form.official_days()), "n": loaded.recomputed})
+        return redirect("demands:sla_overview")
+
+
+class ColleagueAutocomplete(PermissionRequiredMixin, View):
+    """People for the pickers of a record's colleagues (mediators, parties): the people of the
+    user's scope, the user, and whoever may act on the record's unit (?unit=, portal.recipients)."""
+
+    permission = "mediation.change"
+
+    def get(self, request):
+        from portal.recipients import pickable_people
+
+        term = request.GET.get("q", "").strip()
+        unit_id = request.GET.get("unit", "")
+        unit = visible(OrgUnit.objects.all(), request.user, "orgunits.view").filter(pk=unit_id).first() if unit_id.isdigit() else None
+        queryset = pickable_people(request.user, unit).select_related("org_unit")
+        if request.user.person_id:
+            # The user first: picking oneself is the most common choice.
+            from django.db.models import BooleanField, ExpressionWrapper
+
+            is_me = ExpressionWrapper(Q(pk=request.user.person_id), output_field=BooleanField())
+            queryset = queryset.annotate(is_me=is_me).order_by("-is_me", "employee_no")
+        else:
+            queryset = queryset.order_by("employee_no")
+        if term:
+            queryset = queryset.filter(Q(employee_no__istartswith=term) | Q(name__istartswith=term))
+        results = [{"value": p.pk, "text": f"{p.name}（{p.employee_no}，{p.org_unit.name}）"} for p in queryset[:20]]
+        return JsonResponse({"results": results})

@@ -49,6 +49,7 @@ class EventKind(models.TextChoices):
     MERGED_IN = "merged_in", _("Duplicate merged in")
     IMPORTED = "imported", _("Imported")
     IMPORT_UPDATED = "import_updated", _("Updated by import")
+    RECOMPUTED = "recomputed", _("Deadlines recomputed on the official calendar")
 
 
 EVENT_LABELS = {**dict(Action.choices), **dict(EventKind.choices)}

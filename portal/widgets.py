@@ -6,10 +6,13 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AutocompleteMixin:
-    def __init__(self, url_name: str, attrs=None, placeholder: str = ""):
+    def __init__(self, url_name: str, attrs=None, placeholder: str = "", forward: str = ""):
         super().__init__(attrs)
         self.url_name = url_name
         self.placeholder = placeholder
+        # The name of another field of the form whose value is sent along as ?unit= (the record's
+        # unit, for pickers of colleagues who may act on it).
+        self.forward = forward
 
     def build_attrs(self, base_attrs, extra_attrs=None):
         attrs = super().build_attrs(base_attrs, extra_attrs)
@@ -18,6 +21,8 @@ class AutocompleteMixin:
         # The texts portal.js shows, in the page's language.
         attrs["data-placeholder"] = str(self.placeholder or _("Type to search…"))
         attrs["data-no-results"] = str(_("No match"))
+        if self.forward:
+            attrs["data-forward"] = self.forward
         return attrs
 
     def optgroups(self, name, value, attrs=None):

@@ -10,7 +10,10 @@ function initAutocomplete(root) {
       // Both texts come from the widget (portal/widgets.py), in the page's language.
       placeholder: el.dataset.placeholder,
       load: function (query, callback) {
-        fetch(url + "?q=" + encodeURIComponent(query), {credentials: "same-origin"})
+        // A picker of colleagues sends the record's unit along (data-forward names its field).
+        var forward = el.dataset.forward && el.form ? el.form.elements[el.dataset.forward] : null;
+        var extra = forward && forward.value ? "&unit=" + encodeURIComponent(forward.value) : "";
+        fetch(url + "?q=" + encodeURIComponent(query) + extra, {credentials: "same-origin"})
           .then(function (r) { return r.json(); })
           .then(function (data) { callback(data.results); })
           .catch(function () { callback(); });
@@ -27,6 +30,8 @@ function initAutocomplete(root) {
       onItemAdd: function () {
         var ts = this;
         if (!el.multiple) { setTimeout(function () { ts.close(); ts.blur(); }, 0); }
+        // Several choices: what was typed is cleared, so the next name can be typed at once.
+        else { ts.setTextboxValue(""); ts.refreshOptions(false); }
       }
     });
   });

@@ -128,3 +128,31 @@ def test_the_index_for_imports_gives_the_same_deadlines():
         for hours in (1, 2, 3.5, 4, 7.5, 8, 16, 40):
             assert index.add_working_hours(moment, hours) == add_working_hours(moment, hours, overrides), (moment, hours)
     assert index.add_working_hours(at(2028, 1, 1), 4) is None  # outside: the caller falls back
+
+
+# --- Confirmed years: a deadline past the last confirmed year is marked ----------------------------------
+def test_a_year_is_confirmed_by_the_package_or_by_loading_it():
+    assert calendar.is_confirmed_year(2026)
+    assert not calendar.is_confirmed_year(2027)
+    assert calendar.is_confirmed_year(2027, {2027})
+
+
+def test_twenty_working_days_from_2026_12_04_cross_into_an_unconfirmed_year():
+    due = add_working_days(at(2026, 12, 4, 10), 20)
+    assert due.year == 2027  # 元旦 counted as a working day: only the weekend rule
+    assert calendar.is_unconfirmed(at(2026, 12, 4, 10), due)
+    assert not calendar.is_unconfirmed(at(2026, 12, 4, 10), due, {2027})
+    assert not calendar.is_unconfirmed(at(2026, 12, 4, 10), add_working_days(at(2026, 12, 4, 10), 5))
+
+
+def test_a_loaded_year_moves_the_deadline_past_its_holidays():
+    overrides = {datetime.date(2027, 1, 1): False}
+    assert add_working_days(at(2026, 12, 31, 10), 1) == at(2027, 1, 1, 17, 30)
+    assert add_working_days(at(2026, 12, 31, 10), 1, overrides) == at(2027, 1, 4, 17, 30)
+
+
+def test_last_confirmed_year_rolls_over():
+    assert calendar.last_confirmed_year(datetime.date(2026, 12, 4)) == 2026
+    assert calendar.last_confirmed_year(datetime.date(2026, 12, 4), {2027}) == 2027
+    assert calendar.last_confirmed_year(datetime.date(2027, 1, 2), {2027, 2028}) == 2028
+    assert calendar.last_confirmed_year(datetime.date(2028, 3, 1)) == 2027
