@@ -62,7 +62,7 @@ def test_import_of_a_year_recomputes_open_deadlines_on_the_timeline(dec_demand):
 def test_import_problems_are_reported_beside_the_row(tree):
     result = dataexchange.run_import("calendar", "日期,类型\n2027-01-01,放假\n2027-02-30,放假\n2027-03-01,休息日\n2027-01-01,放假\n".encode(), "c.csv")
     assert not result.ok
-    assert {(e.row, e.column) for e in result.errors} == {(3, "date"), (4, "kind"), (5, "date")}
+    assert {(e.row, e.column) for e in result.errors} == {(3, "日期"), (4, "类型"), (5, "日期")}  # named as the file spells them
     assert not WorkCalendarYear.objects.exists() and not WorkCalendarDay.objects.exists()
 
 
