@@ -682,6 +682,7 @@ class CalendarImportKind(dx.Kind):
         Column("kind", ["类型"], dx.choice(CalendarDayKind.choices, CALENDAR_DAY_ZH), required=True),
         Column("name", ["名称"], dx.text(100)),
     ]
+    example = ["2027-01-01", "放假", "元旦"]
 
     def apply(self, rows, result):
         from .workcalendar import OfficialDay, load_calendar_years
