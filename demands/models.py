@@ -285,6 +285,7 @@ class DemandEvent(models.Model):
         return f"{self.demand_id}#{self.seq} {self.action}"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class DemandAttachment(models.Model):
     """Evidence attached to a reply or a resolution (served only through a scope check)."""
 
@@ -363,6 +364,7 @@ class MediationCase(models.Model):
         return self.concluded_at is None
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class MediationSession(models.Model):
     case = models.ForeignKey(MediationCase, on_delete=models.CASCADE, related_name="sessions")
     held_at = models.DateTimeField(_("held at"))
@@ -379,6 +381,7 @@ class MediationSession(models.Model):
         ordering = ["held_at", "id"]
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class MediationFollowUp(models.Model):
     """Follow-up of the agreement's fulfilment (回访履约)."""
 
@@ -477,6 +480,7 @@ class Visit(models.Model):
         return reverse("demands:visit_detail", args=[self.pk])
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class VisitPhoto(models.Model):
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="photos")
     file = models.FileField(_("photo"), upload_to=upload_path, validators=[validate_image])
@@ -494,3 +498,17 @@ class VisitPhoto(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+# --- History of many-to-many links --------------------------------------------------------------
+# The automatic through tables get their own event models: every link added or removed is recorded
+# with the account and URL (the labels "add"/"remove"); the detail pages show them with the record.
+def _track_links(field, name: str) -> None:
+    pghistory.track(pghistory.InsertEvent("add"), pghistory.DeleteEvent("remove"), obj_field=None, model_name=name)(
+        field.through
+    )
+
+
+_track_links(Demand.cooperating_units, "DemandCooperatingUnitEvent")
+_track_links(MediationCase.parties, "MediationPartyEvent")
+_track_links(MediationCase.mediators, "MediationMediatorEvent")

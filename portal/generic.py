@@ -318,6 +318,9 @@ class ObjectListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
 class ObjectDetailView(PermissionRequiredMixin, DetailView):
     page_cache = True  # portal/pagecache.py
     history_limit = 20
+    # Models whose records belong to the object and whose changes its history shows too
+    # (portal.audit.history_for `related`), e.g. ("activities.Milestone", "activities.Project_team").
+    history_related: tuple[str, ...] = ()
 
     def get_object(self, queryset=None):
         return get_visible_or_404(
@@ -327,7 +330,8 @@ class ObjectDetailView(PermissionRequiredMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         if has_permission(self.request.user, "portal.audit"):
-            context["history"] = audit.history_for(self.object, limit=self.history_limit)
+            context["history"] = audit.history_for(self.object, limit=self.history_limit,
+                                                   related=self.history_related)
         return context
 
 

@@ -58,8 +58,15 @@ def visible(queryset: QuerySet, user, permission: str) -> QuerySet:
     return queryset if q is None else queryset.filter(q)
 
 
+class OutOfScope(Http404):
+    """The record exists, but not for this user: answered as 404 like a missing one, and logged
+    (portal.middleware.AccessDenialMiddleware)."""
+
+
 def get_visible_or_404(queryset: QuerySet, user, permission: str, **lookup):
     try:
         return visible(queryset, user, permission).get(**lookup)
     except queryset.model.DoesNotExist:
+        if queryset.filter(**lookup).exists():
+            raise OutOfScope(f"{queryset.model._meta.label} {lookup}") from None
         raise Http404 from None

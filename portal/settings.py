@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Stamps every audited change (pghistory) with the user and the URL.
     "pghistory.middleware.HistoryMiddleware",
+    # Logs 403s and out-of-scope 404s (portal.AccessDenial) for the audit trail page.
+    "portal.middleware.AccessDenialMiddleware",
     # Last, as django-axes asks.
     "axes.middleware.AxesMiddleware",
     # After everything that reads the request: serves opted-in read pages again until a table they
@@ -131,6 +133,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Every failed login is kept (account, IP, path, time) for the audit trail page.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
