@@ -168,17 +168,6 @@ def record_denial(request, *, status: int, detail: str = "") -> None:
         )
 
 
-def log_export(request, *, kind: str, queryset) -> None:
-    """An export that may contain unmasked personal data is logged like a reveal."""
-    from members.masking import may_reveal_any
-    from members.models import RevealLog
-
-    if kind == "people" and may_reveal_any(request.user):
-        RevealLog.objects.create(
-            user=request.user, field=RevealLog.Field.EXPORT, detail=f"{kind}", ip_address=client_ip(request)
-        )
-
-
 def bulk_history_context(label: str) -> None:
     """Make the audit triggers cheap for the rest of this transaction, for bulk writes.
 

@@ -251,7 +251,6 @@ class ObjectListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
 
             kind = get_kind(self.exchange_kind)
             header, rows = kind.export_header(), kind.export_rows(queryset, user=self.request.user)
-            audit.log_export(self.request, kind=self.exchange_kind, queryset=queryset)
         else:
             table = self.get_table_class()(queryset[:EXPORT_MAX_ROWS])
             values = table.as_values(exclude_columns=getattr(self, "export_exclude", ()))
