@@ -500,6 +500,25 @@ class VisitPhoto(models.Model):
         return self.original_name
 
 
+class ChainCheckpoint(models.Model):
+    """A signed statement "on `signed_at`, event #`seq` of this demand had hash `head`", written
+    daily (demands.tasks.sign_chain_checkpoints) for every demand whose chain grew. The HMAC uses
+    CHAIN_SIGNING_KEY, which is not in the database: someone who rewrites events and recomputes
+    the unkeyed chain cannot write a matching checkpoint (demands.chain.verify_checkpoints)."""
+
+    demand = models.ForeignKey(Demand, on_delete=models.PROTECT, related_name="+", db_index=False)
+    seq = models.PositiveIntegerField()
+    head = models.CharField(max_length=64)
+    signed_at = models.DateTimeField()
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["demand", "seq"], name="chain_checkpoint_once")]
+
+    def __str__(self) -> str:
+        return f"{self.demand_id}#{self.seq} {self.signed_at:%Y-%m-%d}"
+
+
 # --- History of many-to-many links --------------------------------------------------------------
 # The automatic through tables get their own event models: every link added or removed is recorded
 # with the account and URL (the labels "add"/"remove"); the detail pages show them with the record.

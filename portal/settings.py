@@ -214,6 +214,11 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # through portal.schedule.register(), so every entry is explained next to its task.
 CELERY_BEAT_SCHEDULE: dict = {}
 
+# The key of the signed daily checkpoints of the demand chains (demands.chain). Keep it outside the
+# database (environment / secret store): with it, a rewritten and recomputed chain is still caught.
+# Empty: derived from SECRET_KEY with the checkpoints' own salt.
+CHAIN_SIGNING_KEY = env.str("CHAIN_SIGNING_KEY", default="")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
