@@ -310,6 +310,15 @@ def last_run(period: Period) -> KpiRun | None:
     return KpiRun.objects.filter(periods__contains=[period.key], finished_at__isnull=False, error="").first()
 
 
+def failed_run_since(period: Period, last: KpiRun | None) -> KpiRun | None:
+    """The latest failed computation of `period` after the last good one (a lost worker or an
+    error), for the dashboard's warning."""
+    runs = KpiRun.objects.filter(periods__contains=[period.key], finished_at__isnull=False).exclude(error="")
+    if last is not None:
+        runs = runs.filter(started_at__gt=last.started_at)
+    return runs.first()
+
+
 def manual_kpis() -> list[KpiDefinition]:
     return list(KpiDefinition.objects.filter(kind=KpiKind.MANUAL, is_active=True))
 

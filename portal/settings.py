@@ -210,6 +210,21 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# With acks_late, a task whose worker dies stays unacknowledged in Redis and is delivered again
+# after the visibility timeout. It must be longer than the longest task (a KPI computation of a
+# year at full size takes under a minute; a monthly report or a large import a few minutes) and
+# than any countdown/ETA, or a task still running would be delivered twice. One hour leaves room;
+# tests use a few seconds (the variable) to see a killed worker's task redone.
+BROKER_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+    # How often a worker looks for such abandoned messages (seconds, every check scans).
+    "unacked_restore_interval": min(10, BROKER_VISIBILITY_TIMEOUT),
+    "unacked_restore_throttle": 1,
+}
+# A KPI run still "running" after this long lost its worker and is closed as failed
+# (evaluation.engine.close_stale_runs): no computation runs longer than the visibility timeout.
+KPI_RUN_STALE_SECONDS = env.int("KPI_RUN_STALE_SECONDS", default=BROKER_VISIBILITY_TIMEOUT)
 # One beat schedule for the whole portal; each app adds its entries in its AppConfig.ready()
 # through portal.schedule.register(), so every entry is explained next to its task.
 CELERY_BEAT_SCHEDULE: dict = {}
