@@ -202,7 +202,6 @@ class DemandDetailView(ObjectDetailView):
     permission = "demands.view"
     queryset = selectors.demand_detail_queryset()
     template_name = "demands/demand_detail.html"
-    history_related = ("demands.DemandAttachment", "demands.Demand_cooperating_units")
 
     def get_queryset(self):
         return selectors.with_manage_scope(super().get_queryset(), self.request.user)

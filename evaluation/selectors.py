@@ -310,13 +310,14 @@ def last_run(period: Period) -> KpiRun | None:
     return KpiRun.objects.filter(periods__contains=[period.key], finished_at__isnull=False, error="").first()
 
 
-def failed_run_since(period: Period, last: KpiRun | None) -> KpiRun | None:
-    """The latest failed computation of `period` after the last good one (a lost worker or an
-    error), for the dashboard's warning."""
-    runs = KpiRun.objects.filter(periods__contains=[period.key], finished_at__isnull=False).exclude(error="")
-    if last is not None:
-        runs = runs.filter(started_at__gt=last.started_at)
-    return runs.first()
+def last_runs(period: Period) -> tuple[KpiRun | None, KpiRun | None]:
+    """(the last good computation of `period`, a failed one after it or None) -- one query when
+    the latest computation went well."""
+    finished = KpiRun.objects.filter(periods__contains=[period.key], finished_at__isnull=False)
+    latest = finished.first()
+    if latest is None or not latest.error:
+        return latest, None
+    return finished.filter(error="").first(), latest
 
 
 def manual_kpis() -> list[KpiDefinition]:
