@@ -10,7 +10,7 @@ import django_tables2 as tables
 from axes.models import AccessFailureLog
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import CharField, F, IntegerField, OuterRef, Subquery, Value
+from django.db.models import CharField, F, Func, IntegerField, OuterRef, Subquery, Value
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
@@ -39,14 +39,14 @@ def _changes():
 
 def _denials():
     return AccessDenial.objects.annotate(
-        kind=Value("denial"), who=F("username"), ip=Cast("ip_address", CharField()),
+        kind=Value("denial"), who=F("username"), ip=Func("ip_address", function="host", output_field=CharField()),
         detail_text=Concat(Cast("status", CharField()), Value(" "), "detail"),
     ).annotate(detail_out=F("detail_text"))
 
 
 def _login_failures():
     return AccessFailureLog.objects.annotate(
-        at=F("attempt_time"), kind=Value("login_failure"), who=F("username"), ip=Cast("ip_address", CharField()),
+        at=F("attempt_time"), kind=Value("login_failure"), who=F("username"), ip=Func("ip_address", function="host", output_field=CharField()),
         path=F("path_info"), detail=Value(""),
     )
 
@@ -55,7 +55,7 @@ def _reveals():
     from members.models import RevealLog
 
     return RevealLog.objects.annotate(
-        kind=Value("reveal"), who=F("user__username"), ip=Cast("ip_address", CharField()), path=Value(""),
+        kind=Value("reveal"), who=F("user__username"), ip=Func("ip_address", function="host", output_field=CharField()), path=Value(""),
         detail_text=Concat("field", Value(" "), "detail"),
     )
 

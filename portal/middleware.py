@@ -12,23 +12,25 @@ class ChineseFirstMiddleware:
 
 
 class AccessDenialMiddleware:
-    """Logs every refusal: a 403 from the permission table and a 404 of the scope layer on a record
-    that exists (portal.scope.OutOfScope), with account, IP, path and time (portal.AccessDenial)."""
+    """Logs every refusal with account, IP, path and time (portal.AccessDenial): each 403, and a
+    404 caused by the scope layer on a record that exists (portal.scope.get_visible_or_404 notes
+    it). Looks at the response, so pages rendered by the page cache's process_view count too."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
-
-    def process_exception(self, request, exception):
-        from django.core.exceptions import PermissionDenied
-
         from .audit import record_denial
-        from .scope import OutOfScope
+        from .scope import out_of_scope_lookups
 
-        if isinstance(exception, OutOfScope):
-            record_denial(request, status=404, detail=str(exception))
-        elif isinstance(exception, PermissionDenied):
-            record_denial(request, status=403, detail=str(exception))
-        return None
+        seen: list[str] = []
+        token = out_of_scope_lookups.set(seen)
+        try:
+            response = self.get_response(request)
+        finally:
+            out_of_scope_lookups.reset(token)
+        if response.status_code == 403:
+            record_denial(request, status=403)
+        elif response.status_code == 404 and seen:
+            record_denial(request, status=404, detail=seen[0])
+        return response

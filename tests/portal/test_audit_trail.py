@@ -66,3 +66,14 @@ def test_audit_trail_page_is_for_admins_only(client, owner, manager):
 def test_audit_trail_is_in_the_admin_menu(client, admin_user):
     client.force_login(admin_user)
     assert reverse("portal:audit_trail") in client.get(reverse("home")).content.decode()
+
+
+def test_changes_made_through_pages_are_in_the_audit_trail(client, admin_user, owner, person_a):
+    from tests.portal.test_audit import edit_data
+
+    client.force_login(owner)
+    url = reverse("members:person_edit", args=[person_a.pk])
+    assert client.post(url, edit_data(person_a, name="张三丰")).status_code == 302
+    client.force_login(admin_user)
+    table = client.get(reverse("portal:audit_trail"), {"kind": "change", "who": "owner"}).context["table"]
+    assert [(row[1], row[2], row[4]) for row in table.data] == [("change", "owner", url)]
