@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.forms import DateInput, ScopedModelForm, TagsField
 from portal.widgets import AutocompleteSelect
@@ -115,7 +116,7 @@ class UnmaskedExportForm(forms.Form):
         label=_("reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Why the ID numbers and phones are needed in clear. Logged with the records exported."),
     )
-    format = forms.ChoiceField(label=_("format"), choices=[("xlsx", "Excel (.xlsx)"), ("csv", "CSV")], initial="xlsx")
+    format = forms.ChoiceField(label=pgettext_lazy("file", "format"), choices=[("xlsx", "Excel (.xlsx)"), ("csv", "CSV")], initial="xlsx")
     query = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def clean_reason(self):

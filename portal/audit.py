@@ -56,11 +56,19 @@ def history_for(obj, limit: int = 20, related: tuple[str, ...] = ()) -> list:
             field = fields.get(name)
             if name in UNINTERESTING_FIELDS or field is None or _empty(before) and _empty(after) or before == after:
                 continue
-            event.changes.append(Change(field.name, capfirst(field.verbose_name),
+            event.changes.append(Change(field.name, _label(field),
                                         _readable(field, before, names), _readable(field, after, names)))
         if event.changes or event.pgh_label != "update":
             shown.append(event)
     return shown
+
+
+def _label(field) -> str:
+    # The columns of an automatic many-to-many table are named after the model ("person"): say
+    # what the page says instead ("人员").
+    if field.model._meta.auto_created and field.is_relation:
+        return capfirst(field.related_model._meta.verbose_name)
+    return capfirst(field.verbose_name)
 
 
 def _event_model(label: str):
