@@ -41,7 +41,7 @@ def _denials():
     return AccessDenial.objects.annotate(
         kind=Value("denial"), who=F("username"), ip=Func("ip_address", function="host", output_field=CharField()),
         detail_text=Concat(Cast("status", CharField()), Value(" "), "detail"),
-    ).annotate(detail_out=F("detail_text"))
+    )
 
 
 def _login_failures():
@@ -66,7 +66,7 @@ def audit_trail(*, who: str = "", kind: str = "", start: datetime.date | None = 
     in its own table (indexed on time) before the union."""
     parts = {
         "change": (_changes(), "detail"),
-        "denial": (_denials(), "detail_out"),
+        "denial": (_denials(), "detail_text"),
         "login_failure": (_login_failures(), "detail"),
         "reveal": (_reveals(), "detail_text"),
     }
