@@ -101,6 +101,7 @@ class Attendance(models.Model):
         return f"{self.activity} · {self.person.name} · {self.get_status_display()}"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class ActivityPhoto(models.Model):
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="photos")
     file = models.FileField(_("photo"), upload_to=upload_path, validators=[validate_image])
@@ -208,6 +209,7 @@ class Milestone(models.Model):
         return self.title
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Expense(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="expenses")
     spent_on = models.DateField(_("date"))
@@ -240,6 +242,7 @@ class Risk(models.Model):
         ordering = ["-is_open", "id"]
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class ProjectApproval(models.Model):
     """The approval trail of a project: every submission, approval and return."""
 
@@ -321,6 +324,7 @@ class ResponsibilityItem(models.Model):
         return deadline_colour(self.deadline, done=self.status == ItemStatus.APPROVED)
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class ItemEvent(models.Model):
     """履责记实: progress updates with evidence, submissions, approvals and returns."""
 
@@ -340,3 +344,16 @@ class ItemEvent(models.Model):
         verbose_name_plural = _("responsibility records")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["item", "-at"], name="itemevent_item_time")]
+
+
+# --- History of many-to-many links --------------------------------------------------------------
+# The automatic through tables get their own event models: every link added or removed is recorded
+# with the account and URL (the labels "add"/"remove"); the detail pages show them with the record.
+def _track_links(field, name: str) -> None:
+    pghistory.track(pghistory.InsertEvent("add"), pghistory.DeleteEvent("remove"), obj_field=None, model_name=name)(
+        field.through
+    )
+
+
+_track_links(Project.team, "ProjectTeamEvent")
+_track_links(ResponsibilityItem.cooperating_units, "ItemCooperatingUnitEvent")

@@ -79,6 +79,7 @@ class ActivityDetailView(ObjectDetailView):
     permission = "activities.view"
     queryset = Activity.objects.select_related("org_unit", "created_by")
     template_name = "activities/activity_detail.html"
+    history_related = ("activities.ActivityPhoto",)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -447,6 +448,7 @@ class ItemDetailView(ObjectDetailView):
     permission = "tasks.view"
     queryset = ITEM_QUERYSET.select_related("supervising_unit")
     template_name = "activities/item_detail.html"
+    history_related = ("activities.ItemEvent", "activities.ResponsibilityItem_cooperating_units")
 
     def get_object(self, queryset=None):
         # Supervisors reach the items they supervise as well.
@@ -637,6 +639,8 @@ class ProjectDetailView(ObjectDetailView):
     permission = "projects.view"
     queryset = Project.objects.select_related("org_unit", "leader")
     template_name = "activities/project_detail.html"
+    history_related = ("activities.Milestone", "activities.Expense", "activities.Risk", "activities.ProjectApproval",
+                       "activities.Project_team")
 
     def get_context_data(self, **kwargs):
         from . import workflow

@@ -18,6 +18,10 @@ class DemandsConfig(AppConfig):
             why="marks demands 即将到期 (yellow) / 已超期 (red), notifies handlers and unit heads, escalates (督办) overdue ones",
         )
         schedule.register(
+            "demands-chain-checkpoints", "demands.tasks.sign_chain_checkpoints", crontab(hour=1, minute=30),
+            why="signs the head of every demand timeline that grew (HMAC with CHAIN_SIGNING_KEY); verify_demand_chains checks them",
+        )
+        schedule.register(
             "demands-visit-reminders", "demands.tasks.visit_reminders", crontab(hour=8, minute=0),
             why="reminds unit heads of 五必访 visits due within two days or overdue",
         )

@@ -6,11 +6,19 @@ The first event of a demand has prev_hash "". The demand keeps the hash of its l
 (`chain_head`) and its status must be the latest event's `to_status`. So changing any stored field
 of an event, deleting, inserting or re-sealing events, cutting events off the end, or changing the
 demand's status without an event breaks the chain; `verify_chains()` finds every broken one.
+
+The chain is unkeyed: it shows accidental or partial changes, but someone who can write to the
+database can rewrite an event and recompute every later hash and the chain head. Signed
+checkpoints close that gap: every day, the head of every chain that grew is signed with an HMAC
+key that is not in the database (settings.CHAIN_SIGNING_KEY); `verify_checkpoints()` reports a
+demand whose event at a signed position no longer has the signed hash (rewritten after the
+checkpoint) and any checkpoint whose signature does not match (forged or altered).
 """
 from __future__ import annotations
 
 import datetime
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -119,3 +127,86 @@ def verify_chains(demand_ids: Iterable[int] | None = None) -> list[BrokenChain]:
         if problem:
             broken.append(BrokenChain(demand[0], demand[1], problem[0], problem[1]))
     return broken
+
+
+# --- Signed checkpoints ---------------------------------------------------------------------------
+CHECKPOINT_SALT = "demands.chain.checkpoint"
+
+
+def signing_key() -> bytes:
+    """CHAIN_SIGNING_KEY, or a key derived from SECRET_KEY with this purpose's own salt."""
+    from django.conf import settings
+    from django.utils.crypto import salted_hmac
+
+    if settings.CHAIN_SIGNING_KEY:
+        return settings.CHAIN_SIGNING_KEY.encode("utf-8")
+    return salted_hmac(CHECKPOINT_SALT, "chain-signing-key", secret=settings.SECRET_KEY, algorithm="sha256").digest()
+
+
+def checkpoint_signature(demand_id: int, seq: int, head: str, signed_at: datetime.datetime, key: bytes | None = None) -> str:
+    message = f"{demand_id}:{seq}:{head}:{_moment(signed_at)}".encode("utf-8")
+    return hmac.new(key or signing_key(), message, hashlib.sha256).hexdigest()
+
+
+def write_checkpoints(now: datetime.datetime | None = None) -> int:
+    """Sign the last event of every chain not yet signed at that position. Idempotent: a second
+    run the same day (or a redelivered task) signs nothing twice (unique demand + seq)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from .models import ChainCheckpoint
+
+    now = now or timezone.now()
+    key = signing_key()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT last.demand_id, last.seq, last.hash FROM (
+                SELECT DISTINCT ON (demand_id) demand_id, seq, hash FROM demands_demandevent
+                ORDER BY demand_id, seq DESC
+            ) last
+            WHERE NOT EXISTS (SELECT 1 FROM demands_chaincheckpoint c
+                              WHERE c.demand_id = last.demand_id AND c.seq = last.seq)
+            """
+        )
+        rows = cursor.fetchall()
+    ChainCheckpoint.objects.bulk_create(
+        [ChainCheckpoint(demand_id=d, seq=seq, head=head, signed_at=now,
+                         signature=checkpoint_signature(d, seq, head, now, key)) for d, seq, head in rows],
+        batch_size=5000, ignore_conflicts=True,
+    )
+    return len(rows)
+
+
+def verify_checkpoints() -> list[BrokenChain]:
+    """Every demand whose chain no longer matches a signed checkpoint (one entry per demand, the
+    earliest position), and every checkpoint with a wrong signature."""
+    from django.db import connection
+    from django.utils import timezone
+
+    key = signing_key()
+    broken: dict[int, BrokenChain] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.demand_id, d.ref, c.seq, c.head, c.signed_at, c.signature, e.hash
+            FROM demands_chaincheckpoint c
+            JOIN demands_demand d ON d.id = c.demand_id
+            LEFT JOIN demands_demandevent e ON e.demand_id = c.demand_id AND e.seq = c.seq
+            ORDER BY c.demand_id, c.seq
+            """
+        )
+        for demand_id, ref, seq, head, signed_at, signature, current in cursor:
+            if demand_id in broken:
+                continue
+            day = timezone.localtime(signed_at).strftime("%Y-%m-%d %H:%M")
+            if not hmac.compare_digest(signature, checkpoint_signature(demand_id, seq, head, signed_at, key)):
+                reason = f"the checkpoint signed {day} has a wrong signature (altered or forged without the key)"
+            elif current is None:
+                reason = f"the event signed in the checkpoint of {day} is missing (rewritten after the checkpoint)"
+            elif current != head:
+                reason = f"the event differs from the checkpoint signed {day} (the chain was rewritten after the checkpoint)"
+            else:
+                continue
+            broken[demand_id] = BrokenChain(demand_id, ref, seq, reason)
+    return list(broken.values())

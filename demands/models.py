@@ -399,6 +399,7 @@ class MediationCase(models.Model):
         return self.concluded_at is None
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class MediationSession(models.Model):
     case = models.ForeignKey(MediationCase, on_delete=models.CASCADE, related_name="sessions")
     held_at = models.DateTimeField(_("held at"))
@@ -415,6 +416,7 @@ class MediationSession(models.Model):
         ordering = ["held_at", "id"]
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class MediationFollowUp(models.Model):
     """Follow-up of the agreement's fulfilment (回访履约)."""
 
@@ -540,3 +542,35 @@ class VisitPhoto(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("demands:visit_photo", args=[self.visit_id, self.pk])
+
+class ChainCheckpoint(models.Model):
+    """A signed statement "on `signed_at`, event #`seq` of this demand had hash `head`", written
+    daily (demands.tasks.sign_chain_checkpoints) for every demand whose chain grew. The HMAC uses
+    CHAIN_SIGNING_KEY, which is not in the database: someone who rewrites events and recomputes
+    the unkeyed chain cannot write a matching checkpoint (demands.chain.verify_checkpoints)."""
+
+    demand = models.ForeignKey(Demand, on_delete=models.PROTECT, related_name="+", db_index=False)
+    seq = models.PositiveIntegerField()
+    head = models.CharField(max_length=64)
+    signed_at = models.DateTimeField()
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["demand", "seq"], name="chain_checkpoint_once")]
+
+    def __str__(self) -> str:
+        return f"{self.demand_id}#{self.seq} {self.signed_at:%Y-%m-%d}"
+
+
+# --- History of many-to-many links --------------------------------------------------------------
+# The automatic through tables get their own event models: every link added or removed is recorded
+# with the account and URL (the labels "add"/"remove"); the detail pages show them with the record.
+def _track_links(field, name: str) -> None:
+    pghistory.track(pghistory.InsertEvent("add"), pghistory.DeleteEvent("remove"), obj_field=None, model_name=name)(
+        field.through
+    )
+
+
+_track_links(Demand.cooperating_units, "DemandCooperatingUnitEvent")
+_track_links(MediationCase.parties, "MediationPartyEvent")
+_track_links(MediationCase.mediators, "MediationMediatorEvent")

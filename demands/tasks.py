@@ -15,3 +15,12 @@ def sla_sweep() -> dict:
 def visit_reminders() -> int:
     """Beat, daily. Notification keys make it idempotent per life event and level."""
     return services.visit_reminders()
+
+
+@shared_task(acks_late=True)
+def sign_chain_checkpoints() -> int:
+    """Beat, daily. Signs the head of every demand chain that grew (HMAC, key outside the
+    database); idempotent per demand and position."""
+    from .chain import write_checkpoints
+
+    return write_checkpoints()

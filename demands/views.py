@@ -505,6 +505,8 @@ class MediationDetailView(ObjectDetailView):
     queryset = MediationCase.objects.select_related("org_unit", "demand").prefetch_related(
         "parties", "mediators", "sessions", "follow_ups"
     )
+    history_related = ("demands.MediationSession", "demands.MediationFollowUp", "demands.MediationCase_parties",
+                       "demands.MediationCase_mediators")
     template_name = "demands/mediation_detail.html"
 
     def get_context_data(self, **kwargs):
@@ -615,6 +617,7 @@ class VisitDetailView(ObjectDetailView):
     permission = "visits.view"
     queryset = Visit.objects.select_related("person", "person__org_unit", "visitor", "life_event", "created_by")
     template_name = "demands/visit_detail.html"
+    history_related = ("demands.VisitPhoto",)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -27,7 +27,7 @@ class ManualKpiValueAdmin(admin.ModelAdmin):
 
 @admin.register(KpiRun)
 class KpiRunAdmin(admin.ModelAdmin):
-    list_display = ("started_at", "trigger", "as_of", "rows_written", "seconds", "error")
+    list_display = ("started_at", "finished_at", "trigger", "as_of", "rows_written", "seconds", "error")
     list_filter = ("trigger",)
     readonly_fields = [f.name for f in KpiRun._meta.fields]
 

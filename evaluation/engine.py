@@ -639,6 +639,22 @@ class _Clock:
         self.last = now
 
 
+STALE_RUN_ERROR = "The computation did not finish: its worker was lost (closed as failed)."
+
+
+def close_stale_runs(now: datetime.datetime | None = None) -> int:
+    """Close as failed the runs still "running" after KPI_RUN_STALE_SECONDS. A worker killed
+    mid-computation never finishes its run (the broker redelivers the task, which starts a new
+    one); no computation legitimately runs that long (the setting follows the broker's visibility
+    timeout, which is sized to the longest task). Called when a computation starts."""
+    from django.conf import settings
+
+    now = now or timezone.now()
+    limit = now - datetime.timedelta(seconds=settings.KPI_RUN_STALE_SECONDS)
+    return KpiRun.objects.filter(finished_at__isnull=True, started_at__lt=limit).update(
+        finished_at=now, error=STALE_RUN_ERROR)
+
+
 def compute(periods, *, as_of: datetime.datetime | None = None, trigger: str = RunTrigger.COMMAND) -> Result:
     """Compute and store the snapshots of every org unit for `periods` (Period objects or keys) at
     `as_of` (default: now). Idempotent: the same data gives the same figures."""
@@ -647,6 +663,7 @@ def compute(periods, *, as_of: datetime.datetime | None = None, trigger: str = R
     moment = as_of or started
     plan = Plan(periods, moment)
     ensure_catalogue()
+    close_stale_runs(started)
     clock = time.perf_counter()
     run = KpiRun.objects.create(trigger=trigger, periods=[p.key for p in plan.periods], as_of=moment,
                                 explicit_as_of=as_of is not None, started_at=started)

@@ -247,6 +247,7 @@ class Campaign(models.Model):
         return reverse("evaluation:campaign_detail", args=[self.pk])
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Indicator(models.Model):
     """A line of the scoring form (考核指标) with its maximum score."""
 
@@ -268,6 +269,7 @@ class Indicator(models.Model):
         return self.name
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class RaterGroup(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="groups")
     kind = models.CharField(_("rater group"), max_length=20, choices=RaterGroupKind.choices)
@@ -288,6 +290,7 @@ class RaterGroup(models.Model):
         return self.get_kind_display()
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class RaterAssignment(models.Model):
     """A rater asked to rate in a group. `done_subjects` records which units they have rated
     (never the sheet itself, so anonymous sheets cannot be traced back)."""
@@ -307,6 +310,21 @@ class RaterAssignment(models.Model):
         indexes = [models.Index(fields=["rater"], name="rater_assignment_rater")]
 
 
+# Ballots stay anonymous in the audit trail too: the events of score sheets, scores and appraisal
+# votes keep no acting account (no context) and no link to the ballot row (no obj field), and
+# store only what says *that* a ballot was cast, changed or withdrawn -- never the rater, the
+# value or the grade. (With either link, an event stamped with the voter's account at the same
+# moment as their AppraisalVoter/RaterAssignment event would lead to what they chose.)
+def _ballot_history(*fields: str, changes: tuple[str, ...], name: str):
+    return pghistory.track(
+        pghistory.InsertEvent("cast"),
+        pghistory.UpdateEvent("changed", condition=pghistory.AnyChange(*changes)),
+        pghistory.DeleteEvent("withdrawn"),
+        fields=list(fields), context_field=None, obj_field=None, model_name=name,
+    )
+
+
+@_ballot_history("group", "subject", "submitted_on", changes=("comment", "submitted_on", "rater"), name="ScoreSheetEvent")
 class ScoreSheet(models.Model):
     """One rater's scores for one unit. Anonymous groups store no rater and only the date."""
 
@@ -323,6 +341,7 @@ class ScoreSheet(models.Model):
         indexes = [models.Index(fields=["group", "subject"], name="score_sheet_group_subject")]
 
 
+@_ballot_history("indicator", changes=("value",), name="ScoreEvent")
 class Score(models.Model):
     sheet = models.ForeignKey(ScoreSheet, on_delete=models.CASCADE, related_name="scores")
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="scores")
@@ -358,6 +377,7 @@ class AppraisalRound(models.Model):
         return reverse("evaluation:appraisal_detail", args=[self.pk])
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class AppraisalVoter(models.Model):
     """A voter of a round; `voted_on` is set once their (anonymous) ballot is in."""
 
@@ -372,6 +392,7 @@ class AppraisalVoter(models.Model):
         indexes = [models.Index(fields=["voter"], name="appraisal_voter_user")]
 
 
+@_ballot_history("round", changes=("grade",), name="AppraisalVoteEvent")
 class AppraisalVote(models.Model):
     """One grade given to one member; stored without the voter."""
 
@@ -449,6 +470,7 @@ class ImprovementAction(models.Model):
 
 
 # --- Monthly diagnostic report (运行诊断报告) ----------------------------------------------------------
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class MonthlyReport(models.Model):
     """One issued version of a unit's report for a month. Its figures and lists are frozen in
     `content` when it is generated; the page and the workbook both render that content, so they
@@ -484,3 +506,15 @@ class MonthlyReport(models.Model):
     def download_name(self) -> str:
         suffix = f"-v{self.version}" if self.version > 1 else ""
         return f"运行诊断报告-{self.org_unit.code}-{self.period}{suffix}.xlsx"
+
+
+# --- History of many-to-many links --------------------------------------------------------------
+# The automatic through tables get their own event models: every link added or removed is recorded
+# with the account and URL (the labels "add"/"remove"); the detail pages show them with the record.
+def _track_links(field, name: str) -> None:
+    pghistory.track(pghistory.InsertEvent("add"), pghistory.DeleteEvent("remove"), obj_field=None, model_name=name)(
+        field.through
+    )
+
+
+_track_links(Campaign.subjects, "CampaignSubjectEvent")

@@ -310,6 +310,16 @@ def last_run(period: Period) -> KpiRun | None:
     return KpiRun.objects.filter(periods__contains=[period.key], finished_at__isnull=False, error="").first()
 
 
+def last_runs(period: Period) -> tuple[KpiRun | None, KpiRun | None]:
+    """(the last good computation of `period`, a failed one after it or None) -- one query when
+    the latest computation went well."""
+    finished = KpiRun.objects.filter(periods__contains=[period.key], finished_at__isnull=False)
+    latest = finished.first()
+    if latest is None or not latest.error:
+        return latest, None
+    return finished.filter(error="").first(), latest
+
+
 def manual_kpis() -> list[KpiDefinition]:
     return list(KpiDefinition.objects.filter(kind=KpiKind.MANUAL, is_active=True))
 

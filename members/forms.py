@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.forms import DateInput, ScopedModelForm, TagsField
 from portal.widgets import AutocompleteSelect
@@ -105,3 +106,21 @@ class PointsAdjustForm(forms.ModelForm):
         if abs(value) > 1000:
             raise ValidationError(_("At most 1000 points at a time."))
         return value
+
+
+class UnmaskedExportForm(forms.Form):
+    """The explicit choice of an export with ID numbers and phones in clear: a reason is required
+    and goes into the log with the records exported."""
+
+    reason = forms.CharField(
+        label=_("reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Why the ID numbers and phones are needed in clear. Logged with the records exported."),
+    )
+    format = forms.ChoiceField(label=pgettext_lazy("file", "format"), choices=[("xlsx", "Excel (.xlsx)"), ("csv", "CSV")], initial="xlsx")
+    query = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise ValidationError(_("Give the reason for the export."))
+        return reason

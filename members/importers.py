@@ -17,7 +17,7 @@ from .choices import (
     OrgKind,
     PoliticalStatus,
 )
-from .masking import mask_id_number, mask_phone, may_reveal_any
+from .masking import mask_id_number, mask_phone, people_export_masks
 from .models import OrgUnit, Person
 from .validators import (
     normalize_id_number,
@@ -241,13 +241,13 @@ class PersonKind(dx.Kind):
     def export_queryset(self):
         return Person.objects.all()
 
-    def export_rows(self, queryset, user=None):
-        reveal = user is None or may_reveal_any(user)
+    def export_rows(self, queryset, user=None, unmasked: bool = False):
+        mask = people_export_masks(user, unmasked=unmasked)
         for p in queryset.order_by("employee_no").values_list(
             "employee_no", "name", "gender", "birth_date", "phone", "id_number", "org_unit__code",
             "political_status", "joined_party_on", "tags",
         ).iterator(chunk_size=5000):
             no, name, gender, birth, phone, id_number, unit, status, joined, tags = p
-            if not reveal:
+            if mask:
                 phone, id_number = mask_phone(phone), mask_id_number(id_number)
             yield [no, name, gender, dx.fmt(birth), phone, id_number, unit, status, dx.fmt(joined), dx.fmt(tags)]

@@ -32,3 +32,15 @@ def may_reveal(user, person) -> bool:
     if user.person_id == person.pk:
         return True
     return may_reveal_any(user)
+
+
+def people_export_masks(user, *, unmasked: bool = False) -> bool:
+    """The one decision every export of people makes: are ID numbers and phones masked?
+
+    Masked by default, like the pages. Unmasked only when the caller asked for it explicitly
+    (`unmasked=True`, the "export with ID numbers and phones" form, which also asks for a reason
+    and logs the records that went out) and the account may reveal (`may_reveal_any`). `user=None`
+    is the command line (`export_data`), run by an operator who has the database anyway."""
+    if user is None:
+        return False
+    return not (unmasked and may_reveal_any(user))

@@ -203,6 +203,10 @@ class RevealLog(models.Model):
     detail = models.CharField(_("detail"), max_length=200, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    # An unmasked export: why, how many people and which ones went out.
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    record_count = models.PositiveIntegerField(_("records"), null=True, blank=True)
+    record_ids = ArrayField(models.BigIntegerField(), verbose_name=_("record ids"), default=list, blank=True)
 
     scope = ScopeSpec(org="person__org_unit")
 

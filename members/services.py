@@ -50,3 +50,12 @@ def points_award(
 
 def reveal_log(*, request, person: Person, field: str) -> None:
     RevealLog.objects.create(user=request.user, person=person, field=field, ip_address=client_ip(request))
+
+
+def log_unmasked_export(*, request, person_ids: list[int], reason: str) -> RevealLog:
+    """An export with ID numbers and phones in clear: who, when (the log's time), why, how many
+    people and which ones."""
+    return RevealLog.objects.create(
+        user=request.user, field=RevealLog.Field.EXPORT, detail="people", ip_address=client_ip(request),
+        reason=reason, record_count=len(person_ids), record_ids=person_ids,
+    )

@@ -12,6 +12,7 @@ urlpatterns = [
     path("units/<int:pk>/edit/", views.OrgUnitEditView.as_view(), name="orgunit_edit"),
     path("units/<int:pk>/delete/", views.OrgUnitDeleteView.as_view(), name="orgunit_delete"),
     path("people/", views.PersonListView.as_view(), name="person_list"),
+    path("people/export-unmasked/", views.PersonUnmaskedExportView.as_view(), name="person_export_unmasked"),
     path("people/new/", views.PersonEditView.as_view(), name="person_create"),
     path("people/autocomplete/", views.PersonAutocomplete.as_view(), name="person_autocomplete"),
     path("people/me/", views.MyRecordView.as_view(), name="my_record"),

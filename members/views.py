@@ -20,8 +20,8 @@ from portal.scope import get_visible_or_404, visible
 from . import selectors, services
 from .choices import DualCultivation, PoliticalStatus
 from .filtersets import OrgUnitFilterSet, PersonFilterSet
-from .forms import DevelopmentStageForm, OrgUnitForm, PersonForm, PointsAdjustForm
-from .masking import mask_id_number, mask_phone, may_reveal
+from .forms import DevelopmentStageForm, OrgUnitForm, PersonForm, PointsAdjustForm, UnmaskedExportForm
+from .masking import mask_id_number, mask_phone, may_reveal, may_reveal_any, people_export_masks
 from .models import OrgUnit, Person, RevealLog
 from .tables import PERSON_READABLE, OrgUnitTable, PersonTable
 from .workflow import STAGE_ORDER, conversion_due_on, earliest_date, next_stage
@@ -93,6 +93,11 @@ class PersonListView(ObjectListView):
     exchange_kind = "people"
     export_basename = "people"
     readable_columns = PERSON_READABLE
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["may_export_unmasked"] = may_reveal_any(self.request.user)
+        return context
 
 
 class PersonDetailView(ObjectDetailView):
@@ -242,3 +247,44 @@ class RevealLogView(PermissionRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context["entries"] = RevealLog.objects.select_related("user", "person")[:200]
         return context
+
+
+class PersonUnmaskedExportView(PermissionRequiredMixin, TemplateView):
+    """People export with ID numbers and phones in clear: only for accounts that may reveal
+    (members.masking.people_export_masks), only with a reason, logged with the ids that went out.
+    The list's filters come along in `query`; the scope is the list's."""
+
+    permission = "people.view"
+    template_name = "members/person_unmasked_export.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and people_export_masks(request.user, unmasked=True):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        query = request.GET.copy()
+        query.pop("export", None)
+        form = UnmaskedExportForm(initial={"query": query.urlencode()})
+        return self.render_to_response(self.get_context_data(form=form))
+
+    def post(self, request, *args, **kwargs):
+        from django.http import QueryDict
+
+        from portal.dataexchange import get_kind
+        from portal.export import export_response
+
+        form = UnmaskedExportForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        people = visible(Person.objects.select_related("org_unit"), request.user, self.permission)
+        filterset = PersonFilterSet(QueryDict(form.cleaned_data["query"]), queryset=people, request=request)
+        if not filterset.is_valid():
+            form.add_error(None, _("The filter is not valid; nothing was exported."))
+            return self.render_to_response(self.get_context_data(form=form))
+        queryset = filterset.qs
+        ids = list(queryset.order_by("employee_no").values_list("pk", flat=True))
+        services.log_unmasked_export(request=request, person_ids=ids, reason=form.cleaned_data["reason"])
+        kind = get_kind("people")
+        rows = kind.export_rows(Person.objects.filter(pk__in=ids), user=request.user, unmasked=True)
+        return export_response(form.cleaned_data["format"], "people", kind.export_header(), rows)

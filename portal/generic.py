@@ -255,7 +255,6 @@ class ObjectListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
 
             kind = get_kind(self.exchange_kind)
             header, rows = kind.export_header(), kind.export_rows(queryset, user=self.request.user)
-            audit.log_export(self.request, kind=self.exchange_kind, queryset=queryset)
         else:
             table = self.get_table_class()(queryset[:EXPORT_MAX_ROWS])
             values = table.as_values(exclude_columns=getattr(self, "export_exclude", ()))
@@ -331,6 +330,9 @@ class ObjectListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
 class ObjectDetailView(PermissionRequiredMixin, DetailView):
     page_cache = True  # portal/pagecache.py
     history_limit = 20
+    # Models whose records belong to the object and whose changes its history shows too
+    # (portal.audit.history_for `related`), e.g. ("activities.Milestone", "activities.Project_team").
+    history_related: tuple[str, ...] = ()
 
     def get_object(self, queryset=None):
         return get_visible_or_404(
@@ -340,7 +342,8 @@ class ObjectDetailView(PermissionRequiredMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         if has_permission(self.request.user, "portal.audit"):
-            context["history"] = audit.history_for(self.object, limit=self.history_limit)
+            context["history"] = audit.history_for(self.object, limit=self.history_limit,
+                                                   related=self.history_related)
         return context
 
 

@@ -9,3 +9,28 @@ class ChineseFirstMiddleware:
     def __call__(self, request):
         request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
+
+
+class AccessDenialMiddleware:
+    """Logs every refusal with account, IP, path and time (portal.AccessDenial): each 403, and a
+    404 caused by the scope layer on a record that exists (portal.scope.get_visible_or_404 notes
+    it). Looks at the response, so pages rendered by the page cache's process_view count too."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from .audit import record_denial
+        from .scope import out_of_scope_lookups
+
+        seen: list[str] = []
+        token = out_of_scope_lookups.set(seen)
+        try:
+            response = self.get_response(request)
+        finally:
+            out_of_scope_lookups.reset(token)
+        if response.status_code == 403:
+            record_denial(request, status=403)
+        elif response.status_code == 404 and seen:
+            record_denial(request, status=404, detail=seen[0])
+        return response

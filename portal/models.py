@@ -106,3 +106,46 @@ class ImportBatch(models.Model):
         verbose_name = _("import")
         verbose_name_plural = _("imports")
         ordering = ["-uploaded_at"]
+
+
+class AccessDenial(models.Model):
+    """A request refused by the permission table (403) or the scope layer on a record that exists
+    but lies outside the account's scope (404). Written by portal.middleware.AccessDenialMiddleware;
+    failed logins are in django-axes' AccessFailureLog. Listed on the audit trail page."""
+
+    class Status(models.IntegerChoices):
+        FORBIDDEN = 403, _("no permission (403)")
+        OUT_OF_SCOPE = 404, _("outside scope (404)")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("account"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    username = models.CharField(_("user name"), max_length=150, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    method = models.CharField(max_length=10, blank=True)
+    path = models.CharField(_("path"), max_length=500)
+    status = models.PositiveSmallIntegerField(_("status"), choices=Status.choices)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    scope = ScopeSpec(assignee="user")
+
+    class Meta:
+        verbose_name = _("access denial")
+        verbose_name_plural = _("access denials")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.status} {self.path}"
+
+
+# --- History of many-to-many links --------------------------------------------------------------
+# The automatic through tables get their own event models: every link added or removed is recorded
+# with the account and URL (the labels "add"/"remove"); the detail pages show them with the record.
+def _track_links(field, name: str) -> None:
+    pghistory.track(pghistory.InsertEvent("add"), pghistory.DeleteEvent("remove"), obj_field=None, model_name=name)(
+        field.through
+    )
+
+
+_track_links(User.groups, "UserGroupEvent")
+_track_links(User.user_permissions, "UserPermissionEvent")

@@ -11,6 +11,7 @@ answer 404 (`get_visible_or_404`).
 """
 from __future__ import annotations
 
+import contextvars
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -58,8 +59,17 @@ def visible(queryset: QuerySet, user, permission: str) -> QuerySet:
     return queryset if q is None else queryset.filter(q)
 
 
+# The out-of-scope lookups of the current request (portal.middleware.AccessDenialMiddleware sets a
+# list per request): a 404 they cause is logged as an access denial.
+out_of_scope_lookups: contextvars.ContextVar[list | None] = contextvars.ContextVar("out_of_scope_lookups", default=None)
+
+
 def get_visible_or_404(queryset: QuerySet, user, permission: str, **lookup):
     try:
         return visible(queryset, user, permission).get(**lookup)
     except queryset.model.DoesNotExist:
+        # The record exists, but not for this user: answered as 404 like a missing one, and noted.
+        seen = out_of_scope_lookups.get()
+        if seen is not None and queryset.filter(**lookup).exists():
+            seen.append(f"{queryset.model._meta.label} {lookup}")
         raise Http404 from None

@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Stamps every audited change (pghistory) with the user and the URL.
     "pghistory.middleware.HistoryMiddleware",
+    # Logs 403s and out-of-scope 404s (portal.AccessDenial) for the audit trail page.
+    "portal.middleware.AccessDenialMiddleware",
     # Last, as django-axes asks.
     "axes.middleware.AxesMiddleware",
     # After everything that reads the request: serves opted-in read pages again until a table they
@@ -131,6 +133,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Every failed login is kept (account, IP, path, time) for the audit trail page.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -206,9 +210,29 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# With acks_late, a task whose worker dies stays unacknowledged in Redis and is delivered again
+# after the visibility timeout. It must be longer than the longest task (a KPI computation of a
+# year at full size takes under a minute; a monthly report or a large import a few minutes) and
+# than any countdown/ETA, or a task still running would be delivered twice. One hour leaves room;
+# tests use a few seconds (the variable) to see a killed worker's task redone.
+BROKER_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+    # How often a worker looks for such abandoned messages (seconds, every check scans).
+    "unacked_restore_interval": min(10, BROKER_VISIBILITY_TIMEOUT),
+    "unacked_restore_throttle": 1,
+}
+# A KPI run still "running" after this long lost its worker and is closed as failed
+# (evaluation.engine.close_stale_runs): no computation runs longer than the visibility timeout.
+KPI_RUN_STALE_SECONDS = env.int("KPI_RUN_STALE_SECONDS", default=BROKER_VISIBILITY_TIMEOUT)
 # One beat schedule for the whole portal; each app adds its entries in its AppConfig.ready()
 # through portal.schedule.register(), so every entry is explained next to its task.
 CELERY_BEAT_SCHEDULE: dict = {}
+
+# The key of the signed daily checkpoints of the demand chains (demands.chain). Keep it outside the
+# database (environment / secret store): with it, a rewritten and recomputed chain is still caught.
+# Empty: derived from SECRET_KEY with the checkpoints' own salt.
+CHAIN_SIGNING_KEY = env.str("CHAIN_SIGNING_KEY", default="")
 
 LOGGING = {
     "version": 1,

@@ -15,6 +15,7 @@ portal_patterns = (
         path("accounts/new/", views.AccountEditView.as_view(), name="account_create"),
         path("accounts/<int:pk>/edit/", views.AccountEditView.as_view(), name="account_edit"),
         path("accounts/<int:pk>/delete/", views.AccountDeleteView.as_view(), name="account_delete"),
+        path("audit/", views.AuditTrailView.as_view(), name="audit_trail"),
         path("import/", views.ImportView.as_view(), name="import"),
         path("import/<int:pk>/", views.ImportPreviewView.as_view(), name="import_preview"),
         path("import/template/<str:kind>/", views.ImportTemplateView.as_view(), name="import_template"),

@@ -166,3 +166,24 @@ def page_not_found(request, exception=None):
 
 def server_error(request):
     return render(request, "500.html", status=500)
+
+
+class AuditTrailView(PermissionRequiredMixin, TemplateView):
+    """Admins: the audit trail (changes, refused requests, failed logins, reveals), filtered."""
+
+    permission = "portal.audit_trail"
+    template_name = "portal/audit_trail.html"
+
+    def get_context_data(self, **kwargs):
+        from django_tables2 import RequestConfig
+
+        from .audit_trail import AuditTrailFilterSet, AuditTrailTable
+
+        context = super().get_context_data(**kwargs)
+        filterset = AuditTrailFilterSet(self.request.GET or None)
+        rows = filterset.qs if filterset.is_bound and filterset.is_valid() else AuditTrailFilterSet({}).qs
+        table = AuditTrailTable(rows)
+        RequestConfig(self.request, paginate={"per_page": 50}).configure(table)
+        context.update(filter=filterset if filterset.is_bound else AuditTrailFilterSet(), table=table,
+                       title=_("Audit trail"))
+        return context

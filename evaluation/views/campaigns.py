@@ -81,6 +81,7 @@ class CampaignDetailView(ObjectDetailView):
     permission = MANAGE
     queryset = Campaign.objects.select_related("org_unit", "created_by")
     template_name = "evaluation/campaign_detail.html"
+    history_related = ("evaluation.Indicator", "evaluation.RaterGroup", "evaluation.Campaign_subjects")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -292,6 +293,7 @@ class AppraisalDetailView(ObjectDetailView):
     permission = MANAGE
     queryset = AppraisalRound.objects.select_related("org_unit")
     template_name = "evaluation/appraisal_detail.html"
+    history_related = ("evaluation.AppraisalVoter", "evaluation.AppraisalVote")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -130,3 +130,71 @@ def test_the_demand_page_verifies_its_chain_when_shown(client, demands, owner):
     assert "#2" in page.split('role="alert"')[1].split("</div>")[0]
     other = client.get(reverse("demands:demand_detail", args=[second.pk])).content.decode()
     assert 'data-testid="chain-intact"' in other
+
+
+# --- Signed checkpoints ---------------------------------------------------------------------------
+def rewrite_and_recompute(demand, seq: int, note: str) -> None:
+    """What the unkeyed chain cannot show: alter an event and recompute every later hash and the
+    demand's chain head, as someone with database access and the source code could."""
+    events = list(DemandEvent.objects.filter(demand=demand).order_by("seq"))
+    prev = ""
+    for event in events:
+        if event.seq == seq:
+            event.note = note
+        if event.seq >= seq:
+            chain.seal(event, prev)
+            sql("UPDATE demands_demandevent SET note = %s, prev_hash = %s, hash = %s WHERE id = %s",
+                [event.note, event.prev_hash, event.hash, event.pk])
+        prev = event.hash
+    sql("UPDATE demands_demand SET chain_head = %s WHERE id = %s", [prev, demand.pk])
+
+
+def test_a_rewritten_and_recomputed_chain_is_caught_by_the_signed_checkpoint(demands):
+    first, second, third = demands
+    assert chain.write_checkpoints() == 3
+    rewrite_and_recompute(first, 2, "领导已批示")
+    assert chain.verify_chains() == []  # the unkeyed chain alone is fooled
+    code, out, err = run_command()
+    assert code == 1
+    assert f"REWRITTEN {first.ref}" in err and "rewritten after the checkpoint" in err
+    assert second.ref not in err and third.ref not in err
+
+
+def test_checkpoints_are_written_once_per_position_and_again_when_the_chain_grows(demands, handler):
+    first, _second, _third = demands
+    assert chain.write_checkpoints() == 3
+    assert chain.write_checkpoints() == 0
+    services.demand_reply(demand=first, by=handler, text="已联系食堂")
+    assert chain.write_checkpoints() == 1
+    code, out, err = run_command()
+    assert code == 0 and "4 signed checkpoints match" in out
+
+
+def test_a_checkpoint_forged_without_the_key_is_reported(demands, settings):
+    first, _second, _third = demands
+    chain.write_checkpoints()
+    # Someone rewrites the chain and also recomputes the checkpoint, with a key of their own.
+    rewrite_and_recompute(first, 2, "领导已批示")
+    from demands.models import ChainCheckpoint
+
+    checkpoint = ChainCheckpoint.objects.filter(demand=first).latest("seq")
+    head = DemandEvent.objects.get(demand=first, seq=checkpoint.seq).hash
+    forged = chain.checkpoint_signature(first.pk, checkpoint.seq, head, checkpoint.signed_at, key=b"guessed")
+    sql("UPDATE demands_chaincheckpoint SET head = %s, signature = %s WHERE id = %s", [head, forged, checkpoint.pk])
+    broken = chain.verify_checkpoints()
+    assert [(b.ref, b.seq) for b in broken] == [(first.ref, checkpoint.seq)]
+    assert "wrong signature" in broken[0].reason
+
+
+def test_the_signing_key_is_a_setting_and_defaults_to_a_derived_key(settings):
+    settings.CHAIN_SIGNING_KEY = ""
+    derived = chain.signing_key()
+    assert derived != settings.SECRET_KEY.encode()
+    settings.CHAIN_SIGNING_KEY = "a-key-from-the-vault"
+    assert chain.signing_key() == b"a-key-from-the-vault"
+
+
+def test_the_checkpoint_task_is_on_the_beat():
+    from django.conf import settings
+
+    assert settings.CELERY_BEAT_SCHEDULE["demands-chain-checkpoints"]["task"] == "demands.tasks.sign_chain_checkpoints"
