@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import OrgUnit
+from portal.numbers import half_up
 
 from . import selectors
 from .choices import Direction, KpiKind, Light, ReportStatus, RunTrigger, ValueFormat
@@ -112,7 +113,7 @@ def report_data(unit: OrgUnit, period: Period, user=None) -> ReportData:
                 "unit": other.name, "unit_code": other.code, "kpi": str(kpi.display_name),
                 "previous": selectors.display(get(before, other.pk, kpi.code), kpi.value_format),
                 "value": selectors.display(get(current, other.pk, kpi.code), kpi.value_format),
-                "points": round(delta * 100, 2), "better": better, "abs": abs(delta),
+                "points": half_up(delta * 100, 2), "better": better, "abs": abs(delta),
             })
     change_frame = pd.DataFrame(changes, columns=["unit", "unit_code", "kpi", "previous", "value", "points", "better",
                                                   "abs"], dtype=object)
@@ -139,7 +140,7 @@ def report_data(unit: OrgUnit, period: Period, user=None) -> ReportData:
             weight_sum += weight
         if weight_sum:
             weakest.append({"unit": other.name, "unit_code": other.code, "unit_id": other.pk,
-                            "score": round(100 * total / weight_sum, 2), "reds": reds})
+                            "score": half_up(100 * total / weight_sum, 2), "reds": reds})
     weakest_frame = pd.DataFrame(weakest, columns=["unit", "unit_code", "unit_id", "score", "reds"], dtype=object)
     if not weakest_frame.empty:
         weakest_frame = weakest_frame.sort_values(["reds", "score", "unit_code"], ascending=[False, True, True]).head(TOP)

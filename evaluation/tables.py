@@ -90,6 +90,7 @@ class ReportTable(tables.Table):
                                                                                    args=[record.pk]))
     org_unit = tables.Column(verbose_name=capfirst(_("org unit")), accessor="org_unit__name")
     download = tables.Column(verbose_name=capfirst(_("workbook")), empty_values=(), orderable=False, exclude_from_export=True)
+    requested_by = tables.Column(verbose_name=capfirst(_("requested by")))
 
     class Meta:
         model = MonthlyReport

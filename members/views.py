@@ -38,6 +38,21 @@ class OrgUnitListView(ObjectListView):
     exchange_kind = "orgunits"
     export_basename = "orgunits"
     paginate_by = 50
+    template_name = "members/orgunit_list.html"
+
+
+class OrgUnitTreeView(PermissionRequiredMixin, TemplateView):
+    """The organisation as a tree (expand/collapse, counts per unit); the table view keeps the
+    filters, export and import."""
+
+    permission = "orgunits.view"
+    template_name = "members/orgunit_tree.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(title=_("Organisation tree"), roots=selectors.org_tree(self.request.user),
+                       can_change=has_permission(self.request.user, "orgunits.change"))
+        return context
 
 
 class OrgUnitDetailView(ObjectDetailView):
