@@ -456,8 +456,10 @@ class ReviewView(ItemListView):
 
     @staticmethod
     def whole_list_heading(user) -> str:
-        """The heading names the account's reach: the company, or its scope unit."""
-        if scope_q(ResponsibilityItem, user, "tasks.approve") is None:
+        """The heading names the account's reach: the company (every record, or a scope at the top of
+        the tree), or its scope unit."""
+        if scope_q(ResponsibilityItem, user, "tasks.approve") is None or (
+                user.scope_org_id and user.scope_org.parent_id is None):
             return _("The whole list of the company")
         if user.scope_org_id:
             return _("The whole list of %(unit)s") % {"unit": user.scope_org.name}

@@ -55,6 +55,7 @@ class ManualValueTable(tables.Table):
                         linkify=lambda record: reverse("evaluation:manual_edit", args=[record.pk]))
     org_unit = tables.Column(verbose_name=capfirst(_("org unit")), accessor="org_unit__name")
     value = tables.Column(verbose_name=capfirst(_("value")))
+    entered_by = tables.Column(verbose_name=capfirst(_("entered by")))
 
     class Meta:
         model = ManualKpiValue
