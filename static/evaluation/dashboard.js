@@ -34,7 +34,7 @@
                    symbolSize: 7, itemStyle: {color: red}, lineStyle: {color: red}}];
     if (t.target !== null) {
       series[0].markLine = {symbol: "none", lineStyle: {type: "dashed", color: "#198754"},
-                            label: {formatter: t.targetLabel + " " + t.targetText},
+                            label: {position: "insideEndTop", formatter: t.targetLabel + " " + t.targetText},
                             data: [{yAxis: t.target}]};
     }
     make("chart-trend", {
