@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ActivityType(models.TextChoices):
@@ -61,7 +62,7 @@ class AttendanceSource(models.TextChoices):
 
 
 class ItemStatus(models.TextChoices):
-    IN_PROGRESS = "in_progress", _("In progress")
+    IN_PROGRESS = "in_progress", pgettext_lazy("responsibility item status", "In progress")  # 进行中, not 办理中
     SUBMITTED = "submitted", _("Completion submitted")
     APPROVED = "approved", _("Completed (approved)")
     RETURNED = "returned", _("Returned")
@@ -96,7 +97,7 @@ class ProjectStage(models.TextChoices):
     PLANNING = "planning", _("Planning")
     EXECUTION = "execution", _("Execution")
     EVALUATION = "evaluation", _("Closing evaluation")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("project stage", "Closed")  # 已结项
 
 
 class ApprovalState(models.TextChoices):

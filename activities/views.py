@@ -19,9 +19,11 @@ from django.views.generic import TemplateView
 from members.models import OrgUnit, PointsEntry
 from portal.autocomplete import AutocompleteView
 from portal.export import EXPORT_FORMATS, export_response
-from portal.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView, PermissionRequiredMixin
+from portal.generic import (
+    ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView, PermissionRequiredMixin, detail_with_forms,
+)
 from portal.roles import has_permission
-from portal.scope import get_visible_or_404, visible
+from portal.scope import get_visible_or_404, scope_q, visible
 from portal.uploads import file_response
 
 from . import selectors, services, workflow
@@ -41,6 +43,16 @@ def _form_errors_to_messages(request, form) -> None:
         label = form.fields[field].label if field in form.fields else ""
         for message in errors:
             messages.error(request, f"{label}：{message}" if label else message)
+
+
+def _add_validation_error(form, error: ValidationError) -> None:
+    """A refusal of a service shown on the form: beside its field when it names one of the form's
+    fields, above the form otherwise."""
+    if hasattr(error, "error_dict") and set(error.error_dict) <= set(form.fields):
+        form.add_error(None, error)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
 
 
 def _validation_to_messages(request, error: ValidationError) -> None:
@@ -99,6 +111,7 @@ class ActivityDetailView(ObjectDetailView):
             invited=sum(counts.values()),
             mine=mine,
             invite_form=InviteForm(user=user) if can_change else None,
+            leave_form=LeaveForm(),
             photos=list(activity.photos.all()[:50]),
             held=workflow.has_been_held(activity.status, activity.held_at),
             statuses=AttendanceStatus.choices,
@@ -142,8 +155,7 @@ class ActivityInviteView(ActivityManageMixin, View):
         activity = self.get_activity(pk)
         form = InviteForm(request.POST, user=request.user)
         if not form.is_valid():
-            _form_errors_to_messages(request, form)
-            return redirect(activity)
+            return detail_with_forms(ActivityDetailView, request, activity, invite_form=form)
         added = 0
         with transaction.atomic():
             if form.cleaned_data["unit"]:
@@ -285,13 +297,16 @@ class LeaveRequestView(PermissionRequiredMixin, View):
     def post(self, request, pk):
         activity = get_visible_or_404(Activity.objects.all(), request.user, self.permission, pk=pk)
         form = LeaveForm(request.POST)
-        if not form.is_valid() or not request.user.person_id:
-            _form_errors_to_messages(request, form)
+        if not request.user.person_id:
+            messages.error(request, _("Your account is not linked to a person record."))
             return redirect(activity)
+        if not form.is_valid():
+            return detail_with_forms(ActivityDetailView, request, activity, leave_form=form)
         try:
             services.attendance_request_leave(activity=activity, person=request.user.person, reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            _validation_to_messages(request, error)
+            _add_validation_error(form, error)
+            return detail_with_forms(ActivityDetailView, request, activity, leave_form=form)
         else:
             messages.success(request, _("Your leave request was recorded."))
         return redirect(activity)
@@ -440,8 +455,20 @@ class ReviewView(ItemListView):
             red=selectors.items_with_colour_filter(services.reviewable_items(user, ITEM_QUERYSET.all()), "red")
             .order_by("deadline", "id")[:50],
             decision_form=DecisionForm(),
+            whole_list_heading=self.whole_list_heading(user),
         )
         return context
+
+    @staticmethod
+    def whole_list_heading(user) -> str:
+        """The heading names the account's reach: the company (every record, or a scope at the top of
+        the tree), or its scope unit."""
+        if scope_q(ResponsibilityItem, user, "tasks.approve") is None or (
+                user.scope_org_id and user.scope_org.parent_id is None):
+            return _("The whole list of the company")
+        if user.scope_org_id:
+            return _("The whole list of %(unit)s") % {"unit": user.scope_org.name}
+        return _("The whole list")
 
 
 class ItemDetailView(ObjectDetailView):
@@ -528,8 +555,7 @@ class ItemProgressView(ItemActionMixin, View):
         item = self.get_item(pk)
         form = ProgressForm(request.POST, request.FILES)
         if not form.is_valid():
-            _form_errors_to_messages(request, form)
-            return redirect(item)
+            return detail_with_forms(ItemDetailView, request, item, progress_form=form)
         data = form.cleaned_data
         try:
             if request.POST.get("submit_completion") == "1":
@@ -542,7 +568,8 @@ class ItemProgressView(ItemActionMixin, View):
         except PermissionDenied:
             raise
         except ValidationError as error:
-            _validation_to_messages(request, error)
+            _add_validation_error(form, error)
+            return detail_with_forms(ItemDetailView, request, item, progress_form=form)
         return redirect(item)
 
 
@@ -554,12 +581,13 @@ class ItemDecideView(ItemActionMixin, View):
         form = DecisionForm(request.POST)
         approve = request.POST.get("decision") == "approve"
         if not form.is_valid():
-            _form_errors_to_messages(request, form)
+            return detail_with_forms(ItemDetailView, request, item, decision_form=form)
         else:
             try:
                 services.item_decide(item=item, by=request.user, approve=approve, comment=form.cleaned_data["comment"])
             except ValidationError as error:
-                _validation_to_messages(request, error)
+                _add_validation_error(form, error)
+                return detail_with_forms(ItemDetailView, request, item, decision_form=form)
             else:
                 messages.success(request, _("The completion was approved.") if approve else _("The completion was returned."))
         return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/activities/") else item)
@@ -715,7 +743,7 @@ class ProjectPartView(PermissionRequiredMixin, View):
                 obj.save()
                 messages.success(request, _("Saved."))
             else:
-                _form_errors_to_messages(request, form)
+                return detail_with_forms(ProjectDetailView, request, project, **{f"{part}_form": form})
         elif part == "milestone-progress":
             milestone = project.milestones.filter(pk=request.POST.get("milestone") or 0).first()
             form = MilestoneProgressForm(request.POST)
@@ -727,7 +755,8 @@ class ProjectPartView(PermissionRequiredMixin, View):
                 milestone.save(update_fields=["progress", "done_on"])
                 messages.success(request, _("Saved."))
             else:
-                _form_errors_to_messages(request, form)
+                return detail_with_forms(ProjectDetailView, request, project, milestone_progress_form=form,
+                                         milestone_progress_id=milestone.pk)
         elif part == "milestone-reason":
             # Closing: why an unfinished milestone stays unfinished.
             milestone = project.milestones.filter(pk=request.POST.get("milestone") or 0).first()
@@ -759,7 +788,7 @@ class ProjectPartView(PermissionRequiredMixin, View):
                 form.save()
                 messages.success(request, _("Saved."))
             else:
-                _form_errors_to_messages(request, form)
+                return detail_with_forms(ProjectDetailView, request, project, evaluation_form=form)
         else:
             raise Http404
         return redirect(project)

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class KpiKind(models.TextChoices):
@@ -38,7 +39,7 @@ class RunTrigger(models.TextChoices):
 class CampaignStatus(models.TextChoices):
     DRAFT = "draft", _("Being prepared")
     OPEN = "open", _("Open for rating")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("campaign status", "Closed")  # 已结束
 
 
 class RaterGroupKind(models.TextChoices):
@@ -46,7 +47,7 @@ class RaterGroupKind(models.TextChoices):
     PEER = "peer", _("Cross rating")  # 交叉互评
     EXPERT = "expert", _("Expert review")  # 专家点评
     SUPERIOR = "superior", _("Higher party organisation")  # 上级党组织
-    ADMINISTRATIVE = "administrative", _("Administration")  # 行政
+    ADMINISTRATIVE = "administrative", pgettext_lazy("rater group", "Administration")  # 行政, not the menu
     MEMBER_REP = "member_rep", _("Party member representatives")  # 党员代表
     EMPLOYEE_REP = "employee_rep", _("Employee representatives")  # 职工代表
 
@@ -69,7 +70,7 @@ class ActionStatus(models.TextChoices):
     DO = "do", _("Do")
     CHECK = "check", _("Check")
     ACT = "act", _("Act")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("improvement action status", "Closed")
 
 
 class ActionSource(models.TextChoices):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from members.models import OrgUnit, Person
 from portal.forms import check_deadline_not_past
 from portal.models import User
+from portal.numbers import plain
 from portal.scope import visible
 from portal.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 
@@ -92,7 +93,7 @@ class KpiTargetForm(ScopedUnitMixin, forms.ModelForm):
         if self.instance.pk and _percent(self.instance.kpi):
             for name in self.percent_fields:
                 value = getattr(self.instance, name)
-                self.initial[name] = None if value is None else (value * HUNDRED).normalize()
+                self.initial[name] = None if value is None else plain(value * HUNDRED)
 
     def clean(self):
         data = super().clean()
@@ -133,7 +134,7 @@ class ManualValueForm(ScopedUnitMixin, forms.ModelForm):
         self.limit_units(user)
         self.fields["kpi"].queryset = KpiDefinition.objects.filter(kind=KpiKind.MANUAL, is_active=True)
         if self.instance.pk and _percent(self.instance.kpi):
-            self.initial["value"] = (self.instance.value * HUNDRED).normalize()
+            self.initial["value"] = plain(self.instance.value * HUNDRED)
 
     def clean_period(self):
         try:
@@ -242,7 +243,7 @@ class ScoreSheetForm(forms.Form):
         for indicator in self.indicators:
             self.fields[f"i{indicator.pk}"] = forms.DecimalField(
                 label=indicator.name, min_value=0, max_value=indicator.max_score, decimal_places=2,
-                help_text=_("0 – %(max)s") % {"max": indicator.max_score.normalize()},
+                help_text=_("0 – %(max)s") % {"max": plain(indicator.max_score)},
                 widget=forms.NumberInput(attrs={"step": "0.5", "class": "score-input"}),
             )
         self.order_fields([f"i{i.pk}" for i in self.indicators] + ["comment"])

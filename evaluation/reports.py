@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import OrgUnit
+from portal.numbers import half_up
 
 from . import selectors
 from .choices import Direction, KpiKind, Light, ReportStatus, RunTrigger, ValueFormat
@@ -117,7 +118,7 @@ def report_data(unit: OrgUnit, period: Period, user=None) -> ReportData:
                 "previous_value": get(before, other.pk, kpi.code),
                 "value": selectors.display(get(current, other.pk, kpi.code), kpi.value_format),
                 "value_value": get(current, other.pk, kpi.code),
-                "points": round(delta * 100, 2), "better": better, "abs": abs(delta),
+                "points": half_up(delta * 100, 2), "better": better, "abs": abs(delta),
             })
     change_frame = pd.DataFrame(changes, columns=["unit", "unit_code", "kpi", "format", "previous", "previous_value",
                                                   "value", "value_value", "points", "better", "abs"], dtype=object)
@@ -144,7 +145,7 @@ def report_data(unit: OrgUnit, period: Period, user=None) -> ReportData:
             weight_sum += weight
         if weight_sum:
             weakest.append({"unit": other.name, "unit_code": other.code, "unit_id": other.pk,
-                            "score": round(100 * total / weight_sum, 2), "reds": reds})
+                            "score": half_up(100 * total / weight_sum, 2), "reds": reds})
     weakest_frame = pd.DataFrame(weakest, columns=["unit", "unit_code", "unit_id", "score", "reds"], dtype=object)
     if not weakest_frame.empty:
         weakest_frame = weakest_frame.sort_values(["reds", "score", "unit_code"], ascending=[False, True, True]).head(TOP)
@@ -239,10 +240,10 @@ def freeze(data: ReportData, generated_at: datetime.datetime) -> dict:
         "unit": r["unit"], "unit_code": r["unit_code"], "kpi": r["kpi"], "format": r["format"],
         "previous": r["previous"], "previous_number": _number(r["previous_value"], r["format"]),
         "value": r["value"], "value_number": _number(r["value_value"], r["format"]),
-        "points": f"{r['points']:.2f}", "points_number": r["points"], "better": bool(r["better"]),
+        "points": f"{r['points']:.2f}", "points_number": float(r["points"]), "better": bool(r["better"]),
     } for r in data.changes.to_dict("records")]
     weakest = [{"unit": r["unit"], "unit_code": r["unit_code"], "score": f"{r['score']:.2f}",
-                "score_number": r["score"], "reds": int(r["reds"])} for r in data.weakest.to_dict("records")]
+                "score_number": float(r["score"]), "reds": int(r["reds"])} for r in data.weakest.to_dict("records")]
     overdue = [{"key": lst.key, "title": str(lst.title), "more": lst.more,
                 "rows": [{"text": str(obj), "due": _day(due)} for obj, due in lst.rows]} for lst in data.overdue]
     return {

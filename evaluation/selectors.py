@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
 from members.models import OrgUnit, Person
+from portal import numbers
 from portal.scope import visible
 
 from .choices import CampaignStatus, Direction, KpiKind, Light, RaterGroupKind, ValueFormat
@@ -28,8 +29,6 @@ from .models import (
 )
 from .periods import LOCAL_TZ, Period
 
-FOUR = Decimal("0.0001")
-
 
 # --- Formatting ----------------------------------------------------------------------------------------
 def rounded(value: Decimal | None, value_format: str) -> Decimal | int | None:
@@ -38,7 +37,7 @@ def rounded(value: Decimal | None, value_format: str) -> Decimal | int | None:
         return None
     if value_format == ValueFormat.COUNT:
         return int(value)
-    return Decimal(value).quantize(FOUR, rounding=ROUND_HALF_UP)
+    return numbers.half_up(value, 4)
 
 
 def display(value: Decimal | None, value_format: str) -> str:
@@ -48,9 +47,8 @@ def display(value: Decimal | None, value_format: str) -> str:
     if value_format == ValueFormat.COUNT:
         return f"{int(value):,}"
     if value_format == ValueFormat.RATE:
-        return f"{(Decimal(value) * 100).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}%"
-    text = f"{Decimal(value).quantize(FOUR, rounding=ROUND_HALF_UP):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+        return f"{numbers.fixed(Decimal(value) * 100, 2)}%"
+    return numbers.plain(value, 4)
 
 
 def light(value: Decimal | None, target: KpiTarget | None, direction: str) -> str:
@@ -153,7 +151,7 @@ class Card:
         if self.delta is None:
             return ""
         if self.kpi.value_format == ValueFormat.RATE:
-            points = (self.delta * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            points = numbers.half_up(self.delta * 100, 2)
             return f"{points:+}"
         return display(abs(self.delta), self.kpi.value_format) if self.delta >= 0 else "-" + display(
             abs(self.delta), self.kpi.value_format)
@@ -325,6 +323,12 @@ def manual_kpis() -> list[KpiDefinition]:
 
 
 def default_period(now: datetime.datetime | None = None) -> Period:
+    """The period the dashboard opens on: the last complete month (the current month has hardly
+    any figure due yet; it is one click away)."""
+    return Period.containing(now or timezone.now(), "month").shifted(-1)
+
+
+def current_month(now: datetime.datetime | None = None) -> Period:
     return Period.containing(now or timezone.now(), "month")
 
 
@@ -415,6 +419,8 @@ def sparkline(values: list, width: int = 100, height: int = 24) -> str:
 # --- Campaigns ---------------------------------------------------------------------------------------------
 def campaign_progress(campaign) -> list[dict]:
     """Per rater group: raters, sheets expected and sheets in (from the assignments' done lists)."""
+    from portal.numbers import half_up
+
     from .services import subjects_for
 
     rows = []
@@ -424,62 +430,102 @@ def campaign_progress(campaign) -> list[dict]:
         expected = sum(len(subjects_for(a)) for a in assignments)
         done = sum(len(a.done_subjects) for a in assignments)
         rows.append({"group": group, "raters": len(assignments), "expected": expected, "done": done,
-                     "percent": round(100 * done / expected) if expected else 0, "assignments": assignments})
+                     "percent": int(half_up(Decimal(100 * done) / expected, 0)) if expected else 0, "assignments": assignments})
     return rows
 
 
-def campaign_results(campaign):
-    """Weighted results per unit (pandas): the mean sheet total per rater group, weighted by the
-    groups' weights (renormalised over the groups that rated the unit), and the mean per indicator."""
-    import pandas as pd
+def unrateable_units(campaign) -> list[dict]:
+    """Units of the campaign that a rater group can never rate: none of the group's raters is asked
+    to rate the unit (a group without raters, or a cross-rating group whose only raters belong to
+    the unit itself). Such a unit can only get a partial weighted score."""
+    from .services import subjects_for
 
-    from .models import Score, ScoreSheet
+    subjects = list(campaign.subjects.order_by("path"))
+    missing: dict[int, list] = {}
+    for group in campaign.groups.all():
+        rateable = set()
+        for assignment in group.assignments.select_related("rater", "rater__person__org_unit", "rater__scope_org",
+                                                           "group__campaign"):
+            rateable.update(s.pk for s in subjects_for(assignment))
+        for subject in subjects:
+            if subject.pk not in rateable:
+                missing.setdefault(subject.pk, []).append(group)
+    return [{"subject": s, "groups": missing[s.pk]} for s in subjects if s.pk in missing]
+
+
+def campaign_results(campaign):
+    """Weighted results per unit: the mean sheet total per rater group, weighted by the groups'
+    weights (renormalised over the groups that rated the unit), and the mean per indicator.
+
+    Ranking rule (docs/evaluation.md): units rated by every rater group ("complete") are ranked
+    1, 2, … by weighted score; units missing a group (not yet rated, or a group that cannot rate
+    them) follow, ordered by their partial score, marked incomplete and without a rank; units with
+    no sheet come last. Computed in Decimal and rounded half up (portal.numbers)."""
+    from portal.numbers import half_up
+
+    from .models import Score
 
     groups = list(campaign.groups.all())
     indicators = list(campaign.indicators.all())
     subjects = list(campaign.subjects.order_by("path"))
-    sheets = pd.DataFrame(list(ScoreSheet.objects.filter(group__campaign=campaign).values("id", "group_id", "subject_id")),
-                          columns=["id", "group_id", "subject_id"])
-    scores = pd.DataFrame(list(Score.objects.filter(sheet__group__campaign=campaign)
-                               .values("sheet_id", "indicator_id", "value")),
-                          columns=["sheet_id", "indicator_id", "value"])
-    scores["value"] = scores["value"].astype(float)
-    totals = scores.groupby("sheet_id")["value"].sum().rename("total")
-    sheets = sheets.join(totals, on="id")
-    by_group = sheets.groupby(["subject_id", "group_id"])["total"].agg(["mean", "count"])
-    per_indicator = scores.merge(sheets[["id", "subject_id"]], left_on="sheet_id", right_on="id") \
-        .groupby(["subject_id", "indicator_id"])["value"].mean()
-    weights = {g.pk: float(g.weight) for g in groups}
+    cannot = {row["subject"].pk: row["groups"] for row in unrateable_units(campaign)}
+    sheet_totals: dict[int, Decimal] = {}
+    sheet_keys: dict[int, tuple[int, int]] = {}
+    indicator_values: dict[tuple[int, int], list[Decimal]] = {}
+    for sheet_id, group_id, subject_id, indicator_id, value in (
+            Score.objects.filter(sheet__group__campaign=campaign)
+            .values_list("sheet_id", "sheet__group_id", "sheet__subject_id", "indicator_id", "value")):
+        sheet_totals[sheet_id] = sheet_totals.get(sheet_id, Decimal(0)) + value
+        sheet_keys[sheet_id] = (subject_id, group_id)
+        indicator_values.setdefault((subject_id, indicator_id), []).append(value)
+    by_group: dict[tuple[int, int], list[Decimal]] = {}
+    for sheet_id, key in sheet_keys.items():
+        by_group.setdefault(key, []).append(sheet_totals[sheet_id])
     rows = []
     for subject in subjects:
-        group_scores, weighted, weight_sum, sheet_count = {}, 0.0, 0.0, 0
+        group_scores, weighted, weight_sum, sheet_count = {}, Decimal(0), Decimal(0), 0
         for group in groups:
-            key = (subject.pk, group.pk)
-            if key in by_group.index:
-                mean, count = by_group.loc[key, "mean"], int(by_group.loc[key, "count"])
-                group_scores[group.pk] = round(float(mean), 2)
-                weighted += weights[group.pk] * float(mean)
-                weight_sum += weights[group.pk]
-                sheet_count += count
+            totals = by_group.get((subject.pk, group.pk))
+            if totals:
+                mean = sum(totals) / len(totals)
+                group_scores[group.pk] = half_up(mean, 2)
+                weighted += group.weight * mean
+                weight_sum += group.weight
+                sheet_count += len(totals)
             else:
                 group_scores[group.pk] = None
+        values = {i.pk: indicator_values.get((subject.pk, i.pk)) for i in indicators}
         rows.append({
             "subject": subject, "groups": [group_scores[g.pk] for g in groups],
-            "total": round(weighted / weight_sum, 2) if weight_sum else None,
+            "total": half_up(weighted / weight_sum, 2) if weight_sum else None,
             "complete": all(v is not None for v in group_scores.values()), "sheets": sheet_count,
-            "indicators": [round(float(per_indicator.loc[(subject.pk, i.pk)]), 2)
-                           if (subject.pk, i.pk) in per_indicator.index else None for i in indicators],
+            "cannot_rate": cannot.get(subject.pk, []),
+            "indicators": [half_up(sum(v) / len(v), 2) if v else None for v in values.values()],
         })
-    ranked = sorted((r for r in rows if r["total"] is not None), key=lambda r: -r["total"])
-    for position, row in enumerate(ranked, start=1):
+    complete = sorted((r for r in rows if r["complete"] and r["total"] is not None), key=lambda r: -r["total"])
+    for position, row in enumerate(complete, start=1):
         row["rank"] = position
+    partial = sorted((r for r in rows if not r["complete"] and r["total"] is not None), key=lambda r: -r["total"])
     unrated = [r for r in rows if r["total"] is None]
-    return {"groups": groups, "indicators": indicators, "rows": ranked + unrated}
+    return {"groups": groups, "indicators": indicators, "rows": complete + partial + unrated,
+            "has_incomplete": bool(partial or unrated)}
+
+
+def grade_by_votes(votes: dict[str, int]) -> str:
+    """The grade rule of 民主评议 (docs/evaluation.md, shown on the appraisal page): the grade with
+    the most votes; when grades tie for the most votes, the higher (better) of them — a member gets
+    a lower grade only when more voters chose it than any better grade. No votes: no grade ("")."""
+    from .choices import AppraisalGrade
+
+    if not any(votes.values()):
+        return ""
+    best_first = [g for g, _ in AppraisalGrade.choices]
+    return max(best_first, key=lambda g: votes.get(g, 0))  # max keeps the first (better) grade of a tie
 
 
 def appraisal_tally(round) -> list[dict]:
-    """Per member on the roster: votes per grade, the grade most voted (ties: the lower grade) and
-    the grade decided."""
+    """Per member on the roster: votes per grade, the grade by the rule of grade_by_votes and the
+    grade decided."""
     from django.db.models import Count
 
     from .choices import AppraisalGrade
@@ -493,7 +539,7 @@ def appraisal_tally(round) -> list[dict]:
     rows = []
     for result in round.results.select_related("person", "person__org_unit", "decided_by"):
         votes = counts.get(result.person_id, {})
-        suggested = max(reversed(order), key=lambda g: votes.get(g, 0)) if votes else ""
+        suggested = grade_by_votes(votes)
         rows.append({"result": result, "votes": [votes.get(g, 0) for g in order], "total": sum(votes.values()),
                      "suggested": suggested})
     return rows

@@ -128,7 +128,23 @@ def campaign_problems(campaign) -> list[str]:
     return problems
 
 
-def campaign_transition(*, campaign, action: str, by) -> None:
+def unrateable_warning(campaign) -> str:
+    """The warning shown before opening: every unit some rater group cannot rate, with the groups
+    (empty when every group can rate every unit)."""
+    from .selectors import unrateable_units
+
+    rows = unrateable_units(campaign)
+    if not rows:
+        return ""
+    units = "；".join(_("%(unit)s (not by: %(groups)s)") % {
+        "unit": row["subject"].name, "groups": "、".join(str(g) for g in row["groups"])} for row in rows)
+    return _("These units cannot be rated by every rater group, so they can only get a partial score "
+             "and are listed after the complete units, marked incomplete: %(units)s.") % {"units": units}
+
+
+def campaign_transition(*, campaign, action: str, by, accept_incomplete: bool = False) -> None:
+    """One status step. Opening with units a rater group cannot rate needs `accept_incomplete`
+    (the opener has seen the list of those units)."""
     from .workflow import CAMPAIGN_TRANSITIONS
 
     target = CAMPAIGN_TRANSITIONS.get((campaign.status, action))
@@ -138,6 +154,9 @@ def campaign_transition(*, campaign, action: str, by) -> None:
         problems = campaign_problems(campaign)
         if problems:
             raise ServiceError(" ".join(problems))
+        warning = unrateable_warning(campaign)
+        if warning and not accept_incomplete:
+            raise ServiceError(warning + " " + _("Confirm that you open the campaign anyway, or add raters."))
     changed = type(campaign).objects.filter(pk=campaign.pk, status=campaign.status).update(status=target)
     if not changed:
         raise ServiceError(_("The campaign was changed by someone else; reload the page."))

@@ -55,6 +55,7 @@ class ManualValueTable(tables.Table):
                         linkify=lambda record: reverse("evaluation:manual_edit", args=[record.pk]))
     org_unit = tables.Column(verbose_name=capfirst(_("org unit")), accessor="org_unit__name")
     value = tables.Column(verbose_name=capfirst(_("value")))
+    entered_by = tables.Column(verbose_name=capfirst(_("entered by")))
 
     class Meta:
         model = ManualKpiValue
@@ -90,6 +91,7 @@ class ReportTable(tables.Table):
                                                                                    args=[record.pk]))
     org_unit = tables.Column(verbose_name=capfirst(_("org unit")), accessor="org_unit__name")
     download = tables.Column(verbose_name=capfirst(_("workbook")), empty_values=(), orderable=False, exclude_from_export=True)
+    requested_by = tables.Column(verbose_name=capfirst(_("requested by")))
 
     class Meta:
         model = MonthlyReport

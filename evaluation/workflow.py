@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .choices import ActionStatus, CampaignStatus
 
@@ -46,7 +47,8 @@ CAMPAIGN_TRANSITIONS = {
     (CampaignStatus.OPEN, "close"): CampaignStatus.CLOSED,
     (CampaignStatus.CLOSED, "reopen"): CampaignStatus.OPEN,
 }
-CAMPAIGN_ACTION_LABELS = {"open": _("Open for rating"), "close": _("Close"), "reopen": _("Reopen")}
+CAMPAIGN_ACTION_LABELS = {"open": _("Open for rating"), "close": pgettext_lazy("campaign", "Close"),
+                          "reopen": pgettext_lazy("campaign", "Reopen")}
 
 
 def campaign_actions_from(status: str) -> list[str]:

@@ -6,6 +6,7 @@ app_name = "members"
 
 urlpatterns = [
     path("units/", views.OrgUnitListView.as_view(), name="orgunit_list"),
+    path("units/tree/", views.OrgUnitTreeView.as_view(), name="orgunit_tree"),
     path("units/new/", views.OrgUnitEditView.as_view(), name="orgunit_create"),
     path("units/autocomplete/", views.OrgUnitAutocomplete.as_view(), name="orgunit_autocomplete"),
     path("units/<int:pk>/", views.OrgUnitDetailView.as_view(), name="orgunit_detail"),

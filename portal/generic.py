@@ -416,3 +416,15 @@ class ObjectDeleteView(PermissionRequiredMixin, DeleteView):
             return HttpResponseRedirect(get_url() if get_url else self.get_success_url())
         messages.success(self.request, _("Deleted."))
         return HttpResponseRedirect(self.get_success_url())
+
+
+def detail_with_forms(view_class, request, obj, *, status: int = 200, **forms):
+    """The detail page of `obj` again with the bound forms that failed validation: each error
+    beside its field and what the user typed kept. A redirect after invalid input would lose both
+    (the page would build fresh forms). The caller has already checked the user may post here."""
+    view = view_class()
+    view.setup(request, pk=obj.pk)
+    view.object = view.get_object()
+    context = view.get_context_data(object=view.object)
+    context.update(forms)
+    return view.render_to_response(context, status=status)

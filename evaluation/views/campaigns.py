@@ -11,8 +11,11 @@ from django.views.generic import TemplateView
 
 from portal.autocomplete import AutocompleteView
 from portal.export import xlsx_response
-from portal.generic import ObjectDetailView, ObjectEditView, ObjectListView, PermissionRequiredMixin
+from portal.generic import (
+    ObjectDetailView, ObjectEditView, ObjectListView, PermissionRequiredMixin, detail_with_forms,
+)
 from portal.models import User
+from portal.numbers import plain
 from portal.roles import has_permission
 from portal.scope import get_visible_or_404
 
@@ -94,6 +97,7 @@ class CampaignDetailView(ObjectDetailView):
             progress=progress,
             results=selectors.campaign_results(campaign) if campaign.status != CampaignStatus.DRAFT else None,
             problems=services.campaign_problems(campaign) if campaign.status == CampaignStatus.DRAFT else [],
+            unrateable=selectors.unrateable_units(campaign),
             actions=[(a, CAMPAIGN_ACTION_LABELS[a]) for a in campaign_actions_from(campaign.status)],
             indicator_form=IndicatorForm(), group_form=RaterGroupForm(campaign=campaign),
             raters_form=RatersForm(user=self.request.user),
@@ -116,10 +120,11 @@ class CampaignPartView(PermissionRequiredMixin, View):
             raise Http404
         try:
             with transaction.atomic():
-                handler(request, campaign)
+                response = handler(request, campaign)
         except services.ServiceError as error:
             messages.error(request, str(error))
-        return redirect(campaign)
+            response = None
+        return response or redirect(campaign)
 
     def _draft_only(self, campaign):
         if campaign.status != CampaignStatus.DRAFT:
@@ -133,7 +138,7 @@ class CampaignPartView(PermissionRequiredMixin, View):
             form.save()
             messages.success(request, _("The indicator was added."))
         else:
-            _errors(request, form)
+            return detail_with_forms(CampaignDetailView, request, campaign, indicator_form=form)
 
     def do_delete_indicator(self, request, campaign):
         self._draft_only(campaign)
@@ -147,7 +152,7 @@ class CampaignPartView(PermissionRequiredMixin, View):
             form.save()
             messages.success(request, _("The rater group was added."))
         else:
-            _errors(request, form)
+            return detail_with_forms(CampaignDetailView, request, campaign, group_form=form)
 
     def do_delete_group(self, request, campaign):
         self._draft_only(campaign)
@@ -176,7 +181,8 @@ class CampaignPartView(PermissionRequiredMixin, View):
             assignment.delete()
 
     def do_step(self, request, campaign):
-        services.campaign_transition(campaign=campaign, action=request.POST.get("action", ""), by=request.user)
+        services.campaign_transition(campaign=campaign, action=request.POST.get("action", ""), by=request.user,
+                                     accept_incomplete=request.POST.get("accept_incomplete") == "1")
         messages.success(request, _("Saved."))
 
 
@@ -186,11 +192,13 @@ class CampaignExportView(PermissionRequiredMixin, View):
     def get(self, request, pk):
         campaign = get_visible_or_404(Campaign.objects.all(), request.user, MANAGE, pk=pk)
         results = selectors.campaign_results(campaign)
-        header = [_("rank"), _("unit"), _("code")] + [str(g) + f"（{g.weight.normalize()}%）" for g in results["groups"]] \
-            + [_("weighted score"), _("sheets"), _("complete")] + [i.name for i in results["indicators"]]
+        header = [_("rank"), _("unit"), _("code")] + [f"{g}（{plain(g.weight)}%）" for g in results["groups"]] \
+            + [_("weighted score"), _("sheets"), _("complete"), _("cannot be rated by")] \
+            + [i.name for i in results["indicators"]]
         rows = [
             [r.get("rank", ""), r["subject"].name, r["subject"].code, *[v if v is not None else "" for v in r["groups"]],
              r["total"] if r["total"] is not None else "", r["sheets"], _("yes") if r["complete"] else _("no"),
+             "、".join(str(g) for g in r["cannot_rate"]),
              *[v if v is not None else "" for v in r["indicators"]]]
             for r in results["rows"]
         ]

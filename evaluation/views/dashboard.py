@@ -53,7 +53,7 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         request, user = self.request, self.request.user
-        period = period_from(request)
+        period = period_from(request, default=selectors.default_period())
         unit, breadcrumbs = unit_and_ancestors(request, PERMISSION)
         kpis = selectors.catalogue()
         by_code = {k.code: k for k in kpis}
@@ -114,6 +114,11 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
                 "periods": trend_data["periods"] if trend_data else [],
                 "values": [float(v) if v is not None else None for v in trend_data["series"][trend_code]]
                 if trend_data else [],
+                # Labels are rounded on the server (half up, portal/numbers.py), never in JavaScript.
+                "labels": [selectors.display(v, trend_kpi.value_format) for v in trend_data["series"][trend_code]]
+                if trend_data else [],
+                "targetText": selectors.display(target_card.target.target, trend_kpi.value_format)
+                if target_card and target_card.target else "",
                 "target": float(target_card.target.target) if target_card and target_card.target else None,
                 "targetLabel": _("Target"),
                 "urls": [drill_url(trend_code, unit, period.shifted(i - 11)) for i in range(12)]
@@ -125,6 +130,8 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
                 "units": [row["unit"].name for row in ranking[:15]],
                 "values": [float(row["snapshot"].value) if row["snapshot"].value is not None else None
                            for row in ranking[:15]],
+                "labels": [selectors.display(row["snapshot"].value, rank_kpi.value_format) for row in ranking[:15]]
+                if rank_kpi else [],
                 "urls": [drill_url(rank_code, row["unit"], period) if rank_kpi.spec else dashboard_url(row["unit"], period)
                          for row in ranking[:15]] if rank_kpi else [],
             },
@@ -142,6 +149,7 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
         context.update(
             title=_("KPI dashboard"),
             period=period, unit=unit, kpis=kpis, cards=cards,
+            current_month=selectors.current_month(), last_complete_month=selectors.default_period(),
             period_choices=period_choices(),
             breadcrumbs=breadcrumbs, children=children,
             trend_code=trend_code, rank_code=rank_code, rank_kpi=rank_kpi, ranking=ranking,

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from portal.generic import ObjectDetailView, ObjectEditView, PermissionRequiredMixin
+from portal.generic import ObjectDetailView, ObjectEditView, PermissionRequiredMixin, detail_with_forms
 from portal.roles import has_permission
 from portal.scope import get_visible_or_404, visible
 
@@ -134,11 +134,8 @@ class ActionProgressView(PermissionRequiredMixin, View):
             messages.error(request, _("This action is past doing; it can no longer be changed here."))
             return redirect(action)
         form = ActionProgressForm(request.POST, instance=action)
-        if form.is_valid():
-            form.save()
-            messages.success(request, _("Saved."))
-        else:
-            for field, errors in form.errors.items():
-                for error in errors:
-                    messages.error(request, f"{form.fields[field].label}：{error}" if field in form.fields else error)
+        if not form.is_valid():
+            return detail_with_forms(ActionDetailView, request, action, progress_form=form)
+        form.save()
+        messages.success(request, _("Saved."))
         return redirect(action)

@@ -22,9 +22,10 @@
     return chart;
   }
 
-  function pct(v, percent) {
-    if (v === null || v === undefined) return "—";
-    return percent ? (v * 100).toFixed(2) + "%" : (Math.round(v * 10000) / 10000).toString();
+  // Figures are shown as the server formatted them (rounded half up, portal/numbers.py).
+  function label(labels, index) {
+    var text = labels && labels[index];
+    return text === undefined || text === null ? "—" : text;
   }
 
   var t = data.trend;
@@ -33,12 +34,15 @@
                    symbolSize: 7, itemStyle: {color: red}, lineStyle: {color: red}}];
     if (t.target !== null) {
       series[0].markLine = {symbol: "none", lineStyle: {type: "dashed", color: "#198754"},
-                            label: {formatter: t.targetLabel + " " + pct(t.target, t.percent)},
+                            label: {position: "insideEndTop", formatter: t.targetLabel + " " + t.targetText},
                             data: [{yAxis: t.target}]};
     }
     make("chart-trend", {
       grid: {left: 48, right: 16, top: 24, bottom: 36},
-      tooltip: {trigger: "axis", valueFormatter: function (v) { return pct(v, t.percent); }},
+      tooltip: {trigger: "axis", formatter: function (ps) {
+        var p = ps[0];
+        return p.axisValue + "<br>" + p.marker + t.name + "：" + label(t.labels, p.dataIndex);
+      }},
       xAxis: {type: "category", data: t.periods, axisLabel: {hideOverlap: true}},
       yAxis: {type: "value", scale: !t.percent, min: t.percent ? 0 : null, max: t.percent ? 1 : null,
               axisLabel: {formatter: function (v) { return t.percent ? Math.round(v * 100) + "%" : v; }}},
@@ -50,12 +54,12 @@
   if (r && r.units.length) {
     make("chart-ranking", {
       grid: {left: 8, right: 48, top: 8, bottom: 8, containLabel: true},
-      tooltip: {valueFormatter: function (v) { return pct(v, r.percent); }},
+      tooltip: {formatter: function (p) { return p.name + "：" + label(r.labels, p.dataIndex); }},
       xAxis: {type: "value", show: false, max: r.percent ? 1 : null},
       yAxis: {type: "category", inverse: true, data: r.units,
               axisLabel: {width: 110, overflow: "truncate"}},
       series: [{type: "bar", name: r.name, data: r.values, itemStyle: {color: red},
-                label: {show: true, position: "right", formatter: function (p) { return pct(p.value, r.percent); }}}]
+                label: {show: true, position: "right", formatter: function (p) { return label(r.labels, p.dataIndex); }}}]
     }, function (p) { return r.urls[p.dataIndex]; });
   }
 
@@ -78,8 +82,10 @@
   if (f && f.length) {
     make("chart-funnel", {
       tooltip: {trigger: "item", formatter: "{b}：{c}"},
-      series: [{type: "funnel", left: "8%", width: "84%", top: 12, bottom: 12, minSize: "12%", sort: "none",
-                label: {show: true, position: "inside", formatter: "{b} {c}"},
+      // Labels beside the bars in dark text: text inside red bars was red on red.
+      series: [{type: "funnel", left: "4%", width: "52%", top: 12, bottom: 12, minSize: "12%", sort: "none",
+                label: {show: true, position: "right", color: "#212529", formatter: "{b} {c}"},
+                labelLine: {show: true, length: 8, lineStyle: {color: "#adb5bd"}},
                 itemStyle: {borderColor: "#fff"},
                 color: ["#b71c1c", "#c62828", "#d84343", "#e57373", "#ef9a9a"],
                 data: f.map(function (s) { return {name: s.name, value: s.value}; })}]

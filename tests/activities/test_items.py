@@ -130,7 +130,8 @@ def test_item_pages_scope_and_actions(client, tree, owner, outsider, handler_a, 
     assert client.get(url).status_code == 200
     upload = SimpleUploadedFile("evil.png", b"not an image", content_type="image/png")
     response = client.post(reverse("activities:item_progress", args=[item.pk]), {"progress": 40, "evidence": upload})
-    assert response.status_code == 302 and ResponsibilityItem.objects.get(pk=item.pk).progress == 0
+    assert response.status_code == 200 and ResponsibilityItem.objects.get(pk=item.pk).progress == 0
+    assert "evidence" in response.context["progress_form"].errors
     response = client.post(reverse("activities:item_progress", args=[item.pk]), {"progress": 140})
     assert ResponsibilityItem.objects.get(pk=item.pk).progress == 0
     pdf = SimpleUploadedFile("report.pdf", b"%PDF-1.4 test", content_type="application/pdf")
@@ -199,3 +200,30 @@ def test_item_list_export_and_constant_queries(client, tree, owner):
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     assert text.splitlines()[0] == "ref,title,lead_org_unit_code,cooperating_org_unit_codes,responsible_employee_no,deadline,completed_at"
     assert len(text.splitlines()) == 36
+
+
+def test_bad_progress_shows_the_error_beside_the_field_and_keeps_what_was_typed(client, tree, handler_a):
+    """Progress 999 used to reset the field to the stored value and wipe the note."""
+    item = ItemFactory(lead_org_unit=tree.branch_a, responsible=handler_a.person, progress=50)
+    client.force_login(handler_a)
+    response = client.post(reverse("activities:item_progress", args=[item.pk]),
+                           {"progress": "999", "note": "已完成调研，形成初稿"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200
+    form = response.context["progress_form"]
+    assert list(form.errors) == ["progress"]
+    page = response.content.decode()
+    assert 'value="999"' in page and "已完成调研，形成初稿" in page and "is-invalid" in page
+    assert ResponsibilityItem.objects.get(pk=item.pk).progress == 50 and not item.records.exists()
+
+
+@pytest.mark.parametrize("role, scope, heading", [
+    (Role.BRANCH_SECRETARY, "branch_a", "第一党支部完整清单"),
+    (Role.MANAGER, "root", "全公司完整清单"),       # the top of the tree is the whole company
+    (Role.MANAGER, "branch_b", "第二党支部完整清单"),
+    (Role.ADMIN, "root", "全公司完整清单"),
+])
+def test_review_heading_follows_the_scope(client, tree, role, scope, heading):
+    user = make_user(role, getattr(tree, scope), username=f"reviewer-{role}")
+    client.force_login(user)
+    page = client.get(reverse("activities:review"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert f'data-testid="whole-list-heading">{heading}<' in page and "本支部完整清单" not in page

@@ -194,3 +194,27 @@ def test_manual_value_is_mirrored_into_snapshots(world, client, manager):
     # The manual KPI shows on the dashboard without a drill-down.
     cards = {c.kpi.code: c for c in client.get("/evaluation/", {"period": "2026-03"}).context["cards"]}
     assert cards["party_dues_rate"].display_value == "—"
+
+
+def test_dashboard_opens_on_the_last_complete_month(world, client, manager, time_machine):
+    """On 15 April the current month has hardly a figure due: the page opens on March, April is one click away."""
+    import datetime
+    from zoneinfo import ZoneInfo
+
+    time_machine.move_to(datetime.datetime(2026, 4, 15, 12, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False)
+    client_for(client, manager)
+    response = client.get("/evaluation/", {"unit": world.root.pk})
+    assert response.context["period"].key == "2026-03"
+    assert 'data-testid="current-month-link" href="?period=2026-04' in response.content.decode()
+    response = client.get("/evaluation/", {"unit": world.root.pk, "period": "2026-04"})
+    assert response.context["period"].key == "2026-04"
+    assert 'data-testid="last-month-link" href="?period=2026-03' in response.content.decode()
+
+
+def test_dashboard_chart_labels_are_chinese_and_rounded_on_the_server(world, client, manager):
+    client_for(client, manager)
+    response = client.get("/evaluation/", {"period": "2026-03", "unit": world.root.pk, "rank": "satisfaction_rate"},
+                          HTTP_ACCEPT_LANGUAGE="zh-hans")
+    data = response.context["chart_data"]
+    assert [s["name"] for s in data["funnel"]] == ["本期受理", "本期办结", "其中已回访", "本期评价", "其中评 4–5 分"]
+    assert all(label == "—" or label.endswith("%") for label in data["ranking"]["labels"])

@@ -157,3 +157,34 @@ def test_duplicate_code_and_bad_kind(tree, admin_user):
     f = form(admin_user, {"code": "A", "name": "x", "kind": "nonsense", "parent": tree.root.pk, "sort_order": 0})
     assert not f.is_valid()
     assert {"code", "kind"} <= set(f.errors)
+
+
+# --- The tree page ------------------------------------------------------------------------------------
+def test_org_tree_page_nests_units_with_counts(client, tree, staff):
+    from members.selectors import org_tree
+    from tests.conftest import client_for
+
+    PersonFactory(org_unit=tree.group_a, political_status="full_member")
+    PersonFactory(org_unit=tree.group_a, political_status="probationary_member")
+    PersonFactory(org_unit=tree.branch_a, political_status="masses")
+    PersonFactory(org_unit=tree.branch_b, political_status="full_member")
+    PersonFactory(org_unit=tree.branch_b, political_status="full_member", is_active=False)  # left: not counted
+    client_for(client, staff)
+    roots = org_tree(staff)
+    assert [n["unit"].code for n in roots] == ["ROOT"]
+    root = roots[0]
+    assert (root["people"], root["members"], root["branches"]) == (5, 3, 2)  # + the staff account's person
+    branch_a = next(n for n in root["children"] if n["unit"].code == "A")
+    assert (branch_a["people"], branch_a["members"], branch_a["branches"]) == (3, 2, 1)
+    assert [n["unit"].code for n in branch_a["children"]] == ["A1"]
+    page = client.get("/members/units/tree/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    # Nested lists with <details> to expand and collapse; the menu leads here.
+    assert page.count("<details") == 2 and 'data-testid="counts-A1"' in page
+    assert page.index(tree.branch_a.name) < page.index(tree.group_a.name)
+    assert 'href="/members/units/tree/"' in client.get("/").content.decode()
+
+
+def test_org_tree_shows_only_the_scope(client, tree, owner):
+    from members.selectors import org_tree
+
+    assert [n["unit"].code for n in org_tree(owner)] == ["A"]
