@@ -256,6 +256,7 @@ class ProjectApproval(models.Model):
     scope = ScopeSpec(org="project__org_unit")
 
     class Meta:
+        verbose_name = _("project approval")
         ordering = ["at", "id"]
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from members.choices import PARTY_MEMBER_STATUSES
@@ -172,7 +173,9 @@ def award_points_for_activity(activity: Activity) -> int:
     keys = {f"attendance:{a.pk}" for a in present}
     done = set(PointsEntry.objects.filter(source_key__in=keys).values_list("source_key", flat=True))
     awarded = 0
-    reason = _("Attended: %(title)s") % {"title": activity.title}
+    # Stored text is in the portal's language, whoever's page or task triggered the award.
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = str(_("Attended: %(title)s") % {"title": activity.title})
     for attendance in present:
         key = f"attendance:{attendance.pk}"
         if key in done:

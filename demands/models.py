@@ -556,6 +556,7 @@ class ChainCheckpoint(models.Model):
     signature = models.CharField(max_length=64)
 
     class Meta:
+        verbose_name = _("chain checkpoint")
         constraints = [models.UniqueConstraint(fields=["demand", "seq"], name="chain_checkpoint_once")]
 
     def __str__(self) -> str:

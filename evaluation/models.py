@@ -338,6 +338,7 @@ class ScoreSheet(models.Model):
     scope = ScopeSpec(org="group__campaign__org_unit")
 
     class Meta:
+        verbose_name = _("score sheet")
         indexes = [models.Index(fields=["group", "subject"], name="score_sheet_group_subject")]
 
 
@@ -348,6 +349,7 @@ class Score(models.Model):
     value = models.DecimalField(_("score"), max_digits=6, decimal_places=2, validators=[MinValueValidator(0)])
 
     class Meta:
+        verbose_name = _("score")
         constraints = [models.UniqueConstraint(fields=["sheet", "indicator"], name="score_once")]
 
 
@@ -388,6 +390,7 @@ class AppraisalVoter(models.Model):
     scope = ScopeSpec(org="round__org_unit", assignee="voter")
 
     class Meta:
+        verbose_name = _("appraisal voter")
         constraints = [models.UniqueConstraint(fields=["round", "voter"], name="appraisal_voter_once")]
         indexes = [models.Index(fields=["voter"], name="appraisal_voter_user")]
 
@@ -402,6 +405,7 @@ class AppraisalVote(models.Model):
     grade = models.CharField(_("grade"), max_length=12, choices=AppraisalGrade.choices)
 
     class Meta:
+        verbose_name = _("appraisal vote")
         indexes = [models.Index(fields=["round", "person"], name="appraisal_vote_round_person")]
 
 
@@ -419,6 +423,7 @@ class AppraisalResult(models.Model):
     scope = ScopeSpec(org="round__org_unit")
 
     class Meta:
+        verbose_name = _("appraisal result")
         ordering = ["person__employee_no"]
         constraints = [models.UniqueConstraint(fields=["round", "person"], name="appraisal_result_once")]
 
