@@ -182,6 +182,8 @@ def workbook_bytes(data: ReportData) -> bytes:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
+    from portal.export import neutralise_sheet
+
     buffer = io.BytesIO()
     light_names = {Light.GREEN: _("on target"), Light.AMBER: _("near target"), Light.RED: _("below target"),
                    Light.NONE: ""}
@@ -219,6 +221,7 @@ def workbook_bytes(data: ReportData) -> bytes:
             writer, sheet_name=_("Overdue items")[:31], index=False)
         header_fill = PatternFill("solid", fgColor="B71C1C")
         for sheet in writer.book.worksheets:
+            neutralise_sheet(sheet)
             for cell in sheet[1]:
                 cell.font = Font(bold=True, color="FFFFFF")
                 cell.fill = header_fill
