@@ -19,6 +19,7 @@ from django.views.generic import TemplateView
 from members.models import PointsEntry
 from portal.autocomplete import AutocompleteView
 from portal.export import EXPORT_FORMATS, export_response
+from portal.filters import query_year
 from portal.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView, PermissionRequiredMixin
 from portal.roles import has_permission
 from portal.scope import get_visible_or_404, visible
@@ -350,10 +351,7 @@ class RankingView(PermissionRequiredMixin, TemplateView):
             unit = next((u for u in units if u.pk == int(self.request.GET["unit"])), None)
         if unit is None and units:
             unit = units[0]
-        try:
-            year = int(self.request.GET.get("year") or timezone.localdate().year)
-        except ValueError:
-            year = timezone.localdate().year
+        year = query_year(self.request.GET, timezone.localdate().year)
         return units, unit, year
 
     def get(self, request, *args, **kwargs):
@@ -686,11 +684,9 @@ class ProjectPartView(PermissionRequiredMixin, View):
             else:
                 _form_errors_to_messages(request, form)
         elif part == "milestone-progress":
-            milestone = project.milestones.filter(pk=request.POST.get("milestone") or 0).first()
-            form = MilestoneProgressForm(request.POST)
-            if milestone is None:
-                raise Http404
+            form = MilestoneProgressForm(request.POST, project=project)
             if form.is_valid():
+                milestone = form.cleaned_data["milestone"]
                 milestone.progress = form.cleaned_data["progress"]
                 milestone.done_on = timezone.localdate() if milestone.progress == 100 else None
                 milestone.save(update_fields=["progress", "done_on"])

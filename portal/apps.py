@@ -14,6 +14,9 @@ class PortalConfig(AppConfig):
         from .safetext import install_form_and_api_cleaning
 
         install_form_and_api_cleaning()
+        from .filters import install_datetime_check
+
+        install_datetime_check()
         from django.db.models.signals import post_migrate
 
         from .pagecache import on_post_migrate

@@ -47,7 +47,9 @@ class NotificationListView(PermissionRequiredMixin, TemplateView):
             mine = mine.filter(pk=int(request.POST["id"]))
         mine.update(read_at=timezone.now())
         next_url = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        # Only a path of this site: redirect() would read any other text as the name of a URL pattern.
+        if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
+                next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
             next_url = ""
         return redirect(next_url or "portal:notifications")
 
@@ -153,6 +155,18 @@ class ImportTemplateView(PermissionRequiredMixin, View):
 
             raise Http404 from None
         return export_response(request.GET.get("format", "xlsx"), f"{kind}-template", spec.export_header(), [])
+
+
+def bad_request(request, exception=None):
+    """400: the message of a BadRequest raised on purpose (a bad query parameter) is shown; other
+    causes (SuspiciousOperation) get the general text. The API answers JSON."""
+    from django.core.exceptions import BadRequest
+    from django.http import JsonResponse
+
+    message = str(exception) if type(exception) is BadRequest and str(exception) else _("The request is not valid.")
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=400)
+    return render(request, "400.html", {"message": message}, status=400)
 
 
 def permission_denied(request, exception=None):
