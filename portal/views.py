@@ -170,10 +170,19 @@ def bad_request(request, exception=None):
 
 
 def permission_denied(request, exception=None):
+    if request.path.startswith("/api/"):
+        from django.http import JsonResponse
+
+        return JsonResponse({"detail": _("You do not have permission to perform this action.")}, status=403)
     return render(request, "403.html", status=403)
 
 
 def page_not_found(request, exception=None):
+    # An address under /api/ that matches no endpoint (e.g. /api/demands/abc/) answers JSON too.
+    if request.path.startswith("/api/"):
+        from django.http import JsonResponse
+
+        return JsonResponse({"detail": _("Not found.")}, status=404)
     return render(request, "404.html", status=404)
 
 
