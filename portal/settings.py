@@ -252,15 +252,15 @@ LOGGING = {
 }
 
 # Content-Security-Policy on every response (django-csp): everything from the portal itself, the front
-# end is vendored under static/. No inline script at all (handlers live in static/portal/portal.js);
-# <style> blocks carry the request's nonce; style="" attributes stay allowed (they cannot run code).
-from csp.constants import NONCE, NONE, SELF  # noqa: E402
+# end is vendored under static/. No inline script or <style> block (handlers live in
+# static/portal/portal.js, styles in static/ files); style="" attributes stay allowed (they cannot run code).
+from csp.constants import NONE, SELF  # noqa: E402
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
-        "style-src": [SELF, NONCE],
+        "style-src": [SELF],
         "style-src-attr": ["'unsafe-inline'"],
         "img-src": [SELF, "data:", "blob:"],
         "font-src": [SELF, "data:"],

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from csp.decorators import csp_update
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import views
@@ -43,7 +44,9 @@ urlpatterns = [
     path("activities/", include("activities.urls")),
     path("evaluation/", include("evaluation.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
+    # Swagger UI sets inline styles from its script: allowed on this page only (scripts stay 'self').
+    path("api/docs/", csp_update({"style-src": ["'unsafe-inline'"]})(SpectacularSwaggerSplitView.as_view(url_name="schema")),
+         name="swagger-ui"),
     path("api/", include(api_urlpatterns)),
     path("django-admin/", admin.site.urls),
 ]
