@@ -3,7 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from members.models import OrgUnit, Person
-from portal.filters import SearchFilter, SubtreeFilter
+from portal.filters import SearchFilter, SubtreeFilter, YearFilter
 from portal.forms import DateInput
 from portal.scope import visible
 from portal.widgets import AutocompleteSelect
@@ -46,7 +46,7 @@ class ItemFilterSet(django_filters.FilterSet):
     responsible = django_filters.ModelChoiceFilter(
         label=_("responsible person"), queryset=_scoped_people, widget=AutocompleteSelect("members:person_autocomplete")
     )
-    year = django_filters.NumberFilter(field_name="deadline", lookup_expr="year", label=_("deadline year"))
+    year = YearFilter(field_name="deadline", lookup_expr="year", label=_("deadline year"))
     level = django_filters.ChoiceFilter(label=_("level"), choices=[("top", _("top-level items only"))],
                                         empty_label=_("all items"), method="filter_level")
 
@@ -82,7 +82,7 @@ class PointsFilterSet(django_filters.FilterSet):
         label=_("person"), queryset=_scoped_people, widget=AutocompleteSelect("members:person_autocomplete")
     )
     org_unit = SubtreeFilter(queryset=_scoped_units, path_lookup="person__org_unit__path")
-    year = django_filters.NumberFilter(field_name="awarded_on", lookup_expr="year", label=_("year"))
+    year = YearFilter(field_name="awarded_on", lookup_expr="year", label=_("year"))
     source = django_filters.ChoiceFilter(label=_("source"), choices=[
         ("attendance", _("Activity attendance")), ("manual", _("Manual adjustment")), ("other", _("Other"))])
 

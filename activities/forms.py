@@ -200,7 +200,12 @@ class MilestoneForm(forms.ModelForm):
 
 
 class MilestoneProgressForm(forms.Form):
+    milestone = forms.ModelChoiceField(label=_("milestone"), queryset=Milestone.objects.none())
     progress = forms.IntegerField(label=_("progress %"), min_value=0, max_value=100)
+
+    def __init__(self, *args, project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["milestone"].queryset = project.milestones.all()
 
 
 class ExpenseForm(forms.ModelForm):

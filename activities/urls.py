@@ -1,5 +1,7 @@
 from django.urls import path
 
+from portal.ratelimits import throttled
+
 from . import views
 
 app_name = "activities"
@@ -16,7 +18,7 @@ urlpatterns = [
     path("<int:pk>/qr/", views.ActivityQrView.as_view(), name="activity_qr"),
     path("<int:pk>/leave/", views.LeaveRequestView.as_view(), name="activity_leave"),
     path("photos/<int:pk>/", views.PhotoFileView.as_view(), name="photo_file"),
-    path("checkin/<str:token>/", views.CheckInView.as_view(), name="checkin"),
+    path("checkin/<str:token>/", throttled("checkin", views.CheckInView.as_view()), name="checkin"),
     path("compliance/", views.ComplianceView.as_view(), name="compliance"),
     path("points/rules/", views.PointsRulesView.as_view(), name="points_rules"),
     path("points/", views.LedgerView.as_view(), name="ledger"),

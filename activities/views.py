@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -19,6 +19,7 @@ from django.views.generic import TemplateView
 from members.models import OrgUnit, PointsEntry
 from portal.autocomplete import AutocompleteView
 from portal.export import EXPORT_FORMATS, export_response
+from portal.filters import query_year
 from portal.generic import (
     ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView, PermissionRequiredMixin, detail_with_forms,
 )
@@ -370,10 +371,7 @@ class RankingView(PermissionRequiredMixin, TemplateView):
             unit = next((u for u in units if u.pk == int(self.request.GET["unit"])), None)
         if unit is None and units:
             unit = units[0]
-        try:
-            year = int(self.request.GET.get("year") or timezone.localdate().year)
-        except ValueError:
-            year = timezone.localdate().year
+        year = query_year(self.request.GET, timezone.localdate().year)
         return units, unit, year
 
     def get(self, request, *args, **kwargs):
@@ -745,18 +743,18 @@ class ProjectPartView(PermissionRequiredMixin, View):
             else:
                 return detail_with_forms(ProjectDetailView, request, project, **{f"{part}_form": form})
         elif part == "milestone-progress":
-            milestone = project.milestones.filter(pk=request.POST.get("milestone") or 0).first()
-            form = MilestoneProgressForm(request.POST)
-            if milestone is None:
-                raise Http404
+            form = MilestoneProgressForm(request.POST, project=project)
             if form.is_valid():
+                milestone = form.cleaned_data["milestone"]
                 milestone.progress = form.cleaned_data["progress"]
                 milestone.done_on = timezone.localdate() if milestone.progress == 100 else None
                 milestone.save(update_fields=["progress", "done_on"])
                 messages.success(request, _("Saved."))
+            elif "milestone" in form.errors:  # a hidden field: no person typed it
+                raise BadRequest(form.errors["milestone"][0])
             else:
                 return detail_with_forms(ProjectDetailView, request, project, milestone_progress_form=form,
-                                         milestone_progress_id=milestone.pk)
+                                         milestone_progress_id=form.cleaned_data["milestone"].pk)
         elif part == "milestone-reason":
             # Closing: why an unfinished milestone stays unfinished.
             milestone = project.milestones.filter(pk=request.POST.get("milestone") or 0).first()

@@ -46,10 +46,10 @@ class DemandSerializer(serializers.ModelSerializer):
     category = serializers.CharField(source="category.code", read_only=True)
     category_name = serializers.CharField(source="category.name", read_only=True)
     org_unit = serializers.CharField(source="org_unit.code", read_only=True)
-    submitter = serializers.CharField(source="submitter.employee_no", read_only=True, default=None)
-    submitter_name = serializers.CharField(source="submitter.name", read_only=True, default=None)
-    lead_unit = serializers.CharField(source="lead_unit.code", read_only=True, default=None)
-    handler = serializers.CharField(source="handler.username", read_only=True, default=None)
+    submitter = serializers.CharField(source="submitter.employee_no", read_only=True, default=None, allow_null=True)
+    submitter_name = serializers.CharField(source="submitter.name", read_only=True, default=None, allow_null=True)
+    lead_unit = serializers.CharField(source="lead_unit.code", read_only=True, default=None, allow_null=True)
+    handler = serializers.CharField(source="handler.username", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Demand

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from portal.ratelimits import throttled
+
 from . import views
 
 app_name = "demands"
@@ -33,10 +35,10 @@ urlpatterns = [
     path("config/calendar/<int:pk>/", views.CalendarEditView.as_view(), name="calendar_edit"),
     path("config/calendar/<int:pk>/delete/", views.CalendarDeleteView.as_view(), name="calendar_delete"),
     # Without login
-    path("public/submit/", views.AnonymousSubmitView.as_view(), name="public_submit"),
+    path("public/submit/", throttled("public_submit", views.AnonymousSubmitView.as_view(), methods=["POST"]), name="public_submit"),
     path("public/submitted/", views.AnonymousSubmittedView.as_view(), name="public_submitted"),
-    path("public/track/", views.TrackView.as_view(), name="track"),
-    path("rate/<str:token>/", views.RateView.as_view(), name="rate"),
+    path("public/track/", throttled("public_track", views.TrackView.as_view(), methods=["POST"]), name="track"),
+    path("rate/<str:token>/", throttled("rating_link", views.RateView.as_view()), name="rate"),
     # Mediation
     path("mediations/", views.MediationListView.as_view(), name="mediation_list"),
     path("mediations/new/", views.MediationCreateView.as_view(), name="mediation_create"),

@@ -92,7 +92,8 @@ class KpiSnapshotViewSet(ScopedMixin, mixins.ListModelMixin, viewsets.GenericVie
         return context
 
     @extend_schema(parameters=[
-        OpenApiParameter("period", OpenApiTypes.STR, required=True, description="YYYY-MM, YYYY-Qn or YYYY"),
+        OpenApiParameter("period", OpenApiTypes.STR, required=True, description="YYYY-MM, YYYY-Qn or YYYY",
+                         pattern=r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$"),
         OpenApiParameter("org", OpenApiTypes.STR, description="org unit code"),
         OpenApiParameter("kpi", OpenApiTypes.STR, description="KPI code"),
     ])

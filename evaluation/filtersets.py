@@ -1,7 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from portal.filters import SearchFilter, SubtreeFilter
+from portal.filters import SearchFilter, SubtreeFilter, YearFilter
 
 from .choices import CampaignStatus, KpiKind, ReportStatus
 from .models import AppraisalRound, Campaign, KpiDefinition, KpiTarget, ManualKpiValue, MonthlyReport
@@ -16,7 +16,7 @@ class KpiDefinitionFilterSet(django_filters.FilterSet):
 
 
 class KpiTargetFilterSet(django_filters.FilterSet):
-    year = django_filters.NumberFilter(label=_("year"))
+    year = YearFilter(label=_("year"))
     kpi = django_filters.ModelChoiceFilter(label=_("KPI"), queryset=KpiDefinition.objects.all())
     org_unit = SubtreeFilter(queryset=KpiTarget._meta.get_field("org_unit").related_model.objects.all())
 
@@ -37,7 +37,7 @@ class ManualValueFilterSet(django_filters.FilterSet):
 
 class CampaignFilterSet(django_filters.FilterSet):
     q = SearchFilter(field_name="name", lookup_expr="icontains")
-    year = django_filters.NumberFilter(label=_("year"))
+    year = YearFilter(label=_("year"))
     status = django_filters.ChoiceFilter(label=_("status"), choices=CampaignStatus.choices)
 
     class Meta:
@@ -47,7 +47,7 @@ class CampaignFilterSet(django_filters.FilterSet):
 
 class AppraisalFilterSet(django_filters.FilterSet):
     q = SearchFilter(field_name="name", lookup_expr="icontains")
-    year = django_filters.NumberFilter(label=_("year"))
+    year = YearFilter(label=_("year"))
     status = django_filters.ChoiceFilter(label=_("status"), choices=CampaignStatus.choices)
 
     class Meta:

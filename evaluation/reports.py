@@ -263,6 +263,8 @@ def workbook_bytes(content: dict) -> bytes:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
+    from portal.export import neutralise_sheet
+
     light_names = {Light.GREEN: _("on target"), Light.AMBER: _("near target"), Light.RED: _("below target"),
                    Light.NONE: ""}
     book = Workbook()
@@ -310,6 +312,7 @@ def workbook_bytes(content: dict) -> bytes:
            for lst in content["overdue"] for row in lst["rows"]])
     header_fill = PatternFill("solid", fgColor="B71C1C")
     for ws in book.worksheets:
+        neutralise_sheet(ws)
         for cell in ws[1]:
             cell.font = Font(bold=True, color="FFFFFF")
             cell.fill = header_fill

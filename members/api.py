@@ -15,7 +15,7 @@ from .validators import normalize_id_number, normalize_phone
 
 class OrgUnitSerializer(serializers.ModelSerializer):
     parent = ScopedRelatedField(permission="orgunits.view", queryset=OrgUnit.objects.all(), allow_null=True, required=False)
-    parent_code = serializers.CharField(source="parent.code", read_only=True, default=None)
+    parent_code = serializers.CharField(source="parent.code", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = OrgUnit

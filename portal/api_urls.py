@@ -5,6 +5,8 @@ from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from .ratelimits import throttled
+
 router = DefaultRouter()
 for app in ("members", "demands", "activities", "evaluation"):
     module = import_module(f"{app}.api")
@@ -12,6 +14,6 @@ for app in ("members", "demands", "activities", "evaluation"):
         router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api_token"),
+    path("auth/token/", throttled("api_token", obtain_auth_token, methods=["POST"]), name="api_token"),
     path("", include(router.urls)),
 ]

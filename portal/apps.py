@@ -11,6 +11,12 @@ class PortalConfig(AppConfig):
         from . import tables2_speed
 
         tables2_speed.install()
+        from .safetext import install_form_and_api_cleaning
+
+        install_form_and_api_cleaning()
+        from .filters import install_datetime_check
+
+        install_datetime_check()
         from django.db.models.signals import post_migrate
 
         from .pagecache import on_post_migrate

@@ -23,6 +23,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .safetext import imported_text
+
 # --- Cell parsers ------------------------------------------------------------------------------
 # A parser takes the cell's text (never empty) and returns a value or raises ValueError(message).
 
@@ -320,7 +322,7 @@ def read_table(data: bytes, filename: str) -> Iterable[list[str]]:
     # Decoded as it is read: a StringIO of a whole 170 MB file would hold it four times over.
     text_data = io.TextIOWrapper(io.BytesIO(data), encoding=csv_encoding(data), newline="")
     for values in csv.reader(text_data):
-        yield [v.strip() for v in values]
+        yield [imported_text(v.strip()) for v in values]
 
 
 # --- Reading xlsx ----------------------------------------------------------------------------------
@@ -486,7 +488,7 @@ def _xlsx_rows(data: bytes) -> Iterable[list[str]]:
                             value = from_ISO8601(value)
                     if position >= len(values):
                         values.extend([""] * (position + 1 - len(values)))
-                    values[position] = value.strip() if type(value) is str else _cell_text(value)
+                    values[position] = imported_text(value.strip()) if type(value) is str else _cell_text(value)
                 # Rows already read are not kept (an emptied element stays behind: ~70 bytes a row).
                 node.clear()
                 yield values

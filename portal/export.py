@@ -1,5 +1,10 @@
 """Write rows to Excel (xlsx) or CSV for download. CSV carries a BOM so Excel on Chinese Windows
-opens it as UTF-8."""
+opens it as UTF-8.
+
+Every CSV and xlsx file the portal writes goes through `cell()` (or `neutralise_sheet()` for a
+workbook built by pandas): text that a spreadsheet could run as a formula is written with an
+apostrophe in front (portal/safetext.py), text cells are text cells, numbers and dates stay real
+cells, and control characters an xlsx file cannot hold are dropped instead of failing the export."""
 from __future__ import annotations
 
 import csv
@@ -20,9 +25,49 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from .safetext import spreadsheet_text
+
 EXPORT_FORMATS = ("xlsx", "csv")
 READABLE = "readable"  # ?export=readable: the workbook for people to read
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+REAL_CELL_TYPES = (bool, int, float, Decimal, datetime.date, datetime.time, datetime.timedelta)
+
+
+def cell(value):
+    """One value as it is written to a CSV or xlsx file: None is empty, numbers, dates and booleans
+    stay themselves, everything else is neutralised text."""
+    if value is None:
+        return ""
+    if isinstance(value, REAL_CELL_TYPES):
+        return value
+    return spreadsheet_text(value if isinstance(value, str) else str(value))
+
+
+def _xlsx_cell(sheet, value):
+    value = cell(value)
+    if not isinstance(value, str):
+        return value
+    text_cell = WriteOnlyCell(sheet, value=value)
+    text_cell.data_type = "s"
+    return text_cell
+
+
+def neutralise_sheet(sheet) -> None:
+    """The cells of a worksheet built by another writer (pandas) made safe as cell() makes them."""
+    for row in sheet.iter_rows():
+        for sheet_cell in row:
+            if isinstance(sheet_cell.value, str):
+                sheet_cell.value = spreadsheet_text(sheet_cell.value)
+                sheet_cell.data_type = "s"
+
+
+def csv_rows(header: Sequence[str], rows: Iterable[Sequence]) -> Iterable[list]:
+    """Header and rows as csv.writer should write them."""
+    yield [cell(v) for v in header]
+    for row in rows:
+        yield [cell(v) for v in row]
 
 
 def _content_disposition(filename: str) -> str:
@@ -38,9 +83,9 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence])
     writer = csv.writer(_Echo())
 
     def stream():
-        yield "\ufeff" + writer.writerow(header)
-        for row in rows:
-            yield writer.writerow(["" if v is None else v for v in row])
+        yield "\ufeff"
+        for row in csv_rows(header, rows):
+            yield writer.writerow(row)
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = _content_disposition(filename)
@@ -50,9 +95,9 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence])
 def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence], sheet_title: str = "Sheet1") -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=sheet_title[:31])
-    sheet.append(list(header))
+    sheet.append([_xlsx_cell(sheet, v) for v in header])
     for row in rows:
-        sheet.append(["" if v is None else v for v in row])
+        sheet.append([_xlsx_cell(sheet, v) for v in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -125,23 +170,25 @@ def readable(model, path: str, title=None, *, transform: Callable[[Any], Any] | 
 
 def _typed_cell(sheet, value):
     """A write-only cell with the number format its type needs; aware times in local time (Excel
-    has no time zones)."""
+    has no time zones); text neutralised as cell() does it."""
     if isinstance(value, Promise):
         value = str(value)
-    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, bool):
+        value = str(_("yes") if value else _("no"))
+    if isinstance(value, str):
+        return _xlsx_cell(sheet, value)
+    typed = WriteOnlyCell(sheet, value=value)
     if isinstance(value, datetime.datetime):
         if timezone.is_aware(value):
-            cell.value = timezone.localtime(value).replace(tzinfo=None)
-        cell.number_format = DATETIME_FORMAT
+            typed.value = timezone.localtime(value).replace(tzinfo=None)
+        typed.number_format = DATETIME_FORMAT
     elif isinstance(value, datetime.date):
-        cell.number_format = DATE_FORMAT
-    elif isinstance(value, bool):
-        cell.value = str(_("yes") if value else _("no"))
+        typed.number_format = DATE_FORMAT
     elif isinstance(value, int):
-        cell.number_format = INTEGER_FORMAT
+        typed.number_format = INTEGER_FORMAT
     elif isinstance(value, (float, Decimal)):
-        cell.number_format = DECIMAL_FORMAT
-    return cell
+        typed.number_format = DECIMAL_FORMAT
+    return typed
 
 
 def readable_xlsx_bytes(columns: Sequence[ReadableColumn], objects: Iterable, sheet_title: str = "Sheet1") -> bytes:

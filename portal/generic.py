@@ -20,7 +20,7 @@ from django.views.generic import DeleteView, DetailView, UpdateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 from django_tables2.data import TableListData
-from django_tables2.paginators import LazyPaginator
+from django_tables2.paginators import LazyPaginator, PageNotAnInteger
 
 from . import audit
 from .export import EXPORT_FORMATS, READABLE, export_response, readable_xlsx_response
@@ -183,10 +183,28 @@ def about(n: int) -> int:
 NON_FILTER_PARAMS = frozenset({"page", "after", "before", "pn", "sort", "export"})
 
 
+class BoundedPaginator(LazyPaginator):
+    """LazyPaginator within what a list can show: a page number or page size from the address
+    beyond these is not passed to the database (OFFSET 10^20 is an error there, not an empty page);
+    an absurd page number shows the first page, as a non-number does."""
+
+    MAX_PAGE = 1_000_000
+    MAX_PER_PAGE = 500
+
+    def __init__(self, object_list, per_page, *args, **kwargs):
+        super().__init__(object_list, max(1, min(int(per_page), self.MAX_PER_PAGE)), *args, **kwargs)
+
+    def validate_number(self, number):
+        number = super().validate_number(number)
+        if number > self.MAX_PAGE:
+            raise PageNotAnInteger(_("That page number is too large."))
+        return number
+
+
 class ObjectListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
     page_cache = True  # portal/pagecache.py
     template_name = "portal/object_list.html"
-    paginator_class = LazyPaginator
+    paginator_class = BoundedPaginator
     paginate_by = 25
     title = ""
     create_url_name: str | None = None
@@ -256,7 +274,10 @@ class ObjectListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
             kind = get_kind(self.exchange_kind)
             header, rows = kind.export_header(), kind.export_rows(queryset, user=self.request.user)
         else:
-            table = self.get_table_class()(queryset[:EXPORT_MAX_ROWS])
+            # The table orders its queryset (its Meta.order_by); only then is
+            # it cut to EXPORT_MAX_ROWS: a sliced queryset cannot be ordered any more.
+            table = self.get_table_class()(queryset)
+            table.data.data = table.data.data[:EXPORT_MAX_ROWS]
             values = table.as_values(exclude_columns=getattr(self, "export_exclude", ()))
             header = next(values)
             rows = values

@@ -564,10 +564,30 @@ def stop_children(children: list[Child]) -> None:
         child.proc.wait()
 
 
+SECRET_KEY_FILE = VAR / "secret_key"
+
+
+def local_secret_key() -> str:
+    """The signing key of this machine's portal: generated at random on the first run and kept in
+    var/secret_key (readable by the owner only), so sessions, check-in codes and rating links stay
+    valid from one run to the next. SECRET_KEY in the environment wins."""
+    import secrets
+
+    if not SECRET_KEY_FILE.exists():
+        SECRET_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(SECRET_KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+        log(f"generated a new secret key in {SECRET_KEY_FILE}")
+    return SECRET_KEY_FILE.read_text().strip()
+
+
 def _child_env(services: Services) -> dict[str, str]:
     env = dict(os.environ)
     env.update(services)
     env.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    if not env.get("SECRET_KEY"):
+        env["SECRET_KEY"] = local_secret_key()
     env["PYTHONUNBUFFERED"] = "1"
     return env
 

@@ -10,8 +10,21 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
-SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me")
 DEBUG = env.bool("DEBUG", default=False)
+# Signs sessions, check-in codes and rating links: never a key written in the source outside a
+# developer's DEBUG run. `make run` generates one under var/ (portal/launcher.py); tests set their own
+# (portal/settings_test.py).
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set the SECRET_KEY environment variable to a long random value "
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'), or start with `make run`, "
+            "which keeps a generated key in var/secret_key."
+        )
+    SECRET_KEY = "dev-only-insecure-key-for-debug-runs"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -38,6 +51,7 @@ INSTALLED_APPS = [
     "pghistory",
     "pghistory.admin",
     "axes",
+    "csp",
     "portal",
     "members",
     "demands",
@@ -47,10 +61,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.ChineseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "portal.middleware.RejectControlCharactersMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -123,8 +139,18 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 # restart logs nobody out (docs/performance.md: one query less per page).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+# HTTPS=true: the portal is served over HTTPS (behind a proxy that sets X-Forwarded-Proto): HSTS,
+# redirect to HTTPS, cookies only over HTTPS. `manage.py check --deploy` is clean with it
+# (tests/portal/test_deploy.py). docs/operations.md.
+HTTPS = env.bool("HTTPS", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if HTTPS:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 
 # Lock an account (per username and address) after 5 failures for one hour.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -193,10 +219,17 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Party-mass work portal API. Scope and masking are those of the pages.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a `status` field with choices of their own; the demand's gets a plain name
+    # (an unresolved name collision is drf_spectacular.W001 in `check --deploy`).
+    "ENUM_NAME_OVERRIDES": {"DemandStatusEnum": "demands.choices.Status"},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.api_defaults.document_error_responses",
+    ],
 }
 
 # Celery: Redis broker; tasks acknowledge after they finish and must be idempotent.
@@ -240,6 +273,41 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+# Content-Security-Policy on every response (django-csp): everything from the portal itself, the front
+# end is vendored under static/. No inline script or <style> block (handlers live in
+# static/portal/portal.js, styles in static/ files); style="" attributes stay allowed (they cannot run code).
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [SELF],
+    },
+}
+
+# Rate limits of the public doors (django-ratelimit, counted in the Redis cache): "count/period" per
+# client address, and per account where one is signed in. Over the limit: 429 with a page in Chinese
+# (JSON for the API). docs/operations.md.
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
+PORTAL_RATE_LIMITS = {
+    "login": env.str("RATE_LIMIT_LOGIN", default="20/10m"),
+    "api_token": env.str("RATE_LIMIT_API_TOKEN", default="20/10m"),
+    "public_submit": env.str("RATE_LIMIT_PUBLIC_SUBMIT", default="5/h"),
+    "public_track": env.str("RATE_LIMIT_PUBLIC_TRACK", default="20/10m"),
+    "rating_link": env.str("RATE_LIMIT_RATING_LINK", default="20/10m"),
+    "checkin": env.str("RATE_LIMIT_CHECKIN", default="30/10m"),
 }
 
 # Portal-specific settings.

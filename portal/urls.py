@@ -2,10 +2,12 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from csp.decorators import csp_update
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import views
 from .api_urls import urlpatterns as api_urlpatterns
+from .ratelimits import throttled
 
 portal_patterns = (
     [
@@ -28,9 +30,9 @@ urlpatterns = [
     # LoginView sets `site_name` to the host name (no sites framework); the portal's name wins.
     path(
         "login/",
-        auth_views.LoginView.as_view(
+        throttled("login", auth_views.LoginView.as_view(
             redirect_authenticated_user=True, extra_context={"site_name": settings.PORTAL_SITE_NAME}
-        ),
+        ), methods=["POST"]),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -43,11 +45,14 @@ urlpatterns = [
     path("activities/", include("activities.urls")),
     path("evaluation/", include("evaluation.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # Swagger UI sets inline styles from its script: allowed on this page only (scripts stay 'self').
+    path("api/docs/", csp_update({"style-src": ["'unsafe-inline'"]})(SpectacularSwaggerSplitView.as_view(url_name="schema")),
+         name="swagger-ui"),
     path("api/", include(api_urlpatterns)),
     path("django-admin/", admin.site.urls),
 ]
 
+handler400 = "portal.views.bad_request"
 handler403 = "portal.views.permission_denied"
 handler404 = "portal.views.page_not_found"
 handler500 = "portal.views.server_error"

@@ -47,7 +47,9 @@ class NotificationListView(PermissionRequiredMixin, TemplateView):
             mine = mine.filter(pk=int(request.POST["id"]))
         mine.update(read_at=timezone.now())
         next_url = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        # Only a path of this site: redirect() would read any other text as the name of a URL pattern.
+        if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
+                next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
             next_url = ""
         return redirect(next_url or "portal:notifications")
 
@@ -156,11 +158,32 @@ class ImportTemplateView(PermissionRequiredMixin, View):
         return export_response(request.GET.get("format", "xlsx"), f"{kind}-template", spec.template_header(), rows)
 
 
+def bad_request(request, exception=None):
+    """400: the message of a BadRequest raised on purpose (a bad query parameter) is shown; other
+    causes (SuspiciousOperation) get the general text. The API answers JSON."""
+    from django.core.exceptions import BadRequest
+    from django.http import JsonResponse
+
+    message = str(exception) if type(exception) is BadRequest and str(exception) else _("The request is not valid.")
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=400)
+    return render(request, "400.html", {"message": message}, status=400)
+
+
 def permission_denied(request, exception=None):
+    if request.path.startswith("/api/"):
+        from django.http import JsonResponse
+
+        return JsonResponse({"detail": _("You do not have permission to perform this action.")}, status=403)
     return render(request, "403.html", status=403)
 
 
 def page_not_found(request, exception=None):
+    # An address under /api/ that matches no endpoint (e.g. /api/demands/abc/) answers JSON too.
+    if request.path.startswith("/api/"):
+        from django.http import JsonResponse
+
+        return JsonResponse({"detail": _("Not found.")}, status=404)
     return render(request, "404.html", status=404)
 
 

@@ -56,3 +56,13 @@ function cardifyTables(root) {
 }
 document.addEventListener("DOMContentLoaded", function () { cardifyTables(document); });
 document.body && document.body.addEventListener("htmx:afterSwap", function (e) { cardifyTables(e.target); });
+
+// The Content-Security-Policy allows no inline script: a select marked data-autosubmit submits its
+// form when changed, a button marked data-print prints the page.
+document.addEventListener("change", function (e) {
+  if (e.target.matches && e.target.matches("[data-autosubmit]") && e.target.form) e.target.form.submit();
+});
+document.addEventListener("click", function (e) {
+  var button = e.target.closest && e.target.closest("[data-print]");
+  if (button) { e.preventDefault(); window.print(); }
+});

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from evaluation.periods import Period
 from evaluation.selectors import snapshot_rows
 from members.models import OrgUnit
+from portal.export import csv_rows
 
 HEADER = ["org_code", "period", "kpi", "value", "numerator", "denominator", "as_of"]
 
@@ -36,6 +37,4 @@ class Command(BaseCommand):
                                          default=float))
             return
         writer = csv.writer(self.stdout, lineterminator="\n")
-        writer.writerow(HEADER)
-        for row in rows:
-            writer.writerow(["" if v is None else v for v in row])
+        writer.writerows(csv_rows(HEADER, rows))

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from portal import dataexchange
-from portal.export import xlsx_bytes
+from portal.export import csv_rows, xlsx_bytes
 
 
 class Command(BaseCommand):
@@ -34,8 +34,7 @@ class Command(BaseCommand):
         elif path.suffix.lower() == ".csv":
             with path.open("w", newline="", encoding="utf-8-sig") as handle:
                 writer = csv.writer(handle)
-                writer.writerow(header)
-                writer.writerows(counted(rows))
+                writer.writerows(csv_rows(header, counted(rows)))
         else:
             raise CommandError("FILE must end in .xlsx or .csv")
         self.stdout.write(f"{kind}: {count} rows written to {path}")
