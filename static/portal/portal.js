@@ -58,11 +58,13 @@ document.addEventListener("DOMContentLoaded", function () { cardifyTables(docume
 document.body && document.body.addEventListener("htmx:afterSwap", function (e) { cardifyTables(e.target); });
 
 // The Content-Security-Policy allows no inline script: a select marked data-autosubmit submits its
-// form when changed, a button marked data-print prints the page.
+// form when changed, a button marked data-print prints the page, a link marked data-back goes back.
 document.addEventListener("change", function (e) {
   if (e.target.matches && e.target.matches("[data-autosubmit]") && e.target.form) e.target.form.submit();
 });
 document.addEventListener("click", function (e) {
   var button = e.target.closest && e.target.closest("[data-print]");
   if (button) { e.preventDefault(); window.print(); }
+  var back = e.target.closest && e.target.closest("[data-back]");
+  if (back && window.history.length > 1) { e.preventDefault(); window.history.back(); }
 });
