@@ -21,3 +21,7 @@ class DemandsConfig(AppConfig):
             "demands-visit-reminders", "demands.tasks.visit_reminders", crontab(hour=8, minute=0),
             why="reminds unit heads of 五必访 visits due within two days or overdue",
         )
+        schedule.register(
+            "demands-train-text-model", "demands.tasks.train_demand_model", crontab(hour=2, minute=30),
+            why="retrains the demand text model (suggested category, urgency, lead unit) from the day's classified demands",
+        )

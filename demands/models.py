@@ -494,3 +494,45 @@ class VisitPhoto(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+# --- Text model (suggested category, urgency, lead unit) -------------------------------------------
+class TextModelSource(models.TextChoices):
+    CORPUS = "corpus", _("cold-start corpus shipped with the portal")
+    HISTORY = "history", _("this deployment's classified demands")
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), exclude=["blob"])
+class DemandTextModel(models.Model):
+    """One trained version of the demand text model (demands/textmodel.py), with how it scored on
+    its held-out split. Exactly one version is current; a retrain that scores worse than the
+    current version on the same held-out split is kept for the record but not promoted."""
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    source = models.CharField(_("trained on"), max_length=10, choices=TextModelSource.choices)
+    trained_at = models.DateTimeField(_("trained at"))
+    training_size = models.PositiveIntegerField(_("training size"))
+    heldout_size = models.PositiveIntegerField(_("held-out size"))
+    accuracy = models.FloatField(_("held-out accuracy"))
+    macro_f1 = models.FloatField(_("held-out macro-F1"))
+    previous_macro_f1 = models.FloatField(
+        _("current version's macro-F1 on the same split"), null=True, blank=True,
+    )
+    lead_unit_size = models.PositiveIntegerField(_("demands with a lead unit"), default=0)
+    duration_ms = models.PositiveIntegerField(_("training time (ms)"), default=0)
+    is_current = models.BooleanField(_("current"), default=False)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    # The pickled demands.textmodel.TextModel; only ever written by the training service.
+    blob = models.BinaryField(editable=False)
+
+    # Reference data: administrators only (no scope reaches it).
+    scope = ScopeSpec()
+
+    class Meta:
+        verbose_name = _("demand text model")
+        verbose_name_plural = _("demand text models")
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["is_current"], condition=Q(is_current=True), name="text_model_one_current")]
+
+    def __str__(self) -> str:
+        return f"v{self.version} ({self.get_source_display()})"

@@ -15,3 +15,13 @@ def sla_sweep() -> dict:
 def visit_reminders() -> int:
     """Beat, daily. Notification keys make it idempotent per life event and level."""
     return services.visit_reminders()
+
+
+@shared_task(acks_late=True)
+def train_demand_model(reason: str = "nightly") -> dict:
+    """Beat, nightly; also queued after a large demands import. A version that scores worse than
+    the current one is stored but not promoted (text_services.train)."""
+    from . import text_services
+
+    row = text_services.train(note=reason)
+    return {"version": row.version, "macro_f1": row.macro_f1, "promoted": row.is_current}
