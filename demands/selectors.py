@@ -250,6 +250,9 @@ def _summary(data: dict, units: dict, users: dict, categories: dict) -> list[tup
         out.append((_("escalated to"), units.get(data["to_unit"], data["to_unit"]) or "—"))
     if data.get("visit"):
         out.append((_("from visit"), data["visit"]))
+    if data.get("suggestion"):
+        taken = [data["suggestion"].get(f"{part}_taken") for part in ("category", "urgency", "lead_unit")]
+        out.append((_("suggestion"), _("taken") if all(taken) else _("partly taken") if any(taken) else _("not taken")))
     if data.get("changed"):
         out.append((_("changed"), "、".join(data["changed"])))
     return out

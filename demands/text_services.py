@@ -83,11 +83,17 @@ def training_data(*, limit: int = MAX_TRAINING_ROWS) -> TrainingData:
     return data
 
 
+class NoModel(Exception):
+    """No model can be trained: fewer than two active categories have examples."""
+
+
 def train(*, limit: int = MAX_TRAINING_ROWS, note: str = "") -> DemandTextModel:
     """Train a new version, score it on a held-out split, promote it if it does not score worse
     than the current version on the same split. Returns the new version (promoted or not)."""
     started = time.monotonic()
     data = training_data(limit=limit)
+    if len(set(data.labels)) < 2:
+        raise NoModel(_("The text model needs examples of at least two active categories."))
     train_ix, heldout_ix = textmodel.split(data.texts, data.labels)
     pick = lambda items, ix: [items[i] for i in ix]  # noqa: E731
     lead = None
@@ -104,6 +110,10 @@ def train(*, limit: int = MAX_TRAINING_ROWS, note: str = "") -> DemandTextModel:
     model = textmodel.fit(train_texts, train_labels, lead=lead)
     heldout_texts, heldout_labels = pick(data.texts, heldout_ix), pick(data.labels, heldout_ix)
     scores = textmodel.score(heldout_labels, model.predict_categories(heldout_texts)) if heldout_ix else None
+    if data.source == TextModelSource.CORPUS:
+        # The corpus is small: once scored, the version kept learns from all of it.
+        model = textmodel.fit(data.texts, data.labels)
+        train_texts = data.texts
     current = DemandTextModel.objects.filter(is_current=True).first()
     previous_f1 = None
     if current is not None and heldout_ix:
@@ -243,9 +253,11 @@ def rank(model: textmodel.TextModel, texts: list[str], categories: dict[str, Dem
 
 
 def suggest_for(demand: Demand) -> Suggestion | None:
-    """The suggestion for a demand being accepted; None when it cannot be made (no category)."""
+    """The suggestion for a demand being accepted; None when it cannot be made."""
     try:
         return suggest(demand.title, demand.content, org_unit=demand.org_unit)
+    except NoModel:
+        return None
     except Exception:  # a suggestion must never break the page it helps
         log.exception("demand suggestion failed for %s", demand.pk)
         return None

@@ -22,7 +22,7 @@ from portal.scope import get_visible_or_404, visible
 from portal.uploads import file_response
 
 from . import forms as forms_
-from . import chain, selectors, services, workflow
+from . import chain, selectors, services, text_services, workflow
 from . import tables as tables_
 from .choices import Channel, Status, Urgency
 from .filtersets import DemandFilterSet, LifeEventFilterSet, MediationFilterSet, VisitFilterSet
@@ -232,6 +232,8 @@ def detail_context(request, demand: Demand, *, bound_action: str | None = None, 
         "events": events,
         "chain_break": chain.check_loaded(demand, events),
         "actions": [(action, Action(action).label, forms[action]) for action in actions],
+        # What the text model suggests for the staff member accepting the demand (shown, never chosen).
+        "suggestion": text_services.suggest_for(demand) if Action.ACCEPT in actions else None,
         "open_action": bound_action,
         "status_badge": status_badge(demand),
         "deadline_badge": deadline_badge(demand, limits),
@@ -284,7 +286,7 @@ def run_action(action: str, demand: Demand, user, data: dict) -> Demand:
     if action == Action.ACCEPT:
         return services.demand_accept(**by, category=data["category"], urgency=data["urgency"], handler=data["handler"],
                                       lead_unit=data.get("lead_unit"), cooperating_units=data.get("cooperating_units") or (),
-                                      note=data.get("note", ""))
+                                      note=data.get("note", ""), suggestion=text_services.suggest_for(demand))
     if action == Action.REJECT:
         return services.demand_reject(**by, reason=data["reason"])
     if action == Action.TRANSFER:

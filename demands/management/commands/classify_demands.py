@@ -22,7 +22,10 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read {infile}: {error}") from error
         if rows and "title" not in rows[0]:
             raise CommandError(f"{infile} has no title column (expected id,title,content)")
-        result = text_services.classify(rows)
+        try:
+            result = text_services.classify(rows)
+        except text_services.NoModel as error:
+            raise CommandError(str(error)) from error
         with open(outfile, "w", newline="", encoding="utf-8") as out:
             writer = csv.DictWriter(out, fieldnames=OUT_COLUMNS)
             writer.writeheader()

@@ -19,7 +19,10 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read {file}: {error}") from error
         if not rows or not {"title", "category"} <= set(rows[0]):
             raise CommandError(f"{file} needs the columns title,content,category and at least one row")
-        result = text_services.evaluate(rows)
+        try:
+            result = text_services.evaluate(rows)
+        except text_services.NoModel as error:
+            raise CommandError(str(error)) from error
         if result.unknown_categories:
             self.stderr.write("skipped rows of unknown categories: " + ", ".join(result.unknown_categories))
         if not result.category.size:

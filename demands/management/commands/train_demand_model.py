@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from demands import text_services
 
@@ -9,7 +9,10 @@ class Command(BaseCommand):
             "current version. Prints the training size, held-out accuracy and macro-F1.")
 
     def handle(self, **options):
-        row = text_services.train(note="train_demand_model")
+        try:
+            row = text_services.train(note="train_demand_model")
+        except text_services.NoModel as error:
+            raise CommandError(str(error)) from error
         self.stdout.write(f"version: {row.version}")
         self.stdout.write(f"source: {row.source}")
         self.stdout.write(f"training size: {row.training_size}")
