@@ -20,7 +20,7 @@ from portal.uploads import validate_image, validate_upload
 from portal.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 
 from .choices import Channel, Fulfilment, LifeEventKind, MediationOutcome, Urgency, VisitKind
-from .models import Demand, DemandCategory, LifeEvent, SlaPolicy, WorkCalendarDay
+from .models import Demand, DemandCategory, LifeEvent, PriorityWeights, SlaPolicy, WorkCalendarDay
 
 MAX_FILES = 10
 HANDLER_ROLES = ("handler", "staff", "branch_secretary")
@@ -486,3 +486,13 @@ class WorkCalendarDayForm(forms.ModelForm):
         model = WorkCalendarDay
         fields = ["date", "is_workday", "note"]
         widgets = {"date": DateInput()}
+
+
+class PriorityWeightsForm(forms.ModelForm):
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+    class Meta:
+        model = PriorityWeights
+        fields = ["urgency", "tone", "repeats", "deadline", "vulnerable"]
+        help_texts = {name: _("0–100; the weights are meant to add up to 100.") for name in fields}

@@ -6,6 +6,7 @@ menu_item("demands", _("My demands"), "demands:my_demands", "demands.submit", "i
 menu_item("demands", _("Submit a demand"), "demands:demand_create", "demands.submit", "plus-circle", 6)
 menu_item("demands", _("Work queues"), "demands:queue_home", "demands.queue", "list-check", 10)
 menu_item("demands", _("Demands ledger"), "demands:demand_list", "demands.queue", "journal-text", 20)
+menu_item("demands", _("Service priority list"), "demands:priority_list", "demands.queue", "sort-down", 21)
 menu_item("demands", _("Log a visit"), "demands:visit_create", "visits.change", "geo-alt", 30)
 menu_item("demands", _("Visits"), "demands:visit_list", "visits.view", "people", 31)
 menu_item("demands", _("Due visits"), "demands:due_visits", "lifeevents.view", "alarm", 32)
@@ -15,3 +16,4 @@ menu_item("admin", _("SLA policies and work calendar"), "demands:sla_overview", 
 menu_item("admin", _("Demand categories"), "demands:category_list", "demands.configure", "tags", 51)
 menu_item("admin", _("SLA policies"), "demands:slapolicy_list", "demands.configure", "stopwatch", 52)
 menu_item("admin", _("Work calendar overrides"), "demands:calendar_list", "demands.configure", "calendar-x", 53)
+menu_item("admin", _("Demand text model"), "demands:text_models", "demands.configure", "lightbulb", 54)

@@ -536,3 +536,30 @@ class DemandTextModel(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.version} ({self.get_source_display()})"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class PriorityWeights(models.Model):
+    """The weights of the service priority list (服务优先级清单), set by administrators. One row;
+    demands/priority.py holds the formula."""
+
+    urgency = models.PositiveSmallIntegerField(_("weight of urgency"), default=30, validators=[MaxValueValidator(100)])
+    tone = models.PositiveSmallIntegerField(_("weight of tone"), default=20, validators=[MaxValueValidator(100)])
+    repeats = models.PositiveSmallIntegerField(_("weight of repeats"), default=20, validators=[MaxValueValidator(100)])
+    deadline = models.PositiveSmallIntegerField(_("weight of SLA time left"), default=20, validators=[MaxValueValidator(100)])
+    vulnerable = models.PositiveSmallIntegerField(_("weight of vulnerable groups"), default=10, validators=[MaxValueValidator(100)])
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    # Reference data: administrators only (no scope reaches it).
+    scope = ScopeSpec()
+
+    class Meta:
+        verbose_name = _("priority weights")
+        verbose_name_plural = _("priority weights")
+
+    def __str__(self) -> str:
+        return str(_("priority weights"))
+
+    @classmethod
+    def load(cls) -> PriorityWeights:
+        return cls.objects.order_by("pk").first() or cls()

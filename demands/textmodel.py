@@ -218,6 +218,11 @@ class TextModel:
         best = int(np.argmax(probabilities))
         return str(self.lead_unit.classes_[best]), float(probabilities[best])
 
+    def vectors(self, texts: list[str]):
+        """Unit-length TF-IDF vectors of the texts (words and character n-grams, the category
+        model's vocabulary): the dot product of two is their cosine similarity."""
+        return self.category.named_steps["features"].transform(texts) * (0.5 ** 0.5)
+
     def dumps(self) -> bytes:
         return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
 

@@ -31,7 +31,8 @@ from .forms import (
     PhotoForm, RateForm, SessionForm, TrackForm, VisitForm, handler_accounts,
 )
 from .models import (
-    Demand, DemandAttachment, DemandCategory, LifeEvent, MediationCase, SlaPolicy, Visit, VisitPhoto, WorkCalendarDay,
+    Demand, DemandAttachment, DemandCategory, DemandTextModel, LifeEvent, MediationCase, PriorityWeights, SlaPolicy, Visit,
+    VisitPhoto, WorkCalendarDay,
 )
 from .sla import Sla, current_thresholds
 from .tables import DemandTable, LifeEventTable, MediationTable, VisitTable, deadline_badge, status_badge
@@ -805,3 +806,54 @@ class CalendarDeleteView(ObjectDeleteView):
     permission = "demands.configure"
     queryset = WorkCalendarDay.objects.all()
     success_url = reverse_lazy("demands:calendar_list")
+
+
+# --- Service priority list and the text model -------------------------------------------------------
+class PriorityListView(PermissionRequiredMixin, TemplateView):
+    """服务优先级清单: the open demands in the user's scope, ranked by the stated formula."""
+
+    permission = "demands.queue"
+    template_name = "demands/priority_list.html"
+    shown = 100
+
+    def get_context_data(self, **kwargs):
+        from . import priority
+
+        context = super().get_context_data(**kwargs)
+        weights = PriorityWeights.load()
+        queryset = visible(Demand.objects.filter(selectors.open_q(), merged_into__isnull=True), self.request.user, self.permission)
+        ranked = priority.rank(queryset, current_thresholds(), weights)
+        context.update(
+            title=_("Service priority list"), ranked=ranked[: self.shown], total=len(ranked),
+            factors=[(name, label, rule, getattr(weights, name)) for name, label, rule in priority.FACTORS],
+            weight_sum=sum(getattr(weights, name) for name, *_rest in priority.FACTORS),
+            may_configure=has_permission(self.request.user, "demands.configure"),
+            tone_labels=text_services.TONE_LABELS,
+        )
+        return context
+
+
+class PriorityWeightsEditView(ObjectEditView):
+    permission = "demands.configure"
+    queryset = PriorityWeights.objects.all()
+    form_class = forms_.PriorityWeightsForm
+    success_url = reverse_lazy("demands:priority_list")
+    title = gettext_lazy("Weights of the service priority list")
+
+    def get_object(self, queryset=None):
+        return PriorityWeights.objects.order_by("pk").first() or PriorityWeights.objects.create()
+
+
+class TextModelListView(PermissionRequiredMixin, TemplateView):
+    """The versions of the demand text model, how each scored, which one is current."""
+
+    permission = "demands.configure"
+    template_name = "demands/text_models.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            title=_("Demand text model"), versions=DemandTextModel.objects.defer("blob")[:50],
+            classified=text_services.classified_count(), min_history=text_services.MIN_HISTORY,
+        )
+        return context
