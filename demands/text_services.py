@@ -134,18 +134,30 @@ def train(*, limit: int = MAX_TRAINING_ROWS, note: str = "") -> DemandTextModel:
             previous_macro_f1=previous_f1, lead_unit_size=len(lead[2]) if lead else 0,
             duration_ms=int((time.monotonic() - started) * 1000), is_current=promote, note=note[:300], blob=model.dumps(),
         )
+    forget_loaded()
     log.info("demand text model v%s (%s): %s rows, macro-F1 %.3f, promoted=%s", version, data.source, len(train_ix), new_f1, promote)
     return row
 
 
 # --- The current model in this process --------------------------------------------------------------------------
-_loaded: dict = {"pk": None, "row": None, "model": None}
+_loaded: dict = {"pk": None, "row": None, "model": None, "checked": 0.0, "categories": None}
 _lock = threading.Lock()
+# A process looks at most this often (seconds) whether another version was promoted or the
+# categories changed: a suggestion then costs no query for them.
+RECHECK_SECONDS = 10
+
+
+def forget_loaded() -> None:
+    """Look again at the next suggestion (after a training in this process; tests)."""
+    _loaded.update(pk=None, checked=0.0, categories=None)
 
 
 def current_model() -> tuple[DemandTextModel, textmodel.TextModel]:
-    """The current version, unpickled once per process (a cheap primary-key query tells whether a
-    newer version was promoted). A deployment without any version trains the cold-start one."""
+    """The current version, unpickled once per process (a cheap primary-key query, at most every
+    RECHECK_SECONDS, tells whether a newer version was promoted). A deployment without any version
+    trains the cold-start one."""
+    if _loaded["pk"] is not None and time.monotonic() - _loaded["checked"] < RECHECK_SECONDS:
+        return _loaded["row"], _loaded["model"]
     pk = DemandTextModel.objects.filter(is_current=True).values_list("pk", flat=True).first()
     if pk is None:
         try:
@@ -157,6 +169,7 @@ def current_model() -> tuple[DemandTextModel, textmodel.TextModel]:
             row = DemandTextModel.objects.defer("blob").get(pk=pk)
             blob = DemandTextModel.objects.filter(pk=pk).values_list("blob", flat=True).get()
             _loaded.update(pk=pk, row=row, model=textmodel.TextModel.loads(bytes(blob)))
+        _loaded.update(checked=time.monotonic(), categories=None)
         return _loaded["row"], _loaded["model"]
 
 
@@ -222,7 +235,10 @@ TONE_LABELS = _tone_labels()
 
 
 def _categories_by_code() -> dict[str, DemandCategory]:
-    return {c.code: c for c in DemandCategory.objects.filter(is_active=True)}
+    """The active categories, read again whenever current_model() looks again."""
+    if _loaded["categories"] is None:
+        _loaded["categories"] = {c.code: c for c in DemandCategory.objects.filter(is_active=True)}
+    return _loaded["categories"]
 
 
 def suggest(title: str, content: str = "", *, org_unit: OrgUnit | None = None, top: int = TOP_CATEGORIES) -> Suggestion:
