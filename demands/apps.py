@@ -25,3 +25,7 @@ class DemandsConfig(AppConfig):
             "demands-train-text-model", "demands.tasks.train_demand_model", crontab(hour=2, minute=30),
             why="retrains the demand text model (suggested category, urgency, lead unit) from the day's classified demands",
         )
+        schedule.register(
+            "demands-hot-topics", "demands.tasks.hot_topics", crontab(hour=3, minute=0),
+            why="clusters the month's demands into 热点诉求 per unit (the manager's home page card); never on page load",
+        )

@@ -7,6 +7,7 @@ menu_item("demands", _("Submit a demand"), "demands:demand_create", "demands.sub
 menu_item("demands", _("Work queues"), "demands:queue_home", "demands.queue", "list-check", 10)
 menu_item("demands", _("Demands ledger"), "demands:demand_list", "demands.queue", "journal-text", 20)
 menu_item("demands", _("Service priority list"), "demands:priority_list", "demands.queue", "sort-down", 21)
+menu_item("demands", _("Hot topics"), "demands:hot_topics", "demands.queue", "fire", 22)
 menu_item("demands", _("Log a visit"), "demands:visit_create", "visits.change", "geo-alt", 30)
 menu_item("demands", _("Visits"), "demands:visit_list", "visits.view", "people", 31)
 menu_item("demands", _("Due visits"), "demands:due_visits", "lifeevents.view", "alarm", 32)

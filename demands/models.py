@@ -563,3 +563,35 @@ class PriorityWeights(models.Model):
     @classmethod
     def load(cls) -> PriorityWeights:
         return cls.objects.order_by("pk").first() or cls()
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.DeleteEvent())
+class HotTopic(models.Model):
+    """热点诉求: a cluster of similar demands of one unit (with its sub-units) in one month, with its
+    key words, size and the size of the same topic the month before. Computed by the beat
+    (demands/hot_topics.py), never on page load."""
+
+    period = models.CharField(_("period"), max_length=7)  # YYYY-MM
+    org_unit = models.ForeignKey("members.OrgUnit", verbose_name=_("org unit"), on_delete=models.CASCADE, related_name="+")
+    rank = models.PositiveSmallIntegerField(_("rank"))
+    key_words = models.JSONField(_("key words"), default=list)
+    size = models.PositiveIntegerField(_("demands"))
+    previous_size = models.PositiveIntegerField(_("demands the month before"))
+    demand_ids = models.JSONField(default=list)  # the cluster's demands, for the drill-down
+    computed_at = models.DateTimeField(_("computed at"))
+
+    scope = ScopeSpec(org="org_unit")
+
+    class Meta:
+        verbose_name = _("hot topic")
+        verbose_name_plural = _("hot topics")
+        ordering = ["-period", "org_unit", "rank"]
+        constraints = [models.UniqueConstraint(fields=["period", "org_unit", "rank"], name="hot_topic_once")]
+
+    def __str__(self) -> str:
+        return f"{self.period} {'、'.join(self.key_words[:3])}"
+
+    @property
+    def growth(self) -> float | None:
+        """Relative growth against the month before; None when the topic is new."""
+        return (self.size - self.previous_size) / self.previous_size if self.previous_size else None

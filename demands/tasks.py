@@ -25,3 +25,11 @@ def train_demand_model(reason: str = "nightly") -> dict:
 
     row = text_services.train(note=reason)
     return {"version": row.version, "macro_f1": row.macro_f1, "promoted": row.is_current}
+
+
+@shared_task(acks_late=True)
+def hot_topics(period: str | None = None) -> int:
+    """Beat, nightly (and the month before on the 1st): recomputes 热点诉求 into HotTopic."""
+    from . import hot_topics as topics
+
+    return topics.compute(period)

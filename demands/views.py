@@ -31,7 +31,7 @@ from .forms import (
     PhotoForm, RateForm, SessionForm, TrackForm, VisitForm, handler_accounts,
 )
 from .models import (
-    Demand, DemandAttachment, DemandCategory, DemandTextModel, LifeEvent, MediationCase, PriorityWeights, SlaPolicy, Visit,
+    Demand, DemandAttachment, DemandCategory, DemandTextModel, HotTopic, LifeEvent, MediationCase, PriorityWeights, SlaPolicy, Visit,
     VisitPhoto, WorkCalendarDay,
 )
 from .sla import Sla, current_thresholds
@@ -855,5 +855,41 @@ class TextModelListView(PermissionRequiredMixin, TemplateView):
         context.update(
             title=_("Demand text model"), versions=DemandTextModel.objects.defer("blob")[:50],
             classified=text_services.classified_count(), min_history=text_services.MIN_HISTORY,
+        )
+        return context
+
+
+class HotTopicListView(PermissionRequiredMixin, TemplateView):
+    """热点诉求 of a month (the latest computed unless ?period=YYYY-MM) for the units in scope."""
+
+    permission = "demands.queue"
+    template_name = "demands/hot_topics.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        topics = visible(HotTopic.objects.select_related("org_unit"), self.request.user, self.permission)
+        periods = list(topics.order_by("-period").values_list("period", flat=True).distinct()[:24])
+        period = self.request.GET.get("period")
+        period = period if period in periods else (periods[0] if periods else None)
+        context.update(
+            title=_("Hot topics"), periods=periods, period=period,
+            topics=list(topics.filter(period=period).order_by("org_unit__path", "rank")) if period else [],
+        )
+        return context
+
+
+class HotTopicDetailView(PermissionRequiredMixin, TemplateView):
+    """Drill-down: the demands of one hot topic that the user may see."""
+
+    permission = "demands.queue"
+    template_name = "demands/hot_topic_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        topic = get_visible_or_404(HotTopic.objects.select_related("org_unit"), self.request.user, self.permission, pk=kwargs["pk"])
+        demands = visible(Demand.objects.filter(pk__in=topic.demand_ids), self.request.user, "demands.view")
+        context.update(
+            title=_("Hot topic: %(words)s") % {"words": "、".join(topic.key_words)}, topic=topic,
+            demands=list(demands.select_related("category", "org_unit").order_by("-received_at")[:200]),
         )
         return context
