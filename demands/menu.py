@@ -10,6 +10,7 @@ menu_item("demands", _("Service priority list"), "demands:priority_list", "deman
 menu_item("demands", _("Hot topics"), "demands:hot_topics", "demands.queue", "fire", 22)
 menu_item("demands", _("Log a visit"), "demands:visit_create", "visits.change", "geo-alt", 30)
 menu_item("demands", _("Visits"), "demands:visit_list", "visits.view", "people", 31)
+menu_item("demands", _("Heat map of needs"), "demands:heat_map", "visits.view", "grid-3x3", 34)
 menu_item("demands", _("Due visits"), "demands:due_visits", "lifeevents.view", "alarm", 32)
 menu_item("demands", _("Life events"), "demands:lifeevent_list", "lifeevents.view", "heart", 33)
 menu_item("demands", _("Dispute mediation"), "demands:mediation_list", "mediation.view", "people-fill", 40)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("sla/", views.SlaOverviewView.as_view(), name="sla_overview"),
     path("priority/", views.PriorityListView.as_view(), name="priority_list"),
     path("hot-topics/", views.HotTopicListView.as_view(), name="hot_topics"),
+    path("visits/heat-map/", views.HeatMapView.as_view(), name="heat_map"),
     path("hot-topics/<int:pk>/", views.HotTopicDetailView.as_view(), name="hot_topic_detail"),
     path("config/priority/", views.PriorityWeightsEditView.as_view(), name="priority_weights"),
     path("config/text-model/", views.TextModelListView.as_view(), name="text_models"),

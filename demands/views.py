@@ -893,3 +893,26 @@ class HotTopicDetailView(PermissionRequiredMixin, TemplateView):
             demands=list(demands.select_related("category", "org_unit").order_by("-received_at")[:200]),
         )
         return context
+
+
+class HeatMapView(PermissionRequiredMixin, TemplateView):
+    """需求热力图: units × categories of what was heard on the month's visits."""
+
+    permission = "visits.view"
+    template_name = "demands/heat_map.html"
+
+    def get_context_data(self, **kwargs):
+        from . import heatmap
+
+        context = super().get_context_data(**kwargs)
+        period = self.request.GET.get("period") or ""
+        try:
+            heatmap.month_bounds(period)
+            valid = len(period) == 7
+        except ValueError:
+            valid = False
+        error = "" if valid or not period else _("Give the month as YYYY-MM.")
+        if not valid:
+            period = timezone.localdate().strftime("%Y-%m")
+        context.update(title=_("Heat map of needs"), period=period, error=error, **heatmap.heat_map(self.request.user, period))
+        return context
