@@ -2,12 +2,13 @@
 
 For each unit of the top two levels (the whole enterprise and its first-level units, each with its
 sub-units) and a month: the month's demands are clustered on the text model's vectors (k-means,
-k = demands ÷ 25, 2–20), the clusters of at least MIN_SIZE demands are kept, best TOP_TOPICS by
+k = demands ÷ 25, 2–20; the month's texts are vectorised once for all units), the clusters of at least MIN_SIZE demands are kept, best TOP_TOPICS by
 size; key words are the heaviest words of the cluster centre; the month before is measured by
 assigning its demands to the same centres (cosine ≥ ASSIGN_COSINE)."""
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 import numpy as np
 from django.db import transaction
@@ -45,17 +46,33 @@ def previous_period(period: str) -> str:
     return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
 
 
-def _texts(unit: OrgUnit, period: str) -> tuple[list[int], list[str]]:
-    start, end = month_bounds(period)
-    rows = list(
-        Demand.objects.filter(org_unit__path__startswith=unit.path, received_at__gte=start, received_at__lt=end,
-                              merged_into__isnull=True)
-        .order_by("id").values_list("id", "title", "content")
-    )
-    if len(rows) > MAX_CLUSTERED:
-        step = len(rows) / MAX_CLUSTERED
-        rows = [rows[int(i * step)] for i in range(MAX_CLUSTERED)]
-    return [r[0] for r in rows], [textmodel.text_of(r[1], r[2]) for r in rows]
+@dataclass
+class Month:
+    """The month's demands (sampled evenly above MAX_CLUSTERED), their units' paths and vectors:
+    made once per month and shared by every unit, whose rows are a path prefix away."""
+
+    ids: list[int]
+    paths: np.ndarray
+    vectors: object  # scipy sparse matrix, one unit-length row per demand
+
+    @classmethod
+    def load(cls, period: str, model: textmodel.TextModel) -> Month:
+        start, end = month_bounds(period)
+        rows = list(
+            Demand.objects.filter(received_at__gte=start, received_at__lt=end, merged_into__isnull=True)
+            .order_by("id").values_list("id", "title", "content", "org_unit__path")
+        )
+        if len(rows) > MAX_CLUSTERED:
+            step = len(rows) / MAX_CLUSTERED
+            rows = [rows[int(i * step)] for i in range(MAX_CLUSTERED)]
+        vectors = model.vectors([textmodel.text_of(r[1], r[2]) for r in rows]) if rows else None
+        return cls([r[0] for r in rows], np.array([r[3] for r in rows], dtype=object), vectors)
+
+    def of(self, unit: OrgUnit) -> np.ndarray:
+        """Row numbers of the unit's demands (with its sub-units)."""
+        if not self.ids:
+            return np.array([], dtype=int)
+        return np.flatnonzero(np.char.startswith(self.paths.astype(str), unit.path))
 
 
 def _key_words(model: textmodel.TextModel, centre: np.ndarray) -> list[str]:
@@ -74,24 +91,23 @@ def _key_words(model: textmodel.TextModel, centre: np.ndarray) -> list[str]:
     return chosen
 
 
-def topics_for(unit: OrgUnit, period: str, model: textmodel.TextModel) -> list[dict]:
-    ids, texts = _texts(unit, period)
-    if len(ids) < MIN_SIZE:
+def topics_for(unit: OrgUnit, month: Month, before: Month, model: textmodel.TextModel) -> list[dict]:
+    rows = month.of(unit)
+    if len(rows) < MIN_SIZE:
         return []
-    vectors = model.vectors(texts)
+    ids = [month.ids[i] for i in rows]
+    vectors = month.vectors[rows]
     k = max(2, min(20, len(ids) // 25))
-    if len(ids) < k:
-        return []
     with threadpool_limits(limits=1):
         kmeans = MiniBatchKMeans(n_clusters=k, random_state=0, n_init=3, batch_size=2048).fit(vectors)
     labels = kmeans.labels_
     centres = kmeans.cluster_centers_
     norms = np.linalg.norm(centres, axis=1, keepdims=True)
     unit_centres = centres / np.where(norms == 0, 1, norms)
-    _prev_ids, prev_texts = _texts(unit, previous_period(period))
     previous = np.zeros(k, dtype=int)
-    if prev_texts:
-        similarity = np.asarray(model.vectors(prev_texts) @ unit_centres.T)
+    before_rows = before.of(unit)
+    if len(before_rows):
+        similarity = np.asarray(before.vectors[before_rows] @ unit_centres.T)
         best = similarity.argmax(axis=1)
         for row, cluster in enumerate(best):
             if similarity[row, cluster] >= ASSIGN_COSINE:
@@ -116,8 +132,9 @@ def compute(period: str | None = None) -> int:
         return 0
     now = timezone.now()
     stored = 0
+    month, before = Month.load(period, model), Month.load(previous_period(period), model)
     for unit in OrgUnit.objects.filter(depth__lte=UNIT_DEPTH, is_active=True).exclude(kind="group"):
-        topics = topics_for(unit, period, model)
+        topics = topics_for(unit, month, before, model)
         with transaction.atomic():
             HotTopic.objects.filter(period=period, org_unit=unit).delete()
             HotTopic.objects.bulk_create([
