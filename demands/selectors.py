@@ -316,3 +316,10 @@ def due_visits(user, *, today: datetime.date | None = None) -> QuerySet:
 
 def life_events_with_visit_state(queryset: QuerySet) -> QuerySet:
     return queryset.annotate(has_visit=has_visit_q())
+
+
+def hot_topics_of(unit, period: str, user) -> list:
+    """The hot topics stored for a unit and month (the monthly report), if the user may see them."""
+    from .models import HotTopic
+
+    return list(visible(HotTopic.objects.filter(org_unit=unit, period=period), user, "demands.queue").order_by("rank"))

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from demands import selectors as demand_selectors
 from portal.generic import ObjectListView, PermissionRequiredMixin
 from portal.roles import has_permission
 from portal.scope import get_visible_or_404
@@ -79,6 +80,7 @@ class ReportPrintView(PermissionRequiredMixin, TemplateView):
             title=_("Monthly diagnostic report"), report=report, data=data,
             kpi_rows=data.kpis.to_dict("records"), change_rows=data.changes.to_dict("records"),
             weak_rows=data.weakest.to_dict("records"),
+            hot_topics=demand_selectors.hot_topics_of(report.org_unit, report.period, self.request.user),
         )
         return context
 

@@ -57,3 +57,16 @@ def test_recomputing_replaces_the_month(month_of_demands, tree):
     first = HotTopic.objects.filter(period="2026-11").count()
     tasks.hot_topics("2026-11")
     assert HotTopic.objects.filter(period="2026-11").count() == first
+
+
+def test_the_monthly_report_lists_the_units_hot_topics(client, month_of_demands, tree, manager):
+    from evaluation.models import MonthlyReport
+
+    report = MonthlyReport.objects.create(period="2026-11", org_unit=tree.root, status="done")
+    page = client_for(client, manager).get(f"/evaluation/reports/{report.pk}/")
+    assert 'data-testid="report-hot-topics"' not in page.content.decode()
+    tasks.hot_topics("2026-11")
+    page = client_for(client, manager).get(f"/evaluation/reports/{report.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-testid="report-hot-topics"' in html and "热水" in html
