@@ -11,7 +11,14 @@ class DemandsConfig(AppConfig):
 
         from portal import schedule
 
-        from . import home, importers, menu, permissions, timeline  # noqa: F401  (registrations)
+        from django.db.models.signals import post_delete, post_save
+
+        from . import home, importers, menu, permissions, text_services, timeline  # noqa: F401  (registrations)
+        from .models import DemandCategory
+
+        # Suggestions keep the categories in memory until one changes.
+        post_save.connect(text_services.categories_changed, sender=DemandCategory, dispatch_uid="text-categories-saved")
+        post_delete.connect(text_services.categories_changed, sender=DemandCategory, dispatch_uid="text-categories-deleted")
 
         schedule.register(
             "demands-sla-sweep", "demands.tasks.sla_sweep", crontab(minute="*/10"),

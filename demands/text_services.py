@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -134,43 +135,61 @@ def train(*, limit: int = MAX_TRAINING_ROWS, note: str = "") -> DemandTextModel:
             previous_macro_f1=previous_f1, lead_unit_size=len(lead[2]) if lead else 0,
             duration_ms=int((time.monotonic() - started) * 1000), is_current=promote, note=note[:300], blob=model.dumps(),
         )
-    forget_loaded()
+    if promote:
+        transaction.on_commit(lambda: cache.set(CURRENT_KEY, row.pk, None))
     log.info("demand text model v%s (%s): %s rows, macro-F1 %.3f, promoted=%s", version, data.source, len(train_ix), new_f1, promote)
     return row
 
 
 # --- The current model in this process --------------------------------------------------------------------------
-_loaded: dict = {"pk": None, "row": None, "model": None, "checked": 0.0, "categories": None}
+_loaded: dict = {"pk": None, "row": None, "model": None, "categories": None, "categories_stamp": None}
 _lock = threading.Lock()
-# A process looks at most this often (seconds) whether another version was promoted or the
-# categories changed: a suggestion then costs no query for them.
-RECHECK_SECONDS = 10
+# The shared cache says which version is current and when the categories last changed, so that a
+# suggestion costs no database query for them (each process keeps the unpickled model).
+CURRENT_KEY = "demands:text-model:current"
+CATEGORIES_KEY = "demands:categories:changed"
+# Stored as the current version when no model can be trained (fewer than two categories).
+NO_MODEL = 0
+NO_MODEL_SECONDS = 300
 
 
 def forget_loaded() -> None:
-    """Look again at the next suggestion (after a training in this process; tests)."""
-    _loaded.update(pk=None, checked=0.0, categories=None)
+    """Forget what this process keeps (tests: it belongs to another database)."""
+    _loaded.update(pk=None, row=None, model=None, categories=None, categories_stamp=None)
 
 
 def current_model() -> tuple[DemandTextModel, textmodel.TextModel]:
-    """The current version, unpickled once per process (a cheap primary-key query, at most every
-    RECHECK_SECONDS, tells whether a newer version was promoted). A deployment without any version
-    trains the cold-start one."""
-    if _loaded["pk"] is not None and time.monotonic() - _loaded["checked"] < RECHECK_SECONDS:
-        return _loaded["row"], _loaded["model"]
-    pk = DemandTextModel.objects.filter(is_current=True).values_list("pk", flat=True).first()
+    """The current version, unpickled once per process. A deployment without any version trains
+    the cold-start one."""
+    pk = cache.get(CURRENT_KEY)
+    if pk == NO_MODEL:
+        raise NoModel(_("The text model needs examples of at least two active categories."))
     if pk is None:
-        try:
-            pk = train(note=_("First version, trained when a suggestion was first needed.")).pk
-        except IntegrityError:  # another process trained it at the same moment
-            pk = DemandTextModel.objects.filter(is_current=True).values_list("pk", flat=True).first()
+        pk = DemandTextModel.objects.filter(is_current=True).values_list("pk", flat=True).first()
+        if pk is None:
+            try:
+                pk = train(note=_("First version, trained when a suggestion was first needed.")).pk
+            except IntegrityError:  # another process trained it at the same moment
+                pk = DemandTextModel.objects.filter(is_current=True).values_list("pk", flat=True).first()
+            except NoModel:
+                # Not again on every page: until a category changes (or for NO_MODEL_SECONDS).
+                cache.set(CURRENT_KEY, NO_MODEL, NO_MODEL_SECONDS)
+                raise
+        cache.set(CURRENT_KEY, pk, None)
     with _lock:
         if _loaded["pk"] != pk:
             row = DemandTextModel.objects.defer("blob").get(pk=pk)
             blob = DemandTextModel.objects.filter(pk=pk).values_list("blob", flat=True).get()
             _loaded.update(pk=pk, row=row, model=textmodel.TextModel.loads(bytes(blob)))
-        _loaded.update(checked=time.monotonic(), categories=None)
         return _loaded["row"], _loaded["model"]
+
+
+def categories_changed(**kwargs) -> None:
+    """Signal receiver (DemandCategory saved or deleted): suggestions read the categories again,
+    and a deployment that had too few categories for a model tries again."""
+    cache.set(CATEGORIES_KEY, time.time(), None)
+    if cache.get(CURRENT_KEY) == NO_MODEL:
+        cache.delete(CURRENT_KEY)
 
 
 # --- Suggestions ---------------------------------------------------------------------------------------------------
@@ -235,9 +254,13 @@ TONE_LABELS = _tone_labels()
 
 
 def _categories_by_code() -> dict[str, DemandCategory]:
-    """The active categories, read again whenever current_model() looks again."""
-    if _loaded["categories"] is None:
-        _loaded["categories"] = {c.code: c for c in DemandCategory.objects.filter(is_active=True)}
+    """The active categories, kept by the process until a category changes."""
+    stamp = cache.get(CATEGORIES_KEY)
+    if stamp is None:
+        stamp = time.time()
+        cache.set(CATEGORIES_KEY, stamp, None)
+    if _loaded["categories"] is None or _loaded["categories_stamp"] != stamp:
+        _loaded.update(categories={c.code: c for c in DemandCategory.objects.filter(is_active=True)}, categories_stamp=stamp)
     return _loaded["categories"]
 
 
@@ -266,6 +289,17 @@ def rank(model: textmodel.TextModel, texts: list[str], categories: dict[str, Dem
         order = sorted(range(len(classes)), key=lambda i: -row[i])
         result.append([(categories[classes[i]], float(row[i])) for i in order if classes[i] in categories][:top])
     return result
+
+
+def suggest_text(title: str, content: str = "") -> Suggestion | None:
+    """A suggestion for a text being typed; None when it cannot be made."""
+    try:
+        return suggest(title, content)
+    except NoModel:
+        return None
+    except Exception:  # a suggestion must never break the page it helps
+        log.exception("demand suggestion failed for a typed text")
+        return None
 
 
 def suggest_for(demand: Demand) -> Suggestion | None:

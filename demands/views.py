@@ -185,17 +185,25 @@ class DemandCreateView(PermissionRequiredMixin, FormView):
         return redirect("demands:my_demands")
 
 
+# A title shorter than this says too little for a suggestion.
+SUGGEST_MIN_CHARS = 4
+
+
 class SimilarDemandsView(PermissionRequiredMixin, View):
-    """htmx: up to five similar open demands in scope while the title is typed."""
+    """htmx: up to five similar open demands in scope while the title is typed, and the suggested
+    category and urgency."""
 
     permission = "demands.submit"
 
     def get(self, request):
         exclude = request.GET.get("exclude")
+        title = request.GET.get("title", "")
         similar = selectors.similar_demands(
-            request.user, request.GET.get("title", ""), exclude_pk=int(exclude) if exclude and exclude.isdigit() else None
+            request.user, title, exclude_pk=int(exclude) if exclude and exclude.isdigit() else None
         )
-        return render(request, "demands/_similar.html", {"similar": similar})
+        # The category and urgency the text model reads in the title, offered (never chosen) on the form.
+        suggestion = text_services.suggest_text(title) if len(title.strip()) >= SUGGEST_MIN_CHARS else None
+        return render(request, "demands/_similar.html", {"similar": similar, "suggestion": suggestion})
 
 
 # --- Detail and workflow steps ------------------------------------------------------------------------

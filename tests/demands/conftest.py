@@ -18,8 +18,8 @@ def zh_prefix(msgid: str) -> str:
 
 @pytest.fixture(autouse=True)
 def _fresh_text_model():
-    """The text model and categories a process keeps for RECHECK_SECONDS belong to the previous
-    test's database: forget them."""
+    """The text model and categories a process keeps belong to the previous test's database:
+    forget them."""
     from demands import text_services
 
     text_services.forget_loaded()

@@ -2,6 +2,7 @@
 import pytest
 from django.urls import reverse
 
+from demands.choices import DEFAULT_CATEGORIES
 from demands.models import Demand, PriorityWeights
 from tests.conftest import client_for
 from tests.factories.demands import category, make_demand
@@ -33,7 +34,8 @@ def test_ranked_by_the_formula_within_scope(client, owner, outsider, tree, perso
 
 
 def test_repeats_count_merged_and_similar_open_demands(client, owner, tree):
-    category()
+    for code, name in DEFAULT_CATEGORIES:  # the text model needs categories to learn
+        category(code, name)
     first = make_demand(tree.group_a, title="拖欠工资三个月", content="")
     make_demand(tree.group_a, title="工资拖欠了三个月还没发", content="")
     make_demand(tree.group_a, title="宿舍空调坏了", content="")

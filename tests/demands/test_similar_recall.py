@@ -5,6 +5,7 @@ import pytest
 from django.contrib.postgres.search import TrigramSimilarity
 
 from demands import selectors, textmodel
+from demands.choices import DEFAULT_CATEGORIES
 from demands.models import Demand
 from tests.factories.demands import category, make_demand
 
@@ -14,6 +15,8 @@ pytestmark = pytest.mark.django_db
 def test_paraphrased_duplicates_are_found(owner, tree):
     pairs = textmodel.read_labelled_csv(textmodel.DATA_DIR / "duplicates.csv")
     other = category()
+    for code, name in DEFAULT_CATEGORIES:  # the text model needs categories to learn
+        category(code, name)
     originals = {p["original"]: make_demand(tree.group_a, title=p["original"], content="", category_obj=other).pk for p in pairs}
     # Some unrelated open demands, so that finding is not trivial.
     for title in ("建议厂区增设快递柜", "门禁卡丢失补办流程繁琐", "希望公开工会经费使用情况", "班组工具间太挤"):

@@ -146,3 +146,12 @@ def test_acceptance_shows_the_suggestion_and_records_whether_it_was_taken(client
     assert taken["category"] == "housing" and taken["category_taken"] is True
     assert taken["urgency"] == "urgent" and taken["urgency_taken"] is False
     assert taken["model_version"] == suggestion.model.version
+
+
+def test_intake_form_offers_the_suggestion_while_the_title_is_typed(client, categories, member):
+    client_for(client, member)
+    html = client.get(reverse("demands:similar"), {"title": "宿舍卫生间漏水严重"}).content.decode()
+    assert 'data-testid="intake-suggestion"' in html and "住房" in html
+    assert f'data-category="{categories["housing"].pk}"' in html
+    # Too short to say anything: no suggestion.
+    assert "intake-suggestion" not in client.get(reverse("demands:similar"), {"title": "宿舍"}).content.decode()
