@@ -7,6 +7,7 @@ from __future__ import annotations
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -17,7 +18,7 @@ from portal.api import ScopedReadOnlyViewSet, ScopedViewSet, SlugScopedRelatedFi
 from portal.roles import SCOPE, reaches
 from portal.scope import visible
 
-from . import services
+from . import services, text_services
 from .choices import Channel, Urgency
 from .models import Demand, DemandCategory, DemandEvent, LifeEvent, MediationCase, Visit
 
@@ -121,6 +122,42 @@ class DemandCreateSerializer(serializers.Serializer):
         return attrs
 
 
+class ClassifyRequestSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    content = serializers.CharField(max_length=5000, allow_blank=True, required=False, default="")
+    org_unit = serializers.CharField(
+        max_length=50, required=False, allow_blank=True, default="",
+        help_text="code of the demand's unit (for the suggested lead unit); optional",
+    )
+
+    def validate_org_unit(self, value):
+        if not value:
+            return None
+        unit = OrgUnit.objects.filter(code=value, is_active=True).first()
+        if unit is None:
+            raise serializers.ValidationError(_("No active org unit has this code."))
+        return unit
+
+
+class RankedCategorySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    probability = serializers.FloatField()
+
+
+class ClassifyResponseSerializer(serializers.Serializer):
+    categories = RankedCategorySerializer(many=True, help_text="best first")
+    urgency = serializers.ChoiceField(choices=Urgency.choices)
+    urgency_cues = serializers.ListField(child=serializers.CharField())
+    tone = serializers.ChoiceField(choices=["strong_negative", "negative", "neutral", "positive"])
+    tone_words = serializers.ListField(child=serializers.CharField())
+    lead_unit = serializers.CharField(allow_null=True, help_text="org unit code")
+    lead_unit_name = serializers.CharField(allow_null=True)
+    lead_unit_confidence = serializers.FloatField(allow_null=True)
+    model_version = serializers.IntegerField()
+    model_source = serializers.CharField(help_text="corpus (cold start) or history")
+
+
 class DemandFilter(django_filters.FilterSet):
     ref = django_filters.CharFilter()
     status = django_filters.CharFilter()
@@ -171,6 +208,28 @@ class DemandViewSet(ScopedReadOnlyViewSet):
         )
         demand = Demand.objects.select_related("category", "org_unit", "submitter").prefetch_related("events").get(pk=demand.pk)
         return Response(DemandDetailSerializer(demand, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ClassifyRequestSerializer, responses={200: ClassifyResponseSerializer})
+    @action(detail=False, methods=["post"])
+    def classify(self, request):
+        """Suggested categories (ranked, with probabilities), urgency, tone and lead unit for a text.
+        A suggestion only: nothing is stored."""
+        serializer = ClassifyRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            suggestion = text_services.suggest(data["title"], data.get("content", ""), org_unit=data.get("org_unit"))
+        except text_services.NoModel as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        return Response(ClassifyResponseSerializer({
+            "categories": [{"code": c.code, "name": c.name, "probability": round(p, 4)} for c, p in suggestion.categories],
+            "urgency": suggestion.urgency, "urgency_cues": suggestion.urgency_cues,
+            "tone": suggestion.tone, "tone_words": suggestion.tone_words,
+            "lead_unit": suggestion.lead_unit.code if suggestion.lead_unit else None,
+            "lead_unit_name": suggestion.lead_unit.name if suggestion.lead_unit else None,
+            "lead_unit_confidence": round(suggestion.lead_unit_confidence, 4) if suggestion.lead_unit_confidence is not None else None,
+            "model_version": suggestion.model.version, "model_source": suggestion.model.source,
+        }).data)
 
     @extend_schema(responses={200: DemandEventSerializer(many=True)})
     @action(detail=True, methods=["get"])

@@ -11,7 +11,14 @@ class DemandsConfig(AppConfig):
 
         from portal import schedule
 
-        from . import home, importers, menu, permissions, timeline  # noqa: F401  (registrations)
+        from django.db.models.signals import post_delete, post_save
+
+        from . import home, importers, menu, permissions, text_services, timeline  # noqa: F401  (registrations)
+        from .models import DemandCategory
+
+        # Suggestions keep the categories in memory until one changes.
+        post_save.connect(text_services.categories_changed, sender=DemandCategory, dispatch_uid="text-categories-saved")
+        post_delete.connect(text_services.categories_changed, sender=DemandCategory, dispatch_uid="text-categories-deleted")
 
         schedule.register(
             "demands-sla-sweep", "demands.tasks.sla_sweep", crontab(minute="*/10"),
@@ -24,4 +31,12 @@ class DemandsConfig(AppConfig):
         schedule.register(
             "demands-visit-reminders", "demands.tasks.visit_reminders", crontab(hour=8, minute=0),
             why="reminds unit heads of 五必访 visits due within two days or overdue",
+        )
+        schedule.register(
+            "demands-train-text-model", "demands.tasks.train_demand_model", crontab(hour=2, minute=30),
+            why="retrains the demand text model (suggested category, urgency, lead unit) from the day's classified demands",
+        )
+        schedule.register(
+            "demands-hot-topics", "demands.tasks.hot_topics", crontab(hour=3, minute=0),
+            why="clusters the month's demands into 热点诉求 per unit (the manager's home page card); never on page load",
         )

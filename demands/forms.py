@@ -21,7 +21,7 @@ from portal.uploads import DOCUMENT_ACCEPT, validate_upload
 from portal.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 
 from .choices import Channel, Fulfilment, LifeEventKind, MediationOutcome, Urgency, VisitKind
-from .models import Demand, DemandCategory, LifeEvent, SlaPolicy, WorkCalendarDay
+from .models import Demand, DemandCategory, LifeEvent, PriorityWeights, SlaPolicy, WorkCalendarDay
 
 MAX_FILES = 10
 HANDLER_ROLES = ("handler", "staff", "branch_secretary")
@@ -577,3 +577,13 @@ class CalendarYearForm(forms.Form):
         for row in rows:
             lines[row.is_workday].append(f"{row.date:%Y-%m-%d} {row.note}".strip())
         return {"holidays": "\n".join(lines[False]), "workdays": "\n".join(lines[True])}
+
+
+class PriorityWeightsForm(forms.ModelForm):
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+    class Meta:
+        model = PriorityWeights
+        fields = ["urgency", "tone", "repeats", "deadline", "vulnerable"]
+        help_texts = {name: _("0–100; the weights are meant to add up to 100.") for name in fields}

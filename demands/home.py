@@ -92,3 +92,20 @@ def calendar_warning(request):
 
     state = calendar_status()
     return state if state["next_year_missing"] else None
+
+
+HOT_TOPICS_SHOWN = 5
+
+
+@home_widget("demands/widgets/hot_topics.html", "demands.queue", order=34)
+def hot_topics(request):
+    """热点诉求 of the latest computed month for the highest unit in the user's scope (managers,
+    staff, secretaries). Read from HotTopic: nothing is computed on page load."""
+    from .models import HotTopic
+
+    topics = visible(HotTopic.objects.select_related("org_unit"), request.user, "demands.queue")
+    latest = topics.order_by("-period", "org_unit__depth", "org_unit__path").values_list("period", "org_unit__depth", "org_unit_id").first()
+    if latest is None:
+        return None
+    period, _depth, unit_id = latest
+    return {"period": period, "topics": list(topics.filter(period=period, org_unit_id=unit_id).order_by("rank")[:HOT_TOPICS_SHOWN])}

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pgtrigger
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -50,6 +50,8 @@ from .models import Demand, DemandCategory, DemandEvent, LifeEvent, MediationCas
 from .sla import Sla
 
 BATCH = 5000
+# An import that writes this many demands queues a retraining of the demand text model.
+RETRAIN_AFTER_IMPORT_ROWS = 1000
 
 
 def _in_batches(model, field: str, keys: Iterable, values: tuple[str, ...]) -> dict:
@@ -364,6 +366,11 @@ class DemandKind(dx.Kind):
         dx.refresh_statistics(Demand, DemandEvent, written=len(to_create) + len(to_update))
         result.created += len(to_create)
         result.updated += len(to_update)
+        if len(to_create) + len(to_update) >= RETRAIN_AFTER_IMPORT_ROWS:
+            # A large import changes what the text model should learn: retrain in the background.
+            from .tasks import train_demand_model
+
+            transaction.on_commit(lambda: train_demand_model.delay("import"))
 
     def _create(self, to_create: list[list], now) -> None:
         """New demands go in with COPY (the ORM's bulk_create spends most of a million-row import

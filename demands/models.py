@@ -575,3 +575,104 @@ def _track_links(field, name: str) -> None:
 _track_links(Demand.cooperating_units, "DemandCooperatingUnitEvent")
 _track_links(MediationCase.parties, "MediationPartyEvent")
 _track_links(MediationCase.mediators, "MediationMediatorEvent")
+
+
+# --- Text model (suggested category, urgency, lead unit) -------------------------------------------
+class TextModelSource(models.TextChoices):
+    CORPUS = "corpus", _("cold-start corpus shipped with the portal")
+    HISTORY = "history", _("this deployment's classified demands")
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), exclude=["blob"])
+class DemandTextModel(models.Model):
+    """One trained version of the demand text model (demands/textmodel.py), with how it scored on
+    its held-out split. Exactly one version is current; a retrain that scores worse than the
+    current version on the same held-out split is kept for the record but not promoted."""
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    source = models.CharField(_("trained on"), max_length=10, choices=TextModelSource.choices)
+    trained_at = models.DateTimeField(_("trained at"))
+    training_size = models.PositiveIntegerField(_("training size"))
+    heldout_size = models.PositiveIntegerField(_("held-out size"))
+    accuracy = models.FloatField(_("held-out accuracy"))
+    macro_f1 = models.FloatField(_("held-out macro-F1"))
+    previous_macro_f1 = models.FloatField(
+        _("current version's macro-F1 on the same split"), null=True, blank=True,
+    )
+    lead_unit_size = models.PositiveIntegerField(_("demands with a lead unit"), default=0)
+    duration_ms = models.PositiveIntegerField(_("training time (ms)"), default=0)
+    is_current = models.BooleanField(_("current"), default=False)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    # The pickled demands.textmodel.TextModel; only ever written by the training service.
+    blob = models.BinaryField(editable=False)
+
+    # Reference data: administrators only (no scope reaches it).
+    scope = ScopeSpec()
+
+    class Meta:
+        verbose_name = _("demand text model")
+        verbose_name_plural = _("demand text models")
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["is_current"], condition=Q(is_current=True), name="text_model_one_current")]
+
+    def __str__(self) -> str:
+        return f"v{self.version} ({self.get_source_display()})"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class PriorityWeights(models.Model):
+    """The weights of the service priority list (服务优先级清单), set by administrators. One row;
+    demands/priority.py holds the formula."""
+
+    urgency = models.PositiveSmallIntegerField(_("weight of urgency"), default=30, validators=[MaxValueValidator(100)])
+    tone = models.PositiveSmallIntegerField(_("weight of tone"), default=20, validators=[MaxValueValidator(100)])
+    repeats = models.PositiveSmallIntegerField(_("weight of repeats"), default=20, validators=[MaxValueValidator(100)])
+    deadline = models.PositiveSmallIntegerField(_("weight of SLA time left"), default=20, validators=[MaxValueValidator(100)])
+    vulnerable = models.PositiveSmallIntegerField(_("weight of vulnerable groups"), default=10, validators=[MaxValueValidator(100)])
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    # Reference data: administrators only (no scope reaches it).
+    scope = ScopeSpec()
+
+    class Meta:
+        verbose_name = _("priority weights")
+        verbose_name_plural = _("priority weights")
+
+    def __str__(self) -> str:
+        return str(_("priority weights"))
+
+    @classmethod
+    def load(cls) -> PriorityWeights:
+        return cls.objects.order_by("pk").first() or cls()
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.DeleteEvent())
+class HotTopic(models.Model):
+    """热点诉求: a cluster of similar demands of one unit (with its sub-units) in one month, with its
+    key words, size and the size of the same topic the month before. Computed by the beat
+    (demands/hot_topics.py), never on page load."""
+
+    period = models.CharField(_("period"), max_length=7)  # YYYY-MM
+    org_unit = models.ForeignKey("members.OrgUnit", verbose_name=_("org unit"), on_delete=models.CASCADE, related_name="+")
+    rank = models.PositiveSmallIntegerField(_("rank"))
+    key_words = models.JSONField(_("key words"), default=list)
+    size = models.PositiveIntegerField(_("demands"))
+    previous_size = models.PositiveIntegerField(_("demands the month before"))
+    demand_ids = models.JSONField(default=list)  # the cluster's demands, for the drill-down
+    computed_at = models.DateTimeField(_("computed at"))
+
+    scope = ScopeSpec(org="org_unit")
+
+    class Meta:
+        verbose_name = _("hot topic")
+        verbose_name_plural = _("hot topics")
+        ordering = ["-period", "org_unit", "rank"]
+        constraints = [models.UniqueConstraint(fields=["period", "org_unit", "rank"], name="hot_topic_once")]
+
+    def __str__(self) -> str:
+        return f"{self.period} {'、'.join(self.key_words[:3])}"
+
+    @property
+    def growth(self) -> float | None:
+        """Relative growth against the month before; None when the topic is new."""
+        return (self.size - self.previous_size) / self.previous_size if self.previous_size else None

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime
+import operator
+from functools import reduce
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.contrib.postgres.expressions import ArraySubquery
@@ -127,25 +129,62 @@ SIMILAR_TIMEOUT_MS = 1500
 
 
 def similar_demands(user, text: str, *, exclude_pk: int | None = None, limit: int = SIMILAR_LIMIT) -> list[Demand]:
-    """Up to `limit` open demands of the last year in the user's scope whose title is similar
-    (pg_trgm `%`, served by the partial GIN index on open demands). A suggestion, never a
-    reason to wait: the query gives up after SIMILAR_TIMEOUT_MS."""
+    """Up to `limit` open demands of the last year in the user's scope that say much the same.
+
+    Candidates come from one query: similar titles (pg_trgm `%`, the partial GIN index on open
+    demands) or titles sharing a word of the text (jieba), which finds a duplicate worded
+    differently (拖欠工资三个月 / 工资拖欠了三个月还没发). The candidates are then ranked by the
+    cosine of the text model's TF-IDF vectors. A suggestion, never a reason to wait: the query
+    gives up after SIMILAR_TIMEOUT_MS."""
     text = (text or "").strip()[:200]
     if len(text) < 2 or user is None or not user.is_authenticated:
         return []
     since = timezone.now() - datetime.timedelta(days=SIMILAR_WITHIN_DAYS)
-    queryset = visible(
-        Demand.objects.filter(open_q(), title__trigram_similar=text, received_at__gte=since), user, "demands.view"
-    )
+    base = visible(Demand.objects.filter(open_q(), received_at__gte=since), user, "demands.view")
     if exclude_pk:
-        queryset = queryset.exclude(pk=exclude_pk)
-    queryset = (
-        queryset.annotate(similarity=TrigramSimilarity("title", text))
-        .select_related("category", "org_unit")
-        .order_by("-similarity", "-received_at")[:limit]
+        base = base.exclude(pk=exclude_pk)
+    similar_title = Q(title__trigram_similar=text)
+    words = _key_words(text)
+    if words:
+        similar_title |= reduce(operator.or_, (Q(title__contains=w) for w in words))
+    candidates = (
+        base.filter(similar_title).annotate(similarity=TrigramSimilarity("title", text))
+        .select_related("category", "org_unit").order_by("-similarity", "-received_at")[:SIMILAR_CANDIDATES]
     )
-    found = rows_within(queryset, SIMILAR_TIMEOUT_MS)
-    return found if found is not None else []
+    found = rows_within(candidates, SIMILAR_TIMEOUT_MS) or []
+    return _by_text_similarity(text, found, limit)
+
+
+# pg_trgm's default `%` threshold: a title this similar is shown whatever the text model says.
+TRIGRAM_THRESHOLD = 0.3
+# Candidates read at most this many demands (the most recent); the text model ranks them.
+SIMILAR_CANDIDATES = 200
+# Below this cosine a word candidate is not shown (sharing 宿舍 alone does not make a duplicate);
+# set on the labelled paraphrases of textdata/duplicates.csv (0.3 found 55 %, 0.15 finds 90 %).
+SIMILAR_MIN_COSINE = 0.15
+
+
+def _key_words(text: str) -> list[str]:
+    """The longer words of the text (jieba), longest first: 工资, 拖欠, 宿舍 — not 了, 的."""
+    from . import textmodel
+
+    return sorted({w for w in textmodel.words(text) if len(w) >= 2}, key=len, reverse=True)[:6]
+
+
+def _by_text_similarity(text: str, candidates: list[Demand], limit: int) -> list[Demand]:
+    from . import text_services, textmodel
+
+    if not candidates:
+        return []
+    try:
+        _row, model = text_services.current_model()
+    except text_services.NoModel:
+        return candidates[:limit]
+    vectors = model.vectors([textmodel.text_of(text)] + [textmodel.text_of(d.title) for d in candidates])
+    scores = (vectors[1:] @ vectors[0].T).toarray().ravel()
+    trigram = {d.pk for d in candidates if d.similarity >= TRIGRAM_THRESHOLD}
+    ranked = sorted(zip(scores, candidates), key=lambda pair: (-pair[0], -pair[1].received_at.timestamp()))
+    return [d for score, d in ranked if score >= SIMILAR_MIN_COSINE or d.pk in trigram][:limit]
 
 
 def rows_within(queryset, milliseconds: int) -> list | None:
@@ -250,6 +289,9 @@ def _summary(data: dict, units: dict, users: dict, categories: dict) -> list[tup
         out.append((_("escalated to"), units.get(data["to_unit"], data["to_unit"]) or "—"))
     if data.get("visit"):
         out.append((_("from visit"), data["visit"]))
+    if data.get("suggestion"):
+        taken = [data["suggestion"].get(f"{part}_taken") for part in ("category", "urgency", "lead_unit")]
+        out.append((_("suggestion"), _("taken") if all(taken) else _("partly taken") if any(taken) else _("not taken")))
     if data.get("changed"):
         out.append((_("changed"), "、".join(data["changed"])))
     if data.get("calendar_years"):
@@ -283,3 +325,10 @@ def due_visits(user, *, today: datetime.date | None = None) -> QuerySet:
 
 def life_events_with_visit_state(queryset: QuerySet) -> QuerySet:
     return queryset.annotate(has_visit=has_visit_q())
+
+
+def hot_topics_of(unit, period: str, user) -> list:
+    """The hot topics stored for a unit and month (the monthly report), if the user may see them."""
+    from .models import HotTopic
+
+    return list(visible(HotTopic.objects.filter(org_unit=unit, period=period), user, "demands.queue").order_by("rank"))

@@ -218,9 +218,11 @@ def demand_submit(
 @transaction.atomic
 def demand_accept(
     *, demand: Demand, by, category, urgency: str, handler: User, lead_unit: OrgUnit | None = None,
-    cooperating_units: Iterable[OrgUnit] = (), note: str = "",
+    cooperating_units: Iterable[OrgUnit] = (), note: str = "", suggestion=None,
 ) -> Demand:
-    """受理: classify, assign lead unit, cooperating units and handler (资源适配)."""
+    """受理: classify, assign lead unit, cooperating units and handler (资源适配). `suggestion` is
+    the text model's suggestion shown on the page (text_services.Suggestion): the human's choice
+    is what is saved; the event records what was suggested and which parts were taken."""
     demand, transition = _step(demand, Action.ACCEPT, by)
     _check_handler(handler)
     from_status = demand.status
@@ -243,7 +245,9 @@ def demand_accept(
     event = record_event(
         demand, Action.ACCEPT, by=by, from_status=from_status, to_status=transition.to, note=note,
         data={"category": category.code, "urgency": urgency, "lead_unit": demand.lead_unit.code,
-              "cooperating_units": _codes(cooperating), "handler": handler.username},
+              "cooperating_units": _codes(cooperating), "handler": handler.username,
+              **({"suggestion": suggestion.taken(category=category, urgency=urgency, lead_unit=demand.lead_unit)}
+                 if suggestion is not None else {})},
     )
     _notify_users([handler], demand, _("Demand %(ref)s is assigned to you: %(title)s") % {"ref": demand.ref, "title": demand.title},
                   key=f"demand-event:{event.pk}")

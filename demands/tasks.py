@@ -24,3 +24,21 @@ def sign_chain_checkpoints() -> int:
     from .chain import write_checkpoints
 
     return write_checkpoints()
+
+
+@shared_task(acks_late=True)
+def train_demand_model(reason: str = "nightly") -> dict:
+    """Beat, nightly; also queued after a large demands import. A version that scores worse than
+    the current one is stored but not promoted (text_services.train)."""
+    from . import text_services
+
+    row = text_services.train(note=reason)
+    return {"version": row.version, "macro_f1": row.macro_f1, "promoted": row.is_current}
+
+
+@shared_task(acks_late=True)
+def hot_topics(period: str | None = None) -> int:
+    """Beat, nightly (and the month before on the 1st): recomputes 热点诉求 into HotTopic."""
+    from . import hot_topics as topics
+
+    return topics.compute(period)

@@ -22,7 +22,7 @@ from portal.scope import get_visible_or_404, visible
 from portal.uploads import file_response
 
 from . import forms as forms_
-from . import chain, selectors, services, workflow
+from . import chain, selectors, services, text_services, workflow
 from . import tables as tables_
 from .choices import OPEN_STATUSES, Channel, Status, Urgency
 from .filtersets import DemandFilterSet, LifeEventFilterSet, MediationFilterSet, VisitFilterSet
@@ -31,7 +31,8 @@ from .forms import (
     PhotoForm, RateForm, SessionForm, TrackForm, VisitForm, handler_accounts,
 )
 from .models import (
-    Demand, DemandAttachment, DemandCategory, LifeEvent, MediationCase, SlaPolicy, Visit, VisitPhoto, WorkCalendarDay,
+    Demand, DemandAttachment, DemandCategory, DemandTextModel, HotTopic, LifeEvent, MediationCase, PriorityWeights, SlaPolicy, Visit,
+    VisitPhoto, WorkCalendarDay,
 )
 from .sla import Sla, current_thresholds
 from .tables import DemandTable, LifeEventTable, MediationTable, VisitTable, deadline_badge, status_badge
@@ -185,17 +186,25 @@ class DemandCreateView(PermissionRequiredMixin, FormView):
         return redirect("demands:my_demands")
 
 
+# A title shorter than this says too little for a suggestion.
+SUGGEST_MIN_CHARS = 4
+
+
 class SimilarDemandsView(PermissionRequiredMixin, View):
-    """htmx: up to five similar open demands in scope while the title is typed."""
+    """htmx: up to five similar open demands in scope while the title is typed, and the suggested
+    category and urgency."""
 
     permission = "demands.submit"
 
     def get(self, request):
         exclude = request.GET.get("exclude")
+        title = request.GET.get("title", "")
         similar = selectors.similar_demands(
-            request.user, request.GET.get("title", ""), exclude_pk=int(exclude) if exclude and exclude.isdigit() else None
+            request.user, title, exclude_pk=int(exclude) if exclude and exclude.isdigit() else None
         )
-        return render(request, "demands/_similar.html", {"similar": similar})
+        # The category and urgency the text model reads in the title, offered (never chosen) on the form.
+        suggestion = text_services.suggest_text(title) if len(title.strip()) >= SUGGEST_MIN_CHARS else None
+        return render(request, "demands/_similar.html", {"similar": similar, "suggestion": suggestion})
 
 
 # --- Detail and workflow steps ------------------------------------------------------------------------
@@ -233,6 +242,8 @@ def detail_context(request, demand: Demand, *, bound_action: str | None = None, 
         "events": events,
         "chain_break": chain.check_loaded(demand, events),
         "actions": [(action, Action(action).label, forms[action]) for action in actions],
+        # What the text model suggests for the staff member accepting the demand (shown, never chosen).
+        "suggestion": text_services.suggest_for(demand) if Action.ACCEPT in actions else None,
         "open_action": bound_action,
         "status_badge": status_badge(demand),
         "deadline_badge": deadline_badge(demand, limits),
@@ -285,7 +296,7 @@ def run_action(action: str, demand: Demand, user, data: dict) -> Demand:
     if action == Action.ACCEPT:
         return services.demand_accept(**by, category=data["category"], urgency=data["urgency"], handler=data["handler"],
                                       lead_unit=data.get("lead_unit"), cooperating_units=data.get("cooperating_units") or (),
-                                      note=data.get("note", ""))
+                                      note=data.get("note", ""), suggestion=text_services.suggest_for(demand))
     if action == Action.REJECT:
         return services.demand_reject(**by, reason=data["reason"])
     if action == Action.TRANSFER:
@@ -899,3 +910,113 @@ class ColleagueAutocomplete(PermissionRequiredMixin, View):
             queryset = queryset.filter(Q(employee_no__istartswith=term) | Q(name__istartswith=term))
         results = [{"value": p.pk, "text": f"{p.name}（{p.employee_no}，{p.org_unit.name}）"} for p in queryset[:20]]
         return JsonResponse({"results": results})
+
+
+# --- Service priority list and the text model -------------------------------------------------------
+class PriorityListView(PermissionRequiredMixin, TemplateView):
+    """服务优先级清单: the open demands in the user's scope, ranked by the stated formula."""
+
+    permission = "demands.queue"
+    template_name = "demands/priority_list.html"
+    shown = 100
+
+    def get_context_data(self, **kwargs):
+        from . import priority
+
+        context = super().get_context_data(**kwargs)
+        weights = PriorityWeights.load()
+        queryset = visible(Demand.objects.filter(selectors.open_q(), merged_into__isnull=True), self.request.user, self.permission)
+        ranked = priority.rank(queryset, current_thresholds(), weights)
+        context.update(
+            title=_("Service priority list"), ranked=ranked[: self.shown], total=len(ranked),
+            factors=[(name, label, rule, getattr(weights, name)) for name, label, rule in priority.FACTORS],
+            weight_sum=sum(getattr(weights, name) for name, *_rest in priority.FACTORS),
+            may_configure=has_permission(self.request.user, "demands.configure"),
+            tone_labels=text_services.TONE_LABELS,
+        )
+        return context
+
+
+class PriorityWeightsEditView(ObjectEditView):
+    permission = "demands.configure"
+    queryset = PriorityWeights.objects.all()
+    form_class = forms_.PriorityWeightsForm
+    success_url = reverse_lazy("demands:priority_list")
+    title = gettext_lazy("Weights of the service priority list")
+
+    def get_object(self, queryset=None):
+        return PriorityWeights.objects.order_by("pk").first() or PriorityWeights.objects.create()
+
+
+class TextModelListView(PermissionRequiredMixin, TemplateView):
+    """The versions of the demand text model, how each scored, which one is current."""
+
+    permission = "demands.configure"
+    template_name = "demands/text_models.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            title=_("Demand text model"), versions=DemandTextModel.objects.defer("blob")[:50],
+            classified=text_services.classified_count(), min_history=text_services.MIN_HISTORY,
+        )
+        return context
+
+
+class HotTopicListView(PermissionRequiredMixin, TemplateView):
+    """热点诉求 of a month (the latest computed unless ?period=YYYY-MM) for the units in scope."""
+
+    permission = "demands.queue"
+    template_name = "demands/hot_topics.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        topics = visible(HotTopic.objects.select_related("org_unit"), self.request.user, self.permission)
+        periods = list(topics.order_by("-period").values_list("period", flat=True).distinct()[:24])
+        period = self.request.GET.get("period")
+        period = period if period in periods else (periods[0] if periods else None)
+        context.update(
+            title=_("Hot topics"), periods=periods, period=period,
+            topics=list(topics.filter(period=period).order_by("org_unit__path", "rank")) if period else [],
+        )
+        return context
+
+
+class HotTopicDetailView(PermissionRequiredMixin, TemplateView):
+    """Drill-down: the demands of one hot topic that the user may see."""
+
+    permission = "demands.queue"
+    template_name = "demands/hot_topic_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        topic = get_visible_or_404(HotTopic.objects.select_related("org_unit"), self.request.user, self.permission, pk=kwargs["pk"])
+        demands = visible(Demand.objects.filter(pk__in=topic.demand_ids), self.request.user, "demands.view")
+        context.update(
+            title=_("Hot topic: %(words)s") % {"words": "、".join(topic.key_words)}, topic=topic,
+            demands=list(demands.select_related("category", "org_unit").order_by("-received_at")[:200]),
+        )
+        return context
+
+
+class HeatMapView(PermissionRequiredMixin, TemplateView):
+    """需求热力图: units × categories of what was heard on the month's visits."""
+
+    permission = "visits.view"
+    template_name = "demands/heat_map.html"
+
+    def get_context_data(self, **kwargs):
+        from . import heatmap
+
+        context = super().get_context_data(**kwargs)
+        period = self.request.GET.get("period") or ""
+        try:
+            heatmap.month_bounds(period)
+            valid = len(period) == 7
+        except ValueError:
+            valid = False
+        error = "" if valid or not period else _("Give the month as YYYY-MM.")
+        if not valid:
+            period = timezone.localdate().strftime("%Y-%m")
+        context.update(title=_("Heat map of needs"), period=period, error=error, **heatmap.heat_map(self.request.user, period))
+        return context

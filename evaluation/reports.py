@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from demands.models import HotTopic
 from members.models import OrgUnit
 from portal.numbers import half_up
 
@@ -252,6 +253,8 @@ def freeze(data: ReportData, generated_at: datetime.datetime) -> dict:
         "generated_at": timezone.localtime(generated_at, LOCAL_TZ).isoformat(),
         "below_target": sum(1 for k in kpis if k["light"] == Light.RED),
         "kpis": kpis, "changes": changes, "weakest": weakest, "overdue": overdue,
+        "hot_topics": [{"rank": t.rank, "key_words": t.key_words, "size": t.size, "previous_size": t.previous_size}
+                       for t in HotTopic.objects.filter(org_unit=data.unit, period=data.period.key).order_by("rank")],
     }
 
 

@@ -96,6 +96,7 @@ class ReportPrintView(PermissionRequiredMixin, TemplateView):
         context.update(
             title=_("Monthly diagnostic report"), report=report, data=data,
             kpi_rows=content["kpis"], change_rows=content["changes"], weak_rows=content["weakest"],
+            hot_topics=content.get("hot_topics", []),
         )
         return context
 

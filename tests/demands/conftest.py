@@ -1,3 +1,4 @@
+import pytest
 from django.utils import translation
 
 
@@ -13,3 +14,14 @@ def zh_prefix(msgid: str) -> str:
     prefix = zh(msgid).split("%(")[0]
     assert prefix, f"no fixed words before the first placeholder in {msgid!r}"
     return prefix
+
+
+@pytest.fixture(autouse=True)
+def _fresh_text_model():
+    """The text model and categories a process keeps belong to the previous test's database:
+    forget them."""
+    from demands import text_services
+
+    text_services.forget_loaded()
+    yield
+    text_services.forget_loaded()

@@ -1,0 +1,366 @@
+"""The demand text model in the deployment: which demands it learns from, versions and
+promotion, and the suggestion shown at acceptance (category, urgency, tone, lead unit).
+
+A deployment with fewer than MIN_HISTORY classified demands uses the cold-start corpus shipped in
+demands/textdata/corpus.csv; from then on it learns from its own demands (category as accepted,
+lead unit as finally resolved). Each training keeps HELDOUT_SHARE of its rows apart, scores the
+new model and the current one on them, and promotes the new one only if it scores at least as
+well (macro-F1).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from members.models import OrgUnit
+
+from . import textmodel
+from .choices import Status, Urgency
+from .models import Demand, DemandCategory, DemandTextModel, TextModelSource
+
+log = logging.getLogger(__name__)
+
+# Classified demands a deployment needs before its own history replaces the corpus.
+MIN_HISTORY = 300
+# The most recent classified demands a training reads (100,000 train in well under a minute).
+MAX_TRAINING_ROWS = 100_000
+# Demands whose category a human has confirmed (accepted or further on).
+CLASSIFIED_STATUSES = (Status.ACCEPTED, Status.IN_PROGRESS, Status.RESOLVED, Status.VISITED, Status.CLOSED)
+# Demands whose lead unit is final.
+FINISHED_STATUSES = (Status.RESOLVED, Status.VISITED, Status.CLOSED)
+# How many ranked categories a suggestion lists.
+TOP_CATEGORIES = 3
+
+
+# --- Training ---------------------------------------------------------------------------------------------------
+@dataclass
+class TrainingData:
+    source: str
+    texts: list[str]
+    labels: list[str]  # category codes
+    lead_texts: list[str] = field(default_factory=list)
+    lead_units: list[str] = field(default_factory=list)  # the demand's unit code
+    lead_labels: list[str] = field(default_factory=list)  # the lead unit code
+
+
+def classified_count() -> int:
+    return Demand.objects.filter(status__in=CLASSIFIED_STATUSES, merged_into__isnull=True).count()
+
+
+def corpus_data(categories: set[str]) -> TrainingData:
+    """The shipped corpus, limited to the given category codes."""
+    corpus = [r for r in textmodel.corpus_rows() if r["category"] in categories]
+    return TrainingData(
+        TextModelSource.CORPUS, [textmodel.text_of(r["title"], r["content"]) for r in corpus], [r["category"] for r in corpus]
+    )
+
+
+def training_data(*, limit: int = MAX_TRAINING_ROWS) -> TrainingData:
+    """The deployment's classified demands if there are enough of them, else the corpus."""
+    active = set(DemandCategory.objects.filter(is_active=True).values_list("code", flat=True))
+    rows = list(
+        Demand.objects.filter(status__in=CLASSIFIED_STATUSES, merged_into__isnull=True, category__code__in=active)
+        .order_by("-received_at").values_list("title", "content", "category__code", "status", "org_unit__code", "lead_unit__code")[:limit]
+    )
+    if len(rows) < MIN_HISTORY or len({r[2] for r in rows}) < 2:
+        return corpus_data(active)
+    data = TrainingData(TextModelSource.HISTORY, [], [])
+    for title, content, category, status, unit, lead in rows:
+        text = textmodel.text_of(title, content)
+        data.texts.append(text)
+        data.labels.append(category)
+        if status in FINISHED_STATUSES and lead:
+            data.lead_texts.append(text)
+            data.lead_units.append(unit)
+            data.lead_labels.append(lead)
+    return data
+
+
+class NoModel(Exception):
+    """No model can be trained: fewer than two active categories have examples."""
+
+
+def train(*, limit: int = MAX_TRAINING_ROWS, note: str = "") -> DemandTextModel:
+    """Train a new version, score it on a held-out split, promote it if it does not score worse
+    than the current version on the same split. Returns the new version (promoted or not)."""
+    started = time.monotonic()
+    data = training_data(limit=limit)
+    if len(set(data.labels)) < 2:
+        raise NoModel(_("The text model needs examples of at least two active categories."))
+    train_ix, heldout_ix = textmodel.split(data.texts, data.labels)
+    pick = lambda items, ix: [items[i] for i in ix]  # noqa: E731
+    lead = None
+    if data.lead_labels:
+        lead_train, _lead_heldout = textmodel.split(data.lead_texts, data.lead_labels)
+        lead = (pick(data.lead_texts, lead_train), pick(data.lead_units, lead_train), pick(data.lead_labels, lead_train))
+    train_texts, train_labels = pick(data.texts, train_ix), pick(data.labels, train_ix)
+    if data.source == TextModelSource.HISTORY:
+        # The corpus stays in the training set as a base: a deployment's history is often
+        # narrow (the same few wordings), the corpus teaches the wider vocabulary. Scoring uses
+        # the deployment's held-out demands only.
+        corpus = corpus_data(set(data.labels))
+        train_texts, train_labels = train_texts + corpus.texts, train_labels + corpus.labels
+    model = textmodel.fit(train_texts, train_labels, lead=lead)
+    heldout_texts, heldout_labels = pick(data.texts, heldout_ix), pick(data.labels, heldout_ix)
+    scores = textmodel.score(heldout_labels, model.predict_categories(heldout_texts)) if heldout_ix else None
+    if data.source == TextModelSource.CORPUS:
+        # The corpus is small: once scored, the version kept learns from all of it.
+        model = textmodel.fit(data.texts, data.labels)
+        train_texts = data.texts
+    current = DemandTextModel.objects.filter(is_current=True).first()
+    previous_f1 = None
+    if current is not None and heldout_ix:
+        previous = textmodel.TextModel.loads(bytes(current.blob))
+        previous_f1 = textmodel.score(heldout_labels, previous.predict_categories(heldout_texts)).macro_f1
+    new_f1 = scores.macro_f1 if scores else 0.0
+    promote = current is None or previous_f1 is None or new_f1 >= previous_f1
+    if not promote:
+        note = (note + " " if note else "") + _("Not promoted: macro-F1 %(new).3f is below the current version's %(old).3f on the same held-out split.") % {
+            "new": new_f1, "old": previous_f1}
+    with transaction.atomic():
+        if promote:
+            DemandTextModel.objects.filter(is_current=True).update(is_current=False)
+        version = (DemandTextModel.objects.aggregate(v=Max("version"))["v"] or 0) + 1
+        row = DemandTextModel.objects.create(
+            version=version, source=data.source, trained_at=timezone.now(), training_size=len(train_texts),
+            heldout_size=len(heldout_ix), accuracy=scores.accuracy if scores else 0.0, macro_f1=new_f1,
+            previous_macro_f1=previous_f1, lead_unit_size=len(lead[2]) if lead else 0,
+            duration_ms=int((time.monotonic() - started) * 1000), is_current=promote, note=note[:300], blob=model.dumps(),
+        )
+    if promote:
+        transaction.on_commit(lambda: cache.set(CURRENT_KEY, row.pk, None))
+    log.info("demand text model v%s (%s): %s rows, macro-F1 %.3f, promoted=%s", version, data.source, len(train_ix), new_f1, promote)
+    return row
+
+
+# --- The current model in this process --------------------------------------------------------------------------
+_loaded: dict = {"pk": None, "row": None, "model": None, "categories": None, "categories_stamp": None}
+_lock = threading.Lock()
+# The shared cache says which version is current and when the categories last changed, so that a
+# suggestion costs no database query for them (each process keeps the unpickled model).
+CURRENT_KEY = "demands:text-model:current"
+CATEGORIES_KEY = "demands:categories:changed"
+# Stored as the current version when no model can be trained (fewer than two categories).
+NO_MODEL = 0
+NO_MODEL_SECONDS = 300
+
+
+def forget_loaded() -> None:
+    """Forget what this process keeps (tests: it belongs to another database)."""
+    _loaded.update(pk=None, row=None, model=None, categories=None, categories_stamp=None)
+
+
+def current_model() -> tuple[DemandTextModel, textmodel.TextModel]:
+    """The current version, unpickled once per process. A deployment without any version trains
+    the cold-start one."""
+    pk = cache.get(CURRENT_KEY)
+    if pk == NO_MODEL:
+        raise NoModel(_("The text model needs examples of at least two active categories."))
+    if pk is None:
+        pk = DemandTextModel.objects.filter(is_current=True).values_list("pk", flat=True).first()
+        if pk is None:
+            try:
+                pk = train(note=_("First version, trained when a suggestion was first needed.")).pk
+            except IntegrityError:  # another process trained it at the same moment
+                pk = DemandTextModel.objects.filter(is_current=True).values_list("pk", flat=True).first()
+            except NoModel:
+                # Not again on every page: until a category changes (or for NO_MODEL_SECONDS).
+                cache.set(CURRENT_KEY, NO_MODEL, NO_MODEL_SECONDS)
+                raise
+        cache.set(CURRENT_KEY, pk, None)
+    with _lock:
+        if _loaded["pk"] != pk:
+            row = DemandTextModel.objects.defer("blob").get(pk=pk)
+            blob = DemandTextModel.objects.filter(pk=pk).values_list("blob", flat=True).get()
+            _loaded.update(pk=pk, row=row, model=textmodel.TextModel.loads(bytes(blob)))
+        return _loaded["row"], _loaded["model"]
+
+
+def categories_changed(**kwargs) -> None:
+    """Signal receiver (DemandCategory saved or deleted): suggestions read the categories again,
+    and a deployment that had too few categories for a model tries again."""
+    cache.set(CATEGORIES_KEY, time.time(), None)
+    if cache.get(CURRENT_KEY) == NO_MODEL:
+        cache.delete(CURRENT_KEY)
+
+
+# --- Suggestions ---------------------------------------------------------------------------------------------------
+@dataclass
+class Suggestion:
+    categories: list[tuple[DemandCategory, float]]  # best first
+    urgency: str
+    urgency_cues: list[str]
+    tone: str
+    tone_words: list[str]
+    lead_unit: OrgUnit | None
+    lead_unit_confidence: float | None
+    model: DemandTextModel
+
+    @property
+    def category(self) -> DemandCategory | None:
+        return self.categories[0][0] if self.categories else None
+
+    @property
+    def category_confidence(self) -> float:
+        return self.categories[0][1] if self.categories else 0.0
+
+    @property
+    def urgency_label(self) -> str:
+        return Urgency(self.urgency).label
+
+    @property
+    def tone_label(self) -> str:
+        return TONE_LABELS[self.tone]
+
+    @property
+    def cold_start(self) -> bool:
+        return self.model.source == TextModelSource.CORPUS
+
+    def taken(self, *, category, urgency: str, lead_unit) -> dict:
+        """What of this suggestion the human took: recorded on the acceptance event."""
+        return {
+            "model_version": self.model.version,
+            "category": self.category.code if self.category else "",
+            "category_confidence": round(self.category_confidence, 3),
+            "urgency": self.urgency,
+            "tone": self.tone,
+            "lead_unit": self.lead_unit.code if self.lead_unit else "",
+            "category_taken": bool(self.category and category and self.category.pk == category.pk),
+            "urgency_taken": self.urgency == urgency,
+            "lead_unit_taken": bool(self.lead_unit and lead_unit and self.lead_unit.pk == lead_unit.pk),
+        }
+
+
+def _tone_labels() -> dict[str, str]:
+    from django.utils.translation import gettext_lazy
+
+    return {
+        textmodel.STRONG_NEGATIVE: gettext_lazy("strongly negative"),
+        textmodel.NEGATIVE: gettext_lazy("negative"),
+        textmodel.NEUTRAL: gettext_lazy("neutral"),
+        textmodel.POSITIVE: gettext_lazy("positive"),
+    }
+
+
+TONE_LABELS = _tone_labels()
+
+
+def _categories_by_code() -> dict[str, DemandCategory]:
+    """The active categories, kept by the process until a category changes."""
+    stamp = cache.get(CATEGORIES_KEY)
+    if stamp is None:
+        stamp = time.time()
+        cache.set(CATEGORIES_KEY, stamp, None)
+    if _loaded["categories"] is None or _loaded["categories_stamp"] != stamp:
+        _loaded.update(categories={c.code: c for c in DemandCategory.objects.filter(is_active=True)}, categories_stamp=stamp)
+    return _loaded["categories"]
+
+
+def suggest(title: str, content: str = "", *, org_unit: OrgUnit | None = None, top: int = TOP_CATEGORIES) -> Suggestion:
+    row, model = current_model()
+    text = textmodel.text_of(title, content)
+    plain = f"{title or ''}。{content or ''}"
+    ranked = rank(model, [text], _categories_by_code(), top=top)[0]
+    tone_code, _score, tone_words = textmodel.tone(plain)
+    urgency_code, cues = textmodel.urgency(plain, tone_code)
+    lead_unit = confidence = None
+    if org_unit is not None:
+        found = model.suggest_lead_unit(text, org_unit.code)
+        if found:
+            lead_unit = OrgUnit.objects.filter(code=found[0], is_active=True).first()
+            confidence = found[1] if lead_unit else None
+    return Suggestion(ranked, urgency_code, cues, tone_code, tone_words, lead_unit, confidence, row)
+
+
+def rank(model: textmodel.TextModel, texts: list[str], categories: dict[str, DemandCategory], *, top: int) -> list[list]:
+    """For each text the `top` active categories with their probabilities, best first."""
+    probabilities = model.rank_categories(texts)
+    classes = model.categories
+    result = []
+    for row in probabilities:
+        order = sorted(range(len(classes)), key=lambda i: -row[i])
+        result.append([(categories[classes[i]], float(row[i])) for i in order if classes[i] in categories][:top])
+    return result
+
+
+def suggest_text(title: str, content: str = "") -> Suggestion | None:
+    """A suggestion for a text being typed; None when it cannot be made."""
+    try:
+        return suggest(title, content)
+    except NoModel:
+        return None
+    except Exception:  # a suggestion must never break the page it helps
+        log.exception("demand suggestion failed for a typed text")
+        return None
+
+
+def suggest_for(demand: Demand) -> Suggestion | None:
+    """The suggestion for a demand being accepted; None when it cannot be made."""
+    try:
+        return suggest(demand.title, demand.content, org_unit=demand.org_unit)
+    except NoModel:
+        return None
+    except Exception:  # a suggestion must never break the page it helps
+        log.exception("demand suggestion failed for %s", demand.pk)
+        return None
+
+
+# --- Files (classify_demands, evaluate_demand_model) ---------------------------------------------------------
+def classify(rows: list[dict]) -> list[dict]:
+    """id,title,content → id,category (label),category_confidence,urgency (code),tone."""
+    _row, model = current_model()
+    categories = _categories_by_code()
+    texts = [textmodel.text_of(r.get("title", ""), r.get("content", "")) for r in rows]
+    out = []
+    for source, ranked in zip(rows, rank(model, texts, categories, top=1) if texts else []):
+        plain = f"{source.get('title', '')}。{source.get('content', '')}"
+        tone_code = textmodel.tone(plain)[0]
+        best = ranked[0] if ranked else (None, 0.0)
+        out.append({
+            "id": source.get("id", ""), "category": best[0].name if best[0] else "",
+            "category_confidence": f"{best[1]:.3f}", "urgency": textmodel.urgency(plain, tone_code)[0], "tone": tone_code,
+        })
+    return out
+
+
+@dataclass
+class Evaluation:
+    category: textmodel.Scores
+    urgency_accuracy: float | None
+    tone_accuracy: float | None
+    unknown_categories: list[str]
+
+
+def evaluate(rows: list[dict]) -> Evaluation:
+    """Score the current model on labelled rows (category by label or code)."""
+    _row, model = current_model()
+    by_name = {c.name: c.code for c in DemandCategory.objects.all()}
+    codes = set(by_name.values())
+    truth, texts, unknown, urgency_hits, tone_hits = [], [], set(), [], []
+    for r in rows:
+        label = r.get("category", "")
+        code = label if label in codes else by_name.get(label)
+        if code is None:
+            unknown.add(label)
+            continue
+        truth.append(code)
+        texts.append(textmodel.text_of(r.get("title", ""), r.get("content", "")))
+        plain = f"{r.get('title', '')}。{r.get('content', '')}"
+        tone_code = textmodel.tone(plain)[0]
+        if r.get("tone"):
+            tone_hits.append(tone_code == r["tone"])
+        if r.get("urgency"):
+            urgency_hits.append(textmodel.urgency(plain, tone_code)[0] == r["urgency"])
+    predicted = model.predict_categories(texts) if texts else []
+    names = {code: name for name, code in by_name.items()}
+    scores = textmodel.score([names.get(c, c) for c in truth], [names.get(c, c) for c in predicted])
+    mean = lambda hits: sum(hits) / len(hits) if hits else None  # noqa: E731
+    return Evaluation(scores, mean(urgency_hits), mean(tone_hits), sorted(unknown))
