@@ -185,6 +185,12 @@ NON_FILTER_PARAMS = frozenset({"page", "after", "before", "pn", "sort", "export"
 
 class ObjectListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
     page_cache = True  # portal/pagecache.py
+
+    @staticmethod
+    def read_replica(request) -> bool:
+        """Exports read from the replica when there is one (portal/dbrouting.py); the list itself
+        from the primary, where the user's own changes show at once."""
+        return "export" in request.GET
     template_name = "portal/object_list.html"
     paginator_class = LazyPaginator
     paginate_by = 25
