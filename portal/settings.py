@@ -224,6 +224,26 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Two queues, so that a long computation never delays what a user waits for: "interactive"
+# (notifications, reminders, imports; the default) and "heavy" (KPI recomputes, reports, text model
+# training). Workers on any host take one or both (`celery -A portal worker -Q heavy`,
+# docs/operations.md). The names can be changed per deployment (e.g. two portals on one Redis).
+PORTAL_QUEUE_INTERACTIVE = env.str("CELERY_INTERACTIVE_QUEUE", default="interactive")
+PORTAL_QUEUE_HEAVY = env.str("CELERY_HEAVY_QUEUE", default="heavy")
+CELERY_TASK_DEFAULT_QUEUE = PORTAL_QUEUE_INTERACTIVE
+CELERY_TASK_ROUTES = {
+    "evaluation.compute_kpis": {"queue": PORTAL_QUEUE_HEAVY},
+    "evaluation.recompute_touched": {"queue": PORTAL_QUEUE_HEAVY},
+    "evaluation.monthly_reports": {"queue": PORTAL_QUEUE_HEAVY},
+    "evaluation.generate_report": {"queue": PORTAL_QUEUE_HEAVY},
+    # Text model training, by its naming (`<app>.train_…`), wherever it is added.
+    "*.train_*": {"queue": PORTAL_QUEUE_HEAVY},
+    # Everything else — notifications, reminders, sweeps, imports — is interactive (the default).
+}
+# Redis Sentinel for the broker (CELERY_BROKER_URL=sentinel://s1:26379;sentinel://s2:26379): the
+# name of the monitored master. A managed Redis needs nothing but its URL (rediss:// for TLS).
+if env.str("CELERY_BROKER_SENTINEL_MASTER", default=""):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"master_name": env.str("CELERY_BROKER_SENTINEL_MASTER")}
 # One beat schedule for the whole portal; each app adds its entries in its AppConfig.ready()
 # through portal.schedule.register(), so every entry is explained next to its task.
 CELERY_BEAT_SCHEDULE: dict = {}
