@@ -278,6 +278,9 @@ def build_id() -> str:
     """The project's code, templates and translations (paths, sizes, times) and the pinned versions
     of everything else (requirements.lock): a deployment, an upgrade or an edit starts fresh keys."""
     global _build_id
+    if _build_id is None and settings.PAGE_CACHE_BUILD_ID:
+        # Several web hosts: their checkouts differ in file times, the release they run does not.
+        _build_id = settings.PAGE_CACHE_BUILD_ID
     if _build_id is None:
         base = Path(settings.BASE_DIR)
         folders = {Path(a.path) for a in apps.get_app_configs()

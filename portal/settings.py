@@ -6,6 +6,7 @@ from pathlib import Path
 
 import environ
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -170,7 +171,13 @@ MEDIA_URL = "/_private_media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploads. Several web hosts need one store they all see: MEDIA_ROOT on a shared mount (NFS), or
+    # another Django storage backend with its options, e.g. django-storages' S3 one
+    # (docs/operations.md). The portal reads and writes uploads only through the storage API.
+    "default": {
+        "BACKEND": env.str("MEDIA_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": env.json("MEDIA_STORAGE_OPTIONS", default={}),
+    },
     "staticfiles": {
         "BACKEND": env.str(
             "STATICFILES_BACKEND", default="whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -231,6 +238,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 PORTAL_QUEUE_INTERACTIVE = env.str("CELERY_INTERACTIVE_QUEUE", default="interactive")
 PORTAL_QUEUE_HEAVY = env.str("CELERY_HEAVY_QUEUE", default="heavy")
 CELERY_TASK_DEFAULT_QUEUE = PORTAL_QUEUE_INTERACTIVE
+# A worker started without -Q (one box, `make run`) takes both.
+CELERY_TASK_QUEUES = (Queue(PORTAL_QUEUE_INTERACTIVE), Queue(PORTAL_QUEUE_HEAVY))
 CELERY_TASK_ROUTES = {
     "evaluation.compute_kpis": {"queue": PORTAL_QUEUE_HEAVY},
     "evaluation.recompute_touched": {"queue": PORTAL_QUEUE_HEAVY},
@@ -265,3 +274,6 @@ PORTAL_EXACT_COUNT_LIMIT = 10_000
 # The page cache (portal/pagecache.py): how long a stored page may be served again at most (clock-based
 # labels such as "overdue" follow the time within this); 0 turns the cache off.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=60)
+# The release every web host runs (e.g. its git commit), so that the hosts share stored pages; empty:
+# each host derives it from its files' sizes and times (portal/pagecache.py build_id).
+PAGE_CACHE_BUILD_ID = env.str("PAGE_CACHE_BUILD_ID", default="")

@@ -106,6 +106,7 @@ def scenario_replica() -> dict:
     out["dashboard_status"] = response.status_code
     out["dashboard_unit_reads"] = recorder.aliases_reading("members_orgunit")
     out["dashboard_lag_badge"] = 'data-testid="replica-lag"' in response.content.decode()
+    out["dashboard_lag_text"] = "数据延迟" in response.content.decode()
     out["dashboard_pin_cookie"] = dbrouting.PIN_COOKIE in response.cookies
 
     response = recorder.run(lambda: client.get("/api/orgunits/"))

@@ -73,7 +73,8 @@ def test_dashboard_reads_the_standby_and_a_writer_reads_the_primary(pair, redis_
     assert seen["replica_sees_unit"] is True
     # The dashboard, the API's list and an export read the standby; a plain list the primary.
     assert seen["dashboard_status"] == 200 and seen["dashboard_unit_reads"] == ["replica"]
-    assert seen["dashboard_lag_badge"] is True and seen["dashboard_pin_cookie"] is False
+    assert seen["dashboard_lag_badge"] is True and seen["dashboard_lag_text"] is True
+    assert seen["dashboard_pin_cookie"] is False
     assert seen["api_list_status"] == 200 and seen["api_list_reads"] == ["replica"]
     assert seen["export_status"] == 200 and seen["export_reads"] == ["replica"]
     assert seen["list_reads"] == ["default"]

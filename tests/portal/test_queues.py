@@ -12,13 +12,11 @@ import time
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from evaluation.periods import Period
 from portal.celery import app
 from tests.portal import engines
-
-pytestmark = pytest.mark.django_db(transaction=True)
-
 
 @pytest.fixture(scope="module")
 def broker():
@@ -65,6 +63,7 @@ def wait_for(predicate, what: str, workers, timeout: float = 60) -> None:
         time.sleep(0.2)
 
 
+@pytest.mark.django_db(transaction=True)
 def test_each_task_is_taken_by_the_worker_of_its_queue(broker):
     from evaluation.tasks import compute_kpis, generate_report
     from portal.tasks import send_notification_email
@@ -73,7 +72,7 @@ def test_each_task_is_taken_by_the_worker_of_its_queue(broker):
     workers = (interactive, heavy)
     try:
         wait_for(lambda: all("ready." in w.output() for w in workers), "the workers did not start", workers)
-        month = Period.containing(__import__("django.utils.timezone").utils.timezone.now(), "month").key
+        month = Period.containing(timezone.now(), "month").key
         with app.connection_for_write(broker) as conn:
             sent = {
                 "interactive": [send_notification_email.apply_async((0,), connection=conn).id],
@@ -92,3 +91,16 @@ def test_each_task_is_taken_by_the_worker_of_its_queue(broker):
     finally:
         for worker in workers:
             worker.stop()
+
+
+def test_routes_put_long_work_on_the_heavy_queue_and_a_plain_worker_takes_both():
+    def queue_of(name):
+        return app.amqp.router.route({}, name)["queue"].name
+
+    heavy, interactive = settings.PORTAL_QUEUE_HEAVY, settings.PORTAL_QUEUE_INTERACTIVE
+    assert {queue_of(n) for n in ("evaluation.compute_kpis", "evaluation.recompute_touched",
+                                  "evaluation.monthly_reports", "evaluation.generate_report",
+                                  "demands.train_similarity_model")} == {heavy}
+    assert {queue_of(n) for n in ("portal.tasks.send_notification_email", "demands.tasks.sla_sweep",
+                                  "activities.tasks.meeting_reminders")} == {interactive}
+    assert set(app.amqp.queues) == {interactive, heavy}
