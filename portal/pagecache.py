@@ -328,6 +328,8 @@ def cache_key(request) -> str:
         tuple(sorted((k, v) for k, v in request.COOKIES.items() if k not in _IGNORED_COOKIES)),
         account_fingerprint(request.user),
         _session_state(request),
+        # A page read from the replica shows its delay: a stored one is served only while it is the same.
+        dbrouting.lag_seconds(),
     )
     return "pagecache:" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
 

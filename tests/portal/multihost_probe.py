@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import threading
+import time
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -141,6 +143,13 @@ def scenario_replica() -> dict:
         out["unpinned_old_name"] = "第一党支部" in page and "改名后的支部" not in page
         out["unpinned_unit_reads"] = recorder.aliases_reading("members_orgunit")
         out["unpinned_lag_badge"] = 'data-testid="replica-lag"' in page
+        # The delay grows while the standby does not replay; a stored page shows the current one.
+        delays = []
+        for _ in range(2):
+            time.sleep(1.2)
+            page = stranger.get(dashboard).content.decode()
+            delays.append(int(re.search(r"数据延迟 (\d+) 秒", page).group(1)))
+        out["unpinned_delays"] = delays
     finally:
         replay(paused=False)
     out["caught_up"] = dbrouting.wait_for_replica(20)

@@ -86,6 +86,7 @@ def test_dashboard_reads_the_standby_and_a_writer_reads_the_primary(pair, redis_
     assert seen["pinned_new_name"] is True and seen["pinned_unit_reads"] == ["default"]
     assert seen["unpinned_old_name"] is True and seen["unpinned_unit_reads"] == ["replica"]
     assert seen["unpinned_lag_badge"] is True
+    assert 1 <= seen["unpinned_delays"][0] < seen["unpinned_delays"][1]
     assert seen["caught_up"] is True and seen["after_catch_up_new_name"] is True
 
 
