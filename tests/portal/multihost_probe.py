@@ -187,7 +187,7 @@ def scenario_pgbouncer() -> dict:
     staff = user(Role.STAFF, root, "staff", person_unit=root)
     secretary = user(Role.BRANCH_SECRETARY, branch_a, "secretary", person_unit=branch_a)
     manager = user(Role.MANAGER, root, "manager")
-    demands = [make_demand(branch_a, by=staff, title=f"诉求{i}") for i in range(30)]
+    demands = [make_demand(branch_a, by=staff, title=f"诉求{i}") for i in range(8)]
     person = secretary.person
     pages = bench_pages(staff, secretary, manager, demands[0], person)
     clients = {}

@@ -16,7 +16,8 @@ from django.db import connection
 
 from tests.portal import engines
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The portal under test runs in a child process on the pair's own databases: these tests need the
+# migrated test database only as the pair's starting copy, not access to it.
 POOLED = "portal_pooled"
 
 
@@ -27,14 +28,13 @@ def _url(settings_dict) -> str:
 
 
 @pytest.fixture(scope="module")
-def pair(django_db_setup, django_db_blocker):
+def pair(django_db_setup):
     """Primary + standby holding a copy of the (migrated, empty) test database."""
     try:
         engines.postgres_bindir()
     except engines.Missing as missing:
         pytest.skip(str(missing))
-    with django_db_blocker.unblock():
-        source = _url(connection.settings_dict)
+    source = _url(connection.settings_dict)
     started = engines.start_postgres_pair(load_from_url=source)
     # A second copy for the PgBouncer test, whatever the other test left in the first.
     started.psql(started.primary_port, f"CREATE DATABASE {POOLED} TEMPLATE {started.database}", database="postgres")
