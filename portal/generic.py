@@ -185,12 +185,6 @@ NON_FILTER_PARAMS = frozenset({"page", "after", "before", "pn", "sort", "export"
 
 class ObjectListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
     page_cache = True  # portal/pagecache.py
-
-    @staticmethod
-    def read_replica(request) -> bool:
-        """Exports read from the replica when there is one (portal/dbrouting.py); the list itself
-        from the primary, where the user's own changes show at once."""
-        return "export" in request.GET
     template_name = "portal/object_list.html"
     paginator_class = LazyPaginator
     paginate_by = 25
@@ -200,6 +194,12 @@ class ObjectListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
     # A data-exchange kind: the export then writes the import format, so it re-imports unchanged.
     exchange_kind: str | None = None
     export_basename = "export"
+
+    @staticmethod
+    def read_replica(request) -> bool:
+        """Exports read from the replica when there is one (portal/dbrouting.py); the list itself
+        from the primary, where the user's own changes show at once."""
+        return "export" in request.GET
 
     def get_queryset(self):
         return visible(super().get_queryset(), self.request.user, self.permission)

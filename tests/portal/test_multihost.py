@@ -53,10 +53,10 @@ def redis_server():
 
 
 def run_probe(name: str, **env) -> dict:
-    environment = {**os.environ, "CONN_MAX_AGE": "60",
-                   "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage", "CELERY_TASK_ALWAYS_EAGER": "true", "EMAIL_URL": "consolemail://",
-                   "DEBUG": "false", **env}
-    environment.pop("DATABASE_REPLICA_URL", None) if "DATABASE_REPLICA_URL" not in env else None
+    # The child's settings are the pair's and the Redis's (and no replica unless given).
+    environment = {key: value for key, value in os.environ.items() if key != "DATABASE_REPLICA_URL"}
+    environment.update(CONN_MAX_AGE="60", CELERY_TASK_ALWAYS_EAGER="true", EMAIL_URL="consolemail://", DEBUG="false",
+                       STATICFILES_BACKEND="django.contrib.staticfiles.storage.StaticFilesStorage", **env)
     result = subprocess.run([sys.executable, "-m", "tests.portal.multihost_probe", name], env=environment,
                             cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
