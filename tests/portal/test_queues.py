@@ -103,4 +103,4 @@ def test_routes_put_long_work_on_the_heavy_queue_and_a_plain_worker_takes_both()
                                   "demands.train_similarity_model")} == {heavy}
     assert {queue_of(n) for n in ("portal.tasks.send_notification_email", "demands.tasks.sla_sweep",
                                   "activities.tasks.meeting_reminders")} == {interactive}
-    assert set(app.amqp.queues) == {interactive, heavy}
+    assert {queue.name for queue in app.conf.task_queues} == {interactive, heavy}  # what a worker without -Q takes
