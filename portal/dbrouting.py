@@ -15,6 +15,7 @@ primary) and this module routes:
   works across web hosts.
 * **Transactions.** A read inside a transaction on the primary (`transaction.atomic()`) reads the
   primary: it must see the transaction's own writes.
+* **Failure.** A replica that does not answer is skipped: the request reads the primary.
 * **Lag.** `lag_seconds()` is how far the replica's data is behind; the pages that read from it
   show it ({% replica_lag %}, "数据延迟 3 秒").
 
@@ -26,12 +27,15 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.urls import Resolver404, resolve
+
+logger = logging.getLogger(__name__)
 
 REPLICA = "replica"
 PRIMARY = "default"
@@ -84,7 +88,7 @@ def replica_reads(*, caught_up: bool = False):
     `caught_up=True` (a task reading what another just committed, e.g. a report after the KPI
     computation): first wait until the replica has replayed everything the primary has committed
     now — `DATABASE_REPLICA_WAIT_SECONDS` at most, then read the primary instead."""
-    use_replica = replica_configured() and (not caught_up or wait_for_replica())
+    use_replica = replica_configured() and replica_available() and (not caught_up or wait_for_replica())
     token = _state.set(_State(replica=use_replica))
     try:
         yield
@@ -107,6 +111,20 @@ def wait_for_replica(timeout: float | None = None) -> bool:
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.05)
+
+
+def replica_available() -> bool:
+    """Whether the replica answers (connecting when needed). One that is down or unreachable sends
+    the reads to the primary instead of failing the page; set `connect_timeout` in
+    DATABASE_REPLICA_URL (e.g. `?connect_timeout=2`) so an unreachable host is given up quickly."""
+    replica = connections[REPLICA]
+    try:
+        replica.close_if_health_check_failed()  # a kept connection to a replica that went away
+        replica.ensure_connection()
+        return True
+    except DatabaseError as error:
+        logger.warning("read replica unavailable, reading the primary: %s", error)
+        return False
 
 
 def lag_seconds() -> int | None:
@@ -200,4 +218,4 @@ class ReplicaRoutingMiddleware:
             match = resolve(request.path_info)
         except Resolver404:
             return False
-        return view_reads_from_replica(match.func, request)
+        return view_reads_from_replica(match.func, request) and replica_available()

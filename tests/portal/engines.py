@@ -119,6 +119,11 @@ class PostgresPair:
                  "-o", f"-p {port} -k {self.root} -c listen_addresses=127.0.0.1", "start"])
         self.running.append(datadir)
 
+    def stop_standby(self) -> None:
+        standby = self.root / "standby"
+        _run_as([str(self.bindir / "pg_ctl"), "-D", str(standby), "-m", "immediate", "-w", "stop"])
+        self.running.remove(standby)
+
     def stop(self) -> None:
         for datadir in reversed(self.running):
             try:

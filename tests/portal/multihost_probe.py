@@ -159,6 +159,23 @@ def scenario_replica() -> dict:
     return out
 
 
+def scenario_replica_down() -> dict:
+    """The standby is stopped: the pages marked for it read the primary instead of failing."""
+    out: dict = {}
+    root, branch_a = build_tree()
+    admin = user(Role.ADMIN, root, "admin")
+    client = Client()
+    client.force_login(admin)
+    recorder = AliasRecorder()
+    response = recorder.run(lambda: client.get(f"{reverse('evaluation:dashboard')}?unit={branch_a.pk}"))
+    out["dashboard_status"] = response.status_code
+    out["dashboard_unit_reads"] = recorder.aliases_reading("members_orgunit")
+    out["dashboard_lag_badge"] = 'data-testid="replica-lag"' in response.content.decode()
+    response = recorder.run(lambda: client.get("/api/orgunits/"))
+    out["api_list_status"] = response.status_code
+    return out
+
+
 def bench_pages(staff, secretary, manager, demand, person) -> list[tuple[str, object, str]]:
     """The bench's page set (portal/management/commands/bench.py), for the scenario's accounts."""
     return [
@@ -241,5 +258,5 @@ if __name__ == "__main__":
     import django.utils.timezone  # noqa: F401
 
     name = sys.argv[1]
-    result = {"replica": scenario_replica, "pgbouncer": scenario_pgbouncer}[name]()
+    result = {"replica": scenario_replica, "pgbouncer": scenario_pgbouncer, "replica_down": scenario_replica_down}[name]()
     print("\n" + json.dumps(result, ensure_ascii=False, default=str))

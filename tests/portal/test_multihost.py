@@ -17,8 +17,10 @@ from django.db import connection
 from tests.portal import engines
 
 # The portal under test runs in a child process on the pair's own databases: these tests need the
-# migrated test database only as the pair's starting copy, not access to it.
+# migrated test database only as the pair's starting copy (the marker has it set up), no flush after.
+pytestmark = pytest.mark.django_db
 POOLED = "portal_pooled"
+SPARE = "portal_spare"
 
 
 def _url(settings_dict) -> str:
@@ -36,8 +38,9 @@ def pair(django_db_setup):
         pytest.skip(str(missing))
     source = _url(connection.settings_dict)
     started = engines.start_postgres_pair(load_from_url=source)
-    # A second copy for the PgBouncer test, whatever the other test left in the first.
-    started.psql(started.primary_port, f"CREATE DATABASE {POOLED} TEMPLATE {started.database}", database="postgres")
+    # Copies for the PgBouncer test and the failed standby's, whatever the other tests left in the first.
+    for copy in (POOLED, SPARE):
+        started.psql(started.primary_port, f"CREATE DATABASE {copy} TEMPLATE {started.database}", database="postgres")
     yield started
     started.stop()
 
@@ -110,3 +113,15 @@ def test_portal_works_through_pgbouncer_in_transaction_mode(pair, redis_server):
     assert seen["chains_broken"] == 0
     assert seen["post_status"] == 302 and seen["renamed"] == "改名后的支部"
     assert seen["kpi_rows_written"] > 0
+
+
+def test_a_standby_that_is_down_sends_the_reads_to_the_primary(pair, redis_server):
+    """Last in this module: it stops the standby."""
+    pair.stop_standby()
+    seen = run_probe("replica_down", DATABASE_URL=pair.url(database=SPARE),
+                     DATABASE_REPLICA_URL=pair.url(pair.standby_port, SPARE) + "?connect_timeout=2",
+                     REDIS_URL=f"redis://127.0.0.1:{redis_server.port}/2",
+                     CELERY_BROKER_URL=f"redis://127.0.0.1:{redis_server.port}/2")
+    assert seen["dashboard_status"] == 200 and seen["dashboard_unit_reads"] == ["default"]
+    assert seen["dashboard_lag_badge"] is False
+    assert seen["api_list_status"] == 200
