@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import F, Sum
 from django.utils import timezone
 
 from members.models import OrgUnit
+from portal import dbrouting
 from portal.scope import visible
 
 from . import kpis as registry
@@ -93,7 +93,7 @@ def meeting_windows(figure: Figure, user) -> tuple[list, dict[int, set[int]]]:
         JOIN b ON b.id = s.seg::bigint
     """
     met: dict[int, set[int]] = {}
-    with connection.cursor() as cursor:
+    with dbrouting.read_connection().cursor() as cursor:
         cursor.execute(sql, [*held_params, *window_params, *branch_params])
         for branch_id, index in cursor.fetchall():
             met.setdefault(branch_id, set()).add(index)

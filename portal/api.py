@@ -27,6 +27,7 @@ class ScopedMixin:
 
     permission_classes = [RolePermission]
     page_cache = True  # reads only (portal/pagecache.py)
+    read_replica = ("list",)  # the list reads come from the replica when there is one (portal/dbrouting.py)
     read_permission: str = ""
     write_permission: str | None = None
     delete_permission: str | None = None

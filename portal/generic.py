@@ -215,6 +215,12 @@ class ObjectListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
     # Columns of the readable workbook (?export=readable, portal.export.readable); empty: none offered.
     readable_columns: tuple = ()
 
+    @staticmethod
+    def read_replica(request) -> bool:
+        """Exports read from the replica when there is one (portal/dbrouting.py); the list itself
+        from the primary, where the user's own changes show at once."""
+        return "export" in request.GET
+
     def get_queryset(self):
         return visible(super().get_queryset(), self.request.user, self.permission)
 

@@ -780,7 +780,7 @@ def apt_install(packages: list[str], purpose: str) -> bool:
 
 def ensure_test_tools() -> None:
     """Browser tests drive /usr/bin/chromium; screenshots need a CJK font for the Chinese text; the
-    benchmark's own tests drive wrk."""
+    benchmark's own tests drive wrk; the multi-host tests start PgBouncer (tests/portal/test_multihost.py)."""
     missing = []
     if not CHROMIUM.exists():
         missing.append("chromium")
@@ -788,7 +788,9 @@ def ensure_test_tools() -> None:
         missing.append("fonts-wqy-zenhei")
     if not shutil.which("wrk"):
         missing.append("wrk")
-    apt_install(missing, "browser and benchmark tests will fail or be skipped")
+    if not shutil.which("pgbouncer") and not Path("/usr/sbin/pgbouncer").exists():
+        missing.append("pgbouncer")
+    apt_install(missing, "browser, benchmark and multi-host tests will fail or be skipped")
 
 
 def cmd_test(argv: list[str]) -> int:

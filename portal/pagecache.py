@@ -30,6 +30,7 @@ dashboard, the 三会一课 matrix, the API's reads).
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import sys
@@ -47,6 +48,8 @@ from django.db import connection, connections
 from django.http import HttpResponse
 from django.middleware.csrf import _unmask_cipher_token, get_token
 from django.utils import timezone, translation
+
+from . import dbrouting
 
 GENERATION_TABLE = "portal_table_generation"
 # The generations themselves, and tables that no page reads: sessions (written at every log-in, read
@@ -130,8 +133,10 @@ def on_post_migrate(sender, using="default", **kwargs) -> None:
 
 
 def generations() -> dict[str, int]:
-    """Every table's committed generation (tables never written since the triggers came: absent, 0)."""
-    with connection.cursor() as cursor:
+    """Every table's committed generation (tables never written since the triggers came: absent, 0),
+    read from the database this request reads from: a page rendered from a replica that lags is
+    stored with the replica's (older) generations, never with newer ones (portal/dbrouting.py)."""
+    with dbrouting.read_connection().cursor() as cursor:
         cursor.execute(f"SELECT tbl, sum(n)::bigint FROM {GENERATION_TABLE} GROUP BY tbl")
         return dict(cursor.fetchall())
 
@@ -273,6 +278,9 @@ def build_id() -> str:
     """The project's code, templates and translations (paths, sizes, times) and the pinned versions
     of everything else (requirements.lock): a deployment, an upgrade or an edit starts fresh keys."""
     global _build_id
+    if _build_id is None and settings.PAGE_CACHE_BUILD_ID:
+        # Several web hosts: their checkouts differ in file times, the release they run does not.
+        _build_id = settings.PAGE_CACHE_BUILD_ID
     if _build_id is None:
         base = Path(settings.BASE_DIR)
         folders = {Path(a.path) for a in apps.get_app_configs()
@@ -299,7 +307,9 @@ def account_fingerprint(user) -> tuple:
     return _row(user), related
 
 
-_IGNORED_COOKIES = {settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME}
+# The primary-or-replica pin changes where a page is read from, not what it shows (the generations
+# say whether a stored page is as new as the database the request reads).
+_IGNORED_COOKIES = {settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME, dbrouting.PIN_COOKIE}
 
 
 def _session_state(request) -> tuple:
@@ -318,6 +328,8 @@ def cache_key(request) -> str:
         tuple(sorted((k, v) for k, v in request.COOKIES.items() if k not in _IGNORED_COOKIES)),
         account_fingerprint(request.user),
         _session_state(request),
+        # A page read from the replica shows its delay: a stored one is served only while it is the same.
+        dbrouting.lag_seconds(),
     )
     return "pagecache:" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
 
@@ -452,7 +464,10 @@ class PageCacheMiddleware:
         recorder = Recorder()
         _this_request.recorder = recorder
         try:
-            with connection.execute_wrapper(recorder):
+            with contextlib.ExitStack() as recording:
+                # The primary and, when this page reads from one, the replica.
+                for alias in {dbrouting.PRIMARY, dbrouting.read_alias()}:
+                    recording.enter_context(connections[alias].execute_wrapper(recorder))
                 response = view_func(request, *view_args, **view_kwargs)
                 if hasattr(response, "render") and callable(response.render):
                     response = response.render()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import environ
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -63,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the database: where this request reads from (portal/dbrouting.py).
+    "portal.dbrouting.ReplicaRoutingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.ChineseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -109,6 +112,22 @@ DATABASES = {"default": env.db_url("DATABASE_URL", default="postgres://postgres@
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind PgBouncer in transaction mode (docs/operations.md): a transaction may run on another server
+# connection than the previous one, so no named (server-side) cursors, which live across them.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DISABLE_SERVER_SIDE_CURSORS", default=False)
+# A hot standby of the primary for the heavy reads (portal/dbrouting.py); optional.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db_url("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"]["DISABLE_SERVER_SIDE_CURSORS"] = DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"]
+    # Tests read "the replica" from the test database itself.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["portal.dbrouting.PrimaryReplicaRouter"]
+# After a write, the browser reads from the primary this long (read-your-writes, portal/dbrouting.py).
+DATABASE_REPLICA_PIN_SECONDS = env.int("DATABASE_REPLICA_PIN_SECONDS", default=15)
+# A task that must see what was just committed waits this long for the replica, then reads the primary.
+DATABASE_REPLICA_WAIT_SECONDS = env.float("DATABASE_REPLICA_WAIT_SECONDS", default=5.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -182,7 +201,13 @@ MEDIA_URL = "/_private_media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploads. Several web hosts need one store they all see: MEDIA_ROOT on a shared mount (NFS), or
+    # another Django storage backend with its options, e.g. django-storages' S3 one
+    # (docs/operations.md). The portal reads and writes uploads only through the storage API.
+    "default": {
+        "BACKEND": env.str("MEDIA_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": env.json("MEDIA_STORAGE_OPTIONS", default={}),
+    },
     "staticfiles": {
         "BACKEND": env.str(
             "STATICFILES_BACKEND", default="whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -258,6 +283,28 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # A KPI run still "running" after this long lost its worker and is closed as failed
 # (evaluation.engine.close_stale_runs): no computation runs longer than the visibility timeout.
 KPI_RUN_STALE_SECONDS = env.int("KPI_RUN_STALE_SECONDS", default=BROKER_VISIBILITY_TIMEOUT)
+# Two queues, so that a long computation never delays what a user waits for: "interactive"
+# (notifications, reminders, imports; the default) and "heavy" (KPI recomputes, reports, text model
+# training). Workers on any host take one or both (`celery -A portal worker -Q heavy`,
+# docs/operations.md). The names can be changed per deployment (e.g. two portals on one Redis).
+PORTAL_QUEUE_INTERACTIVE = env.str("CELERY_INTERACTIVE_QUEUE", default="interactive")
+PORTAL_QUEUE_HEAVY = env.str("CELERY_HEAVY_QUEUE", default="heavy")
+CELERY_TASK_DEFAULT_QUEUE = PORTAL_QUEUE_INTERACTIVE
+# A worker started without -Q (one box, `make run`) takes both.
+CELERY_TASK_QUEUES = (Queue(PORTAL_QUEUE_INTERACTIVE), Queue(PORTAL_QUEUE_HEAVY))
+CELERY_TASK_ROUTES = {
+    "evaluation.compute_kpis": {"queue": PORTAL_QUEUE_HEAVY},
+    "evaluation.recompute_touched": {"queue": PORTAL_QUEUE_HEAVY},
+    "evaluation.monthly_reports": {"queue": PORTAL_QUEUE_HEAVY},
+    "evaluation.generate_report": {"queue": PORTAL_QUEUE_HEAVY},
+    # Text model training, by its naming (`<app>.train_…`), wherever it is added.
+    "*.train_*": {"queue": PORTAL_QUEUE_HEAVY},
+    # Everything else — notifications, reminders, sweeps, imports — is interactive (the default).
+}
+# Redis Sentinel for the broker (CELERY_BROKER_URL=sentinel://s1:26379;sentinel://s2:26379): the
+# name of the monitored master. A managed Redis needs nothing but its URL (rediss:// for TLS).
+if env.str("CELERY_BROKER_SENTINEL_MASTER", default=""):
+    CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = env.str("CELERY_BROKER_SENTINEL_MASTER")
 # One beat schedule for the whole portal; each app adds its entries in its AppConfig.ready()
 # through portal.schedule.register(), so every entry is explained next to its task.
 CELERY_BEAT_SCHEDULE: dict = {}
@@ -323,3 +370,6 @@ PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=60)
 # meeting has no end time of its own and ends this many minutes after its start (activities.workflow).
 ACTIVITY_CHECKIN_OPENS_MINUTES = env.int("ACTIVITY_CHECKIN_OPENS_MINUTES", default=30)
 ACTIVITY_DURATION_MINUTES = env.int("ACTIVITY_DURATION_MINUTES", default=180)
+# The release every web host runs (e.g. its git commit), so that the hosts share stored pages; empty:
+# each host derives it from its files' sizes and times (portal/pagecache.py build_id).
+PAGE_CACHE_BUILD_ID = env.str("PAGE_CACHE_BUILD_ID", default="")

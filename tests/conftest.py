@@ -138,6 +138,13 @@ def page_queries(client, url: str, params: dict | None = None) -> int:
 
 
 # --- A real Celery worker ----------------------------------------------------------------------
+def _reroute(app, routes) -> None:
+    """Replace the Celery app's task routes (its router is built once and kept)."""
+    app.conf.task_routes = routes
+    app.amqp.flush_routes()
+    app.amqp.__dict__.pop("router", None)
+
+
 @pytest.fixture
 def celery_worker(transactional_db, settings):
     """Starts a real `celery worker` process on the test database and the real Redis broker, on a
@@ -165,8 +172,12 @@ def celery_worker(transactional_db, settings):
     env["CELERY_BROKER_URL"] = django_settings.CELERY_BROKER_URL
     env["EMAIL_URL"] = "consolemail://"
     env["CONN_MAX_AGE"] = "0"
-    previous_queue = app.conf.task_default_queue
+    # Both queues (interactive and heavy, settings.CELERY_TASK_ROUTES) are this worker's one: for
+    # the tasks the test sends and for those the worker sends itself.
+    env["CELERY_INTERACTIVE_QUEUE"] = env["CELERY_HEAVY_QUEUE"] = queue
+    previous_queue, previous_routes = app.conf.task_default_queue, app.conf.task_routes
     app.conf.task_default_queue = queue
+    _reroute(app, {"*": {"queue": queue}})
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "-Q", queue,
          "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info"],
@@ -201,6 +212,7 @@ def celery_worker(transactional_db, settings):
         yield wait
     finally:
         app.conf.task_default_queue = previous_queue
+        _reroute(app, previous_routes)
         process.terminate()
         try:
             process.wait(timeout=15)

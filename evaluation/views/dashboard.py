@@ -48,6 +48,7 @@ def dashboard_url(unit: OrgUnit, period, **extra) -> str:
 class DashboardView(PermissionRequiredMixin, TemplateView):
     permission = PERMISSION
     page_cache = True  # portal/pagecache.py
+    read_replica = True  # the figures come from the replica when there is one (portal/dbrouting.py)
     template_name = "evaluation/dashboard.html"
 
     def get_context_data(self, **kwargs):
@@ -253,6 +254,7 @@ class DrillDownView(ObjectListView):
     permission = PERMISSION
     template_name = "evaluation/drilldown.html"
     paginate_by = 25
+    read_replica = True  # portal/dbrouting.py
     export_basename = "kpi-records"
 
     def dispatch(self, request, *args, **kwargs):

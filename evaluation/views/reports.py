@@ -73,6 +73,7 @@ class ReportPrintView(PermissionRequiredMixin, TemplateView):
 
     permission = VIEW
     template_name = "evaluation/report_print.html"
+    read_replica = True  # portal/dbrouting.py
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
