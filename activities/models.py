@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.history_links import track_links
 from portal.scope import ScopeSpec
 from portal.uploads import upload_path, validate_image, validate_upload
 
@@ -347,14 +348,6 @@ class ItemEvent(models.Model):
         indexes = [models.Index(fields=["item", "-at"], name="itemevent_item_time")]
 
 
-# --- History of many-to-many links --------------------------------------------------------------
-# The automatic through tables get their own event models: every link added or removed is recorded
-# with the account and URL (the labels "add"/"remove"); the detail pages show them with the record.
-def _track_links(field, name: str) -> None:
-    pghistory.track(pghistory.InsertEvent("add"), pghistory.DeleteEvent("remove"), obj_field=None, model_name=name)(
-        field.through
-    )
-
-
-_track_links(Project.team, "ProjectTeamEvent")
-_track_links(ResponsibilityItem.cooperating_units, "ItemCooperatingUnitEvent")
+# --- History of many-to-many links (portal/history_links.py) ------------------------------------
+track_links(Project.team, "ProjectTeamEvent")
+track_links(ResponsibilityItem.cooperating_units, "ItemCooperatingUnitEvent")

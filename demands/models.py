@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from portal.history_links import track_links
 from portal.scope import ScopeSpec
 from portal.uploads import is_image, upload_path, validate_upload
 
@@ -563,18 +564,10 @@ class ChainCheckpoint(models.Model):
         return f"{self.demand_id}#{self.seq} {self.signed_at:%Y-%m-%d}"
 
 
-# --- History of many-to-many links --------------------------------------------------------------
-# The automatic through tables get their own event models: every link added or removed is recorded
-# with the account and URL (the labels "add"/"remove"); the detail pages show them with the record.
-def _track_links(field, name: str) -> None:
-    pghistory.track(pghistory.InsertEvent("add"), pghistory.DeleteEvent("remove"), obj_field=None, model_name=name)(
-        field.through
-    )
-
-
-_track_links(Demand.cooperating_units, "DemandCooperatingUnitEvent")
-_track_links(MediationCase.parties, "MediationPartyEvent")
-_track_links(MediationCase.mediators, "MediationMediatorEvent")
+# --- History of many-to-many links (portal/history_links.py) ------------------------------------
+track_links(Demand.cooperating_units, "DemandCooperatingUnitEvent")
+track_links(MediationCase.parties, "MediationPartyEvent")
+track_links(MediationCase.mediators, "MediationMediatorEvent")
 
 
 # --- Text model (suggested category, urgency, lead unit) -------------------------------------------

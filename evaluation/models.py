@@ -13,6 +13,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from portal.history_links import track_links
 from portal.scope import ScopeSpec
 from portal.uploads import upload_path
 
@@ -513,13 +514,5 @@ class MonthlyReport(models.Model):
         return f"运行诊断报告-{self.org_unit.code}-{self.period}{suffix}.xlsx"
 
 
-# --- History of many-to-many links --------------------------------------------------------------
-# The automatic through tables get their own event models: every link added or removed is recorded
-# with the account and URL (the labels "add"/"remove"); the detail pages show them with the record.
-def _track_links(field, name: str) -> None:
-    pghistory.track(pghistory.InsertEvent("add"), pghistory.DeleteEvent("remove"), obj_field=None, model_name=name)(
-        field.through
-    )
-
-
-_track_links(Campaign.subjects, "CampaignSubjectEvent")
+# --- History of many-to-many links (portal/history_links.py) ------------------------------------
+track_links(Campaign.subjects, "CampaignSubjectEvent")

@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .history_links import track_links
 from .roles import Role
 from .scope import ScopeSpec
 
@@ -138,14 +139,6 @@ class AccessDenial(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.status} {self.path}"
 
 
-# --- History of many-to-many links --------------------------------------------------------------
-# The automatic through tables get their own event models: every link added or removed is recorded
-# with the account and URL (the labels "add"/"remove"); the detail pages show them with the record.
-def _track_links(field, name: str) -> None:
-    pghistory.track(pghistory.InsertEvent("add"), pghistory.DeleteEvent("remove"), obj_field=None, model_name=name)(
-        field.through
-    )
-
-
-_track_links(User.groups, "UserGroupEvent")
-_track_links(User.user_permissions, "UserPermissionEvent")
+# --- History of many-to-many links (portal/history_links.py) ------------------------------------
+track_links(User.groups, "UserGroupEvent")
+track_links(User.user_permissions, "UserPermissionEvent")

@@ -9,27 +9,7 @@ import portal.uploads
 from django.conf import settings
 from django.db import migrations, models
 
-
-# pgtrigger writes no migration operations for the automatic many-to-many tables: their history
-# triggers (add/remove) are installed here, once the event tables exist.
-LINK_TRIGGERS = [
-    "activities.Project_team:add_insert",
-    "activities.Project_team:remove_delete",
-    "activities.ResponsibilityItem_cooperating_units:add_insert",
-    "activities.ResponsibilityItem_cooperating_units:remove_delete",
-]
-
-
-def install_link_triggers(apps, schema_editor):
-    import pgtrigger
-
-    pgtrigger.install(*LINK_TRIGGERS, database=schema_editor.connection.alias)
-
-
-def uninstall_link_triggers(apps, schema_editor):
-    import pgtrigger
-
-    pgtrigger.uninstall(*LINK_TRIGGERS, database=schema_editor.connection.alias)
+from portal.history_links import install_link_triggers
 
 
 class Migration(migrations.Migration):
@@ -288,5 +268,11 @@ class Migration(migrations.Migration):
             name='project',
             field=models.ForeignKey(db_constraint=False, db_tablespace='', on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='activities.project'),
         ),
-        migrations.RunPython(install_link_triggers, uninstall_link_triggers),
+        # pgtrigger writes no operations for the automatic many-to-many tables.
+        install_link_triggers(
+            "activities.Project_team:add_insert",
+            "activities.Project_team:remove_delete",
+            "activities.ResponsibilityItem_cooperating_units:add_insert",
+            "activities.ResponsibilityItem_cooperating_units:remove_delete",
+        ),
     ]

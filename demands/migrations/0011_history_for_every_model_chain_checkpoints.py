@@ -6,29 +6,7 @@ import pgtrigger.migrations
 from django.conf import settings
 from django.db import migrations, models
 
-
-# pgtrigger writes no migration operations for the automatic many-to-many tables: their history
-# triggers (add/remove) are installed here, once the event tables exist.
-LINK_TRIGGERS = [
-    "demands.Demand_cooperating_units:add_insert",
-    "demands.Demand_cooperating_units:remove_delete",
-    "demands.MediationCase_parties:add_insert",
-    "demands.MediationCase_parties:remove_delete",
-    "demands.MediationCase_mediators:add_insert",
-    "demands.MediationCase_mediators:remove_delete",
-]
-
-
-def install_link_triggers(apps, schema_editor):
-    import pgtrigger
-
-    pgtrigger.install(*LINK_TRIGGERS, database=schema_editor.connection.alias)
-
-
-def uninstall_link_triggers(apps, schema_editor):
-    import pgtrigger
-
-    pgtrigger.uninstall(*LINK_TRIGGERS, database=schema_editor.connection.alias)
+from portal.history_links import install_link_triggers
 
 
 class Migration(migrations.Migration):
@@ -237,5 +215,13 @@ class Migration(migrations.Migration):
             model_name='chaincheckpoint',
             constraint=models.UniqueConstraint(fields=('demand', 'seq'), name='chain_checkpoint_once'),
         ),
-        migrations.RunPython(install_link_triggers, uninstall_link_triggers),
+        # pgtrigger writes no operations for the automatic many-to-many tables.
+        install_link_triggers(
+            "demands.Demand_cooperating_units:add_insert",
+            "demands.Demand_cooperating_units:remove_delete",
+            "demands.MediationCase_parties:add_insert",
+            "demands.MediationCase_parties:remove_delete",
+            "demands.MediationCase_mediators:add_insert",
+            "demands.MediationCase_mediators:remove_delete",
+        ),
     ]

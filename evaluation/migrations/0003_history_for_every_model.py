@@ -10,25 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
 
-
-# pgtrigger writes no migration operations for the automatic many-to-many tables: their history
-# triggers (add/remove) are installed here, once the event tables exist.
-LINK_TRIGGERS = [
-    "evaluation.Campaign_subjects:add_insert",
-    "evaluation.Campaign_subjects:remove_delete",
-]
-
-
-def install_link_triggers(apps, schema_editor):
-    import pgtrigger
-
-    pgtrigger.install(*LINK_TRIGGERS, database=schema_editor.connection.alias)
-
-
-def uninstall_link_triggers(apps, schema_editor):
-    import pgtrigger
-
-    pgtrigger.uninstall(*LINK_TRIGGERS, database=schema_editor.connection.alias)
+from portal.history_links import install_link_triggers
 
 
 class Migration(migrations.Migration):
@@ -386,5 +368,9 @@ class Migration(migrations.Migration):
             name='subject',
             field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='members.orgunit'),
         ),
-        migrations.RunPython(install_link_triggers, uninstall_link_triggers),
+        # pgtrigger writes no operations for the automatic many-to-many tables.
+        install_link_triggers(
+            "evaluation.Campaign_subjects:add_insert",
+            "evaluation.Campaign_subjects:remove_delete",
+        ),
     ]

@@ -4,28 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-
-
-# pgtrigger writes no migration operations for the automatic many-to-many tables: their history
-# triggers (add/remove) are installed here, once the event tables exist.
-LINK_TRIGGERS = [
-    "portal.User_groups:add_insert",
-    "portal.User_groups:remove_delete",
-    "portal.User_user_permissions:add_insert",
-    "portal.User_user_permissions:remove_delete",
-]
-
-
-def install_link_triggers(apps, schema_editor):
-    import pgtrigger
-
-    pgtrigger.install(*LINK_TRIGGERS, database=schema_editor.connection.alias)
-
-
-def uninstall_link_triggers(apps, schema_editor):
-    import pgtrigger
-
-    pgtrigger.uninstall(*LINK_TRIGGERS, database=schema_editor.connection.alias)
+from portal.history_links import install_link_triggers
 
 
 class Migration(migrations.Migration):
@@ -67,5 +46,11 @@ class Migration(migrations.Migration):
                 'abstract': False,
             },
         ),
-        migrations.RunPython(install_link_triggers, uninstall_link_triggers),
+        # pgtrigger writes no operations for the automatic many-to-many tables.
+        install_link_triggers(
+            "portal.User_groups:add_insert",
+            "portal.User_groups:remove_delete",
+            "portal.User_user_permissions:add_insert",
+            "portal.User_user_permissions:remove_delete",
+        ),
     ]
