@@ -39,7 +39,7 @@ def imported_text(value: str) -> str:
 
 def install_form_and_api_cleaning() -> None:
     """Every text field of a Django form (model forms and filter forms included) and of a DRF
-    serializer cleans its input with clean_text(). Done once here rather than in each of the
+    serializer cleans its input with clean_text(); a serializer's text field takes only strings. Done once here rather than in each of the
     portal's many forms and serializers, so that a new one cannot forget it."""
     from django import forms
     from rest_framework import fields
@@ -58,6 +58,10 @@ def install_form_and_api_cleaning() -> None:
     api_to_internal = fields.CharField.to_internal_value
 
     def to_internal_value(self, data):
+        # JSON text is a string: a number where the schema says string is refused (DRF would
+        # quietly turn 0 into "0"), as the schema promises.
+        if not isinstance(data, str):
+            self.fail("invalid")
         value = api_to_internal(self, data)
         return clean_text(value) if isinstance(value, str) else value
 

@@ -59,14 +59,17 @@ def test_recomputing_replaces_the_month(month_of_demands, tree):
     assert HotTopic.objects.filter(period="2026-11").count() == first
 
 
-def test_the_monthly_report_lists_the_units_hot_topics(client, month_of_demands, tree, manager):
+def test_the_monthly_report_lists_the_units_hot_topics_as_issued(client, month_of_demands, tree, manager):
+    """The report freezes the month's hot topics with its figures: topics computed after it was
+    issued change that version of the report not at all."""
+    from evaluation import reports
     from evaluation.models import MonthlyReport
 
-    report = MonthlyReport.objects.create(period="2026-11", org_unit=tree.root, status="done")
-    page = client_for(client, manager).get(f"/evaluation/reports/{report.pk}/")
-    assert 'data-testid="report-hot-topics"' not in page.content.decode()
     tasks.hot_topics("2026-11")
-    page = client_for(client, manager).get(f"/evaluation/reports/{report.pk}/")
-    assert page.status_code == 200
-    html = page.content.decode()
+    report = MonthlyReport.objects.create(period="2026-11", org_unit=tree.root)
+    assert reports.generate(report.pk)
+    url = f"/evaluation/reports/{report.pk}/"
+    html = client_for(client, manager).get(url).content.decode()
     assert 'data-testid="report-hot-topics"' in html and "热水" in html
+    HotTopic.objects.all().delete()
+    assert "热水" in client_for(client, manager).get(url).content.decode()

@@ -145,3 +145,10 @@ def test_milestone_progress_with_a_bad_milestone_is_a_form_error(client, admin_u
     response = client.post(url, {"milestone": milestone.pk, "progress": "50"})
     milestone.refresh_from_db()
     assert milestone.progress == 50
+
+
+def test_api_text_fields_take_only_strings(client, admin_user):
+    """A JSON number where the schema says string is refused beside the field, not turned into text."""
+    client.force_login(admin_user)
+    response = client.post("/api/demands/classify/", {"title": "食堂饭菜太贵", "content": 0}, content_type="application/json")
+    assert response.status_code == 400 and "content" in response.json()
