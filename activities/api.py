@@ -9,6 +9,7 @@ from portal.api import ScopedReadOnlyViewSet, ScopedRelatedField, ScopedViewSet
 
 from .choices import ActivityStatus
 from .models import Activity, Attendance, Milestone, Project, ResponsibilityItem
+from .services import item_deadline_problem
 
 
 class AttendanceSerializer(serializers.ModelSerializer):
@@ -92,6 +93,15 @@ class ResponsibilityItemSerializer(serializers.ModelSerializer):
         fields = ["id", "ref", "title", "requirement", "parent", "lead_org_unit", "lead_org_unit_code", "cooperating_units",
                   "responsible", "supervising_unit", "deadline", "completed_at", "status", "progress", "colour"]
         read_only_fields = ["ref", "completed_at", "status", "progress"]
+
+    def validate(self, attrs):
+        instance = self.instance
+        deadline = attrs["deadline"] if "deadline" in attrs else getattr(instance, "deadline", None)
+        parent = attrs["parent"] if "parent" in attrs else getattr(instance, "parent", None)
+        problem = item_deadline_problem(deadline, parent)
+        if problem:
+            raise serializers.ValidationError({"deadline": [problem]})
+        return attrs
 
 
 class ResponsibilityItemFilter(django_filters.FilterSet):

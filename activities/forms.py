@@ -10,6 +10,7 @@ from portal.uploads import validate_image, validate_upload
 from portal.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 
 from .models import Activity, Expense, Milestone, PointsRule, Project, ResponsibilityItem, Risk
+from .services import item_deadline_problem
 from .workflow import SUPERVISING_KINDS, has_been_held
 
 
@@ -107,10 +108,10 @@ class ResponsibilityItemForm(ScopedModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        parent, deadline = cleaned.get("parent"), cleaned.get("deadline")
-        if parent and deadline and parent.deadline and deadline > parent.deadline:
-            self.add_error("deadline", _("A sub-item's deadline cannot be later than its parent's (%(date)s).")
-                           % {"date": parent.deadline.isoformat()})
+        if "deadline" not in self.errors:  # an empty deadline already says "required"
+            problem = item_deadline_problem(cleaned.get("deadline"), cleaned.get("parent"))
+            if problem:
+                self.add_error("deadline", problem)
         check_deadline_not_past(self)
         return cleaned
 

@@ -16,6 +16,7 @@ from .choices import (
     ACTIVITY_STATUS_ZH, ACTIVITY_TYPE_ZH, ActivityStatus, ActivityType, AttendanceSource, AttendanceStatus, ItemStatus,
 )
 from .models import Activity, Attendance, ResponsibilityItem
+from .services import item_deadline_problem
 
 
 def _unknown_code(code) -> str:
@@ -170,8 +171,18 @@ class TaskKind(dx.Kind):
         codes |= {c for r in rows for c in (r.values.get("cooperating_org_unit_codes") or [])}
         self._units = dict(OrgUnit.objects.filter(code__in=codes).values_list("code", "id"))
         self._people = _people_ids({r.values["responsible_employee_no"] for r in rows if r.values.get("responsible_employee_no")})
+        # The deadline rule of the form and the API (services.item_deadline_problem): a new item, or a
+        # deadline the file sets, needs a date not later than the parent's. The file has no parent column.
+        stored = {}
+        for batch in dx.batched([r.values["ref"] for r in rows], 20000):
+            stored.update(ResponsibilityItem.objects.select_related("parent").in_bulk(batch, field_name="ref"))
         for row in rows:
             v = row.values
+            item = stored.get(v["ref"])
+            if item is None or "deadline" in row.present:
+                problem = item_deadline_problem(v.get("deadline"), item.parent if item else None)
+                if problem:
+                    errors.append(RowError(row.number, "deadline", problem))
             if v["lead_org_unit_code"] and v["lead_org_unit_code"] not in self._units:
                 errors.append(RowError(row.number, "lead_org_unit_code", _unknown_code(v["lead_org_unit_code"])))
             unknown = [c for c in (v.get("cooperating_org_unit_codes") or []) if c not in self._units]

@@ -204,6 +204,16 @@ def notify_participants(activity: Activity) -> int:
 
 
 # --- Responsibility items -----------------------------------------------------------------------
+def item_deadline_problem(deadline: datetime.date | None, parent: ResponsibilityItem | None) -> str | None:
+    """The deadline rule of a responsibility item, the same for the form, the import and the API:
+    every item has a deadline, and a sub-item's is not later than its parent's. None when it holds."""
+    if deadline is None:
+        return _("A responsibility item needs a deadline.")
+    if parent is not None and parent.deadline and deadline > parent.deadline:
+        return _("A sub-item's deadline cannot be later than its parent's (%(date)s).") % {"date": parent.deadline.isoformat()}
+    return None
+
+
 def reviewable_items(user, queryset=None):
     """Items `user` may approve: in the scope of their approval permission, or supervised by a unit
     in their scope (the supervising unit approves too)."""

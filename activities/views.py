@@ -39,13 +39,6 @@ from .qr import qr_svg
 from .tables import ActivityTable, ItemTable, LedgerTable, ProjectTable
 
 
-def _form_errors_to_messages(request, form) -> None:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        for message in errors:
-            messages.error(request, f"{label}：{message}" if label else message)
-
-
 def _add_validation_error(form, error: ValidationError) -> None:
     """A refusal of a service shown on the form: beside its field when it names one of the form's
     fields, above the form otherwise."""
@@ -211,8 +204,7 @@ class ActivityPhotoView(ActivityManageMixin, View):
             return redirect(activity)
         form = PhotoForm(request.POST, request.FILES)
         if not form.is_valid():
-            _form_errors_to_messages(request, form)
-            return redirect(activity)
+            return detail_with_forms(ActivityDetailView, request, activity, status=400, photo_form=form)
         upload = form.cleaned_data["photo"]
         ActivityPhoto.objects.create(activity=activity, file=upload, original_name=upload.name[:200], uploaded_by=request.user)
         messages.success(request, _("The photo was added."))

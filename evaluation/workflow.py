@@ -49,6 +49,10 @@ CAMPAIGN_TRANSITIONS = {
 }
 CAMPAIGN_ACTION_LABELS = {"open": _("Open for rating"), "close": pgettext_lazy("campaign", "Close"),
                           "reopen": pgettext_lazy("campaign", "Reopen")}
+# A democratic appraisal is voted on, not rated: its own words for the same steps.
+APPRAISAL_ACTION_LABELS = {"open": pgettext_lazy("appraisal", "Open voting"),
+                           "close": pgettext_lazy("appraisal", "Close voting"),
+                           "reopen": pgettext_lazy("appraisal", "Reopen voting")}
 
 
 def campaign_actions_from(status: str) -> list[str]:

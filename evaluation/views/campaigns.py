@@ -28,7 +28,7 @@ from ..forms import (
 )
 from ..models import AppraisalResult, AppraisalRound, AppraisalVoter, Campaign, RaterAssignment
 from ..tables import AppraisalTable, CampaignTable
-from ..workflow import CAMPAIGN_ACTION_LABELS, campaign_actions_from
+from ..workflow import APPRAISAL_ACTION_LABELS, CAMPAIGN_ACTION_LABELS, campaign_actions_from
 
 MANAGE = "campaigns.manage"
 RATE = "campaigns.rate"
@@ -47,13 +47,6 @@ class AccountAutocomplete(AutocompleteView):
     def label(self, obj):
         unit = obj.scope_org.name if obj.scope_org_id else ""
         return f"{obj.display_name}（{obj.username}{'，' + unit if unit else ''}）"
-
-
-def _errors(request, form) -> None:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}：{error}" if label else error)
 
 
 # --- Campaigns -------------------------------------------------------------------------------------------
@@ -171,7 +164,8 @@ class CampaignPartView(PermissionRequiredMixin, View):
             if campaign.status == CampaignStatus.OPEN:
                 services._notify_raters(campaign)
         else:
-            _errors(request, form)
+            return detail_with_forms(CampaignDetailView, request, campaign, status=400, raters_form=form,
+                                     raters_group=group.pk)
 
     def do_remove_rater(self, request, campaign):
         assignment = RaterAssignment.objects.filter(group__campaign=campaign, pk=request.POST.get("id") or 0).first()
@@ -311,7 +305,7 @@ class AppraisalDetailView(ObjectDetailView):
             title=round.name,
             tally=selectors.appraisal_tally(round), grades=AppraisalGrade.choices, voters=voters,
             voted=sum(1 for v in voters if v.voted_on), raters_form=RatersForm(user=self.request.user),
-            actions=[(a, CAMPAIGN_ACTION_LABELS[a]) for a in campaign_actions_from(round.status)],
+            actions=[(a, APPRAISAL_ACTION_LABELS[a]) for a in campaign_actions_from(round.status)],
             grade_form=GradeForm(),
         )
         return context
@@ -331,7 +325,7 @@ class AppraisalPartView(PermissionRequiredMixin, View):
                             [AppraisalVoter(round=round, voter=u) for u in form.cleaned_data["raters"]],
                             ignore_conflicts=True)
                     else:
-                        _errors(request, form)
+                        return detail_with_forms(AppraisalDetailView, request, round, status=400, raters_form=form)
                 elif part == "member_voters":
                     added = services.add_member_voters(round)
                     messages.success(request, _("%(n)d voters were added.") % {"n": added})
@@ -345,7 +339,9 @@ class AppraisalPartView(PermissionRequiredMixin, View):
                         services.decide_grade(result=result, grade=form.cleaned_data["final_grade"],
                                               note=form.cleaned_data["note"], by=request.user)
                     else:
-                        _errors(request, form)
+                        # Only the row that was sent shows the errors and what was typed.
+                        return detail_with_forms(AppraisalDetailView, request, round, status=400, grade_form=form,
+                                                 grade_result_id=result.pk)
                 else:
                     raise Http404
         except services.ServiceError as error:

@@ -6,6 +6,7 @@ import datetime
 from types import SimpleNamespace
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -36,11 +37,14 @@ class ReportListView(ObjectListView):
     table_class = ReportTable
     template_name = "evaluation/report_list.html"
     export_basename = "monthly-reports"
+    request_form = None  # a request that failed validation, shown again with its errors
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        if has_permission(user, "reports.generate"):
+        if self.request_form is not None:
+            context["request_form"] = self.request_form
+        elif has_permission(user, "reports.generate"):
             unit = home_unit(user, "reports.generate")
             from django.utils import timezone
 
@@ -57,10 +61,14 @@ class ReportRequestView(PermissionRequiredMixin, View):
     def post(self, request):
         form = ReportRequestForm(request.POST, user=request.user)
         if not form.is_valid():
-            for field, errors in form.errors.items():
-                for error in errors:
-                    messages.error(request, f"{form.fields[field].label}：{error}" if field in form.fields else error)
-            return redirect("evaluation:report_list")
+            # The list again with the request form open: each error beside its picker, the input kept.
+            if not has_permission(request.user, VIEW):
+                raise PermissionDenied
+            view = ReportListView(request_form=form)
+            view.setup(request)
+            response = view.get(request)
+            response.status_code = 400
+            return response
         report = reports.request_report(period=Period.parse(form.cleaned_data["period"]),
                                         unit=form.cleaned_data["org_unit"], by=request.user)
         messages.success(request, _("The report of %(month)s for %(unit)s is being generated.")

@@ -59,3 +59,20 @@ def test_items_and_projects_are_scoped(api, tree, owner, outsider, manager):
     assert len(api.get("/api/responsibility-items/").json()["results"]) == 2
     bad = api.post("/api/responsibility-items/", {"title": "x", "lead_org_unit": 99999, "deadline": "2026-02-30"}, format="json")
     assert bad.status_code == 400 and {"lead_org_unit", "deadline"} <= set(bad.json())
+
+
+def test_item_deadline_rule_holds_in_the_api(api, tree, owner):
+    import datetime
+
+    parent = ItemFactory(lead_org_unit=tree.branch_a, deadline=datetime.date(2099, 6, 30))
+    api.force_authenticate(owner)
+    missing = api.post("/api/responsibility-items/", {"title": "整理台账", "lead_org_unit": tree.branch_a.pk}, format="json")
+    assert missing.status_code == 400 and "deadline" in missing.json()
+    late = api.post("/api/responsibility-items/", {"title": "整理台账", "lead_org_unit": tree.branch_a.pk,
+                                                  "parent": parent.pk, "deadline": "2099-07-31"}, format="json")
+    assert late.status_code == 400 and "deadline" in late.json()
+    child = api.post("/api/responsibility-items/", {"title": "整理台账", "lead_org_unit": tree.branch_a.pk,
+                                                   "parent": parent.pk, "deadline": "2099-06-30"}, format="json")
+    assert child.status_code == 201
+    cleared = api.patch(f"/api/responsibility-items/{child.json()['id']}/", {"deadline": None}, format="json")
+    assert cleared.status_code == 400 and "deadline" in cleared.json()

@@ -134,3 +134,23 @@ def test_web_import_offers_the_kinds(client, admin_user, people):
     assert response.status_code == 302 and not ResponsibilityItem.objects.exists()  # dry run first
     client.post(response["Location"])
     assert ResponsibilityItem.objects.count() == 2
+
+
+def test_tasks_import_refuses_an_item_without_a_deadline_naming_the_column_as_the_file_does(people):
+    text = "编号,事项,牵头单位,完成时限\nT-1,落实三会一课,A,2026-06-30\nT-2,整理台账,A,\n"
+    result = run_import("tasks", csv_bytes(text), "t.csv")
+    assert not result.ok and not ResponsibilityItem.objects.exists()
+    assert [(e.row, e.column) for e in result.errors] == [(3, "完成时限")]
+
+
+def test_tasks_import_keeps_a_sub_item_within_its_parents_deadline(tree, people):
+    from tests.factories.activities import ItemFactory
+
+    parent = ItemFactory(ref="T-1", lead_org_unit=tree.branch_a, deadline=datetime.date(2026, 6, 30))
+    ItemFactory(ref="T-2", lead_org_unit=tree.branch_a, parent=parent, deadline=datetime.date(2026, 5, 31))
+    late = "ref,title,lead_org_unit_code,deadline\nT-2,整理台账,A,2026-07-31\n"
+    result = run_import("tasks", csv_bytes(late), "t.csv")
+    assert not result.ok and [(e.row, e.column) for e in result.errors] == [(2, "deadline")]
+    assert ResponsibilityItem.objects.get(ref="T-2").deadline == datetime.date(2026, 5, 31)
+    # Without a deadline column an existing item keeps its deadline: nothing to refuse.
+    assert run_import("tasks", csv_bytes("ref,title,lead_org_unit_code\nT-2,整理台账,A\n"), "t.csv").ok

@@ -281,3 +281,16 @@ def test_appraisal_page_states_the_grade_rule(client, tree, manager):
     client_for(client, manager)
     page = client.get(round.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert 'data-testid="grade-rule"' in page and "取其中较高的等次" in page
+
+
+def test_an_appraisal_is_opened_and_closed_in_its_own_words(client, tree, manager, campaign):
+    round = AppraisalRound.objects.create(name="民主评议", org_unit=tree.branch_a, year=2026)
+    client_for(client, manager)
+    page = client.get(round.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "开始投票" in page and "开放评分" not in page
+    round.status = "open"
+    round.save(update_fields=["status"])
+    page = client.get(round.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "结束投票" in page and "结束评分" not in page
+    # The campaign keeps the words of rating.
+    assert "开放评分" in client.get(campaign.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
