@@ -24,6 +24,22 @@ def test_a_missing_record_is_not_a_denial(client, outsider):
     assert not AccessDenial.objects.exists()
 
 
+def test_an_outsiders_api_read_of_another_branchs_demand_is_logged(client, outsider, owner, tree):
+    demand = make_demand(tree.branch_a, by=owner)
+    client.force_login(outsider)
+    path = f"/api/demands/{demand.pk}/"
+    assert client.get(path, REMOTE_ADDR="10.1.2.4").status_code == 404
+    denial = AccessDenial.objects.get()
+    assert (denial.user, denial.ip_address, denial.path, denial.status) == (outsider, "10.1.2.4", path, 404)
+
+
+def test_an_api_read_of_a_missing_or_malformed_id_is_not_a_denial(client, outsider):
+    client.force_login(outsider)
+    assert client.get("/api/demands/999999/").status_code == 404
+    assert client.get("/api/demands/abc/").status_code == 404
+    assert not AccessDenial.objects.exists()
+
+
 def test_a_403_is_logged(client, member):
     client.force_login(member)
     path = reverse("portal:audit_trail")
