@@ -20,6 +20,7 @@ from members.models import OrgUnit, PointsEntry
 from portal.autocomplete import AutocompleteView
 from portal.export import EXPORT_FORMATS, export_response
 from portal.filters import query_year
+from portal.forms import posted_id, posted_text
 from portal.generic import (
     ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView, PermissionRequiredMixin, detail_with_forms,
 )
@@ -749,19 +750,19 @@ class ProjectPartView(PermissionRequiredMixin, View):
                                          milestone_progress_id=form.cleaned_data["milestone"].pk)
         elif part == "milestone-reason":
             # Closing: why an unfinished milestone stays unfinished.
-            milestone = project.milestones.filter(pk=request.POST.get("milestone") or 0).first()
+            milestone = project.milestones.filter(pk=posted_id(request, "milestone")).first()
             if milestone is None:
                 raise Http404
-            milestone.unfinished_reason = request.POST.get("reason", "").strip()[:500]
+            milestone.unfinished_reason = posted_text(request, "reason")
             milestone.save(update_fields=["unfinished_reason"])
             messages.success(request, _("Saved."))
         elif part == "risk-close":
-            project.risks.filter(pk=request.POST.get("risk") or 0).update(is_open=False)
+            project.risks.filter(pk=posted_id(request, "risk")).update(is_open=False)
         elif part == "risk-accept":
-            risk = project.risks.filter(pk=request.POST.get("risk") or 0, is_open=True).first()
+            risk = project.risks.filter(pk=posted_id(request, "risk"), is_open=True).first()
             if risk is None:
                 raise Http404
-            reason = request.POST.get("reason", "").strip()[:500]
+            reason = posted_text(request, "reason")
             if not reason:
                 messages.error(request, _("Give the reason the risk is accepted."))
             else:
@@ -797,7 +798,7 @@ class ProjectActionView(PermissionRequiredMixin, View):
         if not has_permission(request.user, permission):
             raise PermissionDenied
         project = get_visible_or_404(Project.objects.all(), request.user, permission, pk=pk)
-        comment = request.POST.get("comment", "")[:500]
+        comment = posted_text(request, "comment")
         try:
             if action == "submit":
                 services.project_submit(project=project, by=request.user, comment=comment)

@@ -327,6 +327,9 @@ class DemandAttachment(models.Model):
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     scope = ScopeSpec(org="demand__org_unit", owner="demand__submitter", assignee="demand__handler")
+    # The demand's change history names the file; where it is stored and which timeline step it
+    # belongs to (the timeline shows that) say nothing more (portal.audit.history_for).
+    history_hidden_fields = ("file", "size", "event", "uploaded_at")
 
     class Meta:
         verbose_name = _("attachment")

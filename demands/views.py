@@ -211,6 +211,8 @@ class SimilarDemandsView(PermissionRequiredMixin, View):
 class DemandDetailView(ObjectDetailView):
     permission = "demands.view"
     queryset = selectors.demand_detail_queryset()
+    # Its attachments and cooperating units are part of the demand: their changes are in its history.
+    history_related = ("demands.DemandAttachment", "demands.Demand_cooperating_units")
     template_name = "demands/demand_detail.html"
 
     def get_queryset(self):

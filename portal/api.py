@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
+from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.exceptions import ValidationError
 
 from .roles import has_permission
-from .scope import visible
+from .scope import note_if_out_of_scope, visible
 
 
 class RolePermission(permissions.BasePermission):
@@ -41,6 +42,16 @@ class ScopedMixin:
 
     def get_queryset(self):
         return visible(super().get_queryset(), self.request.user, self.permission_for(self.request))
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Http404:
+            # Unscoped and unfiltered: an existing record outside the user's scope is a denial to log.
+            lookup_url_kwarg = self.lookup_url_kwarg or self.lookup_field
+            if lookup_url_kwarg in self.kwargs:
+                note_if_out_of_scope(self.queryset.all(), {self.lookup_field: self.kwargs[lookup_url_kwarg]})
+            raise
 
     def _save_in_scope(self, serializer):
         model = serializer.Meta.model

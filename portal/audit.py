@@ -42,7 +42,12 @@ def history_for(obj, limit: int = 20, related: tuple[str, ...] = ()) -> list:
     own_label = obj._meta.label
     fields_of = {own_label: {f.attname: f for f in obj._meta.concrete_fields}}
     for label in related:
-        fields_of[label] = {f.attname: f for f in apps.get_model(label)._meta.concrete_fields}
+        model = apps.get_model(label)
+        # Not shown, so not looked up: the link back to `obj` (every event here has it) and the
+        # bookkeeping columns the model names in `history_hidden_fields`.
+        fields_of[label] = {f.attname: f for f in model._meta.concrete_fields
+                            if not (f.is_relation and f.related_model is type(obj))
+                            and f.name not in getattr(model, "history_hidden_fields", ())}
     names = _related_names(fields_of, events, own_label)
     shown = []
     for event in events:

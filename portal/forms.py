@@ -3,7 +3,21 @@ from django.forms.renderers import DjangoTemplates
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from .safetext import clean_text
 from .scope import visible
+
+
+def posted_id(request, name: str = "id") -> int:
+    """The record id a page's hidden field posts back (an indicator to delete, a risk to close):
+    anything but a whole number finds nothing (0) instead of failing in the database query."""
+    value = request.POST.get(name, "")
+    return int(value) if value.isascii() and value.isdigit() else 0
+
+
+def posted_text(request, name: str, limit: int | None = 500) -> str:
+    """A short text posted outside a Django form (a comment, a reason), cleaned like form input
+    (portal.safetext.clean_text: PostgreSQL cannot even store a NUL)."""
+    return clean_text(request.POST.get(name, "")).strip()[:limit]
 
 
 class LabelBoundField(forms.BoundField):

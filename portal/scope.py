@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextvars
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -68,8 +69,20 @@ def get_visible_or_404(queryset: QuerySet, user, permission: str, **lookup):
     try:
         return visible(queryset, user, permission).get(**lookup)
     except queryset.model.DoesNotExist:
-        # The record exists, but not for this user: answered as 404 like a missing one, and noted.
-        seen = out_of_scope_lookups.get()
-        if seen is not None and queryset.filter(**lookup).exists():
-            seen.append(f"{queryset.model._meta.label} {lookup}")
+        note_if_out_of_scope(queryset, lookup)
         raise Http404 from None
+
+
+def note_if_out_of_scope(queryset: QuerySet, lookup: dict) -> None:
+    """After a scoped lookup found nothing: if the record exists (in the unscoped `queryset`), it
+    is out of this user's scope — answered as 404 like a missing one, and noted for the denial log.
+    Used by the pages (get_visible_or_404) and the API (portal.api.ScopedMixin.get_object)."""
+    seen = out_of_scope_lookups.get()
+    if seen is None:
+        return
+    try:
+        exists = queryset.filter(**lookup).exists()
+    except (TypeError, ValueError, ValidationError):  # a malformed id: nothing to find, nothing to note
+        return
+    if exists:
+        seen.append(f"{queryset.model._meta.label} {lookup}")

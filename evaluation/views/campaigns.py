@@ -11,6 +11,7 @@ from django.views.generic import TemplateView
 
 from portal.autocomplete import AutocompleteView
 from portal.export import xlsx_response
+from portal.forms import posted_id
 from portal.generic import (
     ObjectDetailView, ObjectEditView, ObjectListView, PermissionRequiredMixin, detail_with_forms,
 )
@@ -135,7 +136,7 @@ class CampaignPartView(PermissionRequiredMixin, View):
 
     def do_delete_indicator(self, request, campaign):
         self._draft_only(campaign)
-        campaign.indicators.filter(pk=request.POST.get("id") or 0).delete()
+        campaign.indicators.filter(pk=posted_id(request)).delete()
 
     def do_group(self, request, campaign):
         self._draft_only(campaign)
@@ -149,10 +150,10 @@ class CampaignPartView(PermissionRequiredMixin, View):
 
     def do_delete_group(self, request, campaign):
         self._draft_only(campaign)
-        campaign.groups.filter(pk=request.POST.get("id") or 0).delete()
+        campaign.groups.filter(pk=posted_id(request)).delete()
 
     def do_raters(self, request, campaign):
-        group = campaign.groups.filter(pk=request.POST.get("group") or 0).first()
+        group = campaign.groups.filter(pk=posted_id(request, "group")).first()
         if group is None:
             raise services.ServiceError(_("Choose a rater group."))
         form = RatersForm(request.POST, user=request.user)
@@ -168,7 +169,7 @@ class CampaignPartView(PermissionRequiredMixin, View):
                                      raters_group=group.pk)
 
     def do_remove_rater(self, request, campaign):
-        assignment = RaterAssignment.objects.filter(group__campaign=campaign, pk=request.POST.get("id") or 0).first()
+        assignment = RaterAssignment.objects.filter(group__campaign=campaign, pk=posted_id(request)).first()
         if assignment and assignment.done_subjects:
             raise services.ServiceError(_("This rater has already rated; the assignment stays."))
         if assignment:
@@ -333,7 +334,7 @@ class AppraisalPartView(PermissionRequiredMixin, View):
                     services.appraisal_transition(round=round, action=request.POST.get("action", ""), by=request.user)
                 elif part == "grade":
                     result = get_visible_or_404(AppraisalResult.objects.filter(round=round), request.user, MANAGE,
-                                                pk=request.POST.get("id") or 0)
+                                                pk=posted_id(request))
                     form = GradeForm(request.POST)
                     if form.is_valid():
                         services.decide_grade(result=result, grade=form.cleaned_data["final_grade"],

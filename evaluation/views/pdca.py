@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from portal.forms import posted_text
 from portal.generic import ObjectDetailView, ObjectEditView, PermissionRequiredMixin, detail_with_forms
 from portal.roles import has_permission
 from portal.scope import get_visible_or_404, visible
@@ -116,7 +117,7 @@ class ActionStepView(PermissionRequiredMixin, View):
         action = get_visible_or_404(ImprovementAction.objects.all(), request.user, VIEW, pk=pk)
         try:
             services.action_step(action=action, step=request.POST.get("step", ""), by=request.user,
-                                 verification=request.POST.get("verification", "").strip())
+                                 verification=posted_text(request, "verification", limit=None))
             messages.success(request, _("Saved."))
         except services.ServiceError as error:
             messages.error(request, str(error))

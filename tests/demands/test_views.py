@@ -319,13 +319,26 @@ def test_detail_query_count_does_not_grow_with_the_timeline(client, owner, handl
     grow(10)
     many = page_queries(client, url)
     response = client.get(url)
-    # The change history names the records it mentions: one query per related model (units, users).
-    assert few == many <= PAGE_QUERY_BUDGET + 2, (few, many)
+    # The change history names the records it mentions: one query per related model (units, users),
+    # and one more for the history of its attachments and cooperating units.
+    assert few == many <= PAGE_QUERY_BUDGET + 3, (few, many)
     assert len(response.context["duplicates"]) == 6 and len(response.context["mediations"]) == 10
     assert response.context["similar"], "the similar open demands are shown (and measured)"
     if state == "in_progress":
         assert response.context["demand"].cooperating_unit_names == [tree.branch_b.name, tree.department.name]
         assert sum(len(e.attachments.all()) for e in response.context["events"]) == 12
+
+
+def test_history_shows_the_attachments_and_cooperating_units(client, owner, handler, demand_a, tree):
+    from demands.models import DemandAttachment
+
+    accepted(demand_a, by=owner, handler=handler, cooperating_units=[tree.branch_b])
+    DemandAttachment.objects.create(demand=demand_a, file="demands/site.png", original_name="现场照片.png", size=10)
+    response = client_for(client, owner).get(demand_a.get_absolute_url())
+    shown = {(event.pgh_label, change.after) for event in response.context["history"] for change in event.changes}
+    assert {("add", tree.branch_b.name), ("insert", "现场照片.png")} <= shown
+    page = response.content.decode()
+    assert f"→ {tree.branch_b.name}</div>" in page and "→ 现场照片.png</div>" in page
 
 
 def test_export_of_the_list_is_the_import_format(client, owner, demand_a):

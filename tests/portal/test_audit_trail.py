@@ -1,9 +1,12 @@
 """Refused requests and failed logins are logged with account, IP, path and time, and admins read
 them (with changes and reveals) on the audit trail page."""
+import pytest
 from axes.models import AccessFailureLog
 from django.urls import reverse
 
 from portal.models import AccessDenial
+from tests.factories import PersonFactory
+from tests.factories.activities import ActivityFactory, ItemFactory, ProjectFactory
 from tests.factories.demands import make_demand
 
 
@@ -21,6 +24,35 @@ def test_an_outsiders_look_at_another_branchs_demand_is_logged(client, outsider,
 def test_a_missing_record_is_not_a_denial(client, outsider):
     client.force_login(outsider)
     assert client.get(reverse("demands:demand_detail", args=[999999])).status_code == 404
+    assert not AccessDenial.objects.exists()
+
+
+def test_an_outsiders_api_read_of_another_branchs_demand_is_logged(client, outsider, owner, tree):
+    demand = make_demand(tree.branch_a, by=owner)
+    client.force_login(outsider)
+    path = f"/api/demands/{demand.pk}/"
+    assert client.get(path, REMOTE_ADDR="10.1.2.4").status_code == 404
+    denial = AccessDenial.objects.get()
+    assert (denial.user, denial.ip_address, denial.path, denial.status) == (outsider, "10.1.2.4", path, 404)
+
+
+@pytest.mark.parametrize("endpoint", ["people", "activities", "projects", "responsibility-items"])
+def test_every_api_detail_logs_an_out_of_scope_read(client, outsider, tree, endpoint):
+    record = {
+        "people": lambda: PersonFactory(org_unit=tree.branch_a),
+        "activities": lambda: ActivityFactory(org_unit=tree.branch_a),
+        "projects": lambda: ProjectFactory(org_unit=tree.branch_a),
+        "responsibility-items": lambda: ItemFactory(lead_org_unit=tree.branch_a),
+    }[endpoint]()
+    client.force_login(outsider)
+    assert client.get(f"/api/{endpoint}/{record.pk}/").status_code == 404
+    assert AccessDenial.objects.get().status == 404
+
+
+def test_an_api_read_of_a_missing_or_malformed_id_is_not_a_denial(client, outsider):
+    client.force_login(outsider)
+    assert client.get("/api/demands/999999/").status_code == 404
+    assert client.get("/api/demands/abc/").status_code == 404
     assert not AccessDenial.objects.exists()
 
 

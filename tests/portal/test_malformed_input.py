@@ -1,14 +1,20 @@
 """Never a 500 on malformed input: every list filter (found by walking the URL patterns and their
 filtersets, pages and API alike) and every form on a page without URL arguments gets NUL, huge,
 negative, wrong-type and impossible values; the answer is a page with form errors or a 400, never
-a 5xx. Plus the cases the issue named one by one."""
+a 5xx. The same for every POST form on the detail and edit pages of a record of each main kind
+(a demand, a person, an activity, a project, a responsibility item, a campaign). Plus the cases the
+issue named one by one."""
 import re
 
 import pytest
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.factories.activities import MilestoneFactory, ProjectFactory
+from activities.models import Risk
+from evaluation.models import Campaign, Indicator
+from tests.factories import PersonFactory
+from tests.factories.activities import ActivityFactory, ItemFactory, MilestoneFactory, ProjectFactory
+from tests.factories.demands import accepted, make_demand
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +118,66 @@ def test_every_form_survives_malformed_values(client, admin_user, routes):
             response = send(client, "post", path, dict.fromkeys(names, value))
             if response.status_code >= 500:
                 failures.append((path, value, response.status_code))
+    print(*failures, sep="\n")
+    assert failures == []
+
+
+def _post_forms(html: str, page_path: str) -> list[tuple[str, set[str]]]:
+    """(action, field names) of each POST form of a page that posts back into the portal."""
+    forms = []
+    for attrs, body in re.findall(r"<form\b([^>]*)>(.*?)</form>", html, flags=re.S):
+        if not re.search(r'method="post"', attrs, flags=re.I):
+            continue
+        action = re.search(r'action="([^"]*)"', attrs)
+        action = action.group(1) if action and action.group(1) else page_path
+        if not action.startswith("/") or SKIP.match(action):
+            continue
+        names = set(re.findall(r'<(?:input|select|textarea|button)[^>]*\bname="([^"]+)"', body)) - {"csrfmiddlewaretoken"}
+        forms.append((action, names))
+    return forms
+
+
+def _records(tree, admin_user):
+    campaign = Campaign.objects.create(name="2026年度考核", org_unit=tree.root, year=2026, created_by=admin_user)
+    campaign.subjects.set([tree.branch_a, tree.branch_b])
+    Indicator.objects.create(campaign=campaign, name="班子建设", max_score=40)
+    project = ProjectFactory(org_unit=tree.branch_a)
+    MilestoneFactory(project=project)
+    Risk.objects.create(project=project, description="场地不足")  # its close and accept forms
+    return {
+        "demand": make_demand(tree.branch_a, by=admin_user),
+        "demand_in_progress": accepted(make_demand(tree.branch_a, by=admin_user), by=admin_user, handler=admin_user),
+        "person": PersonFactory(org_unit=tree.branch_a),
+        "activity": ActivityFactory(org_unit=tree.branch_a),
+        "project": project,
+        "item": ItemFactory(lead_org_unit=tree.branch_a),
+        "campaign": campaign,
+    }
+
+
+EDIT_PAGES = {"demand": None, "demand_in_progress": None, "person": "/members/people/{}/edit/", "activity": "/activities/{}/edit/",
+              "project": "/activities/projects/{}/edit/", "item": "/activities/tasks/{}/edit/",
+              "campaign": "/evaluation/campaigns/{}/edit/"}
+
+
+@pytest.mark.parametrize("kind", list(EDIT_PAGES))
+def test_every_form_of_a_records_pages_survives_malformed_values(client, admin_user, tree, kind):
+    record = _records(tree, admin_user)[kind]
+    client.force_login(admin_user)
+    client.raise_request_exception = False  # collect every 5xx, not only the first
+    pages = [record.get_absolute_url()] + ([EDIT_PAGES[kind].format(record.pk)] if EDIT_PAGES[kind] else [])
+    forms = []
+    for path in pages:
+        page = client.get(path)
+        assert page.status_code == 200, path
+        forms += _post_forms(page.content.decode(), path)
+    assert len(forms) >= len(pages), forms  # the walk reached the forms
+    failures = []
+    for action, names in forms:
+        for value in FORM_VALUES:
+            response = send(client, "post", action, dict.fromkeys(names, value))
+            if response.status_code >= 500:
+                failures.append((action, value[:20], response.status_code))
     print(*failures, sep="\n")
     assert failures == []
 
