@@ -28,7 +28,7 @@ def pick(page, scope: str, field: str, text: str):
     # A single choice closes the list and lets go of the focus (static/portal/portal.js), so the next
     # tap — on a phone, "保存" — is not spent on closing the dropdown.
     expect(page.locator(".ts-dropdown:visible")).to_have_count(0)
-    page.wait_for_function("!(document.activeElement && document.activeElement.id.endsWith('-ts-control'))")
+    expect(page.locator("[id$='-ts-control']:focus")).to_have_count(0)
 
 
 def open_action(page, action: str):
