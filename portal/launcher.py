@@ -799,6 +799,9 @@ def cmd_test(argv: list[str]) -> int:
     # A fresh test database every `make test`, so CI and a developer's run see migrations as they are.
     pytest = [sys.executable, "-m", "pytest", "--create-db", *argv]
     os.environ.update(services)
+    # The test settings (a signing key of their own), also when importing the portal package set
+    # the deployed ones as the default (portal/celery.py), which pytest-django would prefer.
+    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings_test"
     os.chdir(ROOT)
     if not services.embedded:
         sys.stdout.flush()
