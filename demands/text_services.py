@@ -63,9 +63,11 @@ def corpus_data(categories: set[str]) -> TrainingData:
     )
 
 
-def training_data(*, limit: int = MAX_TRAINING_ROWS) -> TrainingData:
+def training_data(*, limit: int = MAX_TRAINING_ROWS, corpus_only: bool = False) -> TrainingData:
     """The deployment's classified demands if there are enough of them, else the corpus."""
     active = set(DemandCategory.objects.filter(is_active=True).values_list("code", flat=True))
+    if corpus_only:
+        return corpus_data(active)
     rows = list(
         Demand.objects.filter(status__in=CLASSIFIED_STATUSES, merged_into__isnull=True, category__code__in=active)
         .order_by("-received_at").values_list("title", "content", "category__code", "status", "org_unit__code", "lead_unit__code")[:limit]
@@ -88,11 +90,11 @@ class NoModel(Exception):
     """No model can be trained: fewer than two active categories have examples."""
 
 
-def train(*, limit: int = MAX_TRAINING_ROWS, note: str = "") -> DemandTextModel:
+def train(*, limit: int = MAX_TRAINING_ROWS, note: str = "", corpus_only: bool = False) -> DemandTextModel:
     """Train a new version, score it on a held-out split, promote it if it does not score worse
     than the current version on the same split. Returns the new version (promoted or not)."""
     started = time.monotonic()
-    data = training_data(limit=limit)
+    data = training_data(limit=limit, corpus_only=corpus_only)
     if len(set(data.labels)) < 2:
         raise NoModel(_("The text model needs examples of at least two active categories."))
     train_ix, heldout_ix = textmodel.split(data.texts, data.labels)
@@ -168,7 +170,13 @@ def current_model() -> tuple[DemandTextModel, textmodel.TextModel]:
         pk = DemandTextModel.objects.filter(is_current=True).values_list("pk", flat=True).first()
         if pk is None:
             try:
-                pk = train(note=_("First version, trained when a suggestion was first needed.")).pk
+                # Inside a request: the shipped corpus only (about a second). Training on a large
+                # history takes up to a minute, so that is the worker's job, queued here.
+                pk = train(note=_("First version, trained when a suggestion was first needed."), corpus_only=True).pk
+                if classified_count() >= MIN_HISTORY:
+                    from .tasks import train_demand_model
+
+                    transaction.on_commit(lambda: train_demand_model.delay("first history version"))
             except IntegrityError:  # another process trained it at the same moment
                 pk = DemandTextModel.objects.filter(is_current=True).values_list("pk", flat=True).first()
             except NoModel:

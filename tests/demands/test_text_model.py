@@ -86,6 +86,18 @@ def test_history_replaces_the_corpus_when_there_is_enough(categories, tree, monk
     assert DemandTextModel.objects.filter(is_current=True).get() == row
 
 
+def test_the_first_version_made_inside_a_request_learns_only_the_corpus(categories, tree, monkeypatch):
+    """Training on a big history takes up to a minute: the page that first needs a suggestion gets
+    the quick corpus version, and the history version is left to the worker."""
+    monkeypatch.setattr(text_services, "MIN_HISTORY", 3)
+    for n, code in enumerate(("housing", "welfare", "medical", "housing")):
+        demand = make_demand(tree.group_a, title=f"第{n}件诉求", content="", category_obj=categories[code])
+        Demand.objects.filter(pk=demand.pk).update(status="accepted")
+    text_services.forget_loaded()
+    row, _model = text_services.current_model()
+    assert row.source == "corpus" and row.is_current
+
+
 def test_commands(categories, tmp_path, capsys):
     call_command("train_demand_model")
     out = capsys.readouterr().out
