@@ -930,7 +930,8 @@ class PriorityListView(PermissionRequiredMixin, TemplateView):
         queryset = visible(Demand.objects.filter(selectors.open_q(), merged_into__isnull=True), self.request.user, self.permission)
         ranked = priority.rank(queryset, current_thresholds(), weights)
         context.update(
-            title=_("Service priority list"), ranked=ranked[: self.shown], total=len(ranked),
+            title=_("Service priority list"), ranked=ranked[: self.shown], total=queryset.count(),
+            considered=len(ranked),
             factors=[(name, label, rule, getattr(weights, name)) for name, label, rule in priority.FACTORS],
             weight_sum=sum(getattr(weights, name) for name, *_rest in priority.FACTORS),
             may_configure=has_permission(self.request.user, "demands.configure"),

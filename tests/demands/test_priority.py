@@ -65,3 +65,16 @@ def test_text_model_page_for_administrators(client, admin_user, owner, tree):
     category()
     assert client_for(client, owner).get(reverse("demands:text_models")).status_code == 403
     assert client_for(client, admin_user).get(reverse("demands:text_models")).status_code == 200
+
+
+def test_the_page_says_when_only_the_newest_open_demands_were_ranked(client, owner, tree, monkeypatch):
+    """The count is of every open demand in scope, and the page says when the ranking looked at
+    fewer of them than there are."""
+    from demands import priority
+
+    monkeypatch.setattr(priority, "MAX_RANKED", 2)
+    for n in range(3):
+        make_demand(tree.group_a, title=f"第{n}件诉求")
+    response = client_for(client, owner).get(reverse("demands:priority_list"))
+    assert response.context["total"] == 3 and len(response.context["ranked"]) == 2
+    assert 'data-testid="priority-considered"' in response.content.decode()
