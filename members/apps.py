@@ -7,4 +7,4 @@ class MembersConfig(AppConfig):
     verbose_name = _("Organisation and people")
 
     def ready(self) -> None:
-        from . import home, importers, menu, permissions, timeline  # noqa: F401  (registrations)
+        from . import audit, home, importers, menu, permissions, timeline  # noqa: F401  (registrations)

@@ -5,11 +5,10 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
-from members.models import OrgUnit, Person
-
 from .filters import SearchFilter, SubtreeFilter
 from .forms import ScopedModelForm
 from .models import User
+from .org import org_unit_model, person_model
 from .roles import Role
 from .widgets import AutocompleteSelect
 
@@ -31,7 +30,7 @@ class AccountForm(ScopedModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = Person.objects.all()
+        self.fields["person"].queryset = person_model().objects.all()
         if not self.instance.pk:
             self.fields["new_password"].required = True
             self.fields["new_password"].help_text = ""
@@ -66,7 +65,7 @@ class AccountForm(ScopedModelForm):
 class AccountFilterSet(django_filters.FilterSet):
     q = SearchFilter(field_name="username", lookup_expr="istartswith", label=_("username"))
     role = django_filters.ChoiceFilter(label=_("role"), choices=Role.choices)
-    scope_org = SubtreeFilter(queryset=OrgUnit.objects.all(), path_lookup="scope_org__path", label=_("scope unit"))
+    scope_org = SubtreeFilter(queryset=org_unit_model().objects.all(), path_lookup="scope_org__path", label=_("scope unit"))
 
     class Meta:
         model = User

@@ -13,6 +13,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from pghistory.models import Event, MiddlewareEvents
 
+from .registry import history_masks
+
 
 class Change(NamedTuple):
     """One field of one history event, ready for a reader: the field's label in the page's language,
@@ -132,7 +134,7 @@ def _related_names(fields_of: dict, events: list, own_label: str) -> dict:
 def _readable(field, value, names: dict):
     if _empty(value):
         return None
-    if field.name in ("id_number", "phone"):
+    if field.name in history_masks():
         return _masked(field.name, value)
     if field.is_relation:
         return names.get((field.related_model, value), f"#{value}")
@@ -152,14 +154,10 @@ def _readable(field, value, names: dict):
 
 
 def _masked(field: str, value):
-    """History never shows personal data the page itself masks."""
-    from members.masking import mask_id_number, mask_phone
-
-    if field == "id_number" and value:
-        return mask_id_number(value)
-    if field == "phone" and value:
-        return mask_phone(value)
-    return value
+    """History never shows personal data the page itself masks (maskers registered by the app
+    that owns the data: `portal.registry.history_mask`)."""
+    mask = history_masks()[field]
+    return mask(value) if value else value
 
 
 def client_ip(request) -> str | None:

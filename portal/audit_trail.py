@@ -1,6 +1,7 @@
 """The audit trail page (admin only): data changes (pghistory contexts), refused requests
-(portal.AccessDenial), failed logins (django-axes' AccessFailureLog) and reveals/unmasked exports
-(members.RevealLog), as one list in time order with filters (who, kind, date range, path)."""
+(portal.AccessDenial), failed logins (django-axes' AccessFailureLog) and the sources apps register
+(`portal.registry.audit_trail_source`: members' reveals and unmasked exports), as one list in time
+order with filters (who, kind, date range, path)."""
 from __future__ import annotations
 
 import datetime
@@ -18,13 +19,19 @@ from django.utils.translation import gettext_lazy as _
 from pghistory.models import Context
 
 from .models import AccessDenial
+from .registry import audit_trail_sources
 
 KINDS = [
     ("change", _("data change")),
     ("denial", _("access denied")),
     ("login_failure", _("failed login")),
-    ("reveal", _("sensitive data access")),
 ]
+
+
+def kinds() -> list[tuple]:
+    return KINDS + [(source.kind, source.label) for source in audit_trail_sources()]
+
+
 COLUMNS = ("at", "kind", "who", "ip", "path", "detail")
 
 
@@ -51,15 +58,6 @@ def _login_failures():
     )
 
 
-def _reveals():
-    from members.models import RevealLog
-
-    return RevealLog.objects.annotate(
-        kind=Value("reveal"), who=F("user__username"), ip=Func("ip_address", function="host", output_field=CharField()), path=Value(""),
-        detail_text=Concat("field", Value(" "), "detail"),
-    )
-
-
 def audit_trail(*, who: str = "", kind: str = "", start: datetime.date | None = None,
                 end: datetime.date | None = None, path: str = ""):
     """The entries matching the filters, newest first: dicts with COLUMNS. Each part is filtered
@@ -68,7 +66,7 @@ def audit_trail(*, who: str = "", kind: str = "", start: datetime.date | None = 
         "change": (_changes(), "detail"),
         "denial": (_denials(), "detail_text"),
         "login_failure": (_login_failures(), "detail"),
-        "reveal": (_reveals(), "detail_text"),
+        **{source.kind: (source.queryset(), source.detail) for source in audit_trail_sources()},
     }
     queries = []
     for name, (queryset, detail) in parts.items():
@@ -93,7 +91,7 @@ def _day_start(day: datetime.date) -> datetime.datetime:
 
 class AuditTrailFilterSet(django_filters.FilterSet):
     who = django_filters.CharFilter(label=_("account"), method="keep")
-    kind = django_filters.ChoiceFilter(label=_("kind"), choices=KINDS, method="keep")
+    kind = django_filters.ChoiceFilter(label=_("kind"), choices=kinds, method="keep")
     start = django_filters.DateFilter(label=_("from"), method="keep", widget=forms.DateInput(attrs={"type": "date"}))
     end = django_filters.DateFilter(label=_("to"), method="keep", widget=forms.DateInput(attrs={"type": "date"}))
     path = django_filters.CharFilter(label=_("path"), method="keep")
@@ -126,4 +124,4 @@ class AuditTrailTable(tables.Table):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
 
     def render_kind(self, value):
-        return dict(KINDS).get(value, value)
+        return dict(kinds()).get(value, value)

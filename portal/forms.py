@@ -44,11 +44,11 @@ class ScopedModelForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
-        from members.models import OrgUnit
+        from .org import org_unit_model
 
         for name in self.scoped_org_fields:
             if name in self.fields:
-                self.fields[name].queryset = visible(OrgUnit.objects.all(), user, self.org_permission)
+                self.fields[name].queryset = visible(org_unit_model().objects.all(), user, self.org_permission)
 
 
 def check_deadline_not_past(form: forms.BaseForm, field: str = "deadline") -> None:

@@ -100,11 +100,10 @@ def supervisors_of(unit) -> Told:
     if not told.users:
         told = recipients.nearest(heads_unit)
     if not told.users:
-        from members.models import OrgUnit
-
         from .models import User
+        from .org import org_unit_model
 
-        root = OrgUnit.objects.filter(pk=ancestor_ids(unit)[0]).first()
+        root = org_unit_model().objects.filter(pk=ancestor_ids(unit)[0]).first()
         told = Told(list(User.objects.filter(is_active=True, role=Role.ADMIN).order_by("pk")), root)
     return told
 
@@ -128,10 +127,10 @@ def pickable_people(user, unit=None, permission: str = "people.view", roles: Ite
     """People a picker of colleagues offers for a record of `unit`: the people of the user's
     scope, the user themself, and the people whose account may act on `unit` (even outside the
     user's scope: a mediator from the committee for a branch's dispute)."""
-    from members.models import Person
-
+    from .org import person_model
     from .scope import scope_q
 
+    Person = person_model()
     in_scope = scope_q(Person, user, permission)
     if in_scope is None:
         return Person.objects.all()

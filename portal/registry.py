@@ -118,3 +118,43 @@ def home_widgets_for(request) -> list[tuple[str, dict]]:
         if context is not None:
             result.append((widget.template, context))
     return result
+
+
+# --- History masking ---------------------------------------------------------------------------
+# {field name: function(value) -> masked text}; the history of every model shows such a field
+# masked, as the pages of the app that owns the data do.
+_HISTORY_MASKS: dict[str, Callable[[str], str]] = {}
+
+
+def history_mask(field_name: str, mask: Callable[[str], str]) -> None:
+    _HISTORY_MASKS[field_name] = mask
+
+
+def history_masks() -> dict[str, Callable[[str], str]]:
+    return _HISTORY_MASKS
+
+
+# --- Audit trail sources ----------------------------------------------------------------------
+# A source gives a queryset annotated with the audit trail's columns (at, kind, who, ip, path and
+# the one named by `detail`), added to the audit trail page as its own kind.
+@dataclass
+class AuditTrailSource:
+    kind: str
+    label: str
+    queryset: Callable
+    detail: str = "detail"
+
+
+_AUDIT_TRAIL: list[AuditTrailSource] = []
+
+
+def audit_trail_source(kind: str, label, detail: str = "detail"):
+    def decorator(func):
+        _AUDIT_TRAIL.append(AuditTrailSource(kind, label, func, detail))
+        return func
+
+    return decorator
+
+
+def audit_trail_sources() -> list[AuditTrailSource]:
+    return list(_AUDIT_TRAIL)
