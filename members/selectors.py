@@ -146,3 +146,33 @@ def org_tree(user, permission: str = "orgunits.view") -> list[dict]:
             for key in ("people", "members", "branches"):
                 parent[key] += nodes[unit.pk][key]
     return roots
+
+
+def person_development(person: Person) -> dict:
+    """The party development of one person for the person page: every stage with its record (or
+    None), the next stage, its earliest date and the date a probationary member is due for
+    conversion."""
+    recorded = {r.stage: r for r in person.development.all()}
+    upcoming = workflow.next_stage({s: r.reached_on for s, r in recorded.items()})
+    return dict(
+        development=[(stage, recorded.get(stage)) for stage in workflow.STAGE_ORDER],
+        next_stage=upcoming,
+        next_stage_earliest=workflow.earliest_date(upcoming, {s: r.reached_on for s, r in recorded.items()})
+        if upcoming else None,
+        conversion_due=workflow.conversion_due_on(recorded["probationary"].reached_on)
+        if "probationary" in recorded and "full" not in recorded else None,
+    )
+
+
+def filtered_person_ids(request, query: str, permission: str = "people.view") -> list[int] | None:
+    """The ids of the people of the list page's filters (`query`, urlencoded) in the user's scope,
+    by employee number; None when the filters are not valid."""
+    from django.http import QueryDict
+
+    from .filtersets import PersonFilterSet
+
+    people = visible(Person.objects.select_related("org_unit"), request.user, permission)
+    filterset = PersonFilterSet(QueryDict(query), queryset=people, request=request)
+    if not filterset.is_valid():
+        return None
+    return list(filterset.qs.order_by("employee_no").values_list("pk", flat=True))

@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse_lazy
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views import View
@@ -24,7 +24,7 @@ from .forms import DevelopmentStageForm, OrgUnitForm, PersonForm, PointsAdjustFo
 from .masking import mask_id_number, mask_phone, may_reveal, may_reveal_any, people_export_masks
 from .models import OrgUnit, Person, RevealLog
 from .tables import PERSON_READABLE, OrgUnitTable, PersonTable
-from .workflow import STAGE_ORDER, conversion_due_on, earliest_date, next_stage
+from .tree import tree_html
 
 
 # --- Org units ---------------------------------------------------------------------------------
@@ -54,50 +54,6 @@ class OrgUnitTreeView(PermissionRequiredMixin, TemplateView):
         context.update(title=_("Organisation tree"), tree=tree_html(roots), has_units=bool(roots),
                        can_change=has_permission(self.request.user, "orgunits.change"))
         return context
-
-
-def tree_html(roots, open_depth: int = 2) -> str:
-    """The tree as nested <ul>/<details> lists, built here rather than by a recursive template:
-    Django's template engine takes seconds for 5,000 units, this takes milliseconds."""
-    from django.utils.html import format_html
-    from django.utils.safestring import mark_safe
-
-    from .choices import OrgKind
-
-    detail = reverse("members:orgunit_detail", args=[0])[:-2]  # "/members/units/"
-    kinds = {value: str(label) for value, label in OrgKind.choices}
-    titles = (_("people employed in the unit and below"), _("party members (full and probationary) in the unit and below"),
-              _("party branches in the unit and below"))
-    inactive = " · " + _("inactive")
-    parts: list[str] = []
-
-    def line(node):
-        unit = node["unit"]
-        branches = format_html('<span class="badge text-bg-light border" title="{}"><i class="bi bi-diagram-3"></i> {}</span>',
-                               titles[2], node["branches"]) if node["branches"] else ""
-        return format_html(
-            '<span class="org-line{}"><a href="{}{}/" class="fw-semibold">{}</a> <small class="text-muted">{}{}</small> '
-            '<span class="org-counts small text-nowrap" data-testid="counts-{}">'
-            '<span class="badge text-bg-light border" title="{}"><i class="bi bi-people"></i> {}</span> '
-            '<span class="badge text-bg-light border text-danger" title="{}"><i class="bi bi-star-fill"></i> {}</span> {}'
-            "</span></span>",
-            "" if node["children"] else " org-leaf", detail, unit.pk, unit.name, kinds.get(unit.kind, unit.kind),
-            "" if unit.is_active else inactive, unit.code, titles[0], node["people"], titles[1], node["members"], branches,
-        )
-
-    stack = [(node, 0) for node in reversed(roots)]
-    while stack:
-        node, depth = stack.pop()
-        if node is None:
-            parts.append("</ul></details></li>")
-        elif node["children"]:
-            parts.append(f'<li class="org-node"><details{" open" if depth < open_depth else ""}><summary>{line(node)}'
-                         '</summary><ul class="org-tree">')
-            stack.append((None, depth))
-            stack.extend((child, depth + 1) for child in reversed(node["children"]))
-        else:
-            parts.append(f'<li class="org-node">{line(node)}</li>')
-    return mark_safe("\n".join(parts))  # every piece above is escaped by format_html
 
 
 class OrgUnitDetailView(ObjectDetailView):
@@ -168,25 +124,19 @@ class PersonDetailView(ObjectDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         person, user = self.object, self.request.user
-        recorded = {r.stage: r for r in person.development.all()}
-        upcoming = next_stage({s: r.reached_on for s, r in recorded.items()})
+        development = selectors.person_development(person)
         context.update(
             masked_phone=mask_phone(person.phone),
             masked_id_number=mask_id_number(person.id_number),
             may_reveal=may_reveal(user, person),
             timeline=person_timeline(person, user, limit=50),
-            development=[(stage, recorded.get(stage)) for stage in STAGE_ORDER],
-            next_stage=upcoming,
-            next_stage_earliest=earliest_date(upcoming, {s: r.reached_on for s, r in recorded.items()})
-            if upcoming else None,
-            conversion_due=conversion_due_on(recorded["probationary"].reached_on)
-            if "probationary" in recorded and "full" not in recorded else None,
+            **development,
             points_total=selectors.person_points_total(person),
             recent_points=person.points.select_related("awarded_by")[:10],
             can_change=has_permission(user, "people.change"),
             can_develop=has_permission(user, "development.change"),
             can_adjust_points=has_permission(user, "points.change"),
-            development_form=DevelopmentStageForm(initial={"stage": upcoming or "applicant"}),
+            development_form=DevelopmentStageForm(initial={"stage": development["next_stage"] or "applicant"}),
             points_form=PointsAdjustForm(),
         )
         return context
@@ -237,18 +187,15 @@ class PersonStageView(PermissionRequiredMixin, View):
     def post(self, request, pk):
         person = get_visible_or_404(Person.objects.all(), request.user, self.permission, pk=pk)
         form = DevelopmentStageForm(request.POST)
-        if form.is_valid():
-            try:
-                services.development_record_stage(person=person, by=request.user, **form.cleaned_data)
-            except ValidationError as error:
-                for message in error.messages:
-                    messages.error(request, message)
-            else:
-                messages.success(request, _("The development stage was recorded."))
+        try:
+            if not form.is_valid():
+                raise ValidationError([message for field_errors in form.errors.values() for message in field_errors])
+            services.development_record_stage(person=person, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
         else:
-            for field_errors in form.errors.values():
-                for message in field_errors:
-                    messages.error(request, message)
+            messages.success(request, _("The development stage was recorded."))
         return redirect(person)
 
 
@@ -329,21 +276,15 @@ class PersonUnmaskedExportView(PermissionRequiredMixin, TemplateView):
         return self.render_to_response(self.get_context_data(form=form))
 
     def post(self, request, *args, **kwargs):
-        from django.http import QueryDict
-
         from portal.dataexchange import get_kind
         from portal.export import export_response
 
         form = UnmaskedExportForm(request.POST)
-        if not form.is_valid():
+        ids = selectors.filtered_person_ids(request, form.cleaned_data["query"], self.permission) if form.is_valid() else None
+        if ids is None:
+            if form.is_valid():
+                form.add_error(None, _("The filter is not valid; nothing was exported."))
             return self.render_to_response(self.get_context_data(form=form))
-        people = visible(Person.objects.select_related("org_unit"), request.user, self.permission)
-        filterset = PersonFilterSet(QueryDict(form.cleaned_data["query"]), queryset=people, request=request)
-        if not filterset.is_valid():
-            form.add_error(None, _("The filter is not valid; nothing was exported."))
-            return self.render_to_response(self.get_context_data(form=form))
-        queryset = filterset.qs
-        ids = list(queryset.order_by("employee_no").values_list("pk", flat=True))
         services.log_unmasked_export(request=request, person_ids=ids, reason=form.cleaned_data["reason"])
         kind = get_kind("people")
         rows = kind.export_rows(Person.objects.filter(pk__in=ids), user=request.user, unmasked=True)
