@@ -330,6 +330,18 @@ ACTION_FORMS = {
 }
 
 
+def action_forms(demand, user, actions, *, candidates, bound_action: str | None = None, bound_form=None) -> dict:
+    """The form of each workflow step the user may take on the demand page; the posted one bound."""
+    forms_ = {}
+    for action in actions:
+        form_class = ACTION_FORMS[action]
+        kwargs = {"demand": demand}
+        if action == "merge":
+            kwargs.update(user=user, candidates=candidates)
+        forms_[action] = bound_form if action == bound_action else form_class(**kwargs)
+    return forms_
+
+
 # --- Visits and life events ---------------------------------------------------------------------------
 class VisitForm(forms.Form):
     person = forms.ModelChoiceField(

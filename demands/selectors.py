@@ -332,3 +332,75 @@ def hot_topics_of(unit, period: str, user) -> list:
     from .models import HotTopic
 
     return list(visible(HotTopic.objects.filter(org_unit=unit, period=period), user, "demands.queue").order_by("rank"))
+
+
+def demand_page(user, demand: Demand, *, manages: bool) -> dict:
+    """What the demand page reads besides its workflow steps: the timeline (and whether its hash
+    chain holds), the similar open demands in scope for those who manage it, the duplicates merged
+    into it and its mediations."""
+    from . import chain
+
+    similar = similar_demands(user, demand.title, exclude_pk=demand.pk) if manages and demand.is_open else []
+    events = demand_events(demand)
+    return {
+        "demand": demand,
+        "events": events,
+        "chain_break": chain.check_loaded(demand, events),
+        "similar": similar,
+        "duplicates": getattr(demand, "duplicate_list", None) or [],
+        "mediations": list(visible(demand.mediations.all(), user, "mediation.view")[:10]) if has_permission(user, "mediation.view") else [],
+    }
+
+
+def sla_overview(today: datetime.date, weeks: int = 8) -> dict:
+    """The SLA policies in force, the policy of each active category and urgency, and the work
+    calendar of the coming `weeks` from this Monday with its overrides."""
+    from . import calendar
+    from .models import SlaPolicy, WorkCalendarDay
+    from .sla import Sla
+    from .workcalendar import calendar_status
+
+    sla = Sla.load()
+    start = today - datetime.timedelta(days=today.weekday())
+    days = [start + datetime.timedelta(days=i) for i in range(7 * weeks)]
+    overrides = dict(WorkCalendarDay.objects.filter(date__in=days).values_list("date", "note"))
+    return dict(
+        policies=SlaPolicy.objects.select_related("category"),
+        rows=[(c, [(u, sla.policy(c.pk, u)) for u in Urgency.values]) for c in DemandCategory.objects.filter(is_active=True)],
+        urgencies=Urgency.choices,
+        weeks=[[(d, calendar.is_workday(d, sla.overrides), d in overrides, overrides.get(d, "")) for d in days[w * 7:(w + 1) * 7]] for w in range(weeks)],
+        today=today,
+        official_last_year=calendar.OFFICIAL_LAST_YEAR,
+        calendar_state=calendar_status(today),
+        unconfirmed_open=Demand.objects.filter(status__in=OPEN_STATUSES, deadline_unconfirmed=True).count(),
+        periods=calendar.WORK_PERIODS,
+    )
+
+
+def handlers_for_unit(accounts, user, unit_id: str):
+    """The handler accounts for an assignment picker: the user and the accounts that may act on
+    the chosen lead unit (?unit=, any active unit) first, then by username."""
+    from django.db.models import BooleanField, ExpressionWrapper
+
+    from portal.recipients import ACTING, acting_on_q
+
+    queryset = accounts.order_by("username")
+    unit = OrgUnit.objects.filter(pk=unit_id, is_active=True).first() if unit_id.isdigit() else None
+    first = Q(pk=user.pk) | (acting_on_q(unit, ACTING) if unit is not None else Q(pk__in=[]))
+    return queryset.annotate(first=ExpressionWrapper(first, output_field=BooleanField())).order_by("-first", "username")
+
+
+def colleagues_for_unit(user, unit_id: str):
+    """People for the pickers of a record's colleagues (portal.recipients.pickable_people) for the
+    record's unit (?unit=, in the user's scope), the user first: picking oneself is the most
+    common choice."""
+    from django.db.models import BooleanField, ExpressionWrapper
+
+    from portal.recipients import pickable_people
+
+    unit = visible(OrgUnit.objects.all(), user, "orgunits.view").filter(pk=unit_id).first() if unit_id.isdigit() else None
+    queryset = pickable_people(user, unit).select_related("org_unit")
+    if user.person_id:
+        is_me = ExpressionWrapper(Q(pk=user.person_id), output_field=BooleanField())
+        return queryset.annotate(is_me=is_me).order_by("-is_me", "employee_no")
+    return queryset.order_by("employee_no")

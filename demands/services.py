@@ -532,6 +532,38 @@ def demand_merge(*, demand: Demand, by, target: Demand, note: str = "") -> Deman
     return demand
 
 
+def demand_step(action: str, demand: Demand, user, data: dict) -> Demand:
+    """The workflow step `action` posted from the demand page, with its form's cleaned data."""
+    from . import text_services
+
+    by = {"demand": demand, "by": user}
+    if action == Action.ACCEPT:
+        return demand_accept(**by, category=data["category"], urgency=data["urgency"], handler=data["handler"],
+                             lead_unit=data.get("lead_unit"), cooperating_units=data.get("cooperating_units") or (),
+                             note=data.get("note", ""), suggestion=text_services.suggest_for(demand))
+    if action == Action.REJECT:
+        return demand_reject(**by, reason=data["reason"])
+    if action == Action.TRANSFER:
+        return demand_transfer(**by, lead_unit=data["lead_unit"], handler=data["handler"], note=data["note"])
+    if action == Action.REPLY:
+        return demand_reply(**by, text=data["text"], files=data.get("files") or ())
+    if action == Action.RESOLVE:
+        return demand_resolve(**by, result=data["result"], files=data.get("files") or ())
+    if action == Action.RETURN_VISIT:
+        return demand_return_visit(**by, rating=data.get("rating"), comment=data.get("comment", ""))
+    if action == Action.RATE:
+        return demand_rate(**by, rating=data["rating"], comment=data.get("comment", ""))
+    if action == Action.CLOSE:
+        return demand_close(**by, note=data.get("note", ""))
+    if action == Action.REOPEN:
+        return demand_reopen(**by, note=data["note"])
+    if action == Action.WITHDRAW:
+        return demand_withdraw(**by, reason=data.get("reason", ""))
+    if action == Action.MERGE:
+        return demand_merge(**by, target=data["target"], note=data.get("note", ""))
+    raise ValueError(action)
+
+
 # --- The SLA sweep (Celery beat) --------------------------------------------------------------------
 SWEEP_BATCH = 200
 SWEEP_STALE_AFTER = datetime.timedelta(days=7)
@@ -723,3 +755,9 @@ def mediation_follow_up(*, case: MediationCase, by, checked_on: datetime.date, f
     if case.is_open:
         raise ValidationError({"fulfilment": _("Follow-up starts after the case is concluded.")})
     return MediationFollowUp.objects.create(case=case, checked_on=checked_on, fulfilment=fulfilment, notes=notes, recorded_by=by)
+
+
+def mediation_step(*, case: MediationCase, by, step: str, data: dict):
+    """The mediation step `step` posted from the case page, with its form's cleaned data."""
+    steps = {"session": mediation_add_session, "conclude": mediation_conclude, "follow_up": mediation_follow_up}
+    return steps[step](case=case, by=by, **data)

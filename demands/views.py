@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -22,7 +21,7 @@ from portal.scope import get_visible_or_404, visible
 from portal.uploads import file_response
 
 from . import forms as forms_
-from . import chain, selectors, services, text_services, workflow
+from . import selectors, services, text_services, workflow
 from . import tables as tables_
 from .choices import OPEN_STATUSES, Channel, Status, Urgency
 from .filtersets import DemandFilterSet, LifeEventFilterSet, MediationFilterSet, VisitFilterSet
@@ -34,7 +33,7 @@ from .models import (
     Demand, DemandAttachment, DemandCategory, DemandTextModel, HotTopic, LifeEvent, MediationCase, PriorityWeights, SlaPolicy, Visit,
     VisitPhoto, WorkCalendarDay,
 )
-from .sla import Sla, current_thresholds
+from .sla import current_thresholds
 from .tables import DemandTable, LifeEventTable, MediationTable, VisitTable, deadline_badge, status_badge
 from .workflow import Action, WorkflowError
 
@@ -228,34 +227,20 @@ def detail_context(request, demand: Demand, *, bound_action: str | None = None, 
     user = request.user
     facts = services.facts_for(demand, user)
     actions = workflow.allowed_actions(demand.status, facts)
-    limits = current_thresholds()
-    manages = facts.in_scope
-    similar = selectors.similar_demands(user, demand.title, exclude_pk=demand.pk) if manages and demand.is_open else []
-    forms = {}
-    for action in actions:
-        form_class = ACTION_FORMS[action]
-        kwargs = {"demand": demand}
-        if action == Action.MERGE:
-            kwargs.update(user=user, candidates=similar)
-        forms[action] = bound_form if action == bound_action else form_class(**kwargs)
-    events = selectors.demand_events(demand)
+    page = selectors.demand_page(user, demand, manages=facts.in_scope)
+    forms = forms_.action_forms(demand, user, actions, candidates=page["similar"], bound_action=bound_action, bound_form=bound_form)
     return {
-        "demand": demand,
-        "events": events,
-        "chain_break": chain.check_loaded(demand, events),
+        **page,
         "actions": [(action, Action(action).label, forms[action]) for action in actions],
         # What the text model suggests for the staff member accepting the demand (shown, never chosen).
         "suggestion": text_services.suggest_for(demand) if Action.ACCEPT in actions else None,
         "open_action": bound_action,
         "status_badge": status_badge(demand),
-        "deadline_badge": deadline_badge(demand, limits),
-        "similar": similar,
+        "deadline_badge": deadline_badge(demand, current_thresholds()),
         "may_merge": Action.MERGE in actions,
-        "show_tracking_code": manages or facts.is_submitter,
+        "show_tracking_code": facts.in_scope or facts.is_submitter,
         "tracking_code": services.format_tracking_code(demand.tracking_code or ""),
-        "duplicates": getattr(demand, "duplicate_list", None) or [],
-        "mediations": list(visible(demand.mediations.all(), user, "mediation.view")[:10]) if has_permission(user, "mediation.view") else [],
-        "can_mediate": has_permission(user, "mediation.change") and manages,
+        "can_mediate": has_permission(user, "mediation.change") and facts.in_scope,
         "title": str(demand),
     }
 
@@ -268,15 +253,12 @@ class DemandActionView(PermissionRequiredMixin, View):
 
     def post(self, request, pk, action):
         demand = get_visible_or_404(DemandDetailView.queryset, request.user, self.permission, pk=pk)
-        if action not in ACTION_FORMS:
-            raise Http404
-        if action not in services.allowed_actions(demand, request.user):
-            raise PermissionDenied
-        kwargs = {"demand": demand, **({"user": request.user} if action == Action.MERGE else {})}
-        form = ACTION_FORMS[action](request.POST, request.FILES, **kwargs)
+        if action not in ACTION_FORMS or action not in services.allowed_actions(demand, request.user):
+            raise PermissionDenied if action in ACTION_FORMS else Http404
+        form = ACTION_FORMS[action](request.POST, request.FILES, demand=demand, **({"user": request.user} if action == Action.MERGE else {}))
         if form.is_valid():
             try:
-                run_action(action, demand, request.user, form.cleaned_data)
+                services.demand_step(action, demand, request.user, form.cleaned_data)
             except WorkflowError as error:
                 messages.error(request, str(error))
                 return redirect(demand)
@@ -284,42 +266,11 @@ class DemandActionView(PermissionRequiredMixin, View):
                 _form_errors_from(form, error)
             else:
                 messages.success(request, _("Done: %(action)s.") % {"action": Action(action).label})
-                if visible(Demand.objects.filter(pk=demand.pk), request.user, self.permission).exists():
-                    return redirect(demand)
-                return redirect("demands:demand_list")
+                still_visible = visible(Demand.objects.filter(pk=demand.pk), request.user, self.permission).exists()
+                return redirect(demand if still_visible else "demands:demand_list")
         demand.refresh_from_db()
-        context = detail_context(request, demand, bound_action=action, bound_form=form)
-        context["object"] = demand
+        context = {**detail_context(request, demand, bound_action=action, bound_form=form), "object": demand}
         return render(request, DemandDetailView.template_name, context, status=400)
-
-
-def run_action(action: str, demand: Demand, user, data: dict) -> Demand:
-    by = {"demand": demand, "by": user}
-    if action == Action.ACCEPT:
-        return services.demand_accept(**by, category=data["category"], urgency=data["urgency"], handler=data["handler"],
-                                      lead_unit=data.get("lead_unit"), cooperating_units=data.get("cooperating_units") or (),
-                                      note=data.get("note", ""), suggestion=text_services.suggest_for(demand))
-    if action == Action.REJECT:
-        return services.demand_reject(**by, reason=data["reason"])
-    if action == Action.TRANSFER:
-        return services.demand_transfer(**by, lead_unit=data["lead_unit"], handler=data["handler"], note=data["note"])
-    if action == Action.REPLY:
-        return services.demand_reply(**by, text=data["text"], files=data.get("files") or ())
-    if action == Action.RESOLVE:
-        return services.demand_resolve(**by, result=data["result"], files=data.get("files") or ())
-    if action == Action.RETURN_VISIT:
-        return services.demand_return_visit(**by, rating=data.get("rating"), comment=data.get("comment", ""))
-    if action == Action.RATE:
-        return services.demand_rate(**by, rating=data["rating"], comment=data.get("comment", ""))
-    if action == Action.CLOSE:
-        return services.demand_close(**by, note=data.get("note", ""))
-    if action == Action.REOPEN:
-        return services.demand_reopen(**by, note=data["note"])
-    if action == Action.WITHDRAW:
-        return services.demand_withdraw(**by, reason=data.get("reason", ""))
-    if action == Action.MERGE:
-        return services.demand_merge(**by, target=data["target"], note=data.get("note", ""))
-    raise Http404
 
 
 class DemandAttachmentView(PermissionRequiredMixin, View):
@@ -414,43 +365,33 @@ class RateView(View):
 
 
 # --- Autocompletes for assignment (directory data: any active unit or handler account) ----------------
-class HandlerAutocomplete(PermissionRequiredMixin, View):
+class HandlerAutocomplete(AutocompleteView):
     """Accounts that can handle demands, in any unit: assignment and transfer cross units
     (资源适配). Only names and units are returned."""
 
     permission = "demands.manage"
+    scoped = False
+    search_fields = ("username__istartswith", "person__name__istartswith", "first_name__istartswith")
 
-    def get(self, request):
-        from django.db.models import BooleanField, ExpressionWrapper
+    def get_queryset(self):
+        return selectors.handlers_for_unit(handler_accounts(), self.request.user, self.request.GET.get("unit", ""))
 
-        from portal.recipients import ACTING, acting_on_q
-
-        term = request.GET.get("q", "").strip()
-        queryset = handler_accounts().order_by("username")
-        unit_id = request.GET.get("unit", "")
-        unit = OrgUnit.objects.filter(pk=unit_id, is_active=True).first() if unit_id.isdigit() else None
-        # The user and the accounts that may act on the chosen lead unit come first.
-        first = Q(pk=request.user.pk) | (acting_on_q(unit, ACTING) if unit is not None else Q(pk__in=[]))
-        queryset = queryset.annotate(first=ExpressionWrapper(first, output_field=BooleanField())).order_by("-first", "username")
-        if term:
-            queryset = queryset.filter(Q(username__istartswith=term) | Q(person__name__istartswith=term) | Q(first_name__istartswith=term))
-        results = [{"value": u.pk, "text": f"{u.display_name}（{u.scope_org.name if u.scope_org_id else '—'} · {u.get_role_display()}）"}
-                   for u in queryset[:20]]
-        return JsonResponse({"results": results})
+    def label(self, u):
+        return f"{u.display_name}（{u.scope_org.name if u.scope_org_id else '—'} · {u.get_role_display()}）"
 
 
-class UnitAutocomplete(PermissionRequiredMixin, View):
+class UnitAutocomplete(AutocompleteView):
     """Any active unit (lead and cooperating units may lie outside the user's scope)."""
 
     permission = "demands.manage"
+    scoped = False
+    search_fields = ("name__icontains", "code__istartswith")
 
-    def get(self, request):
-        term = request.GET.get("q", "").strip()
-        queryset = OrgUnit.objects.filter(is_active=True).select_related("parent").order_by("depth", "path")
-        if term:
-            queryset = queryset.filter(Q(name__icontains=term) | Q(code__istartswith=term))
-        results = [{"value": u.pk, "text": f"{u.name}（{u.parent.name}）" if u.parent_id else u.name} for u in queryset[:20]]
-        return JsonResponse({"results": results})
+    def get_queryset(self):
+        return OrgUnit.objects.filter(is_active=True).select_related("parent").order_by("depth", "path")
+
+    def label(self, u):
+        return f"{u.name}（{u.parent.name}）" if u.parent_id else u.name
 
 
 class LifeEventAutocomplete(AutocompleteView):
@@ -553,14 +494,8 @@ class MediationStepView(PermissionRequiredMixin, View):
         case = get_visible_or_404(MediationDetailView.queryset, request.user, self.permission, pk=pk)
         form = MEDIATION_STEPS[step](request.POST)
         if form.is_valid():
-            data = form.cleaned_data
             try:
-                if step == "session":
-                    services.mediation_add_session(case=case, by=request.user, **data)
-                elif step == "conclude":
-                    services.mediation_conclude(case=case, by=request.user, **data)
-                else:
-                    services.mediation_follow_up(case=case, by=request.user, **data)
+                services.mediation_step(case=case, by=request.user, step=step, data=form.cleaned_data)
             except ValidationError as error:
                 _form_errors_from(form, error)
             else:
@@ -749,29 +684,8 @@ class SlaOverviewView(PermissionRequiredMixin, TemplateView):
     template_name = "demands/sla_overview.html"
 
     def get_context_data(self, **kwargs):
-        import datetime
-
-        from . import calendar
-        from .workcalendar import calendar_status
-
         context = super().get_context_data(**kwargs)
-        sla = Sla.load()
-        today = timezone.localdate()
-        start = today - datetime.timedelta(days=today.weekday())
-        days = [start + datetime.timedelta(days=i) for i in range(7 * 8)]
-        overrides = dict(WorkCalendarDay.objects.filter(date__in=days).values_list("date", "note"))
-        context.update(
-            title=_("SLA policies and work calendar"),
-            policies=SlaPolicy.objects.select_related("category"),
-            rows=[(c, [(u, sla.policy(c.pk, u)) for u in Urgency.values]) for c in DemandCategory.objects.filter(is_active=True)],
-            urgencies=Urgency.choices,
-            weeks=[[(d, calendar.is_workday(d, sla.overrides), d in overrides, overrides.get(d, "")) for d in days[w * 7:(w + 1) * 7]] for w in range(8)],
-            today=today,
-            official_last_year=calendar.OFFICIAL_LAST_YEAR,
-            calendar_state=calendar_status(today),
-            unconfirmed_open=Demand.objects.filter(status__in=OPEN_STATUSES, deadline_unconfirmed=True).count(),
-            periods=calendar.WORK_PERIODS,
-        )
+        context.update(title=_("SLA policies and work calendar"), **selectors.sla_overview(timezone.localdate()))
         return context
 
 
@@ -887,31 +801,19 @@ class CalendarYearView(PermissionRequiredMixin, FormView):
         return redirect("demands:sla_overview")
 
 
-class ColleagueAutocomplete(PermissionRequiredMixin, View):
+class ColleagueAutocomplete(AutocompleteView):
     """People for the pickers of a record's colleagues (mediators, parties): the people of the
     user's scope, the user, and whoever may act on the record's unit (?unit=, portal.recipients)."""
 
     permission = "mediation.change"
+    scoped = False  # portal.recipients.pickable_people is the scope
+    search_fields = ("employee_no__istartswith", "name__istartswith")
 
-    def get(self, request):
-        from portal.recipients import pickable_people
+    def get_queryset(self):
+        return selectors.colleagues_for_unit(self.request.user, self.request.GET.get("unit", ""))
 
-        term = request.GET.get("q", "").strip()
-        unit_id = request.GET.get("unit", "")
-        unit = visible(OrgUnit.objects.all(), request.user, "orgunits.view").filter(pk=unit_id).first() if unit_id.isdigit() else None
-        queryset = pickable_people(request.user, unit).select_related("org_unit")
-        if request.user.person_id:
-            # The user first: picking oneself is the most common choice.
-            from django.db.models import BooleanField, ExpressionWrapper
-
-            is_me = ExpressionWrapper(Q(pk=request.user.person_id), output_field=BooleanField())
-            queryset = queryset.annotate(is_me=is_me).order_by("-is_me", "employee_no")
-        else:
-            queryset = queryset.order_by("employee_no")
-        if term:
-            queryset = queryset.filter(Q(employee_no__istartswith=term) | Q(name__istartswith=term))
-        results = [{"value": p.pk, "text": f"{p.name}（{p.employee_no}，{p.org_unit.name}）"} for p in queryset[:20]]
-        return JsonResponse({"results": results})
+    def label(self, p):
+        return f"{p.name}（{p.employee_no}，{p.org_unit.name}）"
 
 
 # --- Service priority list and the text model -------------------------------------------------------

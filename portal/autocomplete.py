@@ -12,6 +12,9 @@ class AutocompleteView(PermissionRequiredMixin, View):
     model = None
     search_fields: tuple[str, ...] = ()
     limit = 20
+    # False for a directory (any active unit, any handler) or a queryset scoped by get_queryset
+    # itself; the permission still guards the view.
+    scoped = True
 
     def get_queryset(self):
         return self.model.objects.all()
@@ -21,7 +24,7 @@ class AutocompleteView(PermissionRequiredMixin, View):
 
     def get(self, request):
         term = request.GET.get("q", "").strip()
-        qs = visible(self.get_queryset(), request.user, self.permission)
+        qs = visible(self.get_queryset(), request.user, self.permission) if self.scoped else self.get_queryset()
         if term:
             q = Q()
             for field in self.search_fields:
