@@ -265,3 +265,72 @@ def upcoming_activities(user, *, limit: int = 5, now: datetime.datetime | None =
         .filter(status=ActivityStatus.PLANNED, held_at__gte=now - datetime.timedelta(hours=12))
         .select_related("org_unit").order_by("held_at")[:limit]
     )
+
+
+def activity_page(user, activity: Activity) -> dict:
+    """What the activity page shows: the roster (everyone's to those who may change the activity,
+    one's own otherwise), the counts per status, one's own attendance and the photos."""
+    from django.db.models import Count
+
+    from portal.roles import has_permission
+
+    from . import workflow
+    from .choices import AttendanceStatus
+
+    can_change = has_permission(user, "activities.change") and visible(
+        Activity.objects.filter(pk=activity.pk), user, "activities.change").exists()
+    attendances = activity.attendances.select_related("person", "person__org_unit").order_by("person__employee_no")
+    if not can_change:
+        attendances = attendances.filter(person_id=user.person_id) if user.person_id else attendances.none()
+    attendances = list(attendances[:1000])
+    counts = dict(activity.attendances.values_list("status").annotate(n=Count("id")).order_by())
+    mine = next((a for a in attendances if a.person_id == user.person_id), None) if user.person_id else None
+    return dict(
+        can_change=can_change,
+        attendances=attendances,
+        counts={s: counts.get(s, 0) for s in AttendanceStatus.values},
+        invited=sum(counts.values()),
+        mine=mine,
+        photos=list(activity.photos.all()[:50]),
+        held=workflow.has_been_held(activity.status, activity.held_at),
+        statuses=AttendanceStatus.choices,
+        can_leave=bool(mine and activity.status == ActivityStatus.PLANNED and mine.status != AttendanceStatus.PRESENT),
+    )
+
+
+def project_page(user, project) -> dict:
+    """What the project page shows besides its forms: who may do what, the closing problems, the
+    team, milestones, expenses, risks and approvals, progress and money."""
+    from portal.roles import has_permission
+
+    from . import services, workflow
+    from .choices import ProjectStage
+    from .models import Project
+
+    can_change = has_permission(user, "projects.change") and visible(
+        Project.objects.filter(pk=project.pk), user, "projects.change").exists()
+    pending = workflow.project_may_decide(project.stage, project.approval)
+    spent = services.project_spent(project)
+    in_evaluation = project.stage == ProjectStage.EVALUATION
+    return dict(
+        can_change=can_change,
+        can_submit=can_change and workflow.project_may_submit(project.stage, project.approval),
+        can_decide=pending and services.may_decide_project(user, project),
+        # Shown to whoever could otherwise decide: why the buttons are missing.
+        own_submission=pending and has_permission(user, "projects.approve") and not services.may_decide_project(user, project)
+        and visible(Project.objects.filter(pk=project.pk), user, "projects.approve").exists(),
+        closing_problems=services.project_closing_problems(project) if in_evaluation else [],
+        team=list(project.team.select_related("org_unit")[:100]),
+        milestones=list(project.milestones.all()[:100]),
+        expenses=list(project.expenses.all()[:200]),
+        risks=list(project.risks.all()[:100]),
+        events=list(project.approvals.select_related("by")[:100]),
+        progress=services.project_progress(project),
+        spent=spent,
+        remaining=project.budget - spent,
+        spent_percent=int(spent * 100 / project.budget) if project.budget else 0,
+        stages=[(s, s.label) for s in workflow.PROJECT_STAGE_ORDER],
+        stage_index=workflow.PROJECT_STAGE_ORDER.index(project.stage),
+        in_evaluation=in_evaluation,
+        show_evaluation=project.stage in (ProjectStage.EVALUATION, ProjectStage.CLOSED),
+    )

@@ -25,7 +25,7 @@ from .choices import (
     ActivityStatus, ApprovalState, AttendanceSource, AttendanceStatus, ItemEventKind, ItemStatus, ProjectAction,
     ProjectStage,
 )
-from .models import Activity, Attendance, ItemEvent, PointsRule, Project, ProjectApproval, ResponsibilityItem
+from .models import Activity, ActivityPhoto, Attendance, Expense, ItemEvent, PointsRule, Project, ProjectApproval, ResponsibilityItem
 
 # --- Attendance and QR check-in -----------------------------------------------------------------
 CHECKIN_SALT = "activities.checkin"
@@ -145,6 +145,23 @@ def attendance_request_leave(*, activity: Activity, person: Person, reason: str)
     attendance.status, attendance.leave_reason = AttendanceStatus.LEAVE, reason.strip()[:200]
     attendance.save(update_fields=["status", "leave_reason", "updated_at"])
     return attendance
+
+
+@transaction.atomic
+def attendance_save(*, activity: Activity, statuses: dict[int, str], mark_held: bool = False) -> int:
+    """The roster saved; with `mark_held` a planned activity is first marked as held (never one in
+    the future)."""
+    if mark_held and activity.status == ActivityStatus.PLANNED:
+        if activity.held_at > timezone.now():
+            raise ValidationError(_("An activity in the future cannot be marked as held."))
+        activity.status = ActivityStatus.HELD
+        activity.save(update_fields=["status", "updated_at"])
+        activity_saved(activity)
+    return attendance_record(activity=activity, statuses=statuses)
+
+
+def activity_add_photo(*, activity: Activity, upload, by) -> ActivityPhoto:
+    return ActivityPhoto.objects.create(activity=activity, file=upload, original_name=upload.name[:200], uploaded_by=by)
 
 
 def activity_saved(activity: Activity) -> None:
@@ -434,6 +451,41 @@ def may_decide_project(user, project: Project) -> bool:
         and visible(Project.objects.filter(pk=project.pk), user, "projects.approve").exists()
         and not own_work(user, **_project_work(project))
     )
+
+
+def project_add(*, project: Project, record, by) -> None:
+    """A milestone, expense or risk added to the project (an expense records who entered it)."""
+    record.project = project
+    if isinstance(record, Expense):
+        record.recorded_by = by
+    record.save()
+
+
+def milestone_progress(*, milestone, progress: int) -> None:
+    milestone.progress = progress
+    milestone.done_on = timezone.localdate() if milestone.progress == 100 else None
+    milestone.save(update_fields=["progress", "done_on"])
+
+
+def milestone_unfinished_reason(*, milestone, reason: str) -> None:
+    milestone.unfinished_reason = reason
+    milestone.save(update_fields=["unfinished_reason"])
+
+
+def project_risk_close(*, project: Project, risk_id: int) -> None:
+    project.risks.filter(pk=risk_id).update(is_open=False)
+
+
+def project_risk_accept(*, risk, reason: str) -> None:
+    risk.accepted_reason = reason
+    risk.save(update_fields=["accepted_reason"])
+
+
+def project_act(*, project: Project, by, action: str, comment: str = "") -> Project:
+    """The project step posted from the project page: submit, approve or return."""
+    if action == ProjectAction.SUBMIT:
+        return project_submit(project=project, by=by, comment=comment)
+    return project_decide(project=project, by=by, approve=action == ProjectAction.APPROVE, comment=comment)
 
 
 @transaction.atomic

@@ -4,10 +4,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -90,28 +90,9 @@ class ActivityDetailView(ObjectDetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        activity, user = self.object, self.request.user
-        can_change = has_permission(user, "activities.change") and visible(
-            Activity.objects.filter(pk=activity.pk), user, "activities.change").exists()
-        attendances = activity.attendances.select_related("person", "person__org_unit").order_by("person__employee_no")
-        if not can_change:
-            attendances = attendances.filter(person_id=user.person_id) if user.person_id else attendances.none()
-        attendances = list(attendances[:1000])
-        counts = dict(activity.attendances.values_list("status").annotate(n=Count("id")).order_by())
-        mine = next((a for a in attendances if a.person_id == user.person_id), None) if user.person_id else None
-        context.update(
-            can_change=can_change,
-            attendances=attendances,
-            counts={s: counts.get(s, 0) for s in AttendanceStatus.values},
-            invited=sum(counts.values()),
-            mine=mine,
-            invite_form=InviteForm(user=user) if can_change else None,
-            leave_form=LeaveForm(),
-            photos=list(activity.photos.all()[:50]),
-            held=workflow.has_been_held(activity.status, activity.held_at),
-            statuses=AttendanceStatus.choices,
-            can_leave=bool(mine and activity.status == ActivityStatus.PLANNED and mine.status != AttendanceStatus.PRESENT),
-        )
+        user = self.request.user
+        page = selectors.activity_page(user, self.object)
+        context.update(**page, invite_form=InviteForm(user=user) if page["can_change"] else None, leave_form=LeaveForm())
         return context
 
 
@@ -166,23 +147,15 @@ class ActivityAttendanceView(ActivityManageMixin, View):
 
     def post(self, request, pk):
         activity = self.get_activity(pk)
-        statuses = {}
-        for key, value in request.POST.items():
-            if key.startswith("status-") and key[7:].isdigit():
-                if value not in AttendanceStatus.values:
-                    messages.error(request, _("Unknown attendance status."))
-                    return redirect(activity)
-                statuses[int(key[7:])] = value
-        mark_held = request.POST.get("mark_held") == "1"
-        with transaction.atomic():
-            if mark_held and activity.status == ActivityStatus.PLANNED:
-                if activity.held_at > timezone.now():
-                    messages.error(request, _("An activity in the future cannot be marked as held."))
-                    return redirect(activity)
-                activity.status = ActivityStatus.HELD
-                activity.save(update_fields=["status", "updated_at"])
-                services.activity_saved(activity)
-            changed = services.attendance_record(activity=activity, statuses=statuses)
+        statuses = {int(key[7:]): value for key, value in request.POST.items() if key.startswith("status-") and key[7:].isdigit()}
+        if any(value not in AttendanceStatus.values for value in statuses.values()):
+            messages.error(request, _("Unknown attendance status."))
+            return redirect(activity)
+        try:
+            changed = services.attendance_save(activity=activity, statuses=statuses, mark_held=request.POST.get("mark_held") == "1")
+        except ValidationError as error:
+            _validation_to_messages(request, error)
+            return redirect(activity)
         messages.success(request, _("Attendance saved (%(n)d changed).") % {"n": changed})
         return redirect(activity)
 
@@ -206,8 +179,7 @@ class ActivityPhotoView(ActivityManageMixin, View):
         form = PhotoForm(request.POST, request.FILES)
         if not form.is_valid():
             return detail_with_forms(ActivityDetailView, request, activity, status=400, photo_form=form)
-        upload = form.cleaned_data["photo"]
-        ActivityPhoto.objects.create(activity=activity, file=upload, original_name=upload.name[:200], uploaded_by=request.user)
+        services.activity_add_photo(activity=activity, upload=form.cleaned_data["photo"], by=request.user)
         messages.success(request, _("The photo was added."))
         return redirect(activity)
 
@@ -629,17 +601,14 @@ class SupervisorAutocomplete(AutocompleteView):
     not confidential; the item form accepts exactly these)."""
 
     permission = "tasks.change"
-    model = OrgUnit
+    scoped = False
     search_fields = ("name__icontains", "code__istartswith")
 
-    def get(self, request):
-        term = request.GET.get("q", "").strip()
-        units = OrgUnit.objects.filter(kind__in=workflow.SUPERVISING_KINDS).select_related("parent").order_by("depth", "path")
-        if term:
-            units = units.filter(Q(name__icontains=term) | Q(code__istartswith=term))
-        return JsonResponse({"results": [
-            {"value": u.pk, "text": f"{u.name}（{u.parent.name}）" if u.parent_id else u.name} for u in units[: self.limit]
-        ]})
+    def get_queryset(self):
+        return OrgUnit.objects.filter(kind__in=workflow.SUPERVISING_KINDS).select_related("parent").order_by("depth", "path")
+
+    def label(self, u):
+        return f"{u.name}（{u.parent.name}）" if u.parent_id else u.name
 
 
 # --- Projects -----------------------------------------------------------------------------------
@@ -662,38 +631,13 @@ class ProjectDetailView(ObjectDetailView):
                        "activities.Project_team")
 
     def get_context_data(self, **kwargs):
-        from . import workflow
-
         context = super().get_context_data(**kwargs)
-        project, user = self.object, self.request.user
-        can_change = has_permission(user, "projects.change") and visible(
-            Project.objects.filter(pk=project.pk), user, "projects.change").exists()
-        pending = workflow.project_may_decide(project.stage, project.approval)
-        spent = services.project_spent(project)
-        in_evaluation = project.stage == ProjectStage.EVALUATION
+        project = self.object
+        page = selectors.project_page(self.request.user, project)
         context.update(
-            can_change=can_change,
-            can_submit=can_change and workflow.project_may_submit(project.stage, project.approval),
-            can_decide=pending and services.may_decide_project(user, project),
-            # Shown to whoever could otherwise decide: why the buttons are missing.
-            own_submission=pending and has_permission(user, "projects.approve") and not services.may_decide_project(user, project)
-            and visible(Project.objects.filter(pk=project.pk), user, "projects.approve").exists(),
-            closing_problems=services.project_closing_problems(project) if in_evaluation else [],
-            team=list(project.team.select_related("org_unit")[:100]),
-            milestones=list(project.milestones.all()[:100]),
-            expenses=list(project.expenses.all()[:200]),
-            risks=list(project.risks.all()[:100]),
-            events=list(project.approvals.select_related("by")[:100]),
-            progress=services.project_progress(project),
-            spent=spent,
-            remaining=project.budget - spent,
-            spent_percent=int(spent * 100 / project.budget) if project.budget else 0,
-            stages=[(s, s.label) for s in workflow.PROJECT_STAGE_ORDER],
-            stage_index=workflow.PROJECT_STAGE_ORDER.index(project.stage),
+            **page,
             milestone_form=MilestoneForm(), expense_form=ExpenseForm(), risk_form=RiskForm(),
-            evaluation_form=EvaluationForm(instance=project, overrun=spent > project.budget),
-            in_evaluation=in_evaluation,
-            show_evaluation=project.stage in (ProjectStage.EVALUATION, ProjectStage.CLOSED),
+            evaluation_form=EvaluationForm(instance=project, overrun=page["spent"] > project.budget),
         )
         return context
 
@@ -719,93 +663,86 @@ class ProjectPartView(PermissionRequiredMixin, View):
     permission = "projects.change"
     forms = {"milestone": MilestoneForm, "expense": ExpenseForm, "risk": RiskForm}
 
+    # Each part posted here and the method that takes it; a method returns a page, or None to go
+    # back to the project.
+    parts = {"milestone": "add", "expense": "add", "risk": "add", "milestone-progress": "milestone_progress",
+             "milestone-reason": "milestone_reason", "risk-close": "risk_close", "risk-accept": "risk_accept",
+             "evaluation": "evaluation"}
+
     def post(self, request, pk, part):
         project = get_visible_or_404(Project.objects.all(), request.user, self.permission, pk=pk)
         if project.stage == ProjectStage.CLOSED:
             messages.error(request, _("The project is closed."))
             return redirect(project)
-        if part in self.forms:
-            form = self.forms[part](request.POST)
-            if form.is_valid():
-                obj = form.save(commit=False)
-                obj.project = project
-                if part == "expense":
-                    obj.recorded_by = request.user
-                obj.save()
-                messages.success(request, _("Saved."))
-            else:
-                return detail_with_forms(ProjectDetailView, request, project, **{f"{part}_form": form})
-        elif part == "milestone-progress":
-            form = MilestoneProgressForm(request.POST, project=project)
-            if form.is_valid():
-                milestone = form.cleaned_data["milestone"]
-                milestone.progress = form.cleaned_data["progress"]
-                milestone.done_on = timezone.localdate() if milestone.progress == 100 else None
-                milestone.save(update_fields=["progress", "done_on"])
-                messages.success(request, _("Saved."))
-            elif "milestone" in form.errors:  # a hidden field: no person typed it
-                raise BadRequest(form.errors["milestone"][0])
-            else:
-                return detail_with_forms(ProjectDetailView, request, project, milestone_progress_form=form,
-                                         milestone_progress_id=form.cleaned_data["milestone"].pk)
-        elif part == "milestone-reason":
-            # Closing: why an unfinished milestone stays unfinished.
-            milestone = project.milestones.filter(pk=posted_id(request, "milestone")).first()
-            if milestone is None:
-                raise Http404
-            milestone.unfinished_reason = posted_text(request, "reason")
-            milestone.save(update_fields=["unfinished_reason"])
-            messages.success(request, _("Saved."))
-        elif part == "risk-close":
-            project.risks.filter(pk=posted_id(request, "risk")).update(is_open=False)
-        elif part == "risk-accept":
-            risk = project.risks.filter(pk=posted_id(request, "risk"), is_open=True).first()
-            if risk is None:
-                raise Http404
-            reason = posted_text(request, "reason")
-            if not reason:
-                messages.error(request, _("Give the reason the risk is accepted."))
-            else:
-                risk.accepted_reason = reason
-                risk.save(update_fields=["accepted_reason"])
-                messages.success(request, _("Saved."))
-        elif part == "evaluation":
-            if project.stage != ProjectStage.EVALUATION:
-                messages.error(request, _("The closing evaluation is recorded in the closing evaluation stage."))
-                return redirect(project)
-            form = EvaluationForm(request.POST, instance=project,
-                                  overrun=services.project_spent(project) > project.budget)
-            if form.is_valid():
-                form.save()
-                messages.success(request, _("Saved."))
-            else:
-                return detail_with_forms(ProjectDetailView, request, project, evaluation_form=form)
-        else:
+        if part not in self.parts:
             raise Http404
-        return redirect(project)
+        return getattr(self, self.parts[part])(request, project, part) or redirect(project)
+
+    def add(self, request, project, part):
+        form = self.forms[part](request.POST)
+        if not form.is_valid():
+            return detail_with_forms(ProjectDetailView, request, project, **{f"{part}_form": form})
+        services.project_add(project=project, record=form.save(commit=False), by=request.user)
+        messages.success(request, _("Saved."))
+
+    def milestone_progress(self, request, project, part):
+        form = MilestoneProgressForm(request.POST, project=project)
+        if form.is_valid():
+            services.milestone_progress(milestone=form.cleaned_data["milestone"], progress=form.cleaned_data["progress"])
+            messages.success(request, _("Saved."))
+        elif "milestone" in form.errors:  # a hidden field: no person typed it
+            raise BadRequest(form.errors["milestone"][0])
+        else:
+            return detail_with_forms(ProjectDetailView, request, project, milestone_progress_form=form,
+                                     milestone_progress_id=form.cleaned_data["milestone"].pk)
+
+    def milestone_reason(self, request, project, part):
+        # Closing: why an unfinished milestone stays unfinished.
+        milestone = get_object_or_404(project.milestones, pk=posted_id(request, "milestone"))
+        services.milestone_unfinished_reason(milestone=milestone, reason=posted_text(request, "reason"))
+        messages.success(request, _("Saved."))
+
+    def risk_close(self, request, project, part):
+        services.project_risk_close(project=project, risk_id=posted_id(request, "risk"))
+
+    def risk_accept(self, request, project, part):
+        risk = get_object_or_404(project.risks, pk=posted_id(request, "risk"), is_open=True)
+        reason = posted_text(request, "reason")
+        if not reason:
+            messages.error(request, _("Give the reason the risk is accepted."))
+            return None
+        services.project_risk_accept(risk=risk, reason=reason)
+        messages.success(request, _("Saved."))
+
+    def evaluation(self, request, project, part):
+        if project.stage != ProjectStage.EVALUATION:
+            messages.error(request, _("The closing evaluation is recorded in the closing evaluation stage."))
+            return None
+        form = EvaluationForm(request.POST, instance=project, overrun=services.project_spent(project) > project.budget)
+        if not form.is_valid():
+            return detail_with_forms(ProjectDetailView, request, project, evaluation_form=form)
+        form.save()
+        messages.success(request, _("Saved."))
+
+
+# What the page says after each project step.
+PROJECT_ACTION_DONE = {"submit": gettext_lazy("Submitted for approval."), "approve": gettext_lazy("Approved."),
+                       "return": gettext_lazy("Returned.")}
 
 
 class ProjectActionView(PermissionRequiredMixin, View):
     permission = "projects.view"
 
     def post(self, request, pk, action):
-        if action == "submit":
-            permission = "projects.change"
-        elif action in ("approve", "return"):
-            permission = "projects.approve"
-        else:
+        permission = workflow.PROJECT_ACTION_PERMISSION.get(action)
+        if permission is None:
             raise Http404
         if not has_permission(request.user, permission):
             raise PermissionDenied
         project = get_visible_or_404(Project.objects.all(), request.user, permission, pk=pk)
-        comment = posted_text(request, "comment")
         try:
-            if action == "submit":
-                services.project_submit(project=project, by=request.user, comment=comment)
-                messages.success(request, _("Submitted for approval."))
-            else:
-                services.project_decide(project=project, by=request.user, approve=action == "approve", comment=comment)
-                messages.success(request, _("Approved.") if action == "approve" else _("Returned."))
+            services.project_act(project=project, by=request.user, action=action, comment=posted_text(request, "comment"))
+            messages.success(request, PROJECT_ACTION_DONE[action])
         except ValidationError as error:
             _validation_to_messages(request, error)
         except PermissionDenied as error:
