@@ -125,3 +125,18 @@ def counts(figure: Figure, user) -> dict[str, int]:
         result[REST] = result[DENOMINATOR] - result[NUMERATOR]
     return result
 
+
+def parts_of(kpi, counts: dict[str, int]) -> list[tuple[str, str, int]]:
+    """The sets of records a drill-down offers, with their labels and sizes: one set for a count
+    or a mean; the denominator, the numerator and the others for a rate."""
+    from django.utils.translation import gettext as _
+
+    if isinstance(kpi, RecordKpi) and kpi.measure == COUNT:
+        return [(DENOMINATOR, _("Records"), counts[DENOMINATOR])]
+    if isinstance(kpi, RecordKpi) and kpi.measure == MEAN:
+        return [(DENOMINATOR, kpi.denominator_label, counts[DENOMINATOR])]
+    return [
+        (DENOMINATOR, kpi.denominator_label, counts[DENOMINATOR]),
+        (NUMERATOR, kpi.numerator_label, counts[NUMERATOR]),
+        (REST, _("the others"), counts[REST]),
+    ]

@@ -8,6 +8,7 @@ import datetime
 import io
 import logging
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
@@ -394,3 +395,17 @@ def generate_monthly_reports(now=None) -> list[int]:
         generate(final.pk)
         ids.append(final.pk)
     return ids
+
+
+def issued_content(content: dict) -> SimpleNamespace:
+    """The stored content of a report as issued (the same the workbook holds, whatever happened
+    since), read back for the printable page."""
+    return SimpleNamespace(
+        unit=SimpleNamespace(**content["unit"]), period=SimpleNamespace(key=content["period"],
+                                                                        label=content["period_label"]),
+        as_of=datetime.datetime.fromisoformat(content["as_of"]) if content["as_of"] else None,
+        generated_at=datetime.datetime.fromisoformat(content["generated_at"]),
+        overdue=[SimpleNamespace(title=lst["title"], more=lst["more"],
+                                 rows=[(row["text"], datetime.date.fromisoformat(row["due"])) for row in lst["rows"]])
+                 for lst in content["overdue"]],
+    )

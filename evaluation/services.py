@@ -177,6 +177,44 @@ def _notify_raters(campaign) -> None:
                url=reverse("evaluation:rate_list"), key=f"campaign-open:{campaign.pk}:{assignment.rater_id}")
 
 
+def campaign_check_draft(campaign) -> None:
+    from .choices import CampaignStatus
+
+    if campaign.status != CampaignStatus.DRAFT:
+        raise ServiceError(_("Indicators and rater groups change only while the campaign is being prepared."))
+
+
+def campaign_remove_indicator(*, campaign, indicator_id: int) -> None:
+    campaign_check_draft(campaign)
+    campaign.indicators.filter(pk=indicator_id).delete()
+
+
+def campaign_remove_group(*, campaign, group_id: int) -> None:
+    campaign_check_draft(campaign)
+    campaign.groups.filter(pk=group_id).delete()
+
+
+def campaign_add_raters(*, campaign, group, users) -> None:
+    """The accounts become raters of the group (those already raters stay); an open campaign tells them."""
+    from .choices import CampaignStatus
+    from .models import RaterAssignment
+
+    RaterAssignment.objects.bulk_create([RaterAssignment(group=group, rater=u) for u in users], ignore_conflicts=True)
+    if campaign.status == CampaignStatus.OPEN:
+        _notify_raters(campaign)
+
+
+def campaign_remove_rater(*, campaign, assignment_id: int) -> None:
+    """A rater who has already rated stays (the ballots are counted)."""
+    from .models import RaterAssignment
+
+    assignment = RaterAssignment.objects.filter(group__campaign=campaign, pk=assignment_id).first()
+    if assignment and assignment.done_subjects:
+        raise ServiceError(_("This rater has already rated; the assignment stays."))
+    if assignment:
+        assignment.delete()
+
+
 def subjects_for(assignment) -> list:
     """The units a rater rates: the campaign's, except (cross rating) the rater's own unit."""
     from .choices import RaterGroupKind
@@ -253,6 +291,13 @@ def _notify_voters(round) -> None:
     for voter in round.voters.select_related("voter"):
         notify(voter.voter, title=_("Democratic appraisal: %(name)s") % {"name": round.name},
                url=reverse("evaluation:rate_list"), key=f"appraisal-open:{round.pk}:{voter.voter_id}")
+
+
+def add_voters(round, users) -> None:
+    """The chosen accounts become voters of the round (those already voters stay as they are)."""
+    from .models import AppraisalVoter
+
+    AppraisalVoter.objects.bulk_create([AppraisalVoter(round=round, voter=u) for u in users], ignore_conflicts=True)
 
 
 def add_member_voters(round) -> int:

@@ -120,12 +120,8 @@ class CampaignPartView(PermissionRequiredMixin, View):
             response = None
         return response or redirect(campaign)
 
-    def _draft_only(self, campaign):
-        if campaign.status != CampaignStatus.DRAFT:
-            raise services.ServiceError(_("Indicators and rater groups change only while the campaign is being prepared."))
-
     def do_indicator(self, request, campaign):
-        self._draft_only(campaign)
+        services.campaign_check_draft(campaign)
         form = IndicatorForm(request.POST)
         if form.is_valid():
             form.instance.campaign = campaign
@@ -135,11 +131,10 @@ class CampaignPartView(PermissionRequiredMixin, View):
             return detail_with_forms(CampaignDetailView, request, campaign, indicator_form=form)
 
     def do_delete_indicator(self, request, campaign):
-        self._draft_only(campaign)
-        campaign.indicators.filter(pk=posted_id(request)).delete()
+        services.campaign_remove_indicator(campaign=campaign, indicator_id=posted_id(request))
 
     def do_group(self, request, campaign):
-        self._draft_only(campaign)
+        services.campaign_check_draft(campaign)
         form = RaterGroupForm(request.POST, campaign=campaign)
         if form.is_valid():
             form.instance.campaign = campaign
@@ -149,8 +144,7 @@ class CampaignPartView(PermissionRequiredMixin, View):
             return detail_with_forms(CampaignDetailView, request, campaign, group_form=form)
 
     def do_delete_group(self, request, campaign):
-        self._draft_only(campaign)
-        campaign.groups.filter(pk=posted_id(request)).delete()
+        services.campaign_remove_group(campaign=campaign, group_id=posted_id(request))
 
     def do_raters(self, request, campaign):
         group = campaign.groups.filter(pk=posted_id(request, "group")).first()
@@ -158,22 +152,14 @@ class CampaignPartView(PermissionRequiredMixin, View):
             raise services.ServiceError(_("Choose a rater group."))
         form = RatersForm(request.POST, user=request.user)
         if form.is_valid():
-            RaterAssignment.objects.bulk_create(
-                [RaterAssignment(group=group, rater=u) for u in form.cleaned_data["raters"]], ignore_conflicts=True
-            )
+            services.campaign_add_raters(campaign=campaign, group=group, users=form.cleaned_data["raters"])
             messages.success(request, _("The raters were added."))
-            if campaign.status == CampaignStatus.OPEN:
-                services._notify_raters(campaign)
         else:
             return detail_with_forms(CampaignDetailView, request, campaign, status=400, raters_form=form,
                                      raters_group=group.pk)
 
     def do_remove_rater(self, request, campaign):
-        assignment = RaterAssignment.objects.filter(group__campaign=campaign, pk=posted_id(request)).first()
-        if assignment and assignment.done_subjects:
-            raise services.ServiceError(_("This rater has already rated; the assignment stays."))
-        if assignment:
-            assignment.delete()
+        services.campaign_remove_rater(campaign=campaign, assignment_id=posted_id(request))
 
     def do_step(self, request, campaign):
         services.campaign_transition(campaign=campaign, action=request.POST.get("action", ""), by=request.user,
@@ -315,39 +301,42 @@ class AppraisalDetailView(ObjectDetailView):
 class AppraisalPartView(PermissionRequiredMixin, View):
     permission = MANAGE
 
+    # Each part posted here and the method that takes it (inside one transaction); a method returns
+    # a page, or None to go back to the round.
+    parts = {"voters": "voters", "member_voters": "member_voters", "step": "step", "grade": "grade"}
+
     def post(self, request, pk, part):
         round = get_visible_or_404(AppraisalRound.objects.all(), request.user, MANAGE, pk=pk)
+        if part not in self.parts:
+            raise Http404
         try:
             with transaction.atomic():
-                if part == "voters":
-                    form = RatersForm(request.POST, user=request.user)
-                    if form.is_valid():
-                        AppraisalVoter.objects.bulk_create(
-                            [AppraisalVoter(round=round, voter=u) for u in form.cleaned_data["raters"]],
-                            ignore_conflicts=True)
-                    else:
-                        return detail_with_forms(AppraisalDetailView, request, round, status=400, raters_form=form)
-                elif part == "member_voters":
-                    added = services.add_member_voters(round)
-                    messages.success(request, _("%(n)d voters were added.") % {"n": added})
-                elif part == "step":
-                    services.appraisal_transition(round=round, action=request.POST.get("action", ""), by=request.user)
-                elif part == "grade":
-                    result = get_visible_or_404(AppraisalResult.objects.filter(round=round), request.user, MANAGE,
-                                                pk=posted_id(request))
-                    form = GradeForm(request.POST)
-                    if form.is_valid():
-                        services.decide_grade(result=result, grade=form.cleaned_data["final_grade"],
-                                              note=form.cleaned_data["note"], by=request.user)
-                    else:
-                        # Only the row that was sent shows the errors and what was typed.
-                        return detail_with_forms(AppraisalDetailView, request, round, status=400, grade_form=form,
-                                                 grade_result_id=result.pk)
-                else:
-                    raise Http404
+                response = getattr(self, self.parts[part])(request, round)
         except services.ServiceError as error:
             messages.error(request, str(error))
-        return redirect(round)
+            response = None
+        return response or redirect(round)
+
+    def voters(self, request, round):
+        form = RatersForm(request.POST, user=request.user)
+        if not form.is_valid():
+            return detail_with_forms(AppraisalDetailView, request, round, status=400, raters_form=form)
+        services.add_voters(round, form.cleaned_data["raters"])
+
+    def member_voters(self, request, round):
+        added = services.add_member_voters(round)
+        messages.success(request, _("%(n)d voters were added.") % {"n": added})
+
+    def step(self, request, round):
+        services.appraisal_transition(round=round, action=request.POST.get("action", ""), by=request.user)
+
+    def grade(self, request, round):
+        result = get_visible_or_404(AppraisalResult.objects.filter(round=round), request.user, MANAGE, pk=posted_id(request))
+        form = GradeForm(request.POST)
+        if not form.is_valid():
+            # Only the row that was sent shows the errors and what was typed.
+            return detail_with_forms(AppraisalDetailView, request, round, status=400, grade_form=form, grade_result_id=result.pk)
+        services.decide_grade(result=result, grade=form.cleaned_data["final_grade"], note=form.cleaned_data["note"], by=request.user)
 
 
 class AppraisalExportView(PermissionRequiredMixin, View):

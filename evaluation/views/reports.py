@@ -2,9 +2,6 @@
 the download show a report's frozen content (evaluation.reports.freeze)."""
 from __future__ import annotations
 
-import datetime
-from types import SimpleNamespace
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -92,16 +89,7 @@ class ReportPrintView(PermissionRequiredMixin, TemplateView):
             context.update(title=_("Monthly diagnostic report"), report=report, data=None, kpi_rows=[], change_rows=[],
                            weak_rows=[])
             return context
-        # The stored content as issued: the same the workbook holds, whatever happened since.
-        data = SimpleNamespace(
-            unit=SimpleNamespace(**content["unit"]), period=SimpleNamespace(key=content["period"],
-                                                                            label=content["period_label"]),
-            as_of=datetime.datetime.fromisoformat(content["as_of"]) if content["as_of"] else None,
-            generated_at=datetime.datetime.fromisoformat(content["generated_at"]),
-            overdue=[SimpleNamespace(title=lst["title"], more=lst["more"],
-                                     rows=[(row["text"], datetime.date.fromisoformat(row["due"])) for row in lst["rows"]])
-                     for lst in content["overdue"]],
-        )
+        data = reports.issued_content(content)
         context.update(
             title=_("Monthly diagnostic report"), report=report, data=data,
             kpi_rows=content["kpis"], change_rows=content["changes"], weak_rows=content["weakest"],

@@ -1,0 +1,167 @@
+"""What the manager dashboard shows (it reads snapshots only): the cards with the links to the
+records behind them, the data of the trend, ranking, heat map and funnel charts, the 三会一课
+matrix; and the URLs of the dashboard and of the drill-down behind every figure."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import quote_plus, urlencode
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from portal.cached_urls import cached_reverse
+from portal.roles import has_permission
+
+from . import drilldown, selectors
+from .choices import ValueFormat
+from .kpis import COUNT, MEAN
+
+if TYPE_CHECKING:
+    from members.models import OrgUnit
+
+
+def _query(params: dict) -> str:
+    """urlencode() for a few ints and short strings, a quarter of its cost (the dashboard makes ~600)."""
+    return "&".join(f"{name}={value}" if type(value) is int else f"{name}={quote_plus(str(value))}"
+                    for name, value in params.items())
+
+
+def drill_url(code: str, unit: OrgUnit, period, part: str = drilldown.DENOMINATOR, **extra) -> str:
+    query = {"period": period.key, "unit": unit.pk, "part": part, **extra}
+    return f"{cached_reverse('evaluation:drill', code)}?{_query(query)}"
+
+
+def dashboard_url(unit: OrgUnit, period, **extra) -> str:
+    return f"{reverse('evaluation:dashboard')}?{urlencode({'period': period.key, 'unit': unit.pk, **extra})}"
+
+
+def dashboard_page(user, unit, period, *, trend: str | None = None, rank: str | None = None) -> dict:
+    """What the dashboard shows of `unit` in `period` (the trend and ranking of the KPIs asked for,
+    or the default ones), the page's frame aside: title, breadcrumbs, period choices."""
+    kpis = selectors.catalogue()
+    by_code = {k.code: k for k in kpis}
+    trend_code = trend if trend in by_code else "satisfaction_rate"
+    rank_code = rank if rank in by_code else "meeting_compliance_rate"
+    trend_kpi, rank_kpi = by_code.get(trend_code), by_code.get(rank_code)
+    # The unit's snapshots and the page's targets in two queries; the parts below pick theirs.
+    matrix_branches = selectors.matrix_branches(unit, user)
+    snapshots = selectors.dashboard_snapshots(
+        unit, period, list(by_code), length=12,
+        matrix_branches=matrix_branches, matrix_months=selectors.matrix_months(period),
+    )
+    targets = selectors.dashboard_targets(unit, period.year, rank_code if rank_kpi else None)
+    cards = selectors.cards(unit, period, kpis, snapshots=snapshots, targets=targets)
+    lines = selectors.trend(unit, period, [k.code for k in kpis], length=6, snapshots=snapshots)
+    _link_cards(cards, lines, unit, period)
+
+    trend_data = selectors.trend(unit, period, [trend_code], length=12, snapshots=snapshots) if trend_kpi else None
+    target_card = next((c for c in cards if c.kpi.code == trend_code), None)
+    ranking = selectors.ranking(unit, period, rank_kpi, user, targets=targets) if rank_kpi else []
+    for row in ranking:
+        row["url"] = drill_url(rank_code, row["unit"], period) if rank_kpi.spec else ""
+    sub_units = selectors.sub_units(unit, user)
+    heat = selectors.heat_map(unit, period, user, children=sub_units)
+    return dict(
+        period=period, unit=unit, kpis=kpis, cards=cards,
+        current_month=selectors.current_month(), last_complete_month=selectors.default_period(),
+        children=sub_units[:60],
+        trend_code=trend_code, rank_code=rank_code, rank_kpi=rank_kpi, ranking=ranking,
+        heat=heat, matrix=matrix(unit, period, user, branches=matrix_branches, snapshots=snapshots),
+        overdue=selectors.overdue(unit, user), chart_data=_chart_data(
+            unit, period, cards, trend_code=trend_code, trend_kpi=trend_kpi, trend_data=trend_data, target_card=target_card,
+            rank_code=rank_code, rank_kpi=rank_kpi, ranking=ranking, heat=heat),
+        last_run=(runs := selectors.last_runs(period))[0],
+        failed_run=runs[1],
+        can_compute=has_permission(user, "kpis.compute"),
+        can_report=has_permission(user, "reports.view"),
+        can_act=has_permission(user, "pdca.manage"),
+        matrix_drill=drill_url("meeting_compliance_rate", unit, period),
+    )
+
+
+def _link_cards(cards, lines, unit, period) -> None:
+    """Each card's sparkline and, for a KPI with records behind it, the links to them."""
+    for card in cards:
+        card.trend = selectors.sparkline(lines["series"].get(card.kpi.code, []))
+        spec = card.kpi.spec
+        card.drillable = spec is not None
+        if spec is not None:
+            card.value_url = drill_url(card.kpi.code, unit, period, drilldown.NUMERATOR
+                                       if spec.measure not in (COUNT, MEAN) else drilldown.DENOMINATOR)
+            card.numerator_url = drill_url(card.kpi.code, unit, period, drilldown.NUMERATOR)
+            card.denominator_url = drill_url(card.kpi.code, unit, period, drilldown.DENOMINATOR)
+            card.has_numerator = spec.has_numerator
+            card.numerator_label = spec.numerator_label
+            card.denominator_label = spec.denominator_label
+
+
+def _chart_data(unit, period, cards, *, trend_code, trend_kpi, trend_data, target_card, rank_code, rank_kpi,
+                ranking, heat) -> dict:
+    """The data of the page's charts (trend, ranking, heat map, funnel), labels formatted and
+    translated here."""
+    card_by_code = {c.kpi.code: c for c in cards}
+
+    def snap(code, attr):
+        card = card_by_code.get(code)
+        return getattr(card.snapshot, attr) if card and card.snapshot else 0
+
+    funnel = [
+        {"name": _("Received in the period"), "value": snap("demand_intake", "numerator"),
+         "url": drill_url("demand_intake", unit, period)},
+        {"name": _("Resolved in the period"), "value": snap("return_visit_rate", "denominator"),
+         "url": drill_url("return_visit_rate", unit, period)},
+        {"name": _("of which visited again"), "value": snap("return_visit_rate", "numerator"),
+         "url": drill_url("return_visit_rate", unit, period, drilldown.NUMERATOR)},
+        {"name": _("Rated in the period"), "value": snap("satisfaction_rate", "denominator"),
+         "url": drill_url("satisfaction_rate", unit, period)},
+        {"name": _("of which rated 4–5"), "value": snap("satisfaction_rate", "numerator"),
+         "url": drill_url("satisfaction_rate", unit, period, drilldown.NUMERATOR)},
+    ]
+    return {
+        "trend": {
+            "name": str(trend_kpi.display_name) if trend_kpi else "",
+            "percent": bool(trend_kpi and trend_kpi.value_format == ValueFormat.RATE),
+            "periods": trend_data["periods"] if trend_data else [],
+            "values": [float(v) if v is not None else None for v in trend_data["series"][trend_code]]
+            if trend_data else [],
+            # Labels are rounded on the server (half up, portal/numbers.py), never in JavaScript.
+            "labels": [selectors.display(v, trend_kpi.value_format) for v in trend_data["series"][trend_code]]
+            if trend_data else [],
+            "targetText": selectors.display(target_card.target.target, trend_kpi.value_format)
+            if target_card and target_card.target else "",
+            "target": float(target_card.target.target) if target_card and target_card.target else None,
+            "targetLabel": _("Target"),
+            "urls": [drill_url(trend_code, unit, period.shifted(i - 11)) for i in range(12)]
+            if trend_kpi and trend_kpi.spec else [],
+        },
+        "ranking": {
+            "name": str(rank_kpi.display_name) if rank_kpi else "",
+            "percent": bool(rank_kpi and rank_kpi.value_format == ValueFormat.RATE),
+            "units": [row["unit"].name for row in ranking[:15]],
+            "values": [float(row["snapshot"].value) if row["snapshot"].value is not None else None
+                       for row in ranking[:15]],
+            "labels": [selectors.display(row["snapshot"].value, rank_kpi.value_format) for row in ranking[:15]]
+            if rank_kpi else [],
+            "urls": [drill_url(rank_code, row["unit"], period) if rank_kpi.spec else dashboard_url(row["unit"], period)
+                     for row in ranking[:15]] if rank_kpi else [],
+        },
+        "heat": {
+            "units": [u.name + ("（" + _("own") + "）" if own else "") for u, own in heat["units"]],
+            "categories": [c.name for c in heat["categories"]],
+            "cells": [[j, i, n] for i, row in enumerate(heat["cells"]) for j, n in enumerate(row)],
+            "urls": [[drill_url("demand_intake", u, period, category=c.pk) if not own
+                      else drill_url("demand_intake", u, period, category=c.pk, own=1)
+                      for c in heat["categories"]] for u, own in heat["units"]],
+        },
+        "funnel": funnel,
+    }
+
+
+def matrix(unit, period, user, **read):
+    matrix = selectors.meeting_matrix(unit, period, user, **read)
+    matrix["rows"] = [
+        (branch, [(snap, drill_url("meeting_compliance_rate", branch, month))
+                  for snap, month in zip(cells, matrix["months"])])
+        for branch, cells in matrix["rows"]
+    ]
+    return matrix
