@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from members.choices import PARTY_MEMBER_STATUSES
 from members.models import Person
 from members.services import points_award
+from portal import robots
+from portal.models import RobotKind
 from portal.roles import has_permission
 from portal.scope import visible
 from portal.separation import own_work, require_second_person
@@ -217,7 +219,15 @@ def notify_participants(activity: Activity) -> int:
             key=f"activity-invite:{activity.pk}:{activity.held_at:%Y%m%d%H%M}",
         ) is not None
     Activity.objects.filter(pk=activity.pk).update(notified_at=timezone.now())
+    robots.announce(RobotKind.MEETING, unit=activity.org_unit, key=f"activity-invite:{activity.pk}:{activity.held_at:%Y%m%d%H%M}",
+                    url=activity.get_absolute_url(), compose=lambda: _invitation(activity))
     return sent
+
+
+def _invitation(activity: Activity) -> tuple[str, str]:
+    when = timezone.localtime(activity.held_at).strftime("%Y-%m-%d %H:%M")
+    return (_("Activity: %(title)s") % {"title": activity.title},
+            _("%(when)s %(place)s") % {"when": when, "place": activity.location})
 
 
 # --- Responsibility items -----------------------------------------------------------------------
@@ -324,6 +334,8 @@ def item_submit(*, item: ResponsibilityItem, by, note: str = "", evidence=None) 
     item.status, item.progress = ItemStatus.SUBMITTED, 100
     item.save(update_fields=["status", "progress", "updated_at"])
     rollup_ancestors(item)
+    robots.announce(RobotKind.APPROVAL, unit=item.lead_org_unit, key=f"item-submit:{event.pk}", url=item.get_absolute_url(),
+                    compose=lambda: (_("Completion submitted for approval: %(title)s") % {"title": item.title}, note.strip()))
     return item
 
 
@@ -504,7 +516,11 @@ def project_submit(*, project: Project, by, comment: str = "") -> Project:
         raise ValidationError(problems)
     project.stage, project.approval = step
     project.save(update_fields=["stage", "approval", "updated_at"])
-    ProjectApproval.objects.create(project=project, stage=project.stage, action=ProjectAction.SUBMIT, comment=comment, by=by)
+    submission = ProjectApproval.objects.create(project=project, stage=project.stage, action=ProjectAction.SUBMIT,
+                                                comment=comment, by=by)
+    robots.announce(RobotKind.APPROVAL, unit=project.org_unit, key=f"project-submit:{submission.pk}", url=project.get_absolute_url(),
+                    compose=lambda: (_("Project submitted for approval (%(stage)s): %(name)s")
+                                     % {"stage": ProjectStage(project.stage).label, "name": project}, comment))
     return project
 
 

@@ -89,7 +89,8 @@ def meeting_reminders(now: str | None = None) -> int:
     from django.urls import reverse
 
     from members.models import OrgUnit
-    from portal.models import Notification
+    from portal import robots
+    from portal.models import Notification, RobotKind
     from portal.recipients import Recipients
 
     from . import compliance
@@ -107,17 +108,24 @@ def meeting_reminders(now: str | None = None) -> int:
     held = held_meeting_months("", earliest, max(w.end for w in windows))
     branches = {b.pk: b for b in OrgUnit.objects.filter(kind="branch")}
     heads = Recipients()
+    group_robots = robots.RobotDirectory(RobotKind.MEETING)
     plan, keys = [], set()
     for branch in branches.values():
         for window in windows:
             if compliance.window_state(window, held.get(branch.pk, {}), moment) != CellState.DUE:
                 continue
             key = f"meeting-due:{branch.pk}:{window.type}:{timezone.localtime(window.start):%Y%m}"
-            title = _("%(branch)s: no %(type)s held yet; the window closes on %(end)s") % {
-                "branch": branch.name, "type": ActivityType(window.type).label,
-                "end": (timezone.localtime(window.end) - datetime.timedelta(days=1)).date()}
+
+            def reminder(branch=branch, window=window):
+                return _("%(branch)s: no %(type)s held yet; the window closes on %(end)s") % {
+                    "branch": branch.name, "type": ActivityType(window.type).label,
+                    "end": (timezone.localtime(window.end) - datetime.timedelta(days=1)).date()}, ""
+
+            title = reminder()[0]
             for user in heads.nearest(branch).users:
                 plan.append((user, title, reverse("activities:compliance"), key))
                 keys.add(key)
+            robots.announce(RobotKind.MEETING, unit=branch, key=key, url=reverse("activities:compliance"),
+                            compose=reminder, directory=group_robots)
     existing = set(Notification.objects.filter(key__in=keys).values_list("user_id", "key"))
     return sum(_notify_once(u, title=t, url=url, key=k, existing=existing) for u, t, url, k in plan)

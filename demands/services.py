@@ -19,7 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import OrgUnit, Person
-from portal.models import User
+from portal import robots
+from portal.models import RobotKind, User
 from portal.notifications import notify
 from portal.recipients import HEADS, recipients_for, supervisors_of
 from portal.roles import has_permission
@@ -618,13 +619,24 @@ def sla_sweep(now: datetime.datetime | None = None) -> dict[str, int]:
 def _sla_notify(demand: Demand, kind: str, level: str) -> None:
     due = demand.response_due_at if kind == "response" else demand.resolution_due_at
     heads, _unit = unit_heads(responsible_unit(demand))
+    title, body = _sla_message(demand, kind, level)
+    key = f"demand-sla:{demand.pk}:{kind}:{level}:{int(due.timestamp())}"
+    _notify_users([demand.handler, *heads], demand, title, key=key, body=body)
+    if level == SlaFlag.OVERDUE:
+        robots.announce(RobotKind.OVERDUE, unit=responsible_unit(demand), key=key, url=demand.get_absolute_url(),
+                        compose=lambda: _sla_message(demand, kind, level))
+
+
+def _sla_message(demand: Demand, kind: str, level: str) -> tuple[str, str]:
+    """The title and text of a deadline warning, in the active language."""
+    due = demand.response_due_at if kind == "response" else demand.resolution_due_at
     deadline = _("response") if kind == "response" else _("resolution")
     if level == SlaFlag.OVERDUE:
         title = _("Overdue (%(deadline)s): demand %(ref)s") % {"deadline": deadline, "ref": demand.ref}
     else:
         title = _("Due soon (%(deadline)s): demand %(ref)s") % {"deadline": deadline, "ref": demand.ref}
     body = _("%(title)s — deadline %(due)s") % {"title": demand.title, "due": timezone.localtime(due).strftime("%Y-%m-%d %H:%M")}
-    _notify_users([demand.handler, *heads], demand, title, key=f"demand-sla:{demand.pk}:{kind}:{level}:{int(due.timestamp())}", body=body)
+    return title, body
 
 
 def _escalate(demand: Demand, kind: str, now: datetime.datetime) -> int:
@@ -638,12 +650,17 @@ def _escalate(demand: Demand, kind: str, now: datetime.datetime) -> int:
         demand, EventKind.ESCALATE, actor_label="system", at=now, from_status=demand.status, to_status=demand.status,
         data={"deadline": kind, "due": due.isoformat(), "to_unit": above_unit.code if above_unit else ""},
     )
-    _notify_users(
-        [*above, acceptor_of(demand)], demand, _("Supervision (督办): demand %(ref)s is overdue") % {"ref": demand.ref},
-        key=f"demand-escalate:{demand.pk}:{kind}:{int(due.timestamp())}",
-        body=_("%(title)s — responsible: %(unit)s") % {"title": demand.title, "unit": responsible_unit(demand).name},
-    )
+    key = f"demand-escalate:{demand.pk}:{kind}:{int(due.timestamp())}"
+    title, body = _escalation_message(demand)
+    _notify_users([*above, acceptor_of(demand)], demand, title, key=key, body=body)
+    robots.announce(RobotKind.SUPERVISION, unit=responsible_unit(demand), key=key, url=demand.get_absolute_url(),
+                    compose=lambda: _escalation_message(demand))
     return 1
+
+
+def _escalation_message(demand: Demand) -> tuple[str, str]:
+    return (_("Supervision (督办): demand %(ref)s is overdue") % {"ref": demand.ref},
+            _("%(title)s — responsible: %(unit)s") % {"title": demand.title, "unit": responsible_unit(demand).name})
 
 
 # --- Visits and life events ---------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Demo accounts for `seed_demo`: one per role, and a second branch secretary as an outsider."""
-from .models import User
+from .models import RobotKind, RobotPlatform, RobotWebhook, User
 from .roles import Role
 
 DEMO_PASSWORD = "Demo@2026"
@@ -30,4 +30,10 @@ def seed(units, people) -> list[tuple[str, str, str]]:
             user.set_password(DEMO_PASSWORD)
             user.save()
         rows.append((username, str(role.label), description))
+    # A group robot to show the page; switched off, because its address is not a real robot's.
+    RobotWebhook.objects.get_or_create(
+        org_unit=units["ZB11"], name="运行部党支部钉钉群（示例，未启用）",
+        defaults=dict(platform=RobotPlatform.DINGTALK, url="https://oapi.dingtalk.com/robot/send?access_token=demo-0000",
+                      kinds=[RobotKind.OVERDUE, RobotKind.MEETING], active=False),
+    )
     return rows

@@ -11,6 +11,7 @@ menu_group("admin", _("Administration"), "gear", 90)
 
 menu_item("admin", _("Accounts"), "portal:account_list", "portal.accounts", "person-badge", 20)
 menu_item("admin", _("Audit trail"), "portal:audit_trail", "portal.audit_trail", "journal-text", 25)
+menu_item("admin", _("Group robots"), "portal:robot_list", "portal.robots", "robot", 35)
 menu_item("admin", _("Import data"), "portal:import", "portal.imports", "upload", 30)
 menu_item("admin", _("API documentation"), "swagger-ui", "portal.imports", "braces", 80)
 menu_item("admin", _("Django admin"), "admin:index", "portal.accounts", "tools", 90)

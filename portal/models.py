@@ -3,6 +3,7 @@ from __future__ import annotations
 import pghistory
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -137,6 +138,100 @@ class AccessDenial(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.status} {self.path}"
+
+
+# --- Group robots (WeCom / DingTalk) ---------------------------------------------------------------
+class RobotPlatform(models.TextChoices):
+    WECOM = "wecom", _("WeCom group robot")
+    DINGTALK = "dingtalk", _("DingTalk group robot")
+
+
+class RobotKind(models.TextChoices):
+    """The notification kinds a unit's group robot may carry (portal.robots.announce)."""
+
+    OVERDUE = "overdue", _("Overdue demands")
+    SUPERVISION = "supervision", _("Supervision (督办)")
+    MEETING = "meeting", _("Meeting reminders")
+    APPROVAL = "approval", _("Approvals")
+
+
+# The signing secret and the webhook address (its key or access token) are credentials: they are
+# kept out of the change history and shown masked.
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(),
+                 exclude=["url", "secret", "last_sent_at", "last_failed_at", "last_error", "updated_at"])
+class RobotWebhook(models.Model):
+    """A group robot of a unit: the chosen kinds of notification about the unit (and, unless
+    switched off, its sub-units) are posted into that group chat."""
+
+    org_unit = models.ForeignKey("members.OrgUnit", verbose_name=_("unit"), on_delete=models.CASCADE,
+                                 related_name="robots")
+    name = models.CharField(_("name"), max_length=100)
+    platform = models.CharField(_("platform"), max_length=20, choices=RobotPlatform.choices)
+    url = models.URLField(_("webhook address"), max_length=500)
+    secret = models.CharField(_("signing secret"), max_length=200, blank=True)
+    kinds = ArrayField(models.CharField(max_length=20, choices=RobotKind.choices), verbose_name=_("notification kinds"),
+                       default=list)
+    include_subunits = models.BooleanField(_("include sub-units"), default=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_sent_at = models.DateTimeField(_("last sent"), null=True, blank=True)
+    last_failed_at = models.DateTimeField(_("last failure"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+
+    scope = ScopeSpec(org="org_unit")
+
+    class Meta:
+        verbose_name = _("group robot")
+        verbose_name_plural = _("group robots")
+        ordering = ["org_unit__path", "name", "id"]
+        indexes = [models.Index(fields=["org_unit"], condition=models.Q(active=True), name="robot_active_unit")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("portal:robot_detail", args=[self.pk])
+
+
+class RobotDelivery(models.Model):
+    """One message to one robot. (robot, key) is unique: an event announced twice is posted once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    robot = models.ForeignKey(RobotWebhook, verbose_name=_("group robot"), on_delete=models.CASCADE,
+                              related_name="deliveries")
+    kind = models.CharField(_("kind"), max_length=20, choices=RobotKind.choices)
+    key = models.CharField(max_length=200)
+    title = models.CharField(_("title"), max_length=200)
+    text = models.TextField(_("text"), blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+
+    scope = ScopeSpec(org="robot__org_unit")
+
+    class Meta:
+        verbose_name = _("robot message")
+        verbose_name_plural = _("robot messages")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["robot", "key"], name="robot_delivery_once_per_key")]
+        indexes = [
+            models.Index(fields=["robot", "-created_at"], name="robot_delivery_recent"),
+            models.Index(fields=["status", "-created_at"], name="robot_delivery_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
 
 
 # --- History of many-to-many links (portal/history_links.py) ------------------------------------

@@ -79,5 +79,6 @@ define(
 )
 define("portal.accounts", admin=ALL)
 define("portal.imports", admin=ALL)
+define("portal.robots", admin=ALL)  # WeCom / DingTalk group robots (portal/robots.py)
 define("portal.audit", staff=SCOPE, branch_secretary=SCOPE, manager=SCOPE)
 define("portal.audit_trail", admin=ALL)  # the audit trail page: changes, denials, failed logins, reveals

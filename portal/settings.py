@@ -361,6 +361,13 @@ PORTAL_RATE_LIMITS = {
 PORTAL_SITE_NAME = _("Party-Mass Work Portal")
 # Absolute address of the portal, for links in e-mails and one-time links.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+
+# Group robots (portal/robots.py): the hosts a webhook address may point at. The portal posts only
+# there, so an account that may configure robots cannot make the server call anything else on the
+# intranet. A private WeCom/DingTalk deployment adds its own host.
+ROBOT_WEBHOOK_HOSTS = env.list("ROBOT_WEBHOOK_HOSTS", default=["qyapi.weixin.qq.com", "oapi.dingtalk.com"])
+ROBOT_TIMEOUT_SECONDS = env.float("ROBOT_TIMEOUT_SECONDS", default=10.0)
+ROBOT_MAX_ATTEMPTS = env.int("ROBOT_MAX_ATTEMPTS", default=5)
 # Lists with more rows than this (estimated) show "about N" instead of an exact count.
 PORTAL_EXACT_COUNT_LIMIT = 10_000
 # The page cache (portal/pagecache.py): how long a stored page may be served again at most (clock-based

@@ -20,3 +20,15 @@ def send_notification_email(notification_id: int) -> bool:
         body = f"{body}\n\n{settings.PORTAL_BASE_URL.rstrip('/')}{notification.url}"
     send_mail(notification.title, body.strip(), settings.DEFAULT_FROM_EMAIL, [notification.user.email])
     return True
+
+
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def send_robot_message(self, delivery_id: int) -> bool:
+    """Post one group-robot message (portal.robots.deliver); transient failures come back with
+    growing pauses (30 s, 1, 2, 4 min …) until the delivery's attempts run out."""
+    from . import robots
+
+    outcome = robots.deliver(delivery_id)
+    if outcome.retry:
+        raise self.retry(countdown=min(30 * 2 ** self.request.retries, 3600))
+    return outcome.sent

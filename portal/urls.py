@@ -5,7 +5,7 @@ from django.urls import include, path
 from csp.decorators import csp_update
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import views
+from . import robot_views, views
 from .api_urls import urlpatterns as api_urlpatterns
 from .ratelimits import throttled
 
@@ -21,6 +21,14 @@ portal_patterns = (
         path("import/", views.ImportView.as_view(), name="import"),
         path("import/<int:pk>/", views.ImportPreviewView.as_view(), name="import_preview"),
         path("import/template/<str:kind>/", views.ImportTemplateView.as_view(), name="import_template"),
+        path("robots/", robot_views.RobotListView.as_view(), name="robot_list"),
+        path("robots/new/", robot_views.RobotEditView.as_view(), name="robot_create"),
+        path("robots/messages/", robot_views.DeliveryListView.as_view(), name="robot_deliveries"),
+        path("robots/messages/<int:pk>/retry/", robot_views.DeliveryRetryView.as_view(), name="robot_delivery_retry"),
+        path("robots/<int:pk>/", robot_views.RobotDetailView.as_view(), name="robot_detail"),
+        path("robots/<int:pk>/edit/", robot_views.RobotEditView.as_view(), name="robot_edit"),
+        path("robots/<int:pk>/delete/", robot_views.RobotDeleteView.as_view(), name="robot_delete"),
+        path("robots/<int:pk>/test/", robot_views.RobotTestView.as_view(), name="robot_test"),
     ],
     "portal",
 )
