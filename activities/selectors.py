@@ -298,6 +298,53 @@ def activity_page(user, activity: Activity) -> dict:
     )
 
 
+def item_page(user, item: ResponsibilityItem) -> dict:
+    """What the responsibility item page shows besides its forms: the sub-items, cooperating units,
+    events and parent chain, and who may update, decide or change it."""
+    from portal.roles import has_permission
+
+    from . import services
+
+    return dict(
+        children=list(item.children.select_related("lead_org_unit", "responsible").order_by("deadline", "id")[:200]),
+        cooperating=list(item.cooperating_units.all()[:50]),
+        events=list(item.records.select_related("by")[:100]),
+        ancestors=item_ancestors(item),
+        can_progress=services.may_update_progress(user, item) and item.status in (ItemStatus.IN_PROGRESS, ItemStatus.RETURNED),
+        can_decide=item.status == ItemStatus.SUBMITTED and services.may_approve(user, item),
+        own_item=bool(user.person_id and user.person_id == item.responsible_id),
+        can_change=has_permission(user, "tasks.change") and visible(
+            ResponsibilityItem.objects.filter(pk=item.pk), user, "tasks.change").exists(),
+        has_children=bool(item.children.exists()),
+        children_open=item.children.exclude(status=ItemStatus.APPROVED).exists(),
+    )
+
+
+def item_ancestors(item: ResponsibilityItem) -> list[ResponsibilityItem]:
+    chain, current, guard = [], item.parent, 0
+    while current is not None and guard < 10:
+        chain.insert(0, current)
+        current, guard = current.parent, guard + 1
+    return chain
+
+
+def activity_qr_page(activity: Activity, checkin_url: str) -> dict:
+    """The meeting-room screen: the QR code of the check-in link, how often it renews and the
+    attendance so far."""
+    from django.utils.safestring import mark_safe
+
+    from . import services
+    from .choices import AttendanceStatus
+    from .qr import qr_svg
+
+    return {
+        "activity": activity, "checkin_url": checkin_url, "qr": mark_safe(qr_svg(checkin_url)),
+        "refresh": services.CHECKIN_CODE_REFRESH, "valid_minutes": services.CHECKIN_CODE_MAX_AGE // 60,
+        "present": activity.attendances.filter(status=AttendanceStatus.PRESENT).count(),
+        "invited": activity.attendances.count(),
+    }
+
+
 def project_page(user, project) -> dict:
     """What the project page shows besides its forms: who may do what, the closing problems, the
     team, milestones, expenses, risks and approvals, progress and money."""

@@ -340,6 +340,14 @@ def item_submit(*, item: ResponsibilityItem, by, note: str = "", evidence=None) 
 
 
 @transaction.atomic
+def item_report(*, item: ResponsibilityItem, by, submit: bool, progress: int | None, note: str = "", evidence=None):
+    """What the responsible posts from the item page: the completion for approval when `submit`,
+    a progress update otherwise."""
+    if submit:
+        return item_submit(item=item, by=by, note=note, evidence=evidence)
+    return item_update_progress(item=item, by=by, progress=progress, note=note, evidence=evidence)
+
+
 def item_decide(*, item: ResponsibilityItem, by, approve: bool, comment: str = "",
                 now: datetime.datetime | None = None) -> ResponsibilityItem:
     """Approve or return a submitted completion. Nobody approves their own item."""
@@ -477,6 +485,10 @@ def milestone_progress(*, milestone, progress: int) -> None:
     milestone.progress = progress
     milestone.done_on = timezone.localdate() if milestone.progress == 100 else None
     milestone.save(update_fields=["progress", "done_on"])
+
+
+def milestone_delete(*, milestone) -> None:
+    milestone.delete()
 
 
 def milestone_unfinished_reason(*, milestone, reason: str) -> None:

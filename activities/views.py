@@ -10,7 +10,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -29,14 +28,13 @@ from portal.scope import get_visible_or_404, scope_q, visible
 from portal.uploads import file_response
 
 from . import selectors, services, workflow
-from .choices import ActivityStatus, AttendanceStatus, CellState, ItemStatus, ProjectStage
+from .choices import ActivityStatus, AttendanceStatus, CellState, ProjectStage
 from .filtersets import ActivityFilterSet, ItemFilterSet, PointsFilterSet, ProjectFilterSet
 from .forms import (
     ActivityForm, CopyYearForm, DecisionForm, EvaluationForm, ExpenseForm, InviteForm, LeaveForm, MilestoneForm,
     MilestoneProgressForm, PhotoForm, PointsRuleFormSet, ProgressForm, ProjectForm, ResponsibilityItemForm, RiskForm,
 )
 from .models import Activity, ActivityPhoto, Attendance, ItemEvent, Milestone, PointsRule, Project, ResponsibilityItem
-from .qr import qr_svg
 from .tables import ActivityTable, ItemTable, LedgerTable, ProjectTable
 
 
@@ -207,12 +205,7 @@ class ActivityQrView(ActivityManageMixin, TemplateView):
             return redirect(activity)
         token = services.checkin_token(activity)
         url = request.build_absolute_uri(reverse("activities:checkin", args=[token]))
-        context = {
-            "activity": activity, "checkin_url": url, "qr": mark_safe(qr_svg(url)),
-            "refresh": services.CHECKIN_CODE_REFRESH, "valid_minutes": services.CHECKIN_CODE_MAX_AGE // 60,
-            "present": activity.attendances.filter(status=AttendanceStatus.PRESENT).count(),
-            "invited": activity.attendances.count(),
-        }
+        context = selectors.activity_qr_page(activity, url)
         if request.htmx:
             return render(request, "activities/_qr_code.html", context)
         return render(request, self.template_name, context)
@@ -273,8 +266,7 @@ class LeaveRequestView(PermissionRequiredMixin, View):
         except ValidationError as error:
             _add_validation_error(form, error)
             return detail_with_forms(ActivityDetailView, request, activity, leave_form=form)
-        else:
-            messages.success(request, _("Your leave request was recorded."))
+        messages.success(request, _("Your leave request was recorded."))
         return redirect(activity)
 
 
@@ -452,31 +444,13 @@ class ItemDetailView(ObjectDetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        item, user = self.object, self.request.user
+        item = self.object
         context.update(
-            children=list(item.children.select_related("lead_org_unit", "responsible").order_by("deadline", "id")[:200]),
-            cooperating=list(item.cooperating_units.all()[:50]),
-            events=list(item.records.select_related("by")[:100]),
-            ancestors=self._ancestors(item),
-            can_progress=services.may_update_progress(user, item) and item.status in (ItemStatus.IN_PROGRESS, ItemStatus.RETURNED),
-            can_decide=item.status == ItemStatus.SUBMITTED and services.may_approve(user, item),
-            own_item=bool(user.person_id and user.person_id == item.responsible_id),
-            can_change=has_permission(user, "tasks.change") and visible(
-                ResponsibilityItem.objects.filter(pk=item.pk), user, "tasks.change").exists(),
+            **selectors.item_page(self.request.user, item),
             progress_form=ProgressForm(initial={"progress": item.progress}),
             decision_form=DecisionForm(),
-            has_children=bool(item.children.exists()),
-            children_open=item.children.exclude(status=ItemStatus.APPROVED).exists(),
         )
         return context
-
-    @staticmethod
-    def _ancestors(item):
-        chain, current, guard = [], item.parent, 0
-        while current is not None and guard < 10:
-            chain.insert(0, current)
-            current, guard = current.parent, guard + 1
-        return chain
 
 
 class ItemEditView(ObjectEditView):
@@ -519,20 +493,13 @@ class ItemProgressView(ItemActionMixin, View):
         form = ProgressForm(request.POST, request.FILES)
         if not form.is_valid():
             return detail_with_forms(ItemDetailView, request, item, progress_form=form)
-        data = form.cleaned_data
+        submit = request.POST.get("submit_completion") == "1"
         try:
-            if request.POST.get("submit_completion") == "1":
-                services.item_submit(item=item, by=request.user, note=data["note"], evidence=data["evidence"])
-                messages.success(request, _("The completion was submitted for approval."))
-            else:
-                services.item_update_progress(item=item, by=request.user, progress=data["progress"], note=data["note"],
-                                              evidence=data["evidence"])
-                messages.success(request, _("The progress was recorded."))
-        except PermissionDenied:
-            raise
+            services.item_report(item=item, by=request.user, submit=submit, **form.cleaned_data)
         except ValidationError as error:
             _add_validation_error(form, error)
             return detail_with_forms(ItemDetailView, request, item, progress_form=form)
+        messages.success(request, _("The completion was submitted for approval.") if submit else _("The progress was recorded."))
         return redirect(item)
 
 
@@ -733,13 +700,18 @@ PROJECT_ACTION_DONE = {"submit": gettext_lazy("Submitted for approval."), "appro
 class ProjectActionView(PermissionRequiredMixin, View):
     permission = "projects.view"
 
-    def post(self, request, pk, action):
+    def get_project(self, pk, action):
+        """The project in reach of the permission the step needs: 404 for an unknown step or a
+        project out of scope, 403 without the permission."""
         permission = workflow.PROJECT_ACTION_PERMISSION.get(action)
         if permission is None:
             raise Http404
-        if not has_permission(request.user, permission):
+        if not has_permission(self.request.user, permission):
             raise PermissionDenied
-        project = get_visible_or_404(Project.objects.all(), request.user, permission, pk=pk)
+        return get_visible_or_404(Project.objects.all(), self.request.user, permission, pk=pk)
+
+    def post(self, request, pk, action):
+        project = self.get_project(pk, action)
         try:
             services.project_act(project=project, by=request.user, action=action, comment=posted_text(request, "comment"))
             messages.success(request, PROJECT_ACTION_DONE[action])
@@ -760,6 +732,6 @@ class MilestoneDeleteView(PermissionRequiredMixin, View):
         if milestone is None:
             raise Http404
         project = get_visible_or_404(Project.objects.all(), request.user, self.permission, pk=milestone.project_id)
-        milestone.delete()
+        services.milestone_delete(milestone=milestone)
         return redirect(project)
 

@@ -60,6 +60,17 @@ def test_milestone_progress_rolls_up_by_weight_and_budget(tree):
     assert services.project_spent(project) == Decimal("1100.50")
 
 
+def test_milestone_delete(client, tree, owner, outsider):
+    project = ProjectFactory(org_unit=tree.branch_a)
+    milestone = MilestoneFactory(project=project)
+    url = reverse("activities:milestone_delete", args=[milestone.pk])
+    client.force_login(outsider)
+    assert client.post(url).status_code == 404  # another branch's project
+    client.force_login(owner)
+    assert client.post(url).url == project.get_absolute_url()
+    assert not project.milestones.exists()
+    assert client.post(url).status_code == 404  # gone
+
 def test_project_pages(client, tree, owner, outsider, member, manager):
     project = ProjectFactory(org_unit=tree.branch_a)
     url = reverse("activities:project_detail", args=[project.pk])
