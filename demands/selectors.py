@@ -334,13 +334,14 @@ def hot_topics_of(unit, period: str, user) -> list:
     return list(visible(HotTopic.objects.filter(org_unit=unit, period=period), user, "demands.queue").order_by("rank"))
 
 
-def demand_page(user, demand: Demand, *, manages: bool) -> dict:
+def demand_page(user, demand: Demand, facts) -> dict:
     """What the demand page reads besides its workflow steps: the timeline (and whether its hash
     chain holds), the similar open demands in scope for those who manage it, the duplicates merged
-    into it and its mediations."""
+    into it, its mediations, and the tracking code for those who manage or submitted it."""
     from . import chain
+    from .services import format_tracking_code
 
-    similar = similar_demands(user, demand.title, exclude_pk=demand.pk) if manages and demand.is_open else []
+    similar = similar_demands(user, demand.title, exclude_pk=demand.pk) if facts.in_scope and demand.is_open else []
     events = demand_events(demand)
     return {
         "demand": demand,
@@ -349,7 +350,45 @@ def demand_page(user, demand: Demand, *, manages: bool) -> dict:
         "similar": similar,
         "duplicates": getattr(demand, "duplicate_list", None) or [],
         "mediations": list(visible(demand.mediations.all(), user, "mediation.view")[:10]) if has_permission(user, "mediation.view") else [],
+        "show_tracking_code": facts.in_scope or facts.is_submitter,
+        "tracking_code": format_tracking_code(demand.tracking_code or ""),
+        "can_mediate": has_permission(user, "mediation.change") and facts.in_scope,
+        "title": str(demand),
     }
+
+
+def track_page(code: str) -> dict | None:
+    """The public tracking page of a tracking code: the status and the dates of the steps, never
+    names or texts, and the rating link of an anonymous resolved demand; None for an unknown code."""
+    from . import workflow
+    from .services import normalize_tracking_code, rating_url
+
+    code = normalize_tracking_code(code)
+    demand = Demand.objects.filter(tracking_code=code).select_related("category").first() if code else None
+    if demand is None:
+        return None
+    steps = list(demand.events.order_by("seq").values_list("action", "to_status", "at"))
+    return dict(
+        demand=demand, steps=[(workflow.EVENT_LABELS.get(a, a), at) for a, _to, at in steps],
+        rating_url=rating_url(demand) if demand.status == Status.RESOLVED and demand.rating_nonce
+        and demand.submitter_id is None else "",
+    )
+
+
+def priority_page(user, permission: str, *, shown: int) -> dict:
+    """The service priority list: the first `shown` open demands in scope, ranked by the stated
+    formula, and the factors with their weights."""
+    from . import priority
+    from .models import PriorityWeights
+
+    weights = PriorityWeights.load()
+    queryset = visible(Demand.objects.filter(open_q(), merged_into__isnull=True), user, permission)
+    ranked = priority.rank(queryset, current_thresholds(), weights)
+    return dict(
+        ranked=ranked[:shown], total=queryset.count(), considered=len(ranked),
+        factors=[(name, label, rule, getattr(weights, name)) for name, label, rule in priority.FACTORS],
+        weight_sum=sum(getattr(weights, name) for name, *_rest in priority.FACTORS),
+    )
 
 
 def sla_overview(today: datetime.date, weeks: int = 8) -> dict:

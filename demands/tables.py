@@ -31,6 +31,13 @@ def status_badge(record) -> str:
     )
 
 
+def demand_badges(demand) -> dict:
+    """The status and deadline badges of the demand page's header."""
+    from .sla import current_thresholds
+
+    return {"status_badge": status_badge(demand), "deadline_badge": deadline_badge(demand, current_thresholds())}
+
+
 def deadline_badge(record, limits) -> str:
     """The colour of the nearest open deadline, with the deadline itself."""
     colour = sla.colour(record, limits) if limits is not None else Colour.NONE

@@ -34,7 +34,7 @@ from .models import (
     VisitPhoto, WorkCalendarDay,
 )
 from .sla import current_thresholds
-from .tables import DemandTable, LifeEventTable, MediationTable, VisitTable, deadline_badge, status_badge
+from .tables import DemandTable, LifeEventTable, MediationTable, VisitTable
 from .workflow import Action, WorkflowError
 
 
@@ -227,21 +227,16 @@ def detail_context(request, demand: Demand, *, bound_action: str | None = None, 
     user = request.user
     facts = services.facts_for(demand, user)
     actions = workflow.allowed_actions(demand.status, facts)
-    page = selectors.demand_page(user, demand, manages=facts.in_scope)
+    page = selectors.demand_page(user, demand, facts)
     forms = forms_.action_forms(demand, user, actions, candidates=page["similar"], bound_action=bound_action, bound_form=bound_form)
     return {
         **page,
+        **tables_.demand_badges(demand),
         "actions": [(action, Action(action).label, forms[action]) for action in actions],
         # What the text model suggests for the staff member accepting the demand (shown, never chosen).
         "suggestion": text_services.suggest_for(demand) if Action.ACCEPT in actions else None,
         "open_action": bound_action,
-        "status_badge": status_badge(demand),
-        "deadline_badge": deadline_badge(demand, current_thresholds()),
         "may_merge": Action.MERGE in actions,
-        "show_tracking_code": facts.in_scope or facts.is_submitter,
-        "tracking_code": services.format_tracking_code(demand.tracking_code or ""),
-        "can_mediate": has_permission(user, "mediation.change") and facts.in_scope,
-        "title": str(demand),
     }
 
 
@@ -251,10 +246,16 @@ class DemandActionView(PermissionRequiredMixin, View):
 
     permission = "demands.view"
 
-    def post(self, request, pk, action):
-        demand = get_visible_or_404(DemandDetailView.queryset, request.user, self.permission, pk=pk)
-        if action not in ACTION_FORMS or action not in services.allowed_actions(demand, request.user):
+    def get_demand(self, pk, action):
+        """The demand, if the step is in the workflow table for this user: 404 for an unknown step or
+        a demand out of scope, 403 for a step the user may not take."""
+        demand = get_visible_or_404(DemandDetailView.queryset, self.request.user, self.permission, pk=pk)
+        if action not in ACTION_FORMS or action not in services.allowed_actions(demand, self.request.user):
             raise PermissionDenied if action in ACTION_FORMS else Http404
+        return demand
+
+    def post(self, request, pk, action):
+        demand = self.get_demand(pk, action)
         form = ACTION_FORMS[action](request.POST, request.FILES, demand=demand, **({"user": request.user} if action == Action.MERGE else {}))
         if form.is_valid():
             try:
@@ -265,12 +266,20 @@ class DemandActionView(PermissionRequiredMixin, View):
             except ValidationError as error:
                 _form_errors_from(form, error)
             else:
-                messages.success(request, _("Done: %(action)s.") % {"action": Action(action).label})
-                still_visible = visible(Demand.objects.filter(pk=demand.pk), request.user, self.permission).exists()
-                return redirect(demand if still_visible else "demands:demand_list")
+                return self.done(demand, action)
+        return self.invalid(demand, action, form)
+
+    def done(self, demand, action):
+        """Back to the demand, or to the list when the step took it out of the user's reach."""
+        messages.success(self.request, _("Done: %(action)s.") % {"action": Action(action).label})
+        still_visible = visible(Demand.objects.filter(pk=demand.pk), self.request.user, self.permission).exists()
+        return redirect(demand if still_visible else "demands:demand_list")
+
+    def invalid(self, demand, action, form):
+        """The demand page again with the step's form bound: errors beside the fields, nothing saved."""
         demand.refresh_from_db()
-        context = {**detail_context(request, demand, bound_action=action, bound_form=form), "object": demand}
-        return render(request, DemandDetailView.template_name, context, status=400)
+        context = {**detail_context(self.request, demand, bound_action=action, bound_form=form), "object": demand}
+        return render(self.request, DemandDetailView.template_name, context, status=400)
 
 
 class DemandAttachmentView(PermissionRequiredMixin, View):
@@ -323,17 +332,11 @@ class TrackView(View):
         form = TrackForm(request.POST)
         context = {"form": form}
         if form.is_valid():
-            code = services.normalize_tracking_code(form.cleaned_data["code"])
-            demand = Demand.objects.filter(tracking_code=code).select_related("category").first() if code else None
-            if demand is None:
+            page = selectors.track_page(form.cleaned_data["code"])
+            if page is None:
                 form.add_error("code", _("No demand has this tracking code."))
             else:
-                steps = list(demand.events.order_by("seq").values_list("action", "to_status", "at"))
-                context.update(
-                    demand=demand, steps=[(workflow.EVENT_LABELS.get(a, a), at) for a, _to, at in steps],
-                    rating_url=services.rating_url(demand) if demand.status == Status.RESOLVED and demand.rating_nonce
-                    and demand.submitter_id is None else "",
-                )
+                context.update(page)
         return render(request, self.template_name, context, status=200 if form.is_valid() and not form.errors else 400)
 
 
@@ -488,10 +491,13 @@ def mediation_context(request, case, *, bound: str | None = None, form=None) -> 
 class MediationStepView(PermissionRequiredMixin, View):
     permission = "mediation.change"
 
-    def post(self, request, pk, step):
+    def get_case(self, pk, step):
         if step not in MEDIATION_STEPS:
             raise Http404
-        case = get_visible_or_404(MediationDetailView.queryset, request.user, self.permission, pk=pk)
+        return get_visible_or_404(MediationDetailView.queryset, self.request.user, self.permission, pk=pk)
+
+    def post(self, request, pk, step):
+        case = self.get_case(pk, step)
         form = MEDIATION_STEPS[step](request.POST)
         if form.is_valid():
             try:
@@ -825,17 +831,10 @@ class PriorityListView(PermissionRequiredMixin, TemplateView):
     shown = 100
 
     def get_context_data(self, **kwargs):
-        from . import priority
-
         context = super().get_context_data(**kwargs)
-        weights = PriorityWeights.load()
-        queryset = visible(Demand.objects.filter(selectors.open_q(), merged_into__isnull=True), self.request.user, self.permission)
-        ranked = priority.rank(queryset, current_thresholds(), weights)
         context.update(
-            title=_("Service priority list"), ranked=ranked[: self.shown], total=queryset.count(),
-            considered=len(ranked),
-            factors=[(name, label, rule, getattr(weights, name)) for name, label, rule in priority.FACTORS],
-            weight_sum=sum(getattr(weights, name) for name, *_rest in priority.FACTORS),
+            **selectors.priority_page(self.request.user, self.permission, shown=self.shown),
+            title=_("Service priority list"),
             may_configure=has_permission(self.request.user, "demands.configure"),
             tone_labels=text_services.TONE_LABELS,
         )
