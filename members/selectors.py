@@ -4,7 +4,8 @@ from __future__ import annotations
 import datetime
 
 from django.contrib.postgres.fields import ArrayField
-from django.db.models import Case, F, Func, IntegerField, OuterRef, Q, Subquery, Sum, When
+from django.db.models import BooleanField, Case, F, Func, IntegerField, OuterRef, Q, Subquery, Sum, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -118,6 +119,18 @@ def search_people(queryset, term: str):
     return queryset.filter(Q(employee_no__istartswith=term) | Q(name__istartswith=term))
 
 
+def unit_path(unit_id: int, user, permission: str) -> list[OrgUnit]:
+    """The units in the user's scope on the path from the root to the unit, root first (the unit
+    itself last when the user may see it), in one query."""
+    on_path = RawSQL(
+        f"{OrgUnit._meta.db_table}.id = ANY(string_to_array(trim(both '/' from "
+        f"(SELECT path FROM {OrgUnit._meta.db_table} WHERE id = %s)), '/')::bigint[])",
+        [unit_id], output_field=BooleanField(),
+    )
+    return list(visible(OrgUnit.objects.select_related("parent").alias(on_path=on_path).filter(on_path=True),
+                        user, permission).order_by("depth"))
+
+
 def org_tree(user, permission: str = "orgunits.view") -> list[dict]:
     """The org units the user may see as a tree: each node has its unit, its children and the
     counts of its whole subtree (people employed, party members among them, party branches).
@@ -146,6 +159,28 @@ def org_tree(user, permission: str = "orgunits.view") -> list[dict]:
             for key in ("people", "members", "branches"):
                 parent[key] += nodes[unit.pk][key]
     return roots
+
+
+def person_page(user, person: Person) -> dict:
+    """What the person page (一人一档) shows besides its forms: the masked contact details, the
+    timeline, the party development, the points and what the user may do."""
+    from portal.registry import person_timeline
+    from portal.roles import has_permission
+
+    from .masking import mask_id_number, mask_phone, may_reveal
+
+    return dict(
+        masked_phone=mask_phone(person.phone),
+        masked_id_number=mask_id_number(person.id_number),
+        may_reveal=may_reveal(user, person),
+        timeline=person_timeline(person, user, limit=50),
+        **person_development(person),
+        points_total=person_points_total(person),
+        recent_points=person.points.select_related("awarded_by")[:10],
+        can_change=has_permission(user, "people.change"),
+        can_develop=has_permission(user, "development.change"),
+        can_adjust_points=has_permission(user, "points.change"),
+    )
 
 
 def person_development(person: Person) -> dict:

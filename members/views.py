@@ -13,7 +13,6 @@ from portal.autocomplete import AutocompleteView
 from portal.generic import (
     ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView, PermissionRequiredMixin,
 )
-from portal.registry import person_timeline
 from portal.roles import has_permission
 from portal.scope import get_visible_or_404, visible
 
@@ -21,7 +20,7 @@ from . import selectors, services
 from .choices import DualCultivation, PoliticalStatus
 from .filtersets import OrgUnitFilterSet, PersonFilterSet
 from .forms import DevelopmentStageForm, OrgUnitForm, PersonForm, PointsAdjustForm, UnmaskedExportForm
-from .masking import mask_id_number, mask_phone, may_reveal, may_reveal_any, people_export_masks
+from .masking import may_reveal, may_reveal_any, people_export_masks
 from .models import OrgUnit, Person, RevealLog
 from .tables import PERSON_READABLE, OrgUnitTable, PersonTable
 from .tree import tree_html
@@ -123,20 +122,10 @@ class PersonDetailView(ObjectDetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        person, user = self.object, self.request.user
-        development = selectors.person_development(person)
+        page = selectors.person_page(self.request.user, self.object)
         context.update(
-            masked_phone=mask_phone(person.phone),
-            masked_id_number=mask_id_number(person.id_number),
-            may_reveal=may_reveal(user, person),
-            timeline=person_timeline(person, user, limit=50),
-            **development,
-            points_total=selectors.person_points_total(person),
-            recent_points=person.points.select_related("awarded_by")[:10],
-            can_change=has_permission(user, "people.change"),
-            can_develop=has_permission(user, "development.change"),
-            can_adjust_points=has_permission(user, "points.change"),
-            development_form=DevelopmentStageForm(initial={"stage": development["next_stage"] or "applicant"}),
+            **page,
+            development_form=DevelopmentStageForm(initial={"stage": page["next_stage"] or "applicant"}),
             points_form=PointsAdjustForm(),
         )
         return context
