@@ -79,6 +79,28 @@ def dashboard_page(user, unit, period, *, trend: str | None = None, rank: str | 
     )
 
 
+def drilldown_page(user, kpi, figure: drilldown.Figure, part: str, *, whole: bool) -> dict:
+    """The head of the drill-down list behind a figure: the KPI, its value as the dashboard shows it,
+    each part with its count and link; the size of the set when the list is `whole` (no category or
+    own-unit filter)."""
+    from .kpis import MeetingKpi
+
+    kpi_def = next((k for k in selectors.catalogue(active_only=False) if k.code == kpi.code), None)
+    counts = drilldown.counts(figure, user)
+    return dict(
+        kpi=kpi, kpi_def=kpi_def, figure=figure, snapshot=figure.snapshot, part=part,
+        parts=[(key, label, count, drill_url(kpi.code, figure.unit, figure.period, key))
+               for key, label, count in drilldown.parts_of(kpi, counts)],
+        list_count=counts.get(part) if whole else None,
+        display_value=selectors.display(figure.snapshot.value if figure.snapshot else None,
+                                        kpi_def.value_format if kpi_def else ValueFormat.RATE),
+        dashboard_link=dashboard_url(figure.unit, figure.period),
+        is_meeting=isinstance(kpi, MeetingKpi),
+        # The exact size of the set (the list itself pages without counting).
+        **({"row_count": counts[part], "row_count_more": False} if whole and not isinstance(kpi, MeetingKpi) else {}),
+    )
+
+
 def _link_cards(cards, lines, unit, period) -> None:
     """Each card's sparkline and, for a KPI with records behind it, the links to them."""
     for card in cards:

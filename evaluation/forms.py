@@ -15,7 +15,7 @@ from portal.numbers import plain
 from portal.scope import visible
 from portal.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 
-from .choices import AppraisalGrade, KpiKind, ValueFormat
+from .choices import ActionSource, AppraisalGrade, KpiKind, ValueFormat
 from .models import (
     AppraisalRound, Campaign, ImprovementAction, Indicator, KpiDefinition, KpiTarget, ManualKpiValue, RaterGroup,
 )
@@ -328,6 +328,27 @@ class ImprovementActionForm(ScopedUnitMixin, forms.ModelForm):
         except ValueError as error:
             raise forms.ValidationError(str(error)) from None
 
+
+def improvement_action_initial(params, user) -> dict:
+    """A new action started from a figure or a campaign: the query string names the KPI, the
+    campaign (only one the user manages), the period and the unit."""
+    from .engine import ensure_catalogue
+
+    initial = {}
+    if params.get("kpi"):
+        ensure_catalogue()
+        kpi = KpiDefinition.objects.filter(code=params["kpi"]).first()
+        if kpi:
+            initial.update(kpi=kpi, source=ActionSource.KPI, title=_("Improve %(kpi)s") % {"kpi": kpi.display_name})
+    if params.get("campaign", "").isdigit():
+        campaign = visible(Campaign.objects.all(), user, "campaigns.manage").filter(pk=params["campaign"]).first()
+        if campaign:
+            initial.update(campaign=campaign, source=ActionSource.CAMPAIGN)
+    if params.get("period"):
+        initial["period"] = params["period"][:7]
+    if params.get("unit", "").isdigit():
+        initial["org_unit"] = params["unit"]
+    return initial
 
 class ActionProgressForm(forms.ModelForm):
     """What the owner keeps up to date while doing."""

@@ -397,6 +397,18 @@ def generate_monthly_reports(now=None) -> list[int]:
     return ids
 
 
+def print_page(report: MonthlyReport) -> dict:
+    """What the printable page shows of a report: its content as issued, the same as the workbook."""
+    content = report.content
+    if content is None:  # not generated yet (or failed): nothing issued to show
+        return dict(report=report, data=None, kpi_rows=[], change_rows=[], weak_rows=[])
+    return dict(
+        report=report, data=issued_content(content),
+        kpi_rows=content["kpis"], change_rows=content["changes"], weak_rows=content["weakest"],
+        hot_topics=content.get("hot_topics", []),
+    )
+
+
 def issued_content(content: dict) -> SimpleNamespace:
     """The stored content of a report as issued (the same the workbook holds, whatever happened
     since), read back for the printable page."""

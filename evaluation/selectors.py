@@ -417,6 +417,49 @@ def sparkline(values: list, width: int = 100, height: int = 24) -> str:
 
 
 # --- Campaigns ---------------------------------------------------------------------------------------------
+def action_board(user, permission: str, *, unit: OrgUnit | None = None, mine: bool = False, per_column: int = 50) -> list:
+    """The PDCA board: (status, label, actions) per status, of `unit`'s subtree and of the user's
+    own actions when `mine`; the open columns by deadline, the closed one the latest first."""
+    from .choices import ActionStatus
+    from .models import ImprovementAction
+
+    actions = visible(ImprovementAction.objects.all(), user, permission).select_related("org_unit", "owner", "kpi")
+    if unit is not None:
+        actions = actions.filter(org_unit__path__startswith=unit.path)
+    if mine and user.person_id:
+        actions = actions.filter(owner_id=user.person_id)
+    columns = []
+    for status, label in ActionStatus.choices:
+        items = actions.filter(status=status).order_by(
+            *(("-updated_at",) if status == ActionStatus.CLOSED else ("deadline", "id")))[:per_column]
+        columns.append((status, label, list(items)))
+    return columns
+
+
+def campaign_page(user, campaign) -> dict:
+    """What the campaign page shows besides its forms: indicators, subjects, rating progress, the
+    results once it is open, what stops a draft from opening, the status steps and who may act."""
+    from portal.roles import has_permission
+
+    from .services import campaign_problems
+    from .workflow import CAMPAIGN_ACTION_LABELS, campaign_actions_from
+
+    is_draft = campaign.status == CampaignStatus.DRAFT
+    return dict(
+        title=campaign.name,
+        indicators=list(campaign.indicators.all()),
+        subjects=list(campaign.subjects.order_by("path")),
+        progress=campaign_progress(campaign),
+        results=campaign_results(campaign) if not is_draft else None,
+        problems=campaign_problems(campaign) if is_draft else [],
+        unrateable=unrateable_units(campaign),
+        actions=[(a, CAMPAIGN_ACTION_LABELS[a]) for a in campaign_actions_from(campaign.status)],
+        is_draft=is_draft,
+        can_act=has_permission(user, "pdca.manage"),
+        max_total=sum(i.max_score for i in campaign.indicators.all()),
+    )
+
+
 def campaign_progress(campaign) -> list[dict]:
     """Per rater group: raters, sheets expected and sheets in (from the assignments' done lists)."""
     from portal.numbers import half_up

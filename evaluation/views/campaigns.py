@@ -17,7 +17,6 @@ from portal.generic import (
 )
 from portal.models import User
 from portal.numbers import plain
-from portal.roles import has_permission
 from portal.scope import get_visible_or_404
 
 from .. import selectors, services
@@ -29,7 +28,7 @@ from ..forms import (
 )
 from ..models import AppraisalResult, AppraisalRound, AppraisalVoter, Campaign, RaterAssignment
 from ..tables import AppraisalTable, CampaignTable
-from ..workflow import APPRAISAL_ACTION_LABELS, CAMPAIGN_ACTION_LABELS, campaign_actions_from
+from ..workflow import APPRAISAL_ACTION_LABELS, campaign_actions_from
 
 MANAGE = "campaigns.manage"
 RATE = "campaigns.rate"
@@ -83,21 +82,10 @@ class CampaignDetailView(ObjectDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         campaign = self.object
-        progress = selectors.campaign_progress(campaign)
         context.update(
-            title=campaign.name,
-            indicators=list(campaign.indicators.all()),
-            subjects=list(campaign.subjects.order_by("path")),
-            progress=progress,
-            results=selectors.campaign_results(campaign) if campaign.status != CampaignStatus.DRAFT else None,
-            problems=services.campaign_problems(campaign) if campaign.status == CampaignStatus.DRAFT else [],
-            unrateable=selectors.unrateable_units(campaign),
-            actions=[(a, CAMPAIGN_ACTION_LABELS[a]) for a in campaign_actions_from(campaign.status)],
+            **selectors.campaign_page(self.request.user, campaign),
             indicator_form=IndicatorForm(), group_form=RaterGroupForm(campaign=campaign),
             raters_form=RatersForm(user=self.request.user),
-            is_draft=campaign.status == CampaignStatus.DRAFT,
-            can_act=has_permission(self.request.user, "pdca.manage"),
-            max_total=sum(i.max_score for i in campaign.indicators.all()),
         )
         return context
 

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import BooleanField
-from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import OrgUnit
+from members.selectors import unit_path
 from portal.scope import get_visible_or_404, visible
 
 from ..periods import Period
@@ -57,13 +56,7 @@ def unit_and_ancestors(request, permission: str, param: str = "unit") -> tuple[O
         return unit, ancestors(unit, user, permission)
     if not value.isdigit():
         raise Http404
-    on_path = RawSQL(
-        f"{OrgUnit._meta.db_table}.id = ANY(string_to_array(trim(both '/' from "
-        f"(SELECT path FROM {OrgUnit._meta.db_table} WHERE id = %s)), '/')::bigint[])",
-        [int(value)], output_field=BooleanField(),
-    )
-    chain = list(visible(OrgUnit.objects.select_related("parent").alias(on_path=on_path).filter(on_path=True),
-                         user, permission).order_by("depth"))
+    chain = unit_path(int(value), user, permission)
     if not chain or chain[-1].pk != int(value):
         raise Http404
     return chain[-1], chain[:-1]

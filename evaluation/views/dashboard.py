@@ -15,8 +15,8 @@ from portal.generic import ObjectListView, PermissionRequiredMixin
 
 from .. import drilldown, selectors
 from .. import kpis as registry
-from ..choices import RunTrigger, ValueFormat
-from ..dashboard import dashboard_page, dashboard_url, drill_url
+from ..choices import RunTrigger
+from ..dashboard import dashboard_page, dashboard_url, drilldown_page
 from ..kpis import COUNT, MEAN, EducationKpi, MeetingKpi
 from ..tables import MeetingTable, drill_table_for
 from .common import ancestors, period_choices, period_from, unit_and_ancestors, unit_from
@@ -154,20 +154,10 @@ class DrillDownView(ObjectListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         figure, whole = self.figure, self.category is None and not self.own_only
-        kpi_def = next((k for k in selectors.catalogue(active_only=False) if k.code == self.kpi.code), None)
-        counts = drilldown.counts(figure, self.request.user)
         context.update(
+            **drilldown_page(self.request.user, self.kpi, figure, self.part, whole=whole),
             title=f"{self.kpi.name} · {figure.unit.name} · {figure.period.label}",
-            kpi=self.kpi, kpi_def=kpi_def, figure=figure, snapshot=figure.snapshot, part=self.part,
-            parts=[(key, label, count, drill_url(self.kpi.code, figure.unit, figure.period, key))
-                   for key, label, count in drilldown.parts_of(self.kpi, counts)],
-            list_count=counts.get(self.part) if whole else None,
-            display_value=selectors.display(figure.snapshot.value if figure.snapshot else None,
-                                            kpi_def.value_format if kpi_def else ValueFormat.RATE),
-            dashboard_link=dashboard_url(figure.unit, figure.period),
             breadcrumbs=ancestors(figure.unit, self.request.user, PERMISSION),
-            category=self.category, is_meeting=isinstance(self.kpi, MeetingKpi),
-            # The exact size of the set (the list itself pages without counting).
-            **({"row_count": counts[self.part], "row_count_more": False} if whole and not isinstance(self.kpi, MeetingKpi) else {}),
+            category=self.category,
         )
         return context

@@ -13,11 +13,10 @@ from portal.generic import ObjectDetailView, ObjectEditView, PermissionRequiredM
 from portal.roles import has_permission
 from portal.scope import get_visible_or_404, visible
 
-from .. import services
-from ..choices import ActionSource, ActionStatus
-from ..engine import ensure_catalogue
-from ..forms import ActionProgressForm, ImprovementActionForm
-from ..models import Campaign, ImprovementAction, KpiDefinition
+from .. import selectors, services
+from ..choices import ActionStatus
+from ..forms import ActionProgressForm, ImprovementActionForm, improvement_action_initial
+from ..models import ImprovementAction
 from ..workflow import action_transitions_from
 from .common import unit_from
 
@@ -33,22 +32,11 @@ class ActionBoardView(PermissionRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        user = self.request.user
-        actions = visible(ImprovementAction.objects.all(), user, VIEW).select_related("org_unit", "owner", "kpi")
-        unit = None
-        if self.request.GET.get("unit"):
-            unit = unit_from(self.request, VIEW)
-            actions = actions.filter(org_unit__path__startswith=unit.path)
-        if self.request.GET.get("mine") == "1" and user.person_id:
-            actions = actions.filter(owner_id=user.person_id)
-        today = timezone.localdate()
-        columns = []
-        for status, label in ActionStatus.choices:
-            items = actions.filter(status=status).order_by(
-                *(("-updated_at",) if status == ActionStatus.CLOSED else ("deadline", "id")))[: self.per_column]
-            columns.append((status, label, list(items)))
-        context.update(title=_("Improvement actions (PDCA)"), columns=columns, today=today, unit=unit,
-                       can_create=has_permission(user, "pdca.manage"), mine=self.request.GET.get("mine") == "1")
+        user, mine = self.request.user, self.request.GET.get("mine") == "1"
+        unit = unit_from(self.request, VIEW) if self.request.GET.get("unit") else None
+        columns = selectors.action_board(user, VIEW, unit=unit, mine=mine, per_column=self.per_column)
+        context.update(title=_("Improvement actions (PDCA)"), columns=columns, today=timezone.localdate(), unit=unit,
+                       can_create=has_permission(user, "pdca.manage"), mine=mine)
         return context
 
 
@@ -59,23 +47,8 @@ class ActionEditView(ObjectEditView):
 
     def get_initial(self):
         initial = super().get_initial()
-        if self.object is not None:
-            return initial
-        params = self.request.GET
-        if params.get("kpi"):
-            ensure_catalogue()
-            kpi = KpiDefinition.objects.filter(code=params["kpi"]).first()
-            if kpi:
-                initial.update(kpi=kpi, source=ActionSource.KPI, title=_("Improve %(kpi)s") % {"kpi": kpi.display_name})
-        if params.get("campaign", "").isdigit():
-            campaign = visible(Campaign.objects.all(), self.request.user, "campaigns.manage") \
-                .filter(pk=params["campaign"]).first()
-            if campaign:
-                initial.update(campaign=campaign, source=ActionSource.CAMPAIGN)
-        if params.get("period"):
-            initial["period"] = params["period"][:7]
-        if params.get("unit", "").isdigit():
-            initial["org_unit"] = params["unit"]
+        if self.object is None:
+            initial.update(improvement_action_initial(self.request.GET, self.request.user))
         return initial
 
     def save_form(self, form):

@@ -58,19 +58,22 @@ class ReportRequestView(PermissionRequiredMixin, View):
     def post(self, request):
         form = ReportRequestForm(request.POST, user=request.user)
         if not form.is_valid():
-            # The list again with the request form open: each error beside its picker, the input kept.
-            if not has_permission(request.user, VIEW):
-                raise PermissionDenied
-            view = ReportListView(request_form=form)
-            view.setup(request)
-            response = view.get(request)
-            response.status_code = 400
-            return response
+            return self.invalid(form)
         report = reports.request_report(period=Period.parse(form.cleaned_data["period"]),
                                         unit=form.cleaned_data["org_unit"], by=request.user)
         messages.success(request, _("The report of %(month)s for %(unit)s is being generated.")
                          % {"month": report.period, "unit": report.org_unit.name})
         return redirect("evaluation:report_list")
+
+    def invalid(self, form):
+        """The list again with the request form open: each error beside its picker, the input kept."""
+        if not has_permission(self.request.user, VIEW):
+            raise PermissionDenied
+        view = ReportListView(request_form=form)
+        view.setup(self.request)
+        response = view.get(self.request)
+        response.status_code = 400
+        return response
 
 
 class ReportPrintView(PermissionRequiredMixin, TemplateView):
@@ -84,17 +87,7 @@ class ReportPrintView(PermissionRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         report = get_visible_or_404(MonthlyReport.objects.select_related("org_unit"), self.request.user, VIEW,
                                     pk=self.kwargs["pk"])
-        content = report.content
-        if content is None:  # not generated yet (or failed): nothing issued to show
-            context.update(title=_("Monthly diagnostic report"), report=report, data=None, kpi_rows=[], change_rows=[],
-                           weak_rows=[])
-            return context
-        data = reports.issued_content(content)
-        context.update(
-            title=_("Monthly diagnostic report"), report=report, data=data,
-            kpi_rows=content["kpis"], change_rows=content["changes"], weak_rows=content["weakest"],
-            hot_topics=content.get("hot_topics", []),
-        )
+        context.update(title=_("Monthly diagnostic report"), **reports.print_page(report))
         return context
 
 
