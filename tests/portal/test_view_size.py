@@ -8,10 +8,12 @@ ROOT = Path(__file__).resolve().parents[2]
 APPS = ("portal", "members", "demands", "activities", "evaluation")
 
 # Lines from `def` to the function's last line, docstring and comments included.
-BUDGET = 20
+BUDGET = 15
 
 # Views that may be longer, each with the reason it cannot shrink. Add to this list only with one.
-ALLOWED: dict[str, str] = {}
+ALLOWED: dict[str, str] = {
+    "portal/views.py:ImportPreviewView.post": "rewritten as a Celery job",
+}
 
 
 def view_modules():
