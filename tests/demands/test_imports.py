@@ -328,7 +328,7 @@ def test_odd_texts_survive_the_copy(tree, people, categories):
 def test_a_big_import_refreshes_the_statistics(tree, people, categories, monkeypatch):
     from django.db import connection
 
-    monkeypatch.setattr(dataexchange, "ANALYZE_AFTER", 4)
+    monkeypatch.setattr(dataexchange.bulk, "ANALYZE_AFTER", 4)
     run("demands", demand_rows())
     with connection.cursor() as cursor:
         cursor.execute("SELECT relname, reltuples FROM pg_class WHERE relname IN ('demands_demand', 'demands_demandevent')")

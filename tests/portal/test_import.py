@@ -692,7 +692,7 @@ def test_a_big_people_import_refreshes_the_statistics(tree, monkeypatch):
             cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'members_person'")
             return cursor.fetchone()[0]
 
-    monkeypatch.setattr(dataexchange, "ANALYZE_AFTER", 4)
+    monkeypatch.setattr(dataexchange.bulk, "ANALYZE_AFTER", 4)
     before = reltuples()
     run_import("people", csv_bytes(people_rows()), "p.csv")
     assert reltuples() == before  # three rows: below the threshold, not analyzed
