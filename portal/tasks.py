@@ -20,3 +20,19 @@ def send_notification_email(notification_id: int) -> bool:
         body = f"{body}\n\n{settings.PORTAL_BASE_URL.rstrip('/')}{notification.url}"
     send_mail(notification.title, body.strip(), settings.DEFAULT_FROM_EMAIL, [notification.user.email])
     return True
+
+
+@shared_task(name="portal.preview_import", acks_late=True)
+def preview_import(batch_id: int) -> bool:
+    """Check an uploaded import file (portal/dataexchange/batches.py); once per batch."""
+    from .dataexchange.batches import batch_preview
+
+    return batch_preview(batch_id)
+
+
+@shared_task(name="portal.apply_import", acks_late=True)
+def apply_import(batch_id: int) -> bool:
+    """Write a confirmed import file; once per batch."""
+    from .dataexchange.batches import batch_apply
+
+    return batch_apply(batch_id)
