@@ -200,6 +200,8 @@ def celery_worker(transactional_db, settings):
     env["CELERY_BROKER_URL"] = django_settings.CELERY_BROKER_URL
     env["EMAIL_URL"] = "consolemail://"
     env["CONN_MAX_AGE"] = "0"
+    # The worker reads the files the test's requests stored (import batches): the same media store.
+    env["MEDIA_ROOT"] = str(settings.MEDIA_ROOT)
     # Both queues (interactive and heavy, settings.CELERY_TASK_ROUTES) are this worker's one: for
     # the tasks the test sends and for those the worker sends itself.
     env["CELERY_INTERACTIVE_QUEUE"] = env["CELERY_HEAVY_QUEUE"] = queue

@@ -812,3 +812,22 @@ def test_web_import_under_debug(client, admin_user, tree, settings, run_import_j
     response = client.get(reverse("portal:import_batch", args=[batch.pk]))
     assert response.status_code == 200 and "导入：新增 3 条" in response.content.decode()
     assert_people()
+
+
+def test_the_exchange_kit_imports_no_domain_app():
+    """portal/dataexchange is the shared kit: the kinds live in their apps and register into it."""
+    import ast
+    from pathlib import Path
+
+    import portal.dataexchange
+
+    domain = {"members", "demands", "activities", "evaluation"}
+    folder = Path(portal.dataexchange.__file__).parent
+    found = set()
+    for path in [*folder.glob("*.py"), folder.parent / "views_import.py", folder.parent / "forms_import.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            found |= {(path.name, n) for n in names if n.split(".")[0] in domain}
+    assert not found
+    assert not (folder.parent / "importers.py").exists()
