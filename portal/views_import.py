@@ -51,7 +51,8 @@ class ImportBatchView(PermissionRequiredMixin, View):
     template_name = "portal/import_batch.html"
 
     def get(self, request, pk):
-        batch = get_visible_or_404(ImportBatch.objects.select_related("uploaded_by"), request.user, self.permission, pk=pk)
+        queryset = ImportBatch.objects.select_related("uploaded_by")
+        batch = get_visible_or_404(queryset, request.user, self.permission, pk=pk)
         try:
             kind = dataexchange.get_kind(batch.kind)
         except KeyError:
