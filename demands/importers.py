@@ -390,17 +390,16 @@ class DemandKind(dx.Kind):
         to_create.sort(key=lambda values: values[received_at])
         ids = iter(dx.allocate_ids(Demand, len(to_create)))
         event_sql = dx.copy_sql(DemandEvent._meta.db_table, event_columns, nullable=["actor_id"])
-        with dx.CopyPump() as pump:
-            for batch in dx.batched(to_create, 20_000):
-                records, event_lines = [], []
-                for values, pk in zip(batch, ids):
-                    digest, event_line = sealed(pk, values[status_at])
-                    values += (pk, digest)
-                    records.append(values)
-                    event_lines.append(event_line)
-                dx.copy_records(Demand._meta.db_table, columns, records, nullable=nullable, tail=list(constants.values()),
-                                chunk=len(records), pump=pump)
-                pump.copy(event_sql, "\n".join(event_lines) + "\n")
+        for batch in dx.batched(to_create, 20_000):
+            records, event_lines = [], []
+            for values, pk in zip(batch, ids):
+                digest, event_line = sealed(pk, values[status_at])
+                values += (pk, digest)
+                records.append(values)
+                event_lines.append(event_line)
+            dx.copy_records(Demand._meta.db_table, columns, records, nullable=nullable, tail=list(constants.values()),
+                            chunk=len(records))
+            dx.copy_text(event_sql, "\n".join(event_lines) + "\n")
 
     def _update(self, to_update: list[Demand], changed_fields: dict, now) -> None:
         for batch in dx.batched(to_update, 2000):

@@ -7,7 +7,7 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self) -> None:
-        from . import importers, menu  # noqa: F401  (registrations)
+        from . import menu  # noqa: F401  (registrations)
         from . import tables2_speed
 
         tables2_speed.install()

@@ -13,5 +13,6 @@ menu_item("admin", _("Accounts"), "portal:account_list", "portal.accounts", "per
 menu_item("admin", _("Audit trail"), "portal:audit_trail", "portal.audit_trail", "journal-text", 25)
 menu_item("admin", _("Group robots"), "portal:robot_list", "portal.robots", "robot", 35)
 menu_item("admin", _("Import data"), "portal:import", "portal.imports", "upload", 30)
+menu_item("admin", _("Imports"), "portal:import_batches", "portal.imports", "list-check", 31)
 menu_item("admin", _("API documentation"), "swagger-ui", "portal.imports", "braces", 80)
 menu_item("admin", _("Django admin"), "admin:index", "portal.accounts", "tools", 90)

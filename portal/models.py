@@ -6,10 +6,12 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .history_links import track_links
 from .roles import Role
 from .scope import ScopeSpec
+from .uploads import upload_path
 
 
 @pghistory.track(
@@ -91,23 +93,65 @@ class Notification(models.Model):
         return self.title
 
 
+@pghistory.track(
+    pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), exclude=["rows_done", "rows_total"]
+)
 class ImportBatch(models.Model):
-    """An uploaded import file waiting for confirmation on the web import page."""
+    """One uploaded import file and its background jobs: a preview (every row checked, nothing
+    written), then, when its uploader confirms, the apply. Services in portal/dataexchange/batches.py;
+    each step is claimed once by moving `status` from the state it expects."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", pgettext_lazy("import status", "waiting to be checked")
+        PREVIEWING = "previewing", pgettext_lazy("import status", "being checked")
+        PREVIEWED = "previewed", pgettext_lazy("import status", "checked")
+        APPLYING = "applying", pgettext_lazy("import status", "being imported")
+        APPLIED = "applied", pgettext_lazy("import status", "imported")
+        FAILED = "failed", pgettext_lazy("import status", "failed")
 
     kind = models.CharField(_("kind"), max_length=30)
-    file = models.FileField(upload_to="imports/%Y/%m/")
+    file = models.FileField(upload_to=upload_path)
     original_name = models.CharField(_("file name"), max_length=200)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(auto_now_add=True)
-    applied_at = models.DateTimeField(null=True, blank=True)
-    result = models.JSONField(default=dict, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT,
+                                    related_name="+")
+    # The uploader's scope unit when the file came in (the scope the import was made under).
+    scope_org = models.ForeignKey("members.OrgUnit", verbose_name=_("scope unit"), null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.UPLOADED)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)  # unknown while the file is being read
+    # {rows, created, updated, unchanged, error_count, errors: the first PREVIEW_ERRORS {row, column, message}}
+    preview = models.JSONField(default=dict, blank=True)
+    apply_requested_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)  # the apply's counts (and errors if it failed)
+    applied_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+    failure = models.TextField(blank=True)  # why a job stopped without a result (an unexpected error)
 
     scope = ScopeSpec(assignee="uploaded_by")
 
     class Meta:
         verbose_name = _("import")
         verbose_name_plural = _("imports")
-        ordering = ["-uploaded_at"]
+        ordering = ["-uploaded_at", "-id"]
+        indexes = [
+            models.Index(fields=["uploaded_by", "-uploaded_at"], name="importbatch_uploader_recent"),
+            models.Index(fields=["status", "-uploaded_at"], name="importbatch_status_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} · {self.original_name}"
+
+    @property
+    def running(self) -> bool:
+        return self.status in (self.Status.UPLOADED, self.Status.PREVIEWING, self.Status.APPLYING) or (
+            self.status == self.Status.PREVIEWED and self.apply_requested_at is not None)
+
+    @property
+    def percent(self) -> int | None:
+        if not self.rows_total:
+            return None
+        return min(100, self.rows_done * 100 // self.rows_total)
 
 
 class AccessDenial(models.Model):

@@ -80,5 +80,11 @@ define(
 define("portal.accounts", admin=ALL)
 define("portal.imports", admin=ALL)
 define("portal.robots", admin=ALL)  # WeCom / DingTalk group robots (portal/robots.py)
+# Import batches: an account sees the ones it uploaded (still after losing the right to import, when
+# they can no longer be applied); administrators see every one.
+define(
+    "portal.import_batches", employee=ASSIGNED, staff=ASSIGNED, handler=ASSIGNED, branch_secretary=ASSIGNED,
+    manager=ASSIGNED, admin=ALL,
+)
 define("portal.audit", staff=SCOPE, branch_secretary=SCOPE, manager=SCOPE)
 define("portal.audit_trail", admin=ALL)  # the audit trail page: changes, denials, failed logins, reveals

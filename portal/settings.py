@@ -284,8 +284,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # (evaluation.engine.close_stale_runs): no computation runs longer than the visibility timeout.
 KPI_RUN_STALE_SECONDS = env.int("KPI_RUN_STALE_SECONDS", default=BROKER_VISIBILITY_TIMEOUT)
 # Two queues, so that a long computation never delays what a user waits for: "interactive"
-# (notifications, reminders, imports; the default) and "heavy" (KPI recomputes, reports, text model
-# training). Workers on any host take one or both (`celery -A portal worker -Q heavy`,
+# (notifications, reminders; the default) and "heavy" (KPI recomputes, reports, text model
+# training, import jobs). Workers on any host take one or both (`celery -A portal worker -Q heavy`,
 # docs/operations.md). The names can be changed per deployment (e.g. two portals on one Redis).
 PORTAL_QUEUE_INTERACTIVE = env.str("CELERY_INTERACTIVE_QUEUE", default="interactive")
 PORTAL_QUEUE_HEAVY = env.str("CELERY_HEAVY_QUEUE", default="heavy")
@@ -299,7 +299,10 @@ CELERY_TASK_ROUTES = {
     "evaluation.generate_report": {"queue": PORTAL_QUEUE_HEAVY},
     # Text model training, by its naming (`<app>.train_…`), wherever it is added.
     "*.train_*": {"queue": PORTAL_QUEUE_HEAVY},
-    # Everything else — notifications, reminders, sweeps, imports — is interactive (the default).
+    # Import jobs read and write whole files (minutes for a million rows).
+    "portal.preview_import": {"queue": PORTAL_QUEUE_HEAVY},
+    "portal.apply_import": {"queue": PORTAL_QUEUE_HEAVY},
+    # Everything else — notifications, reminders, sweeps — is interactive (the default).
 }
 # Redis Sentinel for the broker (CELERY_BROKER_URL=sentinel://s1:26379;sentinel://s2:26379): the
 # name of the monitored master. A managed Redis needs nothing but its URL (rediss:// for TLS).

@@ -32,3 +32,19 @@ def send_robot_message(self, delivery_id: int) -> bool:
     if outcome.retry:
         raise self.retry(countdown=min(30 * 2 ** self.request.retries, 3600))
     return outcome.sent
+
+
+@shared_task(name="portal.preview_import", acks_late=True)
+def preview_import(batch_id: int) -> bool:
+    """Check an uploaded import file (portal/dataexchange/batches.py); once per batch."""
+    from .dataexchange.batches import batch_preview
+
+    return batch_preview(batch_id)
+
+
+@shared_task(name="portal.apply_import", acks_late=True)
+def apply_import(batch_id: int) -> bool:
+    """Write a confirmed import file; once per batch."""
+    from .dataexchange.batches import batch_apply
+
+    return batch_apply(batch_id)

@@ -5,7 +5,7 @@ from django.urls import include, path
 from csp.decorators import csp_update
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import robot_views, views
+from . import robot_views, views, views_import
 from .api_urls import urlpatterns as api_urlpatterns
 from .ratelimits import throttled
 
@@ -18,9 +18,10 @@ portal_patterns = (
         path("accounts/<int:pk>/edit/", views.AccountEditView.as_view(), name="account_edit"),
         path("accounts/<int:pk>/delete/", views.AccountDeleteView.as_view(), name="account_delete"),
         path("audit/", views.AuditTrailView.as_view(), name="audit_trail"),
-        path("import/", views.ImportView.as_view(), name="import"),
-        path("import/<int:pk>/", views.ImportPreviewView.as_view(), name="import_preview"),
-        path("import/template/<str:kind>/", views.ImportTemplateView.as_view(), name="import_template"),
+        path("import/", views_import.ImportView.as_view(), name="import"),
+        path("import/batches/", views_import.ImportBatchListView.as_view(), name="import_batches"),
+        path("import/<int:pk>/", views_import.ImportBatchView.as_view(), name="import_batch"),
+        path("import/template/<str:kind>/", views_import.ImportTemplateView.as_view(), name="import_template"),
         path("robots/", robot_views.RobotListView.as_view(), name="robot_list"),
         path("robots/new/", robot_views.RobotEditView.as_view(), name="robot_create"),
         path("robots/messages/", robot_views.DeliveryListView.as_view(), name="robot_deliveries"),

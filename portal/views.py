@@ -8,11 +8,9 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from . import dataexchange
 from .accounts import AccountFilterSet, AccountForm, AccountTable
-from .forms_import import ImportUploadForm
 from .generic import ObjectDeleteView, ObjectEditView, ObjectListView, PermissionRequiredMixin
-from .models import ImportBatch, Notification, User
+from .models import Notification, User
 from .registry import home_widgets_for
 from .scope import get_visible_or_404, visible
 
@@ -86,76 +84,6 @@ class AccountDeleteView(ObjectDeleteView):
     permission = "portal.accounts"
     queryset = User.objects.all()
     success_url = reverse_lazy("portal:account_list")
-
-
-# --- Web import: upload → preview with every row error → confirm -------------------------------
-class ImportView(PermissionRequiredMixin, View):
-    permission = "portal.imports"
-    template_name = "portal/import.html"
-
-    def get(self, request):
-        return render(request, self.template_name, {"form": ImportUploadForm(), "kinds": dataexchange.kinds()})
-
-    def post(self, request):
-        form = ImportUploadForm(request.POST, request.FILES)
-        if not form.is_valid():
-            return render(request, self.template_name, {"form": form, "kinds": dataexchange.kinds()})
-        upload = form.cleaned_data["file"]
-        data = upload.read()
-        batch = ImportBatch(kind=form.cleaned_data["kind"], original_name=upload.name, uploaded_by=request.user)
-        batch.file.save(upload.name, ContentFile(data), save=False)
-        result = dataexchange.run_import(batch.kind, data, upload.name, dry_run=True)
-        batch.result = result.as_dict()
-        batch.save()
-        return redirect("portal:import_preview", pk=batch.pk)
-
-
-class ImportPreviewView(PermissionRequiredMixin, View):
-    permission = "portal.imports"
-    template_name = "portal/import_preview.html"
-
-    def get_batch(self, request, pk):
-        return get_visible_or_404(ImportBatch.objects.all(), request.user, self.permission, pk=pk)
-
-    def get(self, request, pk):
-        batch = self.get_batch(request, pk)
-        return render(request, self.template_name, {"batch": batch, "result": batch.result,
-                                                    "kind": dataexchange.get_kind(batch.kind)})
-
-    def post(self, request, pk):
-        batch = self.get_batch(request, pk)
-        if batch.applied_at:
-            messages.info(request, _("This file has already been imported."))
-            return redirect("portal:import_preview", pk=pk)
-        with batch.file.open("rb") as handle:
-            result = dataexchange.run_import(batch.kind, handle.read(), batch.original_name)
-        batch.result = result.as_dict()
-        if result.applied:
-            batch.applied_at = timezone.now()
-            messages.success(request, _("Imported: %(c)d created, %(u)d updated, %(n)d unchanged.") % {
-                "c": result.created, "u": result.updated, "n": result.unchanged})
-        else:
-            messages.error(request, _("Nothing was imported; the file has problems."))
-        batch.save()
-        return redirect("portal:import_preview", pk=pk)
-
-
-class ImportTemplateView(PermissionRequiredMixin, View):
-    """The kind's header in Chinese and one example row, to fill in (re-imports as it is)."""
-
-    permission = "portal.imports"
-
-    def get(self, request, kind):
-        from .export import export_response
-
-        try:
-            spec = dataexchange.get_kind(kind)
-        except KeyError:
-            from django.http import Http404
-
-            raise Http404 from None
-        rows = [spec.example] if spec.example else []
-        return export_response(request.GET.get("format", "xlsx"), f"{kind}-template", spec.template_header(), rows)
 
 
 def bad_request(request, exception=None):

@@ -147,6 +147,24 @@ def page_queries(client, url: str, params: dict | None = None) -> int:
     return len(ctx.captured_queries)
 
 
+@pytest.fixture
+def run_import_jobs():
+    """Runs in this process the import jobs a worker would take next (the preview of each uploaded
+    batch, the apply of each confirmed one): for tests of the import pages without a worker."""
+
+    def run() -> None:
+        from portal.dataexchange.batches import batch_apply, batch_preview
+        from portal.models import ImportBatch
+
+        for pk in ImportBatch.objects.filter(status="uploaded").values_list("pk", flat=True):
+            batch_preview(pk)
+        for pk in ImportBatch.objects.filter(status="previewed", apply_requested_at__isnull=False).values_list(
+                "pk", flat=True):
+            batch_apply(pk)
+
+    return run
+
+
 # --- A real Celery worker ----------------------------------------------------------------------
 def _reroute(app, routes) -> None:
     """Replace the Celery app's task routes (its router is built once and kept)."""
@@ -182,6 +200,8 @@ def celery_worker(transactional_db, settings):
     env["CELERY_BROKER_URL"] = django_settings.CELERY_BROKER_URL
     env["EMAIL_URL"] = "consolemail://"
     env["CONN_MAX_AGE"] = "0"
+    # The worker reads the files the test's requests stored (import batches): the same media store.
+    env["MEDIA_ROOT"] = str(settings.MEDIA_ROOT)
     # Both queues (interactive and heavy, settings.CELERY_TASK_ROUTES) are this worker's one: for
     # the tasks the test sends and for those the worker sends itself.
     env["CELERY_INTERACTIVE_QUEUE"] = env["CELERY_HEAVY_QUEUE"] = queue

@@ -68,3 +68,12 @@ document.addEventListener("click", function (e) {
   var back = e.target.closest && e.target.closest("[data-back]");
   if (back && window.history.length > 1) { e.preventDefault(); window.history.back(); }
 });
+
+// A page showing a job that is still running (an import being checked or written) carries
+// data-reload-in="<seconds>": it reloads itself until the job is done and the attribute is gone.
+document.addEventListener("DOMContentLoaded", function () {
+  var el = document.querySelector("[data-reload-in]");
+  if (!el) return;
+  var seconds = parseFloat(el.getAttribute("data-reload-in")) || 2;
+  window.setTimeout(function () { window.location.reload(); }, seconds * 1000);
+});

@@ -123,7 +123,7 @@ def test_imported_rows_keep_their_history_in_an_import_context(people):
     assert all(e.pgh_context.metadata == {"import": "activities"} for e in events.select_related("pgh_context"))
 
 
-def test_web_import_offers_the_kinds(client, admin_user, people):
+def test_web_import_offers_the_kinds(client, admin_user, people, run_import_jobs):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client.force_login(admin_user)
@@ -131,8 +131,10 @@ def test_web_import_offers_the_kinds(client, admin_user, people):
     assert 'value="activities"' in page and 'value="tasks"' in page
     upload = SimpleUploadedFile("tasks.csv", csv_bytes(TASKS), content_type="text/csv")
     response = client.post("/portal/import/", {"kind": "tasks", "file": upload})
+    run_import_jobs()
     assert response.status_code == 302 and not ResponsibilityItem.objects.exists()  # dry run first
     client.post(response["Location"])
+    run_import_jobs()
     assert ResponsibilityItem.objects.count() == 2
 
 

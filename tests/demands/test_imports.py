@@ -212,14 +212,16 @@ def test_import_data_command(tmp_path, tree, people, categories, capsys):
     assert "4 unchanged" in capsys.readouterr().out
 
 
-def test_web_import_preview_and_confirm(client, admin_user, tree, people, categories):
+def test_web_import_preview_and_confirm(client, admin_user, tree, people, categories, run_import_jobs):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client.force_login(admin_user)
     upload = SimpleUploadedFile("demands.csv", to_csv(demand_rows()), content_type="text/csv")
     response = client.post("/portal/import/", {"kind": "demands", "file": upload})
+    run_import_jobs()
     assert response.status_code == 302 and Demand.objects.count() == 0  # a dry run first
     client.post(response["Location"])
+    run_import_jobs()
     assert Demand.objects.count() == 4
 
 
@@ -328,7 +330,7 @@ def test_odd_texts_survive_the_copy(tree, people, categories):
 def test_a_big_import_refreshes_the_statistics(tree, people, categories, monkeypatch):
     from django.db import connection
 
-    monkeypatch.setattr(dataexchange, "ANALYZE_AFTER", 4)
+    monkeypatch.setattr(dataexchange.bulk, "ANALYZE_AFTER", 4)
     run("demands", demand_rows())
     with connection.cursor() as cursor:
         cursor.execute("SELECT relname, reltuples FROM pg_class WHERE relname IN ('demands_demand', 'demands_demandevent')")

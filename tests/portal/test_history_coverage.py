@@ -18,7 +18,6 @@ WITHOUT_HISTORY = {
     # Work tables.
     "evaluation.KpiRun",  # a log of computations (start, end, error)
     "demands.RefCounter",  # the next number of a reference prefix
-    "portal.ImportBatch",  # an uploaded file awaiting confirmation; the applied rows are tracked
     "portal.Notification",  # delivery of messages (read/e-mailed marks), not business data
     "portal.RobotDelivery",  # delivery of group-robot messages, like notifications
 }

@@ -483,40 +483,134 @@ def upload(client, kind, name, data):
     return client.post(reverse("portal:import"), {"kind": kind, "file": SimpleUploadedFile(name, data)})
 
 
-def test_web_import_preview_then_confirm(client, admin_user, tree):
+def test_web_import_preview_then_confirm(client, admin_user, tree, run_import_jobs):
     client.force_login(admin_user)
     assert client.get(reverse("portal:import")).status_code == 200
     response = upload(client, "people", "p.csv", csv_bytes(people_rows()))
     assert response.status_code == 302
     batch = ImportBatch.objects.get()
+    assert response["Location"] == reverse("portal:import_batch", args=[batch.pk])
+    assert batch.status == "uploaded" and batch.uploaded_by == admin_user and batch.scope_org == admin_user.scope_org
+    assert batch.file.read() == csv_bytes(people_rows())  # the upload is stored for the jobs
+    waiting = client.get(response["Location"]).content.decode()
+    assert "data-reload-in" in waiting and "data-import-apply" not in waiting  # the page polls while the job runs
+    run_import_jobs()
     assert not Person.objects.filter(employee_no__startswith="E").exists()  # the preview writes nothing
-    preview = client.get(response["Location"])
-    assert preview.status_code == 200
-    assert "确认导入" in preview.content.decode()
-    response = client.post(reverse("portal:import_preview", args=[batch.pk]), follow=True)
-    assert "导入完成：新增 3 条" in response.content.decode()
+    batch.refresh_from_db()
+    assert batch.status == "previewed" and batch.preview["created"] == 3 and batch.rows_done == batch.rows_total == 3
+    preview = client.get(response["Location"]).content.decode()
+    assert "确认导入" in preview and "data-reload-in" not in preview
+    client.post(reverse("portal:import_batch", args=[batch.pk]))
+    assert "data-reload-in" in client.get(response["Location"]).content.decode()  # queued: the page polls again
+    run_import_jobs()
+    page = client.get(response["Location"]).content.decode()
+    assert "导入：新增 3 条" in page
     assert Person.objects.filter(employee_no__startswith="E").count() == 3
     batch.refresh_from_db()
-    assert batch.applied_at is not None and batch.uploaded_by == admin_user
-    # Confirming twice imports nothing twice.
-    client.post(reverse("portal:import_preview", args=[batch.pk]))
+    assert batch.status == "applied" and batch.applied_at is not None and batch.result["created"] == 3
+    # Confirming twice, or the job delivered twice, imports nothing twice.
+    response = client.post(reverse("portal:import_batch", args=[batch.pk]), follow=True)
+    assert "该文件已导入" in response.content.decode()
+    from portal.dataexchange.batches import batch_apply, batch_preview
+
+    assert batch_apply(batch.pk) is False and batch_preview(batch.pk) is False
     assert Person.objects.filter(employee_no__startswith="E").count() == 3
 
 
-def test_web_import_preview_lists_every_row_error(client, admin_user, tree):
+def test_web_import_preview_lists_every_row_error(client, admin_user, tree, run_import_jobs):
     client.force_login(admin_user)
     rows = people_rows()
     rows[1][4] = "12345"
     rows[3][6] = "NOPE"
     response = upload(client, "people", "p.xlsx", xlsx_bytes(rows))
+    run_import_jobs()
     html = client.get(response["Location"]).content.decode()
-    assert "确认导入" not in html
+    assert "data-import-apply" not in html
     assert "<td>2</td><td class=\"text-nowrap\"><code>phone</code></td>" in html
     assert "<td>4</td><td class=\"text-nowrap\"><code>org_unit_code</code></td>" in html
     batch = ImportBatch.objects.get()
-    response = client.post(reverse("portal:import_preview", args=[batch.pk]), follow=True)
+    assert batch.preview["error_count"] == 2
+    response = client.post(reverse("portal:import_batch", args=[batch.pk]), follow=True)
     assert "文件存在问题，未导入任何数据" in response.content.decode()
+    run_import_jobs()
+    batch.refresh_from_db()
+    assert batch.status == "previewed" and batch.apply_requested_at is None
     assert not Person.objects.filter(employee_no__startswith="E").exists()
+
+
+def test_web_import_keeps_the_first_errors_and_counts_all(client, admin_user, tree, run_import_jobs, monkeypatch):
+    from portal.dataexchange import batches
+
+    monkeypatch.setattr(batches, "PREVIEW_ERRORS", 2)
+    client.force_login(admin_user)
+    rows = [PEOPLE_HEADER] + [[f"E{i}", "王", "", "", "123", "", "A", "", "", ""] for i in range(5)]
+    response = upload(client, "people", "p.csv", csv_bytes(rows))
+    run_import_jobs()
+    batch = ImportBatch.objects.get()
+    assert batch.preview["error_count"] == 5 and [e["row"] for e in batch.preview["errors"]] == [2, 3]
+    assert "显示前 2 个问题，共 5 个" in client.get(response["Location"]).content.decode()
+
+
+def test_only_the_uploader_confirms(client, admin_user, tree, run_import_jobs):
+    """Another administrator sees the batch but cannot apply it; the uploader who lost the right to
+    import cannot either, and a job already queued for them refuses too."""
+    client.force_login(admin_user)
+    response = upload(client, "people", "p.csv", csv_bytes(people_rows()))
+    run_import_jobs()
+    batch = ImportBatch.objects.get()
+    other = UserFactory(username="adm2", role=Role.ADMIN)
+    client.force_login(other)
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and "data-import-apply" not in page.content.decode()
+    assert client.post(response["Location"]).status_code == 403
+    client.force_login(admin_user)
+    client.post(response["Location"])  # queued …
+    admin_user.role = Role.EMPLOYEE
+    admin_user.save()
+    run_import_jobs()  # … and refused by the job
+    batch.refresh_from_db()
+    assert batch.status == "failed" and batch.result["refused"]
+    assert not Person.objects.filter(employee_no__startswith="E").exists()
+    page = client.get(response["Location"])  # still the uploader's own batch: visible, not applicable
+    assert page.status_code == 200 and "不再有导入权限" in page.content.decode()
+
+
+def test_import_batches_are_the_uploaders_and_the_admins(client, admin_user, owner, outsider, tree):
+    """An account sees the batches it uploaded; administrators see all; anyone else gets 404."""
+    mine = ImportBatch.objects.create(kind="people", original_name="mine.csv", uploaded_by=owner, file="x.csv")
+    theirs = ImportBatch.objects.create(kind="people", original_name="theirs.csv", uploaded_by=admin_user,
+                                        file="y.csv")
+    client.force_login(outsider)
+    assert client.get(reverse("portal:import_batch", args=[mine.pk])).status_code == 404
+    assert client.post(reverse("portal:import_batch", args=[mine.pk])).status_code == 404
+    assert "mine.csv" not in client.get(reverse("portal:import_batches")).content.decode()
+    client.force_login(owner)
+    assert client.get(reverse("portal:import_batch", args=[mine.pk])).status_code == 200
+    assert client.get(reverse("portal:import_batch", args=[theirs.pk])).status_code == 404
+    listing = client.get(reverse("portal:import_batches")).content.decode()
+    assert "mine.csv" in listing and "theirs.csv" not in listing
+    client.force_login(admin_user)
+    listing = client.get(reverse("portal:import_batches")).content.decode()
+    assert "mine.csv" in listing and "theirs.csv" in listing
+
+
+def test_import_batch_list_queries_do_not_grow(client, admin_user, tree, django_assert_max_num_queries):
+    from tests.conftest import PAGE_QUERY_BUDGET, page_queries
+
+    client.force_login(admin_user)
+    ImportBatch.objects.create(kind="people", original_name="a.csv", uploaded_by=admin_user, file="a.csv")
+    few = page_queries(client, reverse("portal:import_batches"))
+    for i in range(30):
+        ImportBatch.objects.create(kind="people", original_name=f"{i}.csv", uploaded_by=UserFactory(), file="b.csv")
+    many = page_queries(client, reverse("portal:import_batches"))
+    assert few == many <= PAGE_QUERY_BUDGET
+    assert "status=previewed" in client.get(reverse("portal:import_batches"), {"status": "previewed"}).request[
+        "QUERY_STRING"]
+
+
+def test_the_import_menu_leads_to_the_batches(client, admin_user):
+    client.force_login(admin_user)
+    assert reverse("portal:import_batches") in client.get(reverse("portal:import")).content.decode()
 
 
 def test_web_import_rejects_other_files(client, admin_user):
@@ -583,8 +677,9 @@ def test_other_admins_batch(client, admin_user, tree):
     client.force_login(admin_user)
     upload(client, "orgunits", "o.csv", csv_bytes(ORG_ROWS))
     batch = ImportBatch.objects.get()
-    assert client.get(reverse("portal:import_preview", args=[batch.pk])).status_code == 200
-    assert client.get(reverse("portal:import_preview", args=[batch.pk + 1000])).status_code == 404
+    client.force_login(UserFactory(role=Role.ADMIN))
+    assert client.get(reverse("portal:import_batch", args=[batch.pk])).status_code == 200
+    assert client.get(reverse("portal:import_batch", args=[batch.pk + 1000])).status_code == 404
 
 
 def test_each_import_uses_its_own_kind_instance(tree):
@@ -692,7 +787,7 @@ def test_a_big_people_import_refreshes_the_statistics(tree, monkeypatch):
             cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'members_person'")
             return cursor.fetchone()[0]
 
-    monkeypatch.setattr(dataexchange, "ANALYZE_AFTER", 4)
+    monkeypatch.setattr(dataexchange.bulk, "ANALYZE_AFTER", 4)
     before = reltuples()
     run_import("people", csv_bytes(people_rows()), "p.csv")
     assert reltuples() == before  # three rows: below the threshold, not analyzed
@@ -705,12 +800,34 @@ def test_a_big_people_import_refreshes_the_statistics(tree, monkeypatch):
     assert reltuples() == Person.objects.count()
 
 
-def test_web_import_under_debug(client, admin_user, tree, settings):
+def test_web_import_under_debug(client, admin_user, tree, settings, run_import_jobs):
     """DEBUG wraps every cursor (to log its queries); the import's COPY must pass through that wrapper."""
     settings.DEBUG = True
     client.force_login(admin_user)
     upload(client, "people", "p.csv", csv_bytes(people_rows()))
+    run_import_jobs()
     batch = ImportBatch.objects.get()
-    response = client.post(reverse("portal:import_preview", args=[batch.pk]), follow=True)
-    assert response.status_code == 200 and "导入完成：新增 3 条" in response.content.decode()
+    client.post(reverse("portal:import_batch", args=[batch.pk]))
+    run_import_jobs()
+    response = client.get(reverse("portal:import_batch", args=[batch.pk]))
+    assert response.status_code == 200 and "导入：新增 3 条" in response.content.decode()
     assert_people()
+
+
+def test_the_exchange_kit_imports_no_domain_app():
+    """portal/dataexchange is the shared kit: the kinds live in their apps and register into it."""
+    import ast
+    from pathlib import Path
+
+    import portal.dataexchange
+
+    domain = {"members", "demands", "activities", "evaluation"}
+    folder = Path(portal.dataexchange.__file__).parent
+    found = set()
+    for path in [*folder.glob("*.py"), folder.parent / "views_import.py", folder.parent / "forms_import.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            found |= {(path.name, n) for n in names if n.split(".")[0] in domain}
+    assert not found
+    assert not (folder.parent / "importers.py").exists()

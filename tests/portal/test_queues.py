@@ -100,7 +100,8 @@ def test_routes_put_long_work_on_the_heavy_queue_and_a_plain_worker_takes_both()
     heavy, interactive = settings.PORTAL_QUEUE_HEAVY, settings.PORTAL_QUEUE_INTERACTIVE
     assert {queue_of(n) for n in ("evaluation.compute_kpis", "evaluation.recompute_touched",
                                   "evaluation.monthly_reports", "evaluation.generate_report",
-                                  "demands.train_similarity_model")} == {heavy}
+                                  "demands.train_similarity_model", "portal.preview_import",
+                                  "portal.apply_import")} == {heavy}
     assert {queue_of(n) for n in ("portal.tasks.send_notification_email", "demands.tasks.sla_sweep",
                                   "activities.tasks.meeting_reminders")} == {interactive}
     assert {queue.name for queue in app.conf.task_queues} == {interactive, heavy}  # what a worker without -Q takes

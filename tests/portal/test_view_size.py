@@ -12,7 +12,6 @@ BUDGET = 15
 
 # Views that may be longer, each with the reason it cannot shrink. Add to this list only with one.
 ALLOWED: dict[str, str] = {
-    "portal/views.py:ImportPreviewView.post": "rewritten as a Celery job",
 }
 
 

@@ -371,7 +371,7 @@ def test_password_change_needs_login(client):
 @pytest.mark.parametrize("url", [
     "/", "/portal/notifications/", "/portal/notifications/1/", "/portal/accounts/", "/portal/accounts/new/",
     "/portal/accounts/1/edit/", "/portal/accounts/1/delete/", "/portal/import/", "/portal/import/1/",
-    "/portal/import/template/people/", "/password/",
+    "/portal/import/batches/", "/portal/import/template/people/", "/password/",
 ])
 def test_every_portal_page_sends_anonymous_to_login(client, db, url):
     for method in (client.get, client.post):

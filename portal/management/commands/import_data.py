@@ -21,7 +21,9 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"文件不存在 / no such file: {file}")
         try:
-            result = dataexchange.run_import(kind, path.read_bytes(), path.name, dry_run=dry_run)
+            # A command runs one import and nothing else: the collector may rest meanwhile.
+            with dataexchange.collector_paused():
+                result = dataexchange.run_import(kind, path.read_bytes(), path.name, dry_run=dry_run)
         except KeyError as error:
             raise CommandError(error.args[0]) from None
         if result.errors:
