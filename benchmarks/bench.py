@@ -108,6 +108,7 @@ class Writes:
     done: dict = field(default_factory=dict)  # kind → successful writes
     errors: dict = field(default_factory=dict)  # kind → failed writes
     examples: list = field(default_factory=list)  # a few failures, for the log
+    p50_ms: dict = field(default_factory=dict)  # kind → median answer time
 
     @property
     def ok(self) -> int:
@@ -151,13 +152,19 @@ def _lua_string(value: str) -> str:
 
 
 def rotation(targets: list[Target]) -> list[Target]:
-    """The targets in the order the clients ask for them: each `weight` times, interleaved so that
-    neighbouring requests are of other pages and accounts."""
-    rounds = max((t.weight for t in targets), default=0)
-    return [t for r in range(rounds) for t in targets if t.weight > r]
+    """The order the clients ask for `targets`: page by page in turn (each page's accounts in turn),
+    a page `weight` times per round, so neighbouring requests are of other pages and accounts."""
+    pages: dict[str, list[Target]] = {}
+    for t in targets:
+        pages.setdefault(t.page, []).append(t)
+    order = []
+    for i in range(max((len(ts) for ts in pages.values()), default=0)):
+        for r in range(max((t.weight for t in targets), default=0)):
+            order += [ts[i] for ts in pages.values() if i < len(ts) and ts[i].weight > r]
+    return order
 
 
-def wrk_script(targets: list[Target], latency_dir: Path) -> str:
+def wrk_script(targets: list[Target], latency_dir: Path, threads: int = 1) -> str:
     """A wrk Lua script that cycles over `targets` and writes, per answer, the target's index, the
     status and the latency in µs into a file per wrk thread. Run it with as many threads as
     connections: each thread then has one request in flight, so an answer is the last request's."""
@@ -173,16 +180,16 @@ end
 
 local targets = {%s}
 local dir = %s
-local threads = {}
+local nthreads = %d
+local made = 0
 
 function setup(thread)
-  thread:set("id", #threads)
-  table.insert(threads, thread)
+  thread:set("id", made)
+  made = made + 1
 end
 
 function init(args)
-  local n = #targets
-  counter = math.floor(id * n / math.max(#threads, 1))  -- the clients start at different places
+  counter = math.floor(id * #targets / nthreads)  -- the clients start at different places
   current = 1
   started = 0
   out = io.open(dir .. "/latency-" .. id .. ".txt", "w")
@@ -209,7 +216,7 @@ function done(summary, latency, requests)
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
     latency:percentile(99), e.connect + e.read + e.write + e.timeout, e.status))
 end
-""" % (",\n  ".join(rows), _lua_string(str(latency_dir)))
+""" % (",\n  ".join(rows), _lua_string(str(latency_dir)), threads)
 
 
 def parse_summary(output: str) -> dict:
@@ -269,7 +276,7 @@ def run_wrk(base_url: str, targets: list[Target], labels: dict[str, str], *, key
     for old in latency_dir.glob("latency-*.txt"):
         old.unlink()
     script = BENCH_DIR / f"wrk-{key}.lua"
-    script.write_text(wrk_script(order, latency_dir))
+    script.write_text(wrk_script(order, latency_dir, threads=connections))
     done = subprocess.run(
         ["wrk", f"-t{connections}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), base_url],
         capture_output=True, text=True, check=False,
@@ -343,6 +350,7 @@ def page_table(run: Run) -> list[str]:
 
 def writes_line(writes: Writes) -> str:
     kinds = ", ".join(f"{kind} {n}" + (f" ({writes.errors[kind]} failed)" if writes.errors.get(kind) else "")
+                      + (f" (p50 {writes.p50_ms[kind]:.0f} ms)" if kind in writes.p50_ms else "")
                       for kind, n in sorted(writes.done.items()))
     extra = {k: v for k, v in writes.errors.items() if k not in writes.done}
     if extra:

@@ -90,6 +90,7 @@ class Writer:
         self.errors: Counter = Counter()
         self.examples: list[str] = []
         self.created: list[int] = []  # ids of the demands created, for the tests
+        self.latencies: dict[str, list[float]] = {}  # kind → ms of each answer
 
     # --- one write ---------------------------------------------------------------------------------
     def _headers(self, account: Account, content_type: str) -> dict:
@@ -161,6 +162,7 @@ class Writer:
                 pk = account.accepted.popleft()
         if kind in ("accept", "reply") and pk is None:
             kind = "form_demand"
+        clock = time.monotonic()
         try:
             if kind == "accept":
                 answer = self.accept(account, pk)
@@ -174,6 +176,7 @@ class Writer:
         except OSError as error:
             ok, problem = False, f"{kind}: {error}"
         with self.lock:
+            self.latencies.setdefault(kind, []).append((time.monotonic() - clock) * 1000)
             (self.done if ok else self.errors)[kind] += 1
             if not ok and len(self.examples) < 10:
                 self.examples.append(problem)
@@ -198,7 +201,15 @@ class Writer:
                 n += 1
             elapsed = min(time.monotonic() - started, seconds)
         return {"seconds": round(elapsed, 2), "target_per_second": rate, "done": dict(self.done),
-                "errors": dict(self.errors), "examples": self.examples}
+                "errors": dict(self.errors), "examples": self.examples, "p50_ms": self.median_ms()}
+
+    def median_ms(self) -> dict[str, float]:
+        """The median answer time of each kind of write."""
+        medians = {}
+        for kind, values in self.latencies.items():
+            ordered = sorted(values)
+            medians[kind] = round(ordered[(len(ordered) - 1) // 2], 1)
+        return medians
 
 
 def _demand_id(location: str) -> int | None:

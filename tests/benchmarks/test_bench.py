@@ -78,9 +78,10 @@ def test_the_workload_asks_every_page_as_many_accounts(tree, staff, owner, outsi
     assert by_page["ledger"][0].path == reverse("demands:demand_list") and by_page["ledger"][0].weight == PAGES["ledger"][1]
 
 
-def test_the_rotation_interleaves_pages_by_weight():
-    a, b = bench.Target("a", "/a/", weight=3), bench.Target("b", "/b/", weight=1)
-    assert [t.page for t in bench.rotation([a, b])] == ["a", "b", "a", "a"]
+def test_the_rotation_interleaves_pages_and_accounts_by_weight():
+    a1, a2 = bench.Target("a", "/a/", "c1", weight=2), bench.Target("a", "/a/", "c2", weight=2)
+    b1, b2 = bench.Target("b", "/b/", "c1", weight=1), bench.Target("b", "/b/", "c2", weight=1)
+    assert bench.rotation([a1, a2, b1, b2]) == [a1, b1, a1, a2, b2, a2]
 
 
 def test_latency_files_give_figures_per_page(tmp_path):
@@ -99,10 +100,10 @@ def test_latency_files_give_figures_per_page(tmp_path):
 
 
 def test_the_lua_script_names_every_target_and_the_latency_dir(tmp_path):
-    script = bench.wrk_script([bench.Target("p", '/a/?q="x"', "sessionid=1")], tmp_path)
+    script = bench.wrk_script([bench.Target("p", '/a/?q="x"', "sessionid=1")], tmp_path, threads=10)
     assert '{path="/a/?q=\\"x\\"", cookie="sessionid=1"}' in script
     assert f'local dir = "{tmp_path}"' in script
-    assert "clock_gettime" in script and 'BENCH {"requests"' in script
+    assert "local nthreads = 10" in script and "clock_gettime" in script and 'BENCH {"requests"' in script
 
 
 def test_parse_reads_the_line_of_the_done_hook():

@@ -203,8 +203,8 @@ class Command(BaseCommand):
         server = self.start_gunicorn(port, o["workers"], o["threads"])
         try:
             self.preflight(base, targets)
-            self.stdout.write("warm-up (5 s, no writes)")
-            bench.run_wrk(base, targets, labels, key="warmup", seconds=5, connections=o["connections"])
+            warm = bench.run_wrk(base, targets, labels, key="warmup", seconds=5, connections=o["connections"])
+            self.stdout.write(f"warm-up (5 s, no writes): {warm.rps:.1f} req/s")
             report.mixed, report.writes = self.mixed(base, targets, labels, o)
             report.load_after = bench.load_average()
             if o["compare_seconds"]:
@@ -302,7 +302,7 @@ class Command(BaseCommand):
                 "--workers", str(workers), "--threads", str(threads), "--log-level", "warning",
                 "--no-control-socket"]
         server = subprocess.Popen(argv, cwd=settings.BASE_DIR, env=env)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if server.poll() is not None:
                 raise CommandError(f"gunicorn exited (code {server.returncode})")
@@ -312,7 +312,7 @@ class Command(BaseCommand):
             except OSError:
                 time.sleep(0.3)
         server.kill()
-        raise CommandError("gunicorn did not answer within 60 s")
+        raise CommandError("gunicorn did not answer within 180 s")
 
     def preflight(self, base: str, targets: list[bench.Target]) -> None:
         """Every URL answers 200 with the page itself (no redirect to the login page)."""
