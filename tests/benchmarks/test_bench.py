@@ -133,7 +133,8 @@ def test_wrk_records_each_page_and_counts_what_is_not_200(live_server, owner, mo
 def _report(rps: float, commit: str = "abc1234") -> bench.Report:
     page = bench.PageResult("ledger", "诉求台账", 1000, 10.0, 20.0, 90.0, 150.0, 0, accounts=20)
     slow = bench.PageResult("home", "首页", 300, 10.0, 180.0, 290.0, 350.0, 0, accounts=20)
-    mixed = bench.Run(int(rps * 10), 10.0, 30.0, 120.0, 200.0, 0, 0, pages=[page, slow])
+    unanswered = bench.PageResult("api", "API", 0, 10.0, 0.0, 0.0, 0.0, 0, accounts=20)
+    mixed = bench.Run(int(rps * 10), 10.0, 30.0, 120.0, 200.0, 0, 0, pages=[page, slow, unanswered])
     return bench.Report(
         started="2026-12-06 10:00 CST", commit=commit,
         machine={"cpus": 2, "load_average": [1.1, 1.2, 1.3]},
@@ -155,6 +156,7 @@ def test_the_report_gives_each_page_the_writes_the_machine_and_the_admin_ratio(t
     assert "load average 1.1, 1.2, 1.3 before the run, 3.5, 2.0, 1.5 after it" in text
     assert "| 诉求台账 | 20 | 100.0 | 20.0 | 90.0 | 150.0 | 0 | ✓ |" in text
     assert "| 首页 | 20 | 30.0 | 180.0 | 290.0 | 350.0 | 0 | ✗ |" in text
+    assert "| API | 20 | 0 | no answer in the window | | | | ✗ |" in text
     assert "| **all pages** | | **160.0** |" in text and "≥ 150 req/s ✓" in text
     assert "1.90 per second achieved (target 5), 19 in 10 s, 3 errors" in text
     assert "api_demand 10, visit 9 (1 failed), reply 0 (2 failed)" in text
