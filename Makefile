@@ -6,7 +6,7 @@
 #   make test ARGS="-k scope"
 #   make services            only the embedded PostgreSQL + Redis; prints the `export` lines
 #   make lock                regenerate requirements.lock from pyproject.toml (uses uv)
-#   make bench               load benchmark: scale data, gunicorn + wrk, imports, KPI recompute → docs/performance.md
+#   make bench               load benchmark: reads under 5 writes/s, gunicorn + wrk, ledger vs admin → docs/performance.md
 #   make bench-kpis          KPI engine benchmark (1,000,000 demands) on DATABASE_URL — use a database of its own
 #   make messages            refresh and compile the translation catalogues (needs GNU gettext)
 #   make clean               remove caches and test artifacts (keeps var/)
@@ -42,7 +42,8 @@ services: $(STAMP)
 	$(PY) -m portal.launcher services
 
 # The database `portal_bench` (local PostgreSQL, else embedded), or DATABASE_URL when set; generates the
-# scale data on first use. ARGS go to manage.py bench (e.g. ARGS="--only demands demand --skip-imports").
+# scale data on first use. ARGS go to manage.py bench (e.g. ARGS="--seconds 20 --kpis --imports").
+# The tooling lives in benchmarks/, outside the deployed apps: its settings are benchmarks.settings.
 bench: $(STAMP)
 	$(PY) -m portal.launcher bench $(ARGS)
 
@@ -50,8 +51,8 @@ bench: $(STAMP)
 # database of its own, e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench.
 bench-kpis: $(STAMP)
 	@test -n "$(DATABASE_URL)" || { echo "Set DATABASE_URL to a database of its own for the benchmark."; exit 2; }
-	$(PY) manage.py migrate --noinput -v0
-	$(PY) manage.py bench_kpis $(ARGS)
+	DJANGO_SETTINGS_MODULE=benchmarks.settings $(PY) manage.py migrate --noinput -v0
+	DJANGO_SETTINGS_MODULE=benchmarks.settings $(PY) manage.py bench_kpis $(ARGS)
 
 lock:
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)

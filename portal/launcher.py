@@ -3,7 +3,7 @@
     python -m portal.launcher run              # migrate, seed the demo, serve on 127.0.0.1:${PORT:-8000}
     python -m portal.launcher test [pytest …]  # run the test suite
     python -m portal.launcher services         # only the embedded services, prints `export` lines
-    python -m portal.launcher bench [options]  # the load benchmark (portal/bench.py) in its own database
+    python -m portal.launcher bench [options]  # the load benchmark (benchmarks/) in its own database
 
 DATABASE_URL / REDIS_URL (and CELERY_BROKER_URL) that are already set in the environment are used as
 they are.  Otherwise ``run`` and ``services`` start an embedded PostgreSQL (data in ``var/pg``) and an
@@ -870,7 +870,8 @@ def cmd_services(argv: list[str]) -> int:
 
 
 def cmd_bench(argv: list[str]) -> int:
-    """`make bench`: the benchmark database (generated once), then manage.py bench (portal/bench.py)."""
+    """`make bench`: the benchmark database (generated once), then manage.py bench (benchmarks/bench.py)
+    with the benchmark's settings, which add the benchmarks app to the deployed ones."""
     if not shutil.which("wrk"):
         apt_install(["wrk"], "the load benchmark needs wrk")
         if not shutil.which("wrk"):
@@ -881,6 +882,7 @@ def cmd_bench(argv: list[str]) -> int:
         services = resolve_services("bench")
         env = _child_env(services)
         env.setdefault("DEBUG", "false")
+        env["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
         for step in (["migrate", "--noinput", "-v0"], ["bench", *argv]):
             log("manage.py " + " ".join(step))
             rc = subprocess.call([sys.executable, "manage.py", *step], cwd=ROOT, env=env)

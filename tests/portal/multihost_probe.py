@@ -177,7 +177,7 @@ def scenario_replica_down() -> dict:
 
 
 def bench_pages(staff, secretary, manager, demand, person) -> list[tuple[str, object, str]]:
-    """The bench's page set (portal/management/commands/bench.py), for the scenario's accounts."""
+    """The bench's page set (benchmarks/management/commands/bench.py), for the scenario's accounts."""
     return [
         ("home", manager, reverse("home")),
         ("queue", staff, reverse("demands:queue", args=["pending"])),

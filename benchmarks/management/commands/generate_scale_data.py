@@ -8,7 +8,7 @@ life events and visits, over the last three years (at --scale 1), and one accoun
     DATABASE_URL=postgres://…/portal_scale python manage.py generate_scale_data [--scale 0.1] [--seed 2]
 
 The same --seed, --scale, --years and --until on an empty database give the same rows. See
-portal/scale/ and docs/performance.md ("Scale data").
+benchmarks/scale/ and docs/performance.md ("Scale data").
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from portal import scale
+from benchmarks import scale
 from portal.roles import Role
 
 

@@ -1,4 +1,4 @@
-"""manage.py generate_scale_data and the generator behind it (portal/scale/), at tiny scales:
+"""manage.py generate_scale_data and the generator behind it (benchmarks/scale/), at tiny scales:
 proportional counts, valid keys and hash chains, statuses the workflow allows, accounts that log in
 and see their scope, the same rows for the same seed, refusal of a database that is not empty."""
 from __future__ import annotations
@@ -21,10 +21,11 @@ from demands.services import next_ref
 from evaluation.models import KpiSnapshot, KpiTarget
 from evaluation.periods import LOCAL_TZ, maintained_periods
 from members.models import OrgUnit, Person, PointsEntry
-from portal import scale
+from benchmarks import scale
+from benchmarks.management.commands.generate_scale_data import Command as GenerateScaleData
 from portal.models import User
 from portal.roles import has_permission
-from portal.scale import texts
+from benchmarks.scale import texts
 from portal.scope import visible
 from tests.factories import OrgUnitFactory
 from tests.factories.demands import make_demand
@@ -271,14 +272,14 @@ def test_the_command_refuses_a_database_that_is_not_empty(db):
     out = io.StringIO()
     args = ["--scale", "0.0005", "--until", "2026-06-15", "--password", PASSWORD, "--no-kpis"]
     OrgUnitFactory(code="REAL", kind="committee")
-    call_command("generate_scale_data", *args, stdout=out)
+    call_command(GenerateScaleData(), *args, stdout=out)
     assert "bench_secretary" in out.getvalue() and "Done in" in out.getvalue()
     with pytest.raises(CommandError, match="not empty: it already holds scale data"):
-        call_command("generate_scale_data", *args, stdout=out)
+        call_command(GenerateScaleData(), *args, stdout=out)
     with pytest.raises(CommandError, match="seed 1 .* already in this database"):
-        call_command("generate_scale_data", *args, "--force", stdout=out)
+        call_command(GenerateScaleData(), *args, "--force", stdout=out)
     # With --force another seed adds a second data set; the bench_* names stay with the first.
-    call_command("generate_scale_data", *args, "--force", "--seed", "2", stdout=out)
+    call_command(GenerateScaleData(), *args, "--force", "--seed", "2", stdout=out)
     assert User.objects.filter(username="s2_bench_secretary", scope_org__code__startswith="S2-").exists()
     assert OrgUnit.objects.filter(code="SCALE-2").exists()
 
@@ -287,13 +288,13 @@ def test_the_command_refuses_a_database_with_demands(db):
     empty_generated_tables()
     make_demand(OrgUnitFactory(code="REAL", kind="branch"))
     with pytest.raises(CommandError, match="not empty: it already holds demands"):
-        call_command("generate_scale_data", "--scale", "0.0005", stdout=io.StringIO())
+        call_command(GenerateScaleData(), "--scale", "0.0005", stdout=io.StringIO())
 
 
 def test_bench_kpis_generates_with_the_same_generator(db):
     """bench_kpis keeps its options and its window (by default every demand in the timed year);
     its timing part (VACUUM) cannot run inside a test's transaction."""
-    from evaluation.management.commands.bench_kpis import Command
+    from benchmarks.management.commands.bench_kpis import Command
 
     empty_generated_tables()
     options = {"demands": 400, "units": 12, "people": 60, "spread_years": 1}
