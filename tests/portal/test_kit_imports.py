@@ -11,16 +11,6 @@ PORTAL = Path(__file__).resolve().parents[2] / "portal"
 ALLOWED = {
     # Project wiring: composes every app's demo data, members' first (the others seed on its units).
     "management/commands/seed_demo.py",
-    # Import kinds of members' people and org units, still in the kit; they move to members/importers.py.
-    "importers.py",
-    # Benchmark and scale tooling: not the deployed kit, it leaves portal/ for its own package.
-    "benchfiles.py",
-    "management/commands/bench.py",
-    "management/commands/generate_scale_data.py",
-    "scale/__init__.py",
-    "scale/activities.py",
-    "scale/demands.py",
-    "scale/org.py",
 }
 
 
