@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 
 from activities.models import Activity, Attendance, ItemEvent, ResponsibilityItem
-from portal.dataexchange import CopyPump
+from ..copypump import CopyPump
 
 from . import texts
 from .bulk import (

@@ -14,7 +14,9 @@ from django.apps import apps
 from django.db import connection
 
 from portal import dataexchange
-from portal.dataexchange import CopyPump, copy_sql
+from portal.dataexchange import copy_sql
+
+from ..copypump import CopyPump
 
 P = 2_147_483_647  # 2^31 - 1, a prime: hashes are integers in [0, P)
 LOCAL_OFFSET = 8 * 3600  # Asia/Shanghai has had no daylight saving time since 1991

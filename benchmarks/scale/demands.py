@@ -29,7 +29,7 @@ from demands.models import (
 )
 from demands.services import TRACKING_ALPHABET
 from demands.sla import Sla
-from portal.dataexchange import CopyPump
+from ..copypump import CopyPump
 
 from . import texts
 from .bulk import (

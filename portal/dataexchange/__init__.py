@@ -17,7 +17,6 @@ the commands and the tests use.
 from .bulk import (
     ANALYZE_AFTER,
     COPY_BUFFER,
-    CopyPump,
     allocate_ids,
     copy_records,
     copy_sql,
@@ -47,7 +46,7 @@ from .parsers import LossyNumber, _cell_text, csv_encoding, decode_csv, read_tab
 from .runner import collector_paused, export_table, run_import
 
 __all__ = [
-    "ANALYZE_AFTER", "COPY_BUFFER", "IMMUTABLE", "KNOWN_VALUES", "CellError", "Column", "CopyPump", "ImportResult",
+    "ANALYZE_AFTER", "COPY_BUFFER", "IMMUTABLE", "KNOWN_VALUES", "CellError", "Column", "ImportResult",
     "Kind", "LossyNumber", "RejectFile", "Row", "RowError", "_cell_text", "allocate_ids", "aware_datetime",
     "batched", "choice", "collector_paused", "copy_records", "copy_sql", "copy_text", "csv_encoding", "date",
     "decode_csv", "export_table", "fmt", "get_kind", "integer", "kinds", "literal_defaults", "parse_file",

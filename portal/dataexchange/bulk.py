@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 from collections.abc import Iterable, Sequence
-from typing import Any, Self
+from typing import Any
 
 from django.db import connection
 from django.utils import timezone
@@ -15,67 +14,6 @@ from django.utils import timezone
 def pg_array(items: Sequence[str]) -> str:
     """A text array literal for COPY: {"a","b \\"c\\""}."""
     return "{" + ",".join('"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"' for item in items) + "}"
-
-
-class CopyPump:
-    """COPY on a second thread, on the same connection and in the same transaction, while the
-    caller prepares the next batch. Only the scale-data generator uses it (a machine of its own,
-    nothing else on the connection); imports write with plain COPY (copy_records, copy_text) in
-    the job's own thread. Nothing else may use the connection until the pump is closed; leaving
-    the `with` block closes it and raises any error of a COPY there."""
-
-    def __init__(self, depth: int = 2):
-        import queue
-
-        connection.ensure_connection()
-        self._raw = connection.connection
-        self._queue: queue.Queue = queue.Queue(maxsize=depth)
-        self._error: BaseException | None = None
-        self._abandoned = False  # the caller failed: the batches still queued are not written
-        self._thread = threading.Thread(target=self._run, name="import-copy", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            if self._error is None and not self._abandoned:
-                sql, data = item
-                try:
-                    with self._raw.cursor() as cursor:
-                        cursor.copy_expert(sql, io.StringIO(data), COPY_BUFFER)
-                except BaseException as error:  # noqa: BLE001 — raised again in the caller's thread by close()
-                    self._error = error
-
-    def copy(self, sql: str, data: str) -> None:
-        if self._error is not None:
-            self.close()
-        if not self._thread.is_alive():
-            raise RuntimeError("the COPY pump is closed")
-        self._queue.put((sql, data))
-
-    def close(self) -> None:
-        if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join()
-        if self._error is not None:
-            error, self._error = self._error, None
-            with connection.wrap_database_errors:  # as django.db errors, as from any cursor
-                raise error
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, kind, error, traceback) -> None:
-        if error is None:
-            self.close()
-        else:  # the caller's error goes first; the transaction is rolled back anyway
-            self._abandoned = True
-            try:
-                self.close()
-            except Exception:  # noqa: BLE001, S110
-                pass
 
 
 COPY_BUFFER = 1 << 20  # bytes psycopg2 reads from the file per round trip
@@ -103,9 +41,9 @@ def copy_sql(table: str, columns: Sequence[str], *, nullable: Sequence[str] = ()
 
 
 def copy_records(table: str, columns: Sequence[str], records: Iterable[Sequence], *, nullable: Sequence[str] = (),
-                 tail: Sequence = (), chunk: int = 50_000, pump: CopyPump | None = None) -> int:
+                 tail: Sequence = (), chunk: int = 50_000, pump=None) -> int:
     """Write records into `table` with PostgreSQL COPY: CSV made by the C csv writer, a chunk at a
-    time (through `pump` when given: the scale generator's). None is written as an empty value:
+    time (through `pump` when given: anything with `copy(sql, data)`, the scale generator's). None is written as an empty value:
     NULL in the `nullable` columns, so None must not stand in the others (nor an empty string in a nullable text column).
     Dates, times and numbers are written as str() gives them. `tail` holds the values of the last
     columns, the same for every record (written once, appended to each line). Returns the number

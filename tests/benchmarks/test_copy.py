@@ -6,7 +6,8 @@ import datetime
 import pytest
 from django.db import DataError, connection, transaction
 
-from portal.dataexchange import CopyPump, copy_records, pg_array
+from benchmarks.copypump import CopyPump
+from portal.dataexchange import copy_records, pg_array
 
 pytestmark = pytest.mark.django_db
 
