@@ -7,7 +7,15 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self) -> None:
+        from celery.schedules import crontab
+
         from . import menu  # noqa: F401  (registrations)
+        from . import schedule
+
+        schedule.register(
+            "portal-import-sweep", "portal.tasks.import_sweep", crontab(minute=40),
+            why="marks failed the import batches whose job lost its worker, so their page does not say 'importing' for ever",
+        )
         from . import tables2_speed
 
         tables2_speed.install()

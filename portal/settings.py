@@ -283,6 +283,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # A KPI run still "running" after this long lost its worker and is closed as failed
 # (evaluation.engine.close_stale_runs): no computation runs longer than the visibility timeout.
 KPI_RUN_STALE_SECONDS = env.int("KPI_RUN_STALE_SECONDS", default=BROKER_VISIBILITY_TIMEOUT)
+# An import job still "checking"/"importing" after this long lost its worker and is marked failed.
+IMPORT_STALE_SECONDS = env.int("IMPORT_STALE_SECONDS", default=BROKER_VISIBILITY_TIMEOUT)
 # Two queues, so that a long computation never delays what a user waits for: "interactive"
 # (notifications, reminders; the default) and "heavy" (KPI recomputes, reports, text model
 # training, import jobs). Workers on any host take one or both (`celery -A portal worker -Q heavy`,

@@ -48,3 +48,11 @@ def apply_import(batch_id: int) -> bool:
     from .dataexchange.batches import batch_apply
 
     return batch_apply(batch_id)
+
+
+@shared_task(acks_late=True)
+def import_sweep() -> int:
+    """Marks failed the import batches whose job lost its worker (portal/dataexchange/batches.py)."""
+    from .dataexchange.batches import batch_sweep_stale
+
+    return batch_sweep_stale()

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from ..models import ImportBatch
 from ..roles import has_permission
@@ -120,6 +121,23 @@ def _run(batch: ImportBatch, *, dry_run: bool) -> ImportResult | None:
         log.exception("import batch %s failed", batch.pk)
         _fail(batch.pk, {"error_count": 0, "errors": []}, failure=f"{type(error).__name__}: {error}"[:2000])
         return None
+
+
+def batch_sweep_stale(now=None) -> int:
+    """Batches whose job lost its worker (killed, machine restarted) would show "checking" or
+    "importing" for ever: past the broker's redelivery timeout they are marked failed, so the
+    uploader sees it and uploads again. An apply writes in one transaction, so a lost one wrote
+    nothing."""
+    import datetime
+
+    before = (now or timezone.now()) - datetime.timedelta(seconds=settings.IMPORT_STALE_SECONDS)
+    failure = translation.override(settings.LANGUAGE_CODE)
+    with failure:
+        note = str(_("The job handling this file stopped before it finished; nothing was imported. Upload the file again."))
+    stale = (ImportBatch.objects.filter(status=Status.PREVIEWING, uploaded_at__lt=before)
+             | ImportBatch.objects.filter(status=Status.APPLYING, apply_requested_at__lt=before))
+    return ImportBatch.objects.filter(pk__in=stale.values("pk")).filter(
+        status__in=[Status.PREVIEWING, Status.APPLYING]).update(status=Status.FAILED, failure=note)
 
 
 def _fail(batch_id: int, result: dict, failure: str = "") -> None:

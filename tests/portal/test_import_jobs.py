@@ -77,3 +77,35 @@ def test_outsider_gets_404_on_someone_elses_batch(celery_worker, client, admin_u
         assert client.post(response["Location"]).status_code == 404
     batch.refresh_from_db()
     assert batch.apply_requested_at is None
+
+
+def test_a_batch_whose_worker_died_is_marked_failed(db, admin_user, settings):
+    """A job killed mid-way leaves its batch "checking"/"importing"; past the redelivery timeout
+    the sweep marks it failed with a message, and leaves fresh and finished batches alone."""
+    import datetime
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from portal.dataexchange.batches import batch_sweep_stale
+    from portal.models import ImportBatch
+
+    settings.IMPORT_STALE_SECONDS = 3600
+    now = timezone.now()
+
+    def batch(status, **fields):
+        made = ImportBatch.objects.create(kind="people", file=ContentFile(b"x", name="a.csv"), original_name="a.csv",
+                                          uploaded_by=admin_user, status=status, **fields)
+        ImportBatch.objects.filter(pk=made.pk).update(uploaded_at=fields.pop("uploaded_at", now))
+        return made.pk
+
+    old = now - datetime.timedelta(hours=2)
+    lost_preview = batch(ImportBatch.Status.PREVIEWING, uploaded_at=old)
+    lost_apply = batch(ImportBatch.Status.APPLYING, uploaded_at=old, apply_requested_at=old)
+    running = batch(ImportBatch.Status.APPLYING, uploaded_at=old, apply_requested_at=now)
+    done = batch(ImportBatch.Status.APPLIED, uploaded_at=old, apply_requested_at=old)
+    assert batch_sweep_stale(now) == 2
+    states = dict(ImportBatch.objects.values_list("pk", "status"))
+    assert states[lost_preview] == states[lost_apply] == ImportBatch.Status.FAILED
+    assert states[running] == ImportBatch.Status.APPLYING and states[done] == ImportBatch.Status.APPLIED
+    assert "重新上传" in ImportBatch.objects.get(pk=lost_apply).failure
