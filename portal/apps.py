@@ -17,8 +17,3 @@ class PortalConfig(AppConfig):
         from .filters import install_datetime_check
 
         install_datetime_check()
-        from django.db.models.signals import post_migrate
-
-        from .pagecache import on_post_migrate
-
-        post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="portal.pagecache.triggers")

@@ -47,7 +47,6 @@ def dashboard_url(unit: OrgUnit, period, **extra) -> str:
 
 class DashboardView(PermissionRequiredMixin, TemplateView):
     permission = PERMISSION
-    page_cache = True  # portal/pagecache.py
     read_replica = True  # the figures come from the replica when there is one (portal/dbrouting.py)
     template_name = "evaluation/dashboard.html"
 
