@@ -8,9 +8,6 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from . import importers, menu  # noqa: F401  (registrations)
-        from . import tables2_speed
-
-        tables2_speed.install()
         from .safetext import install_form_and_api_cleaning
 
         install_form_and_api_cleaning()
