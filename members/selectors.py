@@ -37,31 +37,48 @@ def scope_people(user):
     return visible(Person.objects.filter(is_active=True), user, "people.view")
 
 
-def scope_people_counts(user) -> dict[str, int]:
-    """{total, members}: the active people of the user's scope and the party members among them,
-    summed from the maintained per-unit counts (UnitPeopleCount) — a few rows per unit of the scope
-    instead of a scan of its people."""
+def _scope_counts(user):
+    """One row: `counts` = [the active people of the user's scope, the party members among them],
+    summed from the maintained per-unit counts (UnitPeopleCount: a few rows per unit of the scope
+    instead of a scan of its people). Plain SQL functions, not Django aggregates, so there is no
+    GROUP BY (as `_scalar`)."""
     members = Case(When(political_status__in=PARTY_MEMBER_STATUSES, then=F("n")), default=0)
-    counts = visible(UnitPeopleCount.objects.all(), user, "people.view").aggregate(
-        total=Coalesce(Sum("n"), 0), members=Coalesce(Sum(members), 0))
-    return {"total": counts["total"], "members": counts["members"]}
+    both = Func(Coalesce(Func(F("n"), function="SUM"), 0),
+                Coalesce(Func(members, function="SUM", output_field=IntegerField()), 0),
+                template="ARRAY[%(expressions)s]", output_field=ArrayField(IntegerField()))
+    return visible(UnitPeopleCount.objects.all(), user, "people.view").order_by().annotate(counts=both).values("counts")
 
 
-def person_with_points(person_id: int) -> Person | None:
-    """The person with their unit and `points_total` in one query."""
+def scope_people_counts(user) -> dict[str, int]:
+    """{total, members}: the active people of the user's scope and the party members among them."""
+    rows = list(_scope_counts(user))  # none when the user's scope is empty
+    total, members = rows[0]["counts"] if rows else (0, 0)
+    return {"total": total, "members": members}
+
+
+def person_with_points(person_id: int, *, scope_counts_for=None) -> Person | None:
+    """The person with their unit and `points_total` in one query; with `scope_counts_for=user`,
+    also that user's `scope_people_counts` (as `scope_total`, `scope_members`) in the same query."""
     points = PointsEntry.objects.filter(person=OuterRef("pk"))
-    return (
-        Person.objects.select_related("org_unit")
-        .annotate(points_total=Coalesce(_scalar(points, "SUM", "points"), 0))
-        .filter(pk=person_id).first()
+    queryset = Person.objects.select_related("org_unit").annotate(
+        points_total=Coalesce(_scalar(points, "SUM", "points"), 0)
     )
+    if scope_counts_for is not None:
+        queryset = queryset.annotate(
+            scope_counts=Subquery(_scope_counts(scope_counts_for), output_field=ArrayField(IntegerField())))
+    person = queryset.filter(pk=person_id).first()
+    if person is not None and scope_counts_for is not None:
+        person.scope_total, person.scope_members = person.scope_counts or (0, 0)
+    return person
 
 
 def person_and_scope_counts(user) -> tuple[Person | None, dict[str, int]]:
     """The user's person with unit and points, and the people counts of the user's scope ({total,
-    members})."""
-    person = person_with_points(user.person_id) if user.person_id else None
-    return person, scope_people_counts(user)
+    members}), in one query."""
+    person = person_with_points(user.person_id, scope_counts_for=user) if user.person_id else None
+    if person is None:
+        return None, scope_people_counts(user)
+    return person, {"total": person.scope_total, "members": person.scope_members}
 
 
 def due_conversions(user, *, within_days: int = workflow.CONVERSION_REMINDER_DAYS, limit: int = 200, today: datetime.date | None = None):
