@@ -272,7 +272,6 @@ class LeaveRequestView(PermissionRequiredMixin, View):
 
 class ComplianceView(PermissionRequiredMixin, TemplateView):
     permission = "activities.compliance"
-    page_cache = True  # portal/pagecache.py
     template_name = "activities/compliance.html"
 
     def get_context_data(self, **kwargs):

@@ -134,6 +134,25 @@ class Person(models.Model):
         return reverse("members:person_detail", args=[self.pk])
 
 
+class UnitPeopleCount(models.Model):
+    """How many active people of each political status a unit has (its own people, not its
+    subtree's): a scope's counts are a sum over its units' rows instead of a scan of its people.
+    Kept by triggers on members_person (migration 0005_unit_people_count), so every write path —
+    forms, services, imports by COPY, bulk updates, raw SQL — keeps it exact; nothing in Python
+    writes it. Derived data: no history of its own."""
+
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    political_status = models.CharField(max_length=30, choices=PoliticalStatus.choices)
+    n = models.IntegerField(default=0)
+
+    scope = ScopeSpec(org="org_unit")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["org_unit", "political_status"], name="unit_people_count_key"),
+        ]
+
+
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class DevelopmentRecord(models.Model):
     """One stage of party member development reached on a date (rules in members/workflow.py)."""

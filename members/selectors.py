@@ -9,12 +9,11 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from portal.pagecache import remember, remembered
 from portal.scope import visible
 
 from . import workflow
 from .choices import PARTY_MEMBER_STATUSES, DevelopmentStage
-from .models import DevelopmentRecord, OrgUnit, Person, PointsEntry
+from .models import DevelopmentRecord, OrgUnit, Person, PointsEntry, UnitPeopleCount
 
 
 def orgunit_subtree(unit: OrgUnit):
@@ -41,13 +40,14 @@ def scope_people(user):
 
 def _scope_counts(user):
     """One row: `counts` = [the active people of the user's scope, the party members among them],
-    from one scan of the scope's people (a manager's scope is every person, 100,000 rows). Plain SQL
-    functions, not Django aggregates, so there is no GROUP BY (as `_scalar`)."""
-    members = Case(When(political_status__in=PARTY_MEMBER_STATUSES, then=1), default=0)
-    both = Func(Func(F("pk"), function="COUNT"),
+    summed from the maintained per-unit counts (UnitPeopleCount: a few rows per unit of the scope
+    instead of a scan of its people). Plain SQL functions, not Django aggregates, so there is no
+    GROUP BY (as `_scalar`)."""
+    members = Case(When(political_status__in=PARTY_MEMBER_STATUSES, then=F("n")), default=0)
+    both = Func(Coalesce(Func(F("n"), function="SUM"), 0),
                 Coalesce(Func(members, function="SUM", output_field=IntegerField()), 0),
                 template="ARRAY[%(expressions)s]", output_field=ArrayField(IntegerField()))
-    return scope_people(user).order_by().annotate(counts=both).values("counts")
+    return visible(UnitPeopleCount.objects.all(), user, "people.view").order_by().annotate(counts=both).values("counts")
 
 
 def scope_people_counts(user) -> dict[str, int]:
@@ -75,19 +75,11 @@ def person_with_points(person_id: int, *, scope_counts_for=None) -> Person | Non
 
 def person_and_scope_counts(user) -> tuple[Person | None, dict[str, int]]:
     """The user's person with unit and points, and the people counts of the user's scope ({total,
-    members}), in one query; or only the person while this worker remembers the counts of the same
-    scope (portal.pagecache.remembered: until a person or a unit changes). A manager's scope is a
-    scan of all 100,000 people, 30 ms of every home page."""
-    lookup, counts = remembered(_scope_counts(user))
-    if counts is not None:
-        return (person_with_points(user.person_id) if user.person_id else None), counts
+    members}), in one query."""
     person = person_with_points(user.person_id, scope_counts_for=user) if user.person_id else None
     if person is None:
-        counts = scope_people_counts(user)
-    else:
-        counts = {"total": person.scope_total, "members": person.scope_members}
-    remember(lookup, counts)
-    return person, counts
+        return None, scope_people_counts(user)
+    return person, {"total": person.scope_total, "members": person.scope_members}
 
 
 def due_conversions(user, *, within_days: int = workflow.CONVERSION_REMINDER_DAYS, limit: int = 200, today: datetime.date | None = None):

@@ -27,7 +27,6 @@ class ScopedMixin:
     Objects outside the user's scope answer 404, exactly like the pages."""
 
     permission_classes = [RolePermission]
-    page_cache = True  # reads only (portal/pagecache.py)
     read_replica = ("list",)  # the list reads come from the replica when there is one (portal/dbrouting.py)
     read_permission: str = ""
     write_permission: str | None = None

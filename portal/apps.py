@@ -16,17 +16,9 @@ class PortalConfig(AppConfig):
             "portal-import-sweep", "portal.tasks.import_sweep", crontab(minute=40),
             why="marks failed the import batches whose job lost its worker, so their page does not say 'importing' for ever",
         )
-        from . import tables2_speed
-
-        tables2_speed.install()
         from .safetext import install_form_and_api_cleaning
 
         install_form_and_api_cleaning()
         from .filters import install_datetime_check
 
         install_datetime_check()
-        from django.db.models.signals import post_migrate
-
-        from .pagecache import on_post_migrate
-
-        post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="portal.pagecache.triggers")

@@ -1,7 +1,5 @@
 from django.conf import settings
 
-from .registry import menu_for
-
 
 def portal(request):
     user = getattr(request, "user", None)
@@ -13,7 +11,6 @@ def portal(request):
     if cached is None:
         cached = request._portal_context = {
             "site_name": settings.PORTAL_SITE_NAME,
-            "menu": menu_for(user),
             "unread_notifications": unread_count(user),
         }
     return cached

@@ -20,8 +20,7 @@ primary) and this module routes:
   show it ({% replica_lag %}, "数据延迟 3 秒").
 
 Without `DATABASE_REPLICA_URL` nothing changes: there is no alias `replica` and every read goes to
-`default`. The page cache (portal/pagecache.py) reads the tables' generations from the database
-the page reads from, so a page rendered from a lagging replica is never stored as newer than it is.
+`default`.
 """
 from __future__ import annotations
 

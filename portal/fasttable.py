@@ -1,10 +1,10 @@
 """django-tables2 tables rendered by plain Python instead of its per-cell machinery and template.
 
-A 25-row, 10-column list page spent ~25 ms in `{% render_table %}` (~60 µs per cell: accessor
-lookups, `inspect.signature`, a Template built per date cell, attrs computed per cell, then the
-template loop) — more than all its SQL. Here each column is compiled once per table into a small
-function of the record, and the rows are joined as strings. The tables themselves (columns,
-`render_<name>` methods, linkify, attrs, sorting links) are declared as before and mean the same:
+Kept because it still is the list pages' largest saving: `{% render_table %}` takes about three times
+as long for the same rows (the ledger's table at 25 and 50 rows, docs/performance.md "Render cost
+per hot page"). Each column is compiled once per table into a small function of the record, and the
+rows are joined as strings. The tables themselves (columns, `render_<name>` methods, linkify, attrs,
+sorting links) are declared as before and mean the same:
 `tests/portal/test_fasttable.py` renders every list page of the portal both ways and requires the
 same HTML. Columns outside the compiled cases (callable cell attrs, template columns other than
 dates, booleans, many-to-many, link columns with a fixed text…) fall back to django-tables2's own

@@ -202,7 +202,6 @@ class BoundedPaginator(LazyPaginator):
 
 
 class ObjectListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
-    page_cache = True  # portal/pagecache.py
     template_name = "portal/object_list.html"
     paginator_class = BoundedPaginator
     paginate_by = 25
@@ -355,7 +354,6 @@ class ObjectListView(PermissionRequiredMixin, SingleTableMixin, FilterView):
 
 
 class ObjectDetailView(PermissionRequiredMixin, DetailView):
-    page_cache = True  # portal/pagecache.py
     history_limit = 20
     # Models whose records belong to the object and whose changes its history shows too
     # (portal.audit.history_for `related`), e.g. ("activities.Milestone", "activities.Project_team").

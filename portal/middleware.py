@@ -14,7 +14,7 @@ class ChineseFirstMiddleware:
 class AccessDenialMiddleware:
     """Logs every refusal with account, IP, path and time (portal.AccessDenial): each 403, and a
     404 caused by the scope layer on a record that exists (portal.scope.get_visible_or_404 notes
-    it). Looks at the response, so pages rendered by the page cache's process_view count too."""
+    it). Looks at the response, so a refusal raised anywhere in the view counts."""
 
     def __init__(self, get_response):
         self.get_response = get_response

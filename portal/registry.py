@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Callable
 
+from django.template.loader import render_to_string
+from django.urls import get_script_prefix
+from django.utils.translation import get_language
+
 from .cached_urls import cached_reverse
 from .roles import has_permission
 
@@ -34,13 +38,26 @@ class MenuGroup:
 
 
 _MENU: dict[str, MenuGroup] = {}
+# The menu's HTML per (role, language, script prefix, registry version): every page draws it, and
+# it depends on nothing else (`menu_for` asks only the role's permissions). A registration bumps
+# the version, so a menu rendered before it is never shown again.
+_menu_version = 0
+_rendered_menus: dict[tuple, str] = {}
+
+
+def _menu_changed() -> None:
+    global _menu_version
+    _menu_version += 1
+    _rendered_menus.clear()
 
 
 def menu_group(key: str, label, icon: str, order: int) -> MenuGroup:
+    _menu_changed()
     return _MENU.setdefault(key, MenuGroup(key, label, icon, order))
 
 
 def menu_item(group: str, label, url_name: str, permission: str, icon: str = "circle", order: int = 100) -> None:
+    _menu_changed()
     _MENU[group].items.append(MenuItem(label, url_name, permission, icon, order))
 
 
@@ -51,6 +68,16 @@ def menu_for(user) -> list[tuple[MenuGroup, list[MenuItem]]]:
         if items:
             result.append((group, items))
     return result
+
+
+def menu_html(user) -> str:
+    """The navigation bar's menu (templates/portal/_menu.html) for the user's role in the active
+    language, rendered once per role, language, script prefix and registry version."""
+    key = (user.role if user.is_active else None, get_language(), get_script_prefix(), _menu_version)
+    html = _rendered_menus.get(key)
+    if html is None:
+        html = _rendered_menus[key] = render_to_string("portal/_menu.html", {"menu": menu_for(user)})
+    return html
 
 
 # --- Person timeline --------------------------------------------------------------------------

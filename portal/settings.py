@@ -82,9 +82,6 @@ MIDDLEWARE = [
     "portal.middleware.AccessDenialMiddleware",
     # Last, as django-axes asks.
     "axes.middleware.AxesMiddleware",
-    # After everything that reads the request: serves opted-in read pages again until a table they
-    # read changes (portal/pagecache.py).
-    "portal.pagecache.PageCacheMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -375,13 +372,7 @@ ROBOT_TIMEOUT_SECONDS = env.float("ROBOT_TIMEOUT_SECONDS", default=10.0)
 ROBOT_MAX_ATTEMPTS = env.int("ROBOT_MAX_ATTEMPTS", default=5)
 # Lists with more rows than this (estimated) show "about N" instead of an exact count.
 PORTAL_EXACT_COUNT_LIMIT = 10_000
-# The page cache (portal/pagecache.py): how long a stored page may be served again at most (clock-based
-# labels such as "overdue" follow the time within this); 0 turns the cache off.
-PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=60)
 # QR check-in of an activity is open from this many minutes before its start until it ends; a
 # meeting has no end time of its own and ends this many minutes after its start (activities.workflow).
 ACTIVITY_CHECKIN_OPENS_MINUTES = env.int("ACTIVITY_CHECKIN_OPENS_MINUTES", default=30)
 ACTIVITY_DURATION_MINUTES = env.int("ACTIVITY_DURATION_MINUTES", default=180)
-# The release every web host runs (e.g. its git commit), so that the hosts share stored pages; empty:
-# each host derives it from its files' sizes and times (portal/pagecache.py build_id).
-PAGE_CACHE_BUILD_ID = env.str("PAGE_CACHE_BUILD_ID", default="")

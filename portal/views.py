@@ -19,7 +19,6 @@ class HomeView(PermissionRequiredMixin, TemplateView):
     """Each role's home page: the widgets of the apps that role works with."""
 
     permission = "portal.home"
-    page_cache = True  # portal/pagecache.py
     template_name = "portal/home.html"
 
     def get_context_data(self, **kwargs):

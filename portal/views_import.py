@@ -36,7 +36,6 @@ class ImportView(PermissionRequiredMixin, View):
 
 class ImportBatchListView(ObjectListView):
     permission = "portal.import_batches"
-    page_cache = False  # the jobs change the rows outside any request
     queryset = ImportBatch.objects.select_related("uploaded_by")
     filterset_class = ImportBatchFilterSet
     table_class = ImportBatchTable

@@ -26,7 +26,6 @@ PERMISSION = "kpis.view"
 
 class DashboardView(PermissionRequiredMixin, TemplateView):
     permission = PERMISSION
-    page_cache = True  # portal/pagecache.py
     read_replica = True  # the figures come from the replica when there is one (portal/dbrouting.py)
     template_name = "evaluation/dashboard.html"
 

@@ -15,6 +15,7 @@ WITHOUT_HISTORY = {
     # Derived data, recomputed from tracked records at any time.
     "evaluation.KpiSnapshot",
     "evaluation.DemandCategorySnapshot",
+    "members.UnitPeopleCount",  # kept by triggers on members_person
     # Work tables.
     "evaluation.KpiRun",  # a log of computations (start, end, error)
     "demands.RefCounter",  # the next number of a reference prefix
