@@ -8,7 +8,7 @@ _0003 = importlib.import_module("portal.migrations.0003_table_generation")
 
 
 class Migration(migrations.Migration):
-    dependencies = [("portal", "0005_access_denial_log")]
+    dependencies = [("portal", "0007_import_batch_jobs")]
 
     # Backwards: the table and the function again (the per-table triggers are not put back).
     operations = [migrations.RunSQL(_0003.DROP_SQL, _0003.CREATE_SQL)]
