@@ -332,3 +332,28 @@ def hot_topics_of(unit, period: str, user) -> list:
     from .models import HotTopic
 
     return list(visible(HotTopic.objects.filter(org_unit=unit, period=period), user, "demands.queue").order_by("rank"))
+
+
+# --- Stored results of the beat: the service priority list, the heat map ------------------------------
+def priority_list(user, permission: str, *, shown: int) -> dict:
+    """The stored service priority list (DemandPriority) of the open demands in the user's scope:
+    the first `shown` by score, how many open demands the scope holds, how many of them were
+    ranked, and when the list was computed."""
+    from .models import DemandPriority
+    from .priority import Ranked, open_demands
+
+    scoped = visible(open_demands(), user, permission)
+    rows = list(
+        scoped.filter(priority__isnull=False).select_related("priority", "category", "org_unit")
+        .order_by("-priority__score", "resolution_due_at", "pk")[:shown]
+    )
+    ranked = [Ranked(d, d.priority.score, d.priority.factors, d.priority.tone, d.priority.repeats, d.priority.vulnerable)
+              for d in rows]
+    computed_at = DemandPriority.objects.order_by("-computed_at").values_list("computed_at", flat=True).first()
+    return {"ranked": ranked, "total": scoped.count(), "considered": scoped.filter(priority__isnull=False).count(),
+            "computed_at": computed_at}
+
+
+def recorded_suggestions(demand: Demand) -> list:
+    """The text model's suggestions recorded for the demand (intake, acceptance), oldest first."""
+    return list(demand.suggestions.select_related("category", "lead_unit").order_by("recorded_at"))

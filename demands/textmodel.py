@@ -14,7 +14,7 @@ import logging
 import pickle
 import random
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import jieba
@@ -50,8 +50,15 @@ def text_of(title: str, content: str = "") -> str:
 
 
 def words(text: str) -> list[str]:
-    """jieba words without punctuation and spaces."""
-    return [w for w in jieba.lcut(text) if w.strip() and not _is_punctuation(w)]
+    """jieba words without punctuation and spaces. Segmented sentence by sentence (jieba splits at
+    punctuation anyway), each sentence once: the title that text_of repeats and the boilerplate
+    sentences many demands share are not segmented again, which is most of the training time."""
+    return [w for sentence in text.split("。") if sentence for w in _sentence_words(sentence)]
+
+
+@lru_cache(maxsize=200_000)
+def _sentence_words(sentence: str) -> tuple[str, ...]:
+    return tuple(w for w in jieba.lcut(sentence) if w.strip() and not _is_punctuation(w))
 
 
 def _is_punctuation(word: str) -> bool:

@@ -178,7 +178,7 @@ class DemandCreateView(PermissionRequiredMixin, FormView):
         demand = services.demand_submit(
             title=data["title"], content=data["content"], category=data["category"], urgency=data["urgency"],
             channel=data["channel"], org_unit=data["org_unit"], submitter=data.get("submitter"), by=self.request.user,
-            service_group=data.get("service_group", ""), visit=visit, files=data.get("attachments") or (),
+            service_group=data.get("service_group", ""), visit=visit, files=data.get("attachments") or (), suggest=True,
         )
         messages.success(self.request, _("Demand %(ref)s was received.") % {"ref": demand.ref})
         if visible(Demand.objects.filter(pk=demand.pk), self.request.user, "demands.view").exists():
@@ -246,6 +246,8 @@ def detail_context(request, demand: Demand, *, bound_action: str | None = None, 
         "actions": [(action, Action(action).label, forms[action]) for action in actions],
         # What the text model suggests for the staff member accepting the demand (shown, never chosen).
         "suggestion": text_services.suggest_for(demand) if Action.ACCEPT in actions else None,
+        # What it suggested at intake and acceptance, and what was taken (staff in scope only).
+        "recorded_suggestions": selectors.recorded_suggestions(demand) if manages else [],
         "open_action": bound_action,
         "status_badge": status_badge(demand),
         "deadline_badge": deadline_badge(demand, limits),
@@ -346,10 +348,20 @@ class AnonymousSubmitView(View):
         demand = services.demand_submit(
             title=data["title"], content=data["content"], category=data["category"], urgency=Urgency.NORMAL,
             channel=Channel.ANONYMOUS, org_unit=data["org_unit"], submitter=None, by=None,
-            files=data.get("attachments") or (),
+            files=data.get("attachments") or (), suggest=True,
         )
         request.session["demands_tracking_code"] = demand.tracking_code
         return redirect("demands:public_submitted")
+
+
+class PublicSuggestView(View):
+    """Without login, while the anonymous form is typed: the suggested category and urgency only
+    (no lead unit, no confidence, no model internals). Rate-limited per address (urls.py)."""
+
+    def get(self, request):
+        title, content = request.GET.get("title", "")[:200], request.GET.get("content", "")[:2000]
+        suggestion = text_services.suggest_text(title, content) if len(title.strip()) >= SUGGEST_MIN_CHARS else None
+        return render(request, "demands/_public_suggestion.html", {"suggestion": suggestion})
 
 
 class AnonymousSubmittedView(View):
@@ -925,19 +937,15 @@ class PriorityListView(PermissionRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         from . import priority
 
-        context = super().get_context_data(**kwargs)
         weights = PriorityWeights.load()
-        queryset = visible(Demand.objects.filter(selectors.open_q(), merged_into__isnull=True), self.request.user, self.permission)
-        ranked = priority.rank(queryset, current_thresholds(), weights)
-        context.update(
-            title=_("Service priority list"), ranked=ranked[: self.shown], total=queryset.count(),
-            considered=len(ranked),
-            factors=[(name, label, rule, getattr(weights, name)) for name, label, rule in priority.FACTORS],
-            weight_sum=sum(getattr(weights, name) for name, *_rest in priority.FACTORS),
-            may_configure=has_permission(self.request.user, "demands.configure"),
-            tone_labels=text_services.TONE_LABELS,
-        )
-        return context
+        return {
+            **super().get_context_data(**kwargs), **selectors.priority_list(self.request.user, self.permission, shown=self.shown),
+            "title": _("Service priority list"),
+            "factors": [(name, label, rule, getattr(weights, name)) for name, label, rule in priority.FACTORS],
+            "weight_sum": sum(getattr(weights, name) for name, *_rest in priority.FACTORS),
+            "may_configure": has_permission(self.request.user, "demands.configure"),
+            "tone_labels": text_services.TONE_LABELS,
+        }
 
 
 class PriorityWeightsEditView(ObjectEditView):
@@ -949,6 +957,11 @@ class PriorityWeightsEditView(ObjectEditView):
 
     def get_object(self, queryset=None):
         return PriorityWeights.objects.order_by("pk").first() or PriorityWeights.objects.create()
+
+    def save_form(self, form):
+        weights = super().save_form(form)
+        services.priority_weights_changed()
+        return weights
 
 
 class TextModelListView(PermissionRequiredMixin, TemplateView):
@@ -962,6 +975,7 @@ class TextModelListView(PermissionRequiredMixin, TemplateView):
         context.update(
             title=_("Demand text model"), versions=DemandTextModel.objects.defer("blob")[:50],
             classified=text_services.classified_count(), min_history=text_services.MIN_HISTORY,
+            acceptance=text_services.acceptance_rates(),
         )
         return context
 
@@ -982,6 +996,7 @@ class HotTopicListView(PermissionRequiredMixin, TemplateView):
             title=_("Hot topics"), periods=periods, period=period,
             topics=list(topics.filter(period=period).order_by("org_unit__path", "rank")) if period else [],
         )
+        context["computed_at"] = max((t.computed_at for t in context["topics"]), default=None)
         return context
 
 

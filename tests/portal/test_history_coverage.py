@@ -15,6 +15,8 @@ WITHOUT_HISTORY = {
     # Derived data, recomputed from tracked records at any time.
     "evaluation.KpiSnapshot",
     "evaluation.DemandCategorySnapshot",
+    "demands.DemandPriority",  # the service priority list, recomputed whole by the beat
+    "demands.VisitHeatCell",  # the visit heat map, recomputed whole by the beat
     # Work tables.
     "evaluation.KpiRun",  # a log of computations (start, end, error)
     "demands.RefCounter",  # the next number of a reference prefix
