@@ -46,7 +46,7 @@ class TrainingData:
     source: str
     texts: list[str]
     labels: list[str]  # category codes
-    lead_texts: list[str] = field(default_factory=list)
+    lead_categories: list[str] = field(default_factory=list)  # the category code
     lead_units: list[str] = field(default_factory=list)  # the demand's unit code
     lead_labels: list[str] = field(default_factory=list)  # the lead unit code
 
@@ -80,7 +80,7 @@ def training_data(*, limit: int = MAX_TRAINING_ROWS, corpus_only: bool = False) 
         data.texts.append(text)
         data.labels.append(category)
         if status in FINISHED_STATUSES and lead:
-            data.lead_texts.append(text)
+            data.lead_categories.append(category)
             data.lead_units.append(unit)
             data.lead_labels.append(lead)
     return data
@@ -107,8 +107,8 @@ def fit_and_score(data: TrainingData) -> Fitted:
     pick = lambda items, ix: [items[i] for i in ix]  # noqa: E731
     lead = None
     if data.lead_labels:
-        lead_train, _lead_heldout = textmodel.split(data.lead_texts, data.lead_labels)
-        lead = (pick(data.lead_texts, lead_train), pick(data.lead_units, lead_train), pick(data.lead_labels, lead_train))
+        lead_train, _lead_heldout = textmodel.split(data.lead_labels, data.lead_labels)
+        lead = (pick(data.lead_categories, lead_train), pick(data.lead_units, lead_train), pick(data.lead_labels, lead_train))
     train_texts, train_labels = pick(data.texts, train_ix), pick(data.labels, train_ix)
     if data.source == TextModelSource.HISTORY:
         # The corpus stays in the training set as a base: a deployment's history is often
@@ -313,7 +313,7 @@ def suggest(title: str, content: str = "", *, org_unit: OrgUnit | None = None, t
     urgency_code, cues = textmodel.urgency(plain, tone_code)
     lead_unit = confidence = None
     if org_unit is not None:
-        found = model.suggest_lead_unit(text, org_unit.code)
+        found = model.suggest_lead_unit(text, org_unit.code, ranked[0][0].code if ranked else None)
         if found:
             lead_unit = OrgUnit.objects.filter(code=found[0], is_active=True).first()
             confidence = found[1] if lead_unit else None
