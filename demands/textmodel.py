@@ -238,7 +238,9 @@ class TextModel:
     def suggest_lead_unit(self, text: str, unit: str, category: str | None = None) -> tuple[str, float] | None:
         """(lead unit code, the share of such demands it led) for a text asked in `unit`; the
         category is the model's reading of the text unless given."""
-        if self.lead_unit is None or not unit:
+        # A version stored before lead units were counted holds a regression here: it suggests no
+        # lead unit until the nightly retrain replaces it.
+        if not isinstance(self.lead_unit, LeadUnits) or not unit:
             return None
         return self.lead_unit.suggest(unit, category or self.predict_categories([text])[0])
 
