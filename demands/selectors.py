@@ -47,8 +47,19 @@ def demand_detail_queryset() -> QuerySet:
         Demand.objects.filter(merged_into=OuterRef("pk")).order_by("-received_at", "-id")
         .values(json=JSONObject(pk="pk", ref="ref", title="title"))[:DUPLICATES_SHOWN]
     )
+    from .models import DemandSuggestion
+
+    suggestions = (
+        DemandSuggestion.objects.filter(demand=OuterRef("pk")).order_by("recorded_at")
+        .values(json=JSONObject(
+            stage="stage", model_version="model_version", category="category__name", category_confidence="category_confidence",
+            urgency="urgency", lead_unit="lead_unit__name", lead_unit_confidence="lead_unit_confidence",
+            category_taken="category_taken", urgency_taken="urgency_taken", lead_unit_taken="lead_unit_taken",
+        ))
+    )
     return demand_list_queryset().select_related("visit", "merged_into", "created_by").annotate(
         cooperating_unit_names=ArraySubquery(cooperating), duplicate_list=ArraySubquery(duplicates),
+        suggestion_list=ArraySubquery(suggestions),
     )
 
 
@@ -354,6 +365,15 @@ def priority_list(user, permission: str, *, shown: int) -> dict:
             "computed_at": computed_at}
 
 
-def recorded_suggestions(demand: Demand) -> list:
-    """The text model's suggestions recorded for the demand (intake, acceptance), oldest first."""
-    return list(demand.suggestions.select_related("category", "lead_unit").order_by("recorded_at"))
+def recorded_suggestions(demand: Demand) -> list[dict]:
+    """The text model's suggestions recorded for the demand (intake, acceptance), oldest first, as
+    dicts with the stage's and urgency's labels: from the detail query's `suggestion_list` when the
+    demand came from it, else read."""
+    from .models import SuggestionStage
+
+    rows = getattr(demand, "suggestion_list", None)
+    if rows is None:
+        rows = demand_detail_queryset().filter(pk=demand.pk).values_list("suggestion_list", flat=True).first() or []
+    stages, urgencies = dict(SuggestionStage.choices), dict(Urgency.choices)
+    return [{**r, "stage_label": stages.get(r["stage"], r["stage"]), "urgency_label": urgencies.get(r["urgency"], r["urgency"])}
+            for r in rows]

@@ -432,14 +432,14 @@ def acceptance_rates() -> list[dict]:
     (the lead unit among those where one was suggested)."""
     rows = (DemandSuggestion.objects.values("stage").order_by("stage").annotate(
         n=Count("pk"),
-        category=Avg(models_case("category_taken")), urgency=Avg(models_case("urgency_taken")),
-        lead_unit=Avg(models_case("lead_unit_taken")), lead_unit_n=Count("pk", filter=Q(lead_unit_taken__isnull=False)),
+        category=Avg(_share_of("category_taken")), urgency=Avg(_share_of("urgency_taken")),
+        lead_unit=Avg(_share_of("lead_unit_taken")), lead_unit_n=Count("pk", filter=Q(lead_unit_taken__isnull=False)),
     ))
     labels = dict(SuggestionStage.choices)
     return [{**r, "label": labels.get(r["stage"], r["stage"])} for r in rows]
 
 
-def models_case(field_name: str):
+def _share_of(field_name: str):
     """1.0 when the boolean field is true, 0.0 when false, NULL when unknown (so Avg is the share)."""
     from django.db.models import Case, FloatField, Value, When
 
