@@ -1,10 +1,10 @@
 """Text intelligence on demands, offline: jieba words + character n-grams → TF-IDF → logistic
-regression for the category (and, with the demand's unit, for the lead unit); tone from the
+regression for the category; the lead unit counted per demand's unit and category; tone from the
 sentiment lexicon shipped in demands/textdata; urgency from tone and cue words (safety, health,
 wage arrears, distress).
 
 Pure functions over plain data: the database side (which demands train, storing versions,
-promotion) is in services.text_model_* and DemandTextModel. Nothing here touches the network.
+promotion) is in demands/text_services.py and DemandTextModel. Nothing here touches the network.
 """
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import io
 import logging
 import pickle
 import random
-from dataclasses import dataclass, field
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 
