@@ -40,3 +40,11 @@ class DemandsConfig(AppConfig):
             "demands-hot-topics", "demands.tasks.hot_topics", crontab(hour=3, minute=0),
             why="clusters the month's demands into 热点诉求 per unit (the manager's home page card); never on page load",
         )
+        schedule.register(
+            "demands-priority-list", "demands.tasks.compute_priority_list", crontab(minute=15),
+            why="ranks the open demands into the stored 服务优先级清单 (the SLA time left changes by the hour); never on page load",
+        )
+        schedule.register(
+            "demands-heat-map", "demands.tasks.heat_map", crontab(hour=3, minute=30),
+            why="counts the month's visits into the stored 需求热力图 (units × categories); never on page load",
+        )

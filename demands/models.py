@@ -672,3 +672,94 @@ class HotTopic(models.Model):
     def growth(self) -> float | None:
         """Relative growth against the month before; None when the topic is new."""
         return (self.size - self.previous_size) / self.previous_size if self.previous_size else None
+
+
+class SuggestionStage(models.TextChoices):
+    INTAKE = "intake", _("at intake")
+    ACCEPT = "accept", _("at acceptance")
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class DemandSuggestion(models.Model):
+    """What the text model suggested for a demand at one stage (the intake form, the acceptance)
+    and whether the human took each part. The human's choice is what the demand holds; this only
+    records the suggestion beside it (text_services.record_suggestion)."""
+
+    demand = models.ForeignKey(Demand, verbose_name=_("demand"), on_delete=models.CASCADE, related_name="suggestions")
+    stage = models.CharField(_("stage"), max_length=10, choices=SuggestionStage.choices)
+    model_version = models.PositiveIntegerField(_("model version"))
+    category = models.ForeignKey(DemandCategory, verbose_name=_("suggested category"), on_delete=models.SET_NULL,
+                                 null=True, related_name="+")
+    category_confidence = models.FloatField(_("confidence"))
+    urgency = models.CharField(_("suggested urgency"), max_length=10, choices=Urgency.choices)
+    tone = models.CharField(_("tone"), max_length=20)
+    lead_unit = models.ForeignKey("members.OrgUnit", verbose_name=_("suggested lead unit"), on_delete=models.SET_NULL,
+                                  null=True, blank=True, related_name="+")
+    lead_unit_confidence = models.FloatField(_("lead unit confidence"), null=True, blank=True)
+    category_taken = models.BooleanField(_("category taken"))
+    urgency_taken = models.BooleanField(_("urgency taken"))
+    # None: no lead unit was suggested (or none is chosen at this stage).
+    lead_unit_taken = models.BooleanField(_("lead unit taken"), null=True, blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"))
+
+    scope = ScopeSpec(org="demand__org_unit", owner="demand__submitter", assignee="demand__handler")
+
+    class Meta:
+        verbose_name = _("demand suggestion")
+        verbose_name_plural = _("demand suggestions")
+        ordering = ["demand", "recorded_at"]
+        constraints = [models.UniqueConstraint(fields=["demand", "stage"], name="demand_suggestion_once_per_stage")]
+        indexes = [models.Index(fields=["stage", "model_version"], name="demand_suggestion_stage")]
+
+    def __str__(self) -> str:
+        return f"{self.demand_id} {self.stage} v{self.model_version}"
+
+
+class DemandPriority(models.Model):
+    """服务优先级清单 as last computed (demands/priority.py, by the beat and after a change of the
+    weights): one row per ranked open demand. Derived from tracked records and recomputed whole,
+    so it has no history of its own."""
+
+    demand = models.OneToOneField(Demand, verbose_name=_("demand"), on_delete=models.CASCADE, primary_key=True,
+                                  related_name="priority")
+    score = models.FloatField(_("score"))
+    factors = models.JSONField(_("factors"), default=dict)
+    tone = models.CharField(_("tone"), max_length=20)
+    repeats = models.PositiveIntegerField(_("repeats"))
+    vulnerable = models.BooleanField(_("vulnerable group"))
+    computed_at = models.DateTimeField(_("computed at"))
+
+    scope = ScopeSpec(org="demand__org_unit", owner="demand__submitter", assignee="demand__handler")
+
+    class Meta:
+        verbose_name = _("demand priority")
+        verbose_name_plural = _("demand priorities")
+        indexes = [models.Index(fields=["-score"], name="demand_priority_score")]
+
+    def __str__(self) -> str:
+        return f"{self.demand_id} {self.score}"
+
+
+class VisitHeatCell(models.Model):
+    """需求热力图 as last computed (demands/heatmap.py, by the beat): visits of one month whose person
+    belongs to `org_unit`, in one category (None: all the unit's counted visits). Pages add the
+    cells of a row's sub-units up. Derived and recomputed whole, so it has no history of its own."""
+
+    period = models.CharField(_("period"), max_length=7)  # YYYY-MM
+    org_unit = models.ForeignKey("members.OrgUnit", verbose_name=_("org unit"), on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(DemandCategory, verbose_name=_("category"), on_delete=models.CASCADE, null=True,
+                                 related_name="+")
+    visits = models.PositiveIntegerField(_("visits"))
+    # Of those, visits counted in the category the text model read in their notes (no demand recorded).
+    classified = models.PositiveIntegerField(_("classified by the text model"))
+    computed_at = models.DateTimeField(_("computed at"))
+
+    scope = ScopeSpec(org="org_unit")
+
+    class Meta:
+        verbose_name = _("heat map cell")
+        verbose_name_plural = _("heat map cells")
+        indexes = [models.Index(fields=["period", "org_unit"], name="visit_heat_period_unit")]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.org_unit_id} {self.category_id}: {self.visits}"

@@ -13,20 +13,22 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import text_services, textmodel
 from .choices import Colour, Urgency
-from .models import Demand, PriorityWeights
-from .sla import colour
+from .models import Demand, DemandPriority, PriorityWeights
+from .sla import colour, current_thresholds
 
 VULNERABLE_GROUPS = ("困难职工", "退休", "新就业形态")
 URGENCY_FACTOR = {Urgency.URGENT: 1.0, Urgency.NORMAL: 0.5, Urgency.LOW: 0.0}
 TONE_FACTOR = {textmodel.STRONG_NEGATIVE: 1.0, textmodel.NEGATIVE: 0.6, textmodel.NEUTRAL: 0.2, textmodel.POSITIVE: 0.0}
 DEADLINE_FACTOR = {Colour.RED: 1.0, Colour.YELLOW: 0.6, Colour.BLUE: 0.2, Colour.NONE: 0.0}
 REPEATS_CAP = 5
-# The list ranks at most this many open demands (the most recent); a queue is never longer in practice.
-MAX_RANKED = 5000
+# The beat ranks at most this many open demands (the most recent); the page says when there are more.
+MAX_RANKED = 20_000
 
 FACTORS = [
     ("urgency", _("urgency"), _("urgent 1 · normal 0.5 · low 0")),
@@ -60,17 +62,23 @@ def similar_counts(demands: list[Demand]) -> dict[int, int]:
         _row, model = text_services.current_model()
     except text_services.NoModel:
         return {d.pk: 0 for d in demands}
-    vectors = model.vectors([textmodel.text_of(d.title, d.content) for d in demands])
-    similarity = (vectors @ vectors.T).tocoo()
     counts = Counter()
-    for i, j, value in zip(similarity.row, similarity.col, similarity.data):
-        if i != j and value >= SIMILAR_COSINE and demands[i].category_id == demands[j].category_id:
-            counts[demands[i].pk] += 1
+    by_category: dict[int, list[Demand]] = {}
+    for demand in demands:
+        by_category.setdefault(demand.category_id, []).append(demand)
+    # One similarity matrix per category: only demands of one category count as repeats, and
+    # the matrices stay small.
+    for group in by_category.values():
+        vectors = model.vectors([textmodel.text_of(d.title, d.content) for d in group])
+        similarity = (vectors @ vectors.T).tocoo()
+        for i, j, value in zip(similarity.row, similarity.col, similarity.data):
+            if i != j and value >= SIMILAR_COSINE:
+                counts[group[i].pk] += 1
     return {d.pk: counts[d.pk] for d in demands}
 
 
 def rank(queryset, thresholds, weights: PriorityWeights | None = None) -> list[Ranked]:
-    """The open demands of `queryset` (already scoped), highest score first."""
+    """The open demands of `queryset`, highest score first."""
     weights = weights or PriorityWeights.load()
     demands = list(queryset.select_related("category", "org_unit", "submitter")
                    .order_by("-received_at")[:MAX_RANKED])
@@ -92,3 +100,25 @@ def rank(queryset, thresholds, weights: PriorityWeights | None = None) -> list[R
         ranked.append(Ranked(demand, round(score, 1), factors, tone_code, repeats, vulnerable))
     ranked.sort(key=lambda r: (-r.score, r.demand.resolution_due_at or r.demand.received_at))
     return ranked
+
+
+def open_demands():
+    from .selectors import open_q
+
+    return Demand.objects.filter(open_q(), merged_into__isnull=True)
+
+
+def compute() -> int:
+    """Rank the open demands (the newest MAX_RANKED) into DemandPriority, replacing the previous
+    list; the beat runs it hourly (the SLA time left changes) and a change of the weights queues
+    it. Returns how many demands were ranked."""
+    ranked = rank(open_demands(), current_thresholds())
+    now = timezone.now()
+    with transaction.atomic():
+        DemandPriority.objects.all().delete()
+        DemandPriority.objects.bulk_create([
+            DemandPriority(demand=r.demand, score=r.score, factors=r.factors, tone=r.tone, repeats=r.repeats,
+                           vulnerable=r.vulnerable, computed_at=now)
+            for r in ranked
+        ], batch_size=2000)
+    return len(ranked)

@@ -47,8 +47,19 @@ def demand_detail_queryset() -> QuerySet:
         Demand.objects.filter(merged_into=OuterRef("pk")).order_by("-received_at", "-id")
         .values(json=JSONObject(pk="pk", ref="ref", title="title"))[:DUPLICATES_SHOWN]
     )
+    from .models import DemandSuggestion
+
+    suggestions = (
+        DemandSuggestion.objects.filter(demand=OuterRef("pk")).order_by("recorded_at")
+        .values(json=JSONObject(
+            stage="stage", model_version="model_version", category="category__name", category_confidence="category_confidence",
+            urgency="urgency", lead_unit="lead_unit__name", lead_unit_confidence="lead_unit_confidence",
+            category_taken="category_taken", urgency_taken="urgency_taken", lead_unit_taken="lead_unit_taken",
+        ))
+    )
     return demand_list_queryset().select_related("visit", "merged_into", "created_by").annotate(
         cooperating_unit_names=ArraySubquery(cooperating), duplicate_list=ArraySubquery(duplicates),
+        suggestion_list=ArraySubquery(suggestions),
     )
 
 
@@ -354,6 +365,8 @@ def demand_page(user, demand: Demand, facts) -> dict:
         "tracking_code": format_tracking_code(demand.tracking_code or ""),
         "can_mediate": has_permission(user, "mediation.change") and facts.in_scope,
         "title": str(demand),
+        # What the text model suggested at intake and acceptance, and what was taken (staff in scope only).
+        "recorded_suggestions": recorded_suggestions(demand) if facts.in_scope else [],
     }
 
 
@@ -376,16 +389,14 @@ def track_page(code: str) -> dict | None:
 
 
 def priority_page(user, permission: str, *, shown: int) -> dict:
-    """The service priority list: the first `shown` open demands in scope, ranked by the stated
-    formula, and the factors with their weights."""
+    """The service priority list page: the stored list in scope (priority_list) and the factors
+    of the stated formula with their weights."""
     from . import priority
     from .models import PriorityWeights
 
     weights = PriorityWeights.load()
-    queryset = visible(Demand.objects.filter(open_q(), merged_into__isnull=True), user, permission)
-    ranked = priority.rank(queryset, current_thresholds(), weights)
     return dict(
-        ranked=ranked[:shown], total=queryset.count(), considered=len(ranked),
+        **priority_list(user, permission, shown=shown),
         factors=[(name, label, rule, getattr(weights, name)) for name, label, rule in priority.FACTORS],
         weight_sum=sum(getattr(weights, name) for name, *_rest in priority.FACTORS),
     )
@@ -443,3 +454,37 @@ def colleagues_for_unit(user, unit_id: str):
         is_me = ExpressionWrapper(Q(pk=user.person_id), output_field=BooleanField())
         return queryset.annotate(is_me=is_me).order_by("-is_me", "employee_no")
     return queryset.order_by("employee_no")
+
+
+# --- Stored results of the beat: the service priority list, the heat map ------------------------------
+def priority_list(user, permission: str, *, shown: int) -> dict:
+    """The stored service priority list (DemandPriority) of the open demands in the user's scope:
+    the first `shown` by score, how many open demands the scope holds, how many of them were
+    ranked, and when the list was computed."""
+    from .models import DemandPriority
+    from .priority import Ranked, open_demands
+
+    scoped = visible(open_demands(), user, permission)
+    rows = list(
+        scoped.filter(priority__isnull=False).select_related("priority", "category", "org_unit")
+        .order_by("-priority__score", "resolution_due_at", "pk")[:shown]
+    )
+    ranked = [Ranked(d, d.priority.score, d.priority.factors, d.priority.tone, d.priority.repeats, d.priority.vulnerable)
+              for d in rows]
+    computed_at = DemandPriority.objects.order_by("-computed_at").values_list("computed_at", flat=True).first()
+    return {"ranked": ranked, "total": scoped.count(), "considered": scoped.filter(priority__isnull=False).count(),
+            "computed_at": computed_at}
+
+
+def recorded_suggestions(demand: Demand) -> list[dict]:
+    """The text model's suggestions recorded for the demand (intake, acceptance), oldest first, as
+    dicts with the stage's and urgency's labels: from the detail query's `suggestion_list` when the
+    demand came from it, else read."""
+    from .models import SuggestionStage
+
+    rows = getattr(demand, "suggestion_list", None)
+    if rows is None:
+        rows = demand_detail_queryset().filter(pk=demand.pk).values_list("suggestion_list", flat=True).first() or []
+    stages, urgencies = dict(SuggestionStage.choices), dict(Urgency.choices)
+    return [{**r, "stage_label": stages.get(r["stage"], r["stage"]), "urgency_label": urgencies.get(r["urgency"], r["urgency"])}
+            for r in rows]

@@ -30,7 +30,7 @@ from . import chain, workflow
 from .choices import OPEN_STATUSES, SlaFlag, Status
 from .models import (
     Demand, DemandAttachment, DemandEvent, LifeEvent, MediationCase, MediationFollowUp, MediationSession, RefCounter,
-    Visit, VisitPhoto,
+    SuggestionStage, Visit, VisitPhoto,
 )
 from .sla import Sla
 from .workflow import Action, EventKind, Facts, WorkflowError
@@ -186,10 +186,12 @@ def _codes(units) -> list[str]:
 def demand_submit(
     *, title: str, content: str, category, urgency: str, channel: str, org_unit: OrgUnit, submitter: Person | None = None,
     by=None, service_group: str = "", visit: Visit | None = None, received_at: datetime.datetime | None = None,
-    ref: str | None = None, sla: Sla | None = None, files: Iterable = (),
+    ref: str | None = None, sla: Sla | None = None, files: Iterable = (), suggest: bool = False,
 ) -> Demand:
     """Receive a demand (待受理). Deadlines come from the SLA policy; the clock starts now. `files`
-    (photos, documents; checked by the form) are kept with the demand, on its submit step."""
+    (photos, documents; checked by the form) are kept with the demand, on its submit step.
+    `suggest` (the intake forms): the text model's suggestion for the text is recorded beside the
+    submitter's choice (text_services.record_suggestion); imports leave it off."""
     received_at = (received_at or now_s()).replace(microsecond=0)
     sla = sla or Sla.load()
     response_due, resolution_due = sla.due_dates(category.pk, urgency, received_at)
@@ -209,6 +211,13 @@ def demand_submit(
               **({"visit": visit.ref} if visit else {})},
     )
     _attach(demand, event, files, by_user)
+    if suggest:
+        from . import text_services
+
+        suggestion = text_services.suggest_for(demand)
+        if suggestion is not None:
+            text_services.record_suggestion(demand, suggestion, stage=SuggestionStage.INTAKE, category=category,
+                                            urgency=urgency, lead_unit=None)
     heads, _unit = unit_heads(org_unit)
     _notify_users(heads, demand, _("New demand %(ref)s: %(title)s") % {"ref": demand.ref, "title": title},
                   key=f"demand-event:{event.pk}")
@@ -243,6 +252,11 @@ def demand_accept(
     demand.save(update_fields=fields)
     cooperating = list(cooperating_units)
     demand.cooperating_units.set(cooperating)
+    if suggestion is not None:
+        from . import text_services
+
+        text_services.record_suggestion(demand, suggestion, stage=SuggestionStage.ACCEPT, category=category,
+                                        urgency=urgency, lead_unit=demand.lead_unit)
     event = record_event(
         demand, Action.ACCEPT, by=by, from_status=from_status, to_status=transition.to, note=note,
         data={"category": category.code, "urgency": urgency, "lead_unit": demand.lead_unit.code,
@@ -253,6 +267,14 @@ def demand_accept(
     _notify_users([handler], demand, _("Demand %(ref)s is assigned to you: %(title)s") % {"ref": demand.ref, "title": demand.title},
                   key=f"demand-event:{event.pk}")
     return demand
+
+
+def priority_weights_changed() -> None:
+    """The administrator changed the weights: the stored priority list is recomputed (queued once
+    the change is committed)."""
+    from .tasks import compute_priority_list
+
+    transaction.on_commit(compute_priority_list.delay)
 
 
 def _check_handler(handler: User) -> None:

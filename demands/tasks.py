@@ -4,6 +4,20 @@ from celery import shared_task
 from . import services
 
 
+def periods_to_compute(period: str | None) -> list[str]:
+    """The given month; else the current one, and on the 1st the month before too (its last day
+    was not in yesterday night's run)."""
+    from django.utils import timezone
+
+    from .hot_topics import previous_period
+
+    if period:
+        return [period]
+    today = timezone.localdate()
+    current = today.strftime("%Y-%m")
+    return [previous_period(current), current] if today.day == 1 else [current]
+
+
 @shared_task(acks_late=True)
 def sla_sweep() -> dict:
     """Beat, every ten minutes. Claims each demand's SLA flag before notifying, so a second run
@@ -41,4 +55,21 @@ def hot_topics(period: str | None = None) -> int:
     """Beat, nightly (and the month before on the 1st): recomputes 热点诉求 into HotTopic."""
     from . import hot_topics as topics
 
-    return topics.compute(period)
+    return sum(topics.compute(p) for p in periods_to_compute(period))
+
+
+@shared_task(acks_late=True)
+def compute_priority_list() -> int:
+    """Beat, hourly (the SLA time left changes), and queued after the weights change: recomputes
+    the stored 服务优先级清单 (DemandPriority) whole, so a re-run only refreshes it."""
+    from . import priority
+
+    return priority.compute()
+
+
+@shared_task(acks_late=True)
+def heat_map(period: str | None = None) -> int:
+    """Beat, nightly: recounts the month's 需求热力图 (VisitHeatCell) whole; idempotent."""
+    from . import heatmap
+
+    return sum(heatmap.compute(p) for p in periods_to_compute(period))

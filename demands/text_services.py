@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Avg, Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,7 +24,7 @@ from members.models import OrgUnit
 
 from . import textmodel
 from .choices import Status, Urgency
-from .models import Demand, DemandCategory, DemandTextModel, TextModelSource
+from .models import Demand, DemandCategory, DemandSuggestion, DemandTextModel, SuggestionStage, TextModelSource
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class TrainingData:
     source: str
     texts: list[str]
     labels: list[str]  # category codes
-    lead_texts: list[str] = field(default_factory=list)
+    lead_categories: list[str] = field(default_factory=list)  # the category code
     lead_units: list[str] = field(default_factory=list)  # the demand's unit code
     lead_labels: list[str] = field(default_factory=list)  # the lead unit code
 
@@ -80,7 +80,7 @@ def training_data(*, limit: int = MAX_TRAINING_ROWS, corpus_only: bool = False) 
         data.texts.append(text)
         data.labels.append(category)
         if status in FINISHED_STATUSES and lead:
-            data.lead_texts.append(text)
+            data.lead_categories.append(category)
             data.lead_units.append(unit)
             data.lead_labels.append(lead)
     return data
@@ -90,19 +90,25 @@ class NoModel(Exception):
     """No model can be trained: fewer than two active categories have examples."""
 
 
-def train(*, limit: int = MAX_TRAINING_ROWS, note: str = "", corpus_only: bool = False) -> DemandTextModel:
-    """Train a new version, score it on a held-out split, promote it if it does not score worse
-    than the current version on the same split. Returns the new version (promoted or not)."""
-    started = time.monotonic()
-    data = training_data(limit=limit, corpus_only=corpus_only)
-    if len(set(data.labels)) < 2:
-        raise NoModel(_("The text model needs examples of at least two active categories."))
+@dataclass
+class Fitted:
+    model: textmodel.TextModel
+    scores: textmodel.Scores | None
+    training_size: int
+    heldout_texts: list[str]
+    heldout_labels: list[str]
+    lead_size: int
+
+
+def fit_and_score(data: TrainingData) -> Fitted:
+    """Keep a stratified HELDOUT_SHARE of `data` apart, train on the rest (with the corpus as a
+    base when `data` is a deployment's history) and score on what was kept apart."""
     train_ix, heldout_ix = textmodel.split(data.texts, data.labels)
     pick = lambda items, ix: [items[i] for i in ix]  # noqa: E731
     lead = None
     if data.lead_labels:
-        lead_train, _lead_heldout = textmodel.split(data.lead_texts, data.lead_labels)
-        lead = (pick(data.lead_texts, lead_train), pick(data.lead_units, lead_train), pick(data.lead_labels, lead_train))
+        lead_train, _lead_heldout = textmodel.split(data.lead_labels, data.lead_labels)
+        lead = (pick(data.lead_categories, lead_train), pick(data.lead_units, lead_train), pick(data.lead_labels, lead_train))
     train_texts, train_labels = pick(data.texts, train_ix), pick(data.labels, train_ix)
     if data.source == TextModelSource.HISTORY:
         # The corpus stays in the training set as a base: a deployment's history is often
@@ -117,9 +123,35 @@ def train(*, limit: int = MAX_TRAINING_ROWS, note: str = "", corpus_only: bool =
         # The corpus is small: once scored, the version kept learns from all of it.
         model = textmodel.fit(data.texts, data.labels)
         train_texts = data.texts
+    return Fitted(model, scores, len(train_texts), heldout_texts, heldout_labels, len(lead[2]) if lead else 0)
+
+
+def history_from_rows(rows: list[dict]) -> TrainingData:
+    """A labelled file (title, content, category by label or code) as a deployment's history:
+    what `evaluate_demand_model --train FILE` learns from."""
+    by_name = dict(DemandCategory.objects.filter(is_active=True).values_list("name", "code"))
+    codes = set(by_name.values())
+    data = TrainingData(TextModelSource.HISTORY, [], [])
+    for r in rows:
+        code = r.get("category", "") if r.get("category", "") in codes else by_name.get(r.get("category", ""))
+        if code:
+            data.texts.append(textmodel.text_of(r.get("title", ""), r.get("content", "")))
+            data.labels.append(code)
+    return data
+
+
+def train(*, limit: int = MAX_TRAINING_ROWS, note: str = "", corpus_only: bool = False) -> DemandTextModel:
+    """Train a new version, score it on a held-out split, promote it if it does not score worse
+    than the current version on the same split. Returns the new version (promoted or not)."""
+    started = time.monotonic()
+    data = training_data(limit=limit, corpus_only=corpus_only)
+    if len(set(data.labels)) < 2:
+        raise NoModel(_("The text model needs examples of at least two active categories."))
+    fitted = fit_and_score(data)
+    model, scores, heldout_texts, heldout_labels = fitted.model, fitted.scores, fitted.heldout_texts, fitted.heldout_labels
     current = DemandTextModel.objects.filter(is_current=True).first()
     previous_f1 = None
-    if current is not None and heldout_ix:
+    if current is not None and heldout_labels:
         previous = textmodel.TextModel.loads(bytes(current.blob))
         previous_f1 = textmodel.score(heldout_labels, previous.predict_categories(heldout_texts)).macro_f1
     new_f1 = scores.macro_f1 if scores else 0.0
@@ -132,14 +164,14 @@ def train(*, limit: int = MAX_TRAINING_ROWS, note: str = "", corpus_only: bool =
             DemandTextModel.objects.filter(is_current=True).update(is_current=False)
         version = (DemandTextModel.objects.aggregate(v=Max("version"))["v"] or 0) + 1
         row = DemandTextModel.objects.create(
-            version=version, source=data.source, trained_at=timezone.now(), training_size=len(train_texts),
-            heldout_size=len(heldout_ix), accuracy=scores.accuracy if scores else 0.0, macro_f1=new_f1,
-            previous_macro_f1=previous_f1, lead_unit_size=len(lead[2]) if lead else 0,
+            version=version, source=data.source, trained_at=timezone.now(), training_size=fitted.training_size,
+            heldout_size=len(heldout_labels), accuracy=scores.accuracy if scores else 0.0, macro_f1=new_f1,
+            previous_macro_f1=previous_f1, lead_unit_size=fitted.lead_size,
             duration_ms=int((time.monotonic() - started) * 1000), is_current=promote, note=note[:300], blob=model.dumps(),
         )
     if promote:
         transaction.on_commit(lambda: cache.set(CURRENT_KEY, row.pk, None))
-    log.info("demand text model v%s (%s): %s rows, macro-F1 %.3f, promoted=%s", version, data.source, len(train_ix), new_f1, promote)
+    log.info("demand text model v%s (%s): %s rows, macro-F1 %.3f, promoted=%s", version, data.source, fitted.training_size, new_f1, promote)
     return row
 
 
@@ -281,7 +313,7 @@ def suggest(title: str, content: str = "", *, org_unit: OrgUnit | None = None, t
     urgency_code, cues = textmodel.urgency(plain, tone_code)
     lead_unit = confidence = None
     if org_unit is not None:
-        found = model.suggest_lead_unit(text, org_unit.code)
+        found = model.suggest_lead_unit(text, org_unit.code, ranked[0][0].code if ranked else None)
         if found:
             lead_unit = OrgUnit.objects.filter(code=found[0], is_active=True).first()
             confidence = found[1] if lead_unit else None
@@ -347,9 +379,10 @@ class Evaluation:
     unknown_categories: list[str]
 
 
-def evaluate(rows: list[dict]) -> Evaluation:
-    """Score the current model on labelled rows (category by label or code)."""
-    _row, model = current_model()
+def evaluate(rows: list[dict], model: textmodel.TextModel | None = None) -> Evaluation:
+    """Score `model` (default: the current one) on labelled rows (category by label or code)."""
+    if model is None:
+        _row, model = current_model()
     by_name = {c.name: c.code for c in DemandCategory.objects.all()}
     codes = set(by_name.values())
     truth, texts, unknown, urgency_hits, tone_hits = [], [], set(), [], []
@@ -372,3 +405,43 @@ def evaluate(rows: list[dict]) -> Evaluation:
     scores = textmodel.score([names.get(c, c) for c in truth], [names.get(c, c) for c in predicted])
     mean = lambda hits: sum(hits) / len(hits) if hits else None  # noqa: E731
     return Evaluation(scores, mean(urgency_hits), mean(tone_hits), sorted(unknown))
+
+
+# --- What was suggested and taken ------------------------------------------------------------------------------
+def record_suggestion(demand: Demand, suggestion: Suggestion, *, stage: str, category, urgency: str, lead_unit) -> DemandSuggestion:
+    """Keep the suggestion of `stage` beside the human's choice (which is what the demand holds).
+    Once per demand and stage: a second acceptance (after a reopen) replaces the record."""
+    taken = suggestion.taken(category=category, urgency=urgency, lead_unit=lead_unit)
+    row, _created = DemandSuggestion.objects.update_or_create(
+        demand=demand, stage=stage,
+        defaults={
+            "model_version": suggestion.model.version, "category": suggestion.category,
+            "category_confidence": round(suggestion.category_confidence, 3), "urgency": suggestion.urgency,
+            "tone": suggestion.tone, "lead_unit": suggestion.lead_unit,
+            "lead_unit_confidence": round(suggestion.lead_unit_confidence, 3) if suggestion.lead_unit_confidence is not None else None,
+            "category_taken": taken["category_taken"], "urgency_taken": taken["urgency_taken"],
+            "lead_unit_taken": taken["lead_unit_taken"] if suggestion.lead_unit is not None and lead_unit is not None else None,
+            "recorded_at": timezone.now(),
+        },
+    )
+    return row
+
+
+def acceptance_rates() -> list[dict]:
+    """Per stage: how many suggestions were recorded and the share of each part that was taken
+    (the lead unit among those where one was suggested)."""
+    rows = (DemandSuggestion.objects.values("stage").order_by("stage").annotate(
+        n=Count("pk"),
+        category=Avg(_share_of("category_taken")), urgency=Avg(_share_of("urgency_taken")),
+        lead_unit=Avg(_share_of("lead_unit_taken")), lead_unit_n=Count("pk", filter=Q(lead_unit_taken__isnull=False)),
+    ))
+    labels = dict(SuggestionStage.choices)
+    return [{**r, "label": labels.get(r["stage"], r["stage"])} for r in rows]
+
+
+def _share_of(field_name: str):
+    """1.0 when the boolean field is true, 0.0 when false, NULL when unknown (so Avg is the share)."""
+    from django.db.models import Case, FloatField, Value, When
+
+    return Case(When(**{field_name: True}, then=Value(1.0)), When(**{field_name: False}, then=Value(0.0)),
+                default=None, output_field=FloatField())

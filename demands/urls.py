@@ -42,6 +42,7 @@ urlpatterns = [
     path("config/calendar/<int:pk>/delete/", views.CalendarDeleteView.as_view(), name="calendar_delete"),
     # Without login
     path("public/submit/", throttled("public_submit", views.AnonymousSubmitView.as_view(), methods=["POST"]), name="public_submit"),
+    path("public/suggest/", throttled("public_suggest", views.PublicSuggestView.as_view()), name="public_suggest"),
     path("public/submitted/", views.AnonymousSubmittedView.as_view(), name="public_submitted"),
     path("public/track/", throttled("public_track", views.TrackView.as_view(), methods=["POST"]), name="track"),
     path("rate/<str:token>/", throttled("rating_link", views.RateView.as_view()), name="rate"),

@@ -177,7 +177,7 @@ class DemandCreateView(PermissionRequiredMixin, FormView):
         demand = services.demand_submit(
             title=data["title"], content=data["content"], category=data["category"], urgency=data["urgency"],
             channel=data["channel"], org_unit=data["org_unit"], submitter=data.get("submitter"), by=self.request.user,
-            service_group=data.get("service_group", ""), visit=visit, files=data.get("attachments") or (),
+            service_group=data.get("service_group", ""), visit=visit, files=data.get("attachments") or (), suggest=True,
         )
         messages.success(self.request, _("Demand %(ref)s was received.") % {"ref": demand.ref})
         if visible(Demand.objects.filter(pk=demand.pk), self.request.user, "demands.view").exists():
@@ -306,10 +306,20 @@ class AnonymousSubmitView(View):
         demand = services.demand_submit(
             title=data["title"], content=data["content"], category=data["category"], urgency=Urgency.NORMAL,
             channel=Channel.ANONYMOUS, org_unit=data["org_unit"], submitter=None, by=None,
-            files=data.get("attachments") or (),
+            files=data.get("attachments") or (), suggest=True,
         )
         request.session["demands_tracking_code"] = demand.tracking_code
         return redirect("demands:public_submitted")
+
+
+class PublicSuggestView(View):
+    """Without login, while the anonymous form is typed: the suggested category and urgency only
+    (no lead unit, no confidence, no model internals). Rate-limited per address (urls.py)."""
+
+    def get(self, request):
+        title, content = request.GET.get("title", "")[:200], request.GET.get("content", "")[:2000]
+        suggestion = text_services.suggest_text(title, content) if len(title.strip()) >= SUGGEST_MIN_CHARS else None
+        return render(request, "demands/_public_suggestion.html", {"suggestion": suggestion})
 
 
 class AnonymousSubmittedView(View):
@@ -851,6 +861,11 @@ class PriorityWeightsEditView(ObjectEditView):
     def get_object(self, queryset=None):
         return PriorityWeights.objects.order_by("pk").first() or PriorityWeights.objects.create()
 
+    def save_form(self, form):
+        weights = super().save_form(form)
+        services.priority_weights_changed()
+        return weights
+
 
 class TextModelListView(PermissionRequiredMixin, TemplateView):
     """The versions of the demand text model, how each scored, which one is current."""
@@ -863,6 +878,7 @@ class TextModelListView(PermissionRequiredMixin, TemplateView):
         context.update(
             title=_("Demand text model"), versions=DemandTextModel.objects.defer("blob")[:50],
             classified=text_services.classified_count(), min_history=text_services.MIN_HISTORY,
+            acceptance=text_services.acceptance_rates(),
         )
         return context
 
@@ -883,6 +899,7 @@ class HotTopicListView(PermissionRequiredMixin, TemplateView):
             title=_("Hot topics"), periods=periods, period=period,
             topics=list(topics.filter(period=period).order_by("org_unit__path", "rank")) if period else [],
         )
+        context["computed_at"] = max((t.computed_at for t in context["topics"]), default=None)
         return context
 
 

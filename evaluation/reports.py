@@ -255,7 +255,8 @@ def freeze(data: ReportData, generated_at: datetime.datetime) -> dict:
         "generated_at": timezone.localtime(generated_at, LOCAL_TZ).isoformat(),
         "below_target": sum(1 for k in kpis if k["light"] == Light.RED),
         "kpis": kpis, "changes": changes, "weakest": weakest, "overdue": overdue,
-        "hot_topics": [{"rank": t.rank, "key_words": t.key_words, "size": t.size, "previous_size": t.previous_size}
+        "hot_topics": [{"rank": t.rank, "key_words": t.key_words, "size": t.size, "previous_size": t.previous_size,
+                        "computed_at": _moment(t.computed_at)}
                        for t in HotTopic.objects.filter(org_unit=data.unit, period=data.period.key).order_by("rank")],
     }
 

@@ -354,6 +354,8 @@ PORTAL_RATE_LIMITS = {
     "login": env.str("RATE_LIMIT_LOGIN", default="20/10m"),
     "api_token": env.str("RATE_LIMIT_API_TOKEN", default="20/10m"),
     "public_submit": env.str("RATE_LIMIT_PUBLIC_SUBMIT", default="5/h"),
+    # The anonymous form's suggestion, asked while the text is typed (one request per pause).
+    "public_suggest": env.str("RATE_LIMIT_PUBLIC_SUGGEST", default="120/10m"),
     "public_track": env.str("RATE_LIMIT_PUBLIC_TRACK", default="20/10m"),
     "rating_link": env.str("RATE_LIMIT_RATING_LINK", default="20/10m"),
     "checkin": env.str("RATE_LIMIT_CHECKIN", default="30/10m"),

@@ -77,3 +77,33 @@ document.addEventListener("DOMContentLoaded", function () {
   var seconds = parseFloat(el.getAttribute("data-reload-in")) || 2;
   window.setTimeout(function () { window.location.reload(); }, seconds * 1000);
 });
+
+// A box marked data-live-url shows what that address answers for the fields of its form named in
+// data-live-fields, asked again 600 ms after the typing stops (one request per pause, the answer
+// to an older request is dropped). Used where the page must work without a login (the anonymous
+// demand form's suggestion), so the address is fetched with the page's own origin only.
+(function () {
+  var timers = new WeakMap(), latest = new WeakMap();
+  function refresh(box) {
+    var form = box.closest("form"), params = new URLSearchParams();
+    (box.dataset.liveFields || "").split(" ").forEach(function (name) {
+      var field = name && form && form.elements[name];
+      if (field) params.set(name, field.value);
+    });
+    var url = box.dataset.liveUrl + "?" + params.toString();
+    latest.set(box, url);
+    fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      .then(function (r) { return r.ok ? r.text() : ""; })
+      .then(function (html) { if (latest.get(box) === url) box.innerHTML = html; })
+      .catch(function () {});
+  }
+  document.addEventListener("input", function (e) {
+    var form = e.target.form;
+    if (!form || !e.target.name) return;
+    form.querySelectorAll("[data-live-url]").forEach(function (box) {
+      if ((" " + box.dataset.liveFields + " ").indexOf(" " + e.target.name + " ") < 0) return;
+      clearTimeout(timers.get(box));
+      timers.set(box, setTimeout(function () { refresh(box); }, 600));
+    });
+  });
+})();

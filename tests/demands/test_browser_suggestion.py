@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from demands import text_services
 from demands.choices import DEFAULT_CATEGORIES
-from demands.models import Demand
+from demands.models import Demand, DemandSuggestion
 from tests.demands.test_browser_journey import open_action, pick
 from tests.factories.demands import category, make_demand
 
@@ -48,6 +48,11 @@ def test_staff_accept_with_the_suggestion(page_for, staff, handler, tree, screen
     assert (demand.category, demand.lead_unit) == (categories["housing"], tree.department)
     taken = demand.events.get(action="accept").data["suggestion"]
     assert taken["category_taken"] and taken["urgency_taken"] and taken["lead_unit_taken"]
+    # The record beside the demand, shown to staff on its page.
+    record = DemandSuggestion.objects.get(demand=demand, stage="accept")
+    assert (record.category, record.lead_unit, record.category_taken, record.lead_unit_taken) == (
+        categories["housing"], tree.department, True, True)
+    expect(page.locator("[data-testid=recorded-suggestion-accept]")).to_contain_text("已采纳")
 
     phone = page_for(staff, phone=True)
     other = make_demand(tree.branch_a, title="外包公司拖欠工资两个月", content="", category_obj=categories["other"])
@@ -56,3 +61,30 @@ def test_staff_accept_with_the_suggestion(page_for, staff, handler, tree, screen
     expect(phone.locator("[data-testid=suggested-urgency]")).to_contain_text("紧急")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 391
     phone.screenshot(path=screenshot_dir / "demands-accept-suggestion-phone.png", full_page=True)
+
+
+
+def test_the_anonymous_form_suggests_while_typing(page_for, tree, screenshot_dir):
+    """Without login: typing pauses ask the rate-limited endpoint; the suggestion shows the
+    category and urgency only, fills the category when asked, and is recorded at submission."""
+    categories = {code: category(code, name) for code, name in DEFAULT_CATEGORIES}
+    page = page_for(None, phone=True)
+    blocked = []
+    page.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None)
+    page.goto("/demands/public/submit/")
+    page.select_option("select[name=org_unit]", str(tree.branch_a.pk))
+    page.select_option("select[name=category]", str(categories["other"].pk))
+    page.locator("input[name=title]").press_sequentially("宿舍暖气片不热，晚上冻得睡不着", delay=20)
+    box = page.locator("[data-testid=public-suggestion]")
+    expect(box).to_contain_text("住房")
+    expect(box).not_to_contain_text("%")
+    page.screenshot(path=screenshot_dir / "demands-anonymous-suggestion-phone.png", full_page=True)
+    page.click("[data-testid=use-public-suggestion]")
+    expect(page.locator("select[name=category]")).to_have_value(str(categories["housing"].pk))
+    page.fill("textarea[name=content]", "已经报修好几次")
+    page.click("[data-testid=submit-anonymous]")
+    expect(page.locator("[data-testid=tracking-code]")).to_be_visible()
+    demand = Demand.objects.get(title="宿舍暖气片不热，晚上冻得睡不着")
+    assert demand.category == categories["housing"]
+    assert DemandSuggestion.objects.get(demand=demand, stage="intake").category_taken
+    assert not blocked

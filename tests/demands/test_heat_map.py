@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
+from demands import heatmap
 from demands.choices import DEFAULT_CATEGORIES
 from tests.conftest import client_for
 from tests.factories import PersonFactory
@@ -25,8 +26,13 @@ def test_heat_map_of_visits(client, tree, owner, outsider, staff):
     VisitFactory(person=person_b, visited_on=day, notes="宿舍漏水")
     VisitFactory(person=person_a, visited_on=datetime.date(2026, 10, 30), notes="宿舍漏水")  # another month
 
+    # Nothing is counted on page load: before the beat has run the page says so.
     page = client_for(client, staff).get(reverse("demands:heat_map"), {"period": "2026-11"})
-    assert page.status_code == 200
+    assert page.context["rows"] == [] and 'data-testid="not-computed"' in page.content.decode()
+    assert heatmap.compute("2026-11") == 4
+    assert heatmap.compute("2026-11") == 4  # a re-run replaces the month's cells
+    page = client_for(client, staff).get(reverse("demands:heat_map"), {"period": "2026-11"})
+    assert page.status_code == 200 and 'data-testid="computed-at"' in page.content.decode()
     rows = {unit.code: {c.code: n for c, n, _share in cells} for unit, cells, _total in page.context["rows"]}
     assert rows["A"]["housing"] == 2 and rows["A"]["welfare"] == 1 and rows["B"]["housing"] == 1
     assert (page.context["visits"], page.context["from_demands"], page.context["classified"]) == (4, 1, 3)

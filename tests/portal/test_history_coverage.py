@@ -16,6 +16,8 @@ WITHOUT_HISTORY = {
     "evaluation.KpiSnapshot",
     "evaluation.DemandCategorySnapshot",
     "members.UnitPeopleCount",  # kept by triggers on members_person
+    "demands.DemandPriority",  # the service priority list, recomputed whole by the beat
+    "demands.VisitHeatCell",  # the visit heat map, recomputed whole by the beat
     # Work tables.
     "evaluation.KpiRun",  # a log of computations (start, end, error)
     "demands.RefCounter",  # the next number of a reference prefix

@@ -24,6 +24,7 @@ def hammer(client, method, url, data=None, ip="10.0.0.1", **extra):
     ("/demands/public/submit/", "post"),
     ("/login/", "post"),
     ("/demands/rate/not-a-token/", "get"),
+    ("/demands/public/suggest/", "get"),
 ])
 def test_the_request_after_the_limit_is_refused_and_another_address_is_not(client, tree, url, method):
     statuses = hammer(client, method, url, {"code": "ABCD-EFGH", "username": "x", "password": "y"})
