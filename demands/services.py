@@ -22,11 +22,11 @@ from members.models import OrgUnit, Person
 from portal.models import User
 from portal.notifications import notify
 from portal.recipients import HEADS, recipients_for, supervisors_of
-from portal.roles import has_permission
+from portal.roles import SCOPE, has_permission, reaches
 from portal.scope import visible
 
 from . import chain, workflow
-from .choices import OPEN_STATUSES, SlaFlag, Status
+from .choices import EMPLOYEE_CHANNELS, OPEN_STATUSES, SlaFlag, Status
 from .models import (
     Demand, DemandAttachment, DemandEvent, LifeEvent, MediationCase, MediationFollowUp, MediationSession, RefCounter,
     Visit, VisitPhoto,
@@ -181,14 +181,47 @@ def _codes(units) -> list[str]:
 
 
 # --- Intake ------------------------------------------------------------------------------------------
+def may_submit_on_behalf(user) -> bool:
+    """Staff and secretaries (and administrators) enter demands for the people of their scope."""
+    return SCOPE in reaches(user, "demands.submit") or user.role == "admin"
+
+
+def intake_parties(*, by, submitter: Person | None, org_unit: OrgUnit | None,
+                   channel: str | None = None) -> tuple[Person | None, OrgUnit]:
+    """The intake rule (the page, the API and `demand_submit` all apply this one): who a demand is
+    for and which unit it belongs to. Staff and secretaries enter a demand for a person of their
+    scope, or anonymously, in a unit of their scope (by default the submitter's); everyone else
+    submits their own demand, in their own unit, through an employee channel. Raises a
+    ValidationError keyed by the field at fault."""
+    if not may_submit_on_behalf(by):
+        person = by.person
+        if person is None:
+            raise ValidationError(_("Your account is not linked to a person record; ask the party-mass office to enter your demand."))
+        if channel is not None and channel not in EMPLOYEE_CHANNELS:
+            raise ValidationError({"channel": _("Only the party-mass office may enter demands through this channel.")})
+        return person, person.org_unit
+    if submitter is not None and not visible(Person.objects.filter(pk=submitter.pk), by, "demands.submit").exists():
+        raise ValidationError({"submitter": _("This person is outside your scope.")})
+    if org_unit is None:
+        if submitter is None:
+            raise ValidationError({"org_unit": _("Choose the unit (needed for an anonymous demand).")})
+        org_unit = submitter.org_unit
+    if not visible(OrgUnit.objects.filter(pk=org_unit.pk), by, "orgunits.view").exists():
+        raise ValidationError({"org_unit": _("The submitter's unit is outside your scope; choose a unit.")})
+    return submitter, org_unit
+
+
 @transaction.atomic
 def demand_submit(
-    *, title: str, content: str, category, urgency: str, channel: str, org_unit: OrgUnit, submitter: Person | None = None,
+    *, title: str, content: str, category, urgency: str, channel: str, org_unit: OrgUnit | None, submitter: Person | None = None,
     by=None, service_group: str = "", visit: Visit | None = None, received_at: datetime.datetime | None = None,
     ref: str | None = None, sla: Sla | None = None, files: Iterable = (),
 ) -> Demand:
     """Receive a demand (待受理). Deadlines come from the SLA policy; the clock starts now. `files`
-    (photos, documents; checked by the form) are kept with the demand, on its submit step."""
+    (photos, documents; checked by the form) are kept with the demand, on its submit step. An
+    account submitting is held to the intake rule (`intake_parties`); the public form has none."""
+    if by is not None and by.is_authenticated:
+        submitter, org_unit = intake_parties(by=by, submitter=submitter, org_unit=org_unit, channel=channel)
     received_at = (received_at or now_s()).replace(microsecond=0)
     sla = sla or Sla.load()
     response_due, resolution_due = sla.due_dates(category.pk, urgency, received_at)
