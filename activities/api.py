@@ -79,6 +79,12 @@ class ActivityViewSet(ScopedViewSet):
         super().perform_update(serializer)
         services.activity_saved(serializer.instance)
 
+    def perform_destroy(self, instance):
+        from . import services
+
+        super().perform_destroy(instance)
+        services.activity_deleted(instance)
+
 
 class ResponsibilityItemSerializer(serializers.ModelSerializer):
     lead_org_unit = ScopedRelatedField(permission="tasks.change", queryset=OrgUnit.objects.all())

@@ -148,9 +148,19 @@ def attendance_request_leave(*, activity: Activity, person: Person, reason: str)
 
 
 def activity_saved(activity: Activity) -> None:
-    """After a create or edit: a held activity awards the points of its present attendees."""
+    """After a create or edit (held, cancelled, moved): the 三会一课 summary follows, and a held
+    activity awards the points of its present attendees."""
+    from . import meeting_summary
+
+    meeting_summary.activity_changed(activity)
     if activity.status == ActivityStatus.HELD:
         schedule_points(activity)
+
+
+def activity_deleted(activity: Activity) -> None:
+    from . import meeting_summary
+
+    meeting_summary.activity_changed(activity)
 
 
 def schedule_points(activity: Activity) -> None:

@@ -24,20 +24,18 @@ from django.apps import apps
 from django.db.models import DateField, DateTimeField, Exists, F, Func, Min, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
+from activities.choices import EDUCATION_TYPES, ActivityStatus, AttendanceStatus
+from demands.choices import MUST_VISIT_DAYS, MediationOutcome, Status as DemandStatus
+from members.choices import PARTY_MEMBER_STATUSES, OrgKind
+
 from .choices import Direction, ValueFormat
 from .periods import LOCAL_TZ, local_date
 
 RATE, MEAN, COUNT = "rate", "mean", "count"
 
-# Codes of other apps the definitions rely on (kpis.md, data-exchange.md).
-CLOSED_OUT_STATUSES = ("withdrawn", "rejected")  # count only in demand_intake
-MEDIATION_OUTCOMES = ("success", "failed", "referred")
-PARTY_MEMBER_STATUSES = ("full_member", "probationary_member")
-EDUCATION_TYPES = ("party_lecture", "theme_party_day", "study_session")
-MONTHLY_MEETING_TYPES = ("branch_committee", "party_group")
-QUARTERLY_MEETING_TYPES = ("general_assembly", "party_lecture")
-MEETING_TYPES = MONTHLY_MEETING_TYPES + QUARTERLY_MEETING_TYPES
-MUST_VISIT_DAYS = 7
+# The codes of other apps the definitions rely on come from their choices classes (kpis.md).
+CLOSED_OUT_STATUSES = (DemandStatus.WITHDRAWN, DemandStatus.REJECTED)  # count only in demand_intake
+MEDIATION_OUTCOMES = (MediationOutcome.SUCCESS, MediationOutcome.FAILED, MediationOutcome.REFERRED)
 
 
 @dataclass(frozen=True)
@@ -179,15 +177,9 @@ def education_attendance(*, since: datetime.datetime, before: datetime.datetime)
     held_at in [since, before)."""
     Attendance = apps.get_model("activities", "Attendance")
     return Attendance.objects.filter(
-        status="present", activity__status="held", activity__type__in=EDUCATION_TYPES,
+        status=AttendanceStatus.PRESENT, activity__status=ActivityStatus.HELD, activity__type__in=EDUCATION_TYPES,
         activity__held_at__gte=since, activity__held_at__lt=before,
     )
-
-
-def held_meetings(*, since: datetime.datetime, before: datetime.datetime, types=MEETING_TYPES):
-    """Held 三会一课 meetings with held_at in [since, before)."""
-    Activity = apps.get_model("activities", "Activity")
-    return Activity.objects.filter(status="held", type__in=types, held_at__gte=since, held_at__lt=before)
 
 
 @dataclass(frozen=True)
@@ -259,7 +251,7 @@ class MeetingKpi:
 
     @staticmethod
     def branches_q(unit) -> Q:
-        return Q(kind="branch", path__startswith=unit.path)
+        return Q(kind=OrgKind.BRANCH, path__startswith=unit.path)
 
 
 # --- The catalogue of kpis.md ----------------------------------------------------------------------------
@@ -344,7 +336,7 @@ COMPUTED_KPIS: list = [
                      "(settled, not settled, referred), the share settled."),
         model="demands.MediationCase", org="org_unit",
         window=MomentWindow("concluded_at"), base=Q(outcome__in=MEDIATION_OUTCOMES),
-        numerator=Q(outcome="success"),
+        numerator=Q(outcome=MediationOutcome.SUCCESS),
         sort_order=70,
         numerator_label=_("settled"), denominator_label=_("cases concluded"),
         columns=("ref", "title", "org_unit", "opened_at", "concluded_at", "outcome"),

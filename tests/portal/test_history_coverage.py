@@ -15,6 +15,7 @@ WITHOUT_HISTORY = {
     # Derived data, recomputed from tracked records at any time.
     "evaluation.KpiSnapshot",
     "evaluation.DemandCategorySnapshot",
+    "activities.MeetingMonth",  # the 三会一课 summary, rebuilt by `rebuild_meeting_summary`
     # Work tables.
     "evaluation.KpiRun",  # a log of computations (start, end, error)
     "demands.RefCounter",  # the next number of a reference prefix
