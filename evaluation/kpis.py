@@ -170,6 +170,13 @@ class RecordKpi:
     def has_numerator(self) -> bool:
         return self.measure != COUNT
 
+    cumulative = False  # a change counts in the periods of its moments only
+
+    @property
+    def moments(self) -> dict[str, tuple[str, ...]]:
+        """model label → the timestamp/date fields that place its records in periods."""
+        return {self.model: (self.window.field, *self.before)}
+
 
 # --- KPIs that are not a filter over one table ------------------------------------------------------
 def education_attendance(*, since: datetime.datetime, before: datetime.datetime):
@@ -215,6 +222,11 @@ class EducationKpi:
     def unit_q(self, unit) -> Q:
         return Q(org_unit__path__startswith=unit.path)
 
+    # An attendance counts from its activity's time to the end of the year (the numerator runs
+    # from 1 January to as_of).
+    cumulative = True
+    moments = {"activities.Activity": ("held_at",)}
+
     @staticmethod
     def first_attendance(*, since, before):
         """Per person, the first counting attendance in [since, before) (the engine's input)."""
@@ -241,6 +253,9 @@ class MeetingKpi:
     denominator_label: str = _("required windows")
     columns: tuple[str, ...] = ()
     has_numerator: bool = True
+
+    cumulative = False
+    moments = {"activities.Activity": ("held_at",)}
 
     @staticmethod
     def windows(b: Bounds):
@@ -397,6 +412,17 @@ class Registry(dict):
 
 
 REGISTRY = Registry((kpi.code, kpi) for kpi in COMPUTED_KPIS)
+
+
+def watched_moments(kpis=None) -> dict[str, tuple[tuple[str, ...], bool]]:
+    """model label → (the fields whose values place its records in periods, does a change count
+    through the end of the year?), derived from the declarations: what evaluation.signals watches."""
+    watched: dict[str, tuple[tuple[str, ...], bool]] = {}
+    for kpi in COMPUTED_KPIS if kpis is None else kpis:
+        for label, fields in kpi.moments.items():
+            known, cumulative = watched.get(label, ((), False))
+            watched[label] = (tuple(dict.fromkeys((*known, *fields))), cumulative or kpi.cumulative)
+    return watched
 
 
 def get(code: str):

@@ -139,3 +139,18 @@ def test_the_matrix_agrees_with_the_kpi_snapshots(tree, manager):
     assert compared == 12
     january = KpiSnapshot.objects.get(kpi_id="meeting_compliance_rate", period="2026-01", org_unit=tree.branch_a)
     assert (january.numerator, january.denominator, january.value) == (2, 4, Decimal("0.5"))
+
+
+def test_an_import_keeps_the_summary(tree):
+    from portal.dataexchange import run_import
+
+    text = ("ref,type,title,org_unit_code,held_at,status\n"
+            "I-1,party_lecture,党课,A1,2026-03-31 23:59:59,held\n"
+            "I-2,branch_committee,支委会,B,2026-01-05 09:00,held\n")
+    assert run_import("activities", text.encode(), "a.csv").ok
+    assert set(MeetingMonth.objects.values_list("branch__code", "month", "type")) == {
+        ("A", datetime.date(2026, 3, 1), "party_lecture"), ("B", datetime.date(2026, 1, 1), "branch_committee")}
+    moved = "ref,type,title,org_unit_code,held_at,status\nI-1,party_lecture,党课,B,2026-04-01 00:00,held\n"
+    assert run_import("activities", moved.encode(), "b.csv").ok
+    assert set(MeetingMonth.objects.values_list("branch__code", "month", "type")) == {
+        ("B", datetime.date(2026, 4, 1), "party_lecture"), ("B", datetime.date(2026, 1, 1), "branch_committee")}
