@@ -31,6 +31,7 @@ from .models import (
     Demand, DemandAttachment, DemandEvent, LifeEvent, MediationCase, MediationFollowUp, MediationSession, RefCounter,
     Visit, VisitPhoto,
 )
+from .selectors import open_deadline_q, overdue_q
 from .sla import Sla
 from .workflow import Action, EventKind, Facts, WorkflowError
 
@@ -577,12 +578,11 @@ def sla_sweep(now: datetime.datetime | None = None) -> dict[str, int]:
     now = now or now_s()
     sla = Sla.load()
     limits = sla.thresholds(now)
-    open_q = Q(status__in=OPEN_STATUSES)
     steps = [
-        ("response", SlaFlag.OVERDUE, Q(first_response_at__isnull=True, response_due_at__lt=now)),
-        ("resolution", SlaFlag.OVERDUE, Q(resolution_due_at__lt=now)),
-        ("response", SlaFlag.WARNING, Q(first_response_at__isnull=True, response_due_at__lte=limits.response)),
-        ("resolution", SlaFlag.WARNING, Q(resolution_due_at__lte=limits.resolution)),
+        ("response", SlaFlag.OVERDUE, overdue_q(now, "response")),
+        ("resolution", SlaFlag.OVERDUE, overdue_q(now, "resolution")),
+        ("response", SlaFlag.WARNING, open_deadline_q("response", "lte", limits.response)),
+        ("resolution", SlaFlag.WARNING, open_deadline_q("resolution", "lte", limits.resolution)),
     ]
     counts = {f"{kind}_{level}": 0 for kind, level, _q in steps}
     counts["escalated"] = counts["stale"] = 0
@@ -593,7 +593,7 @@ def sla_sweep(now: datetime.datetime | None = None) -> dict[str, int]:
     stale_before = now - SWEEP_STALE_AFTER
     for kind, level, condition in steps:
         flag = f"{kind}_flag"
-        candidates = Demand.objects.filter(open_q, condition)
+        candidates = Demand.objects.filter(condition)
         candidates = candidates.exclude(**{flag: SlaFlag.OVERDUE}) if level == SlaFlag.OVERDUE else candidates.filter(**{flag: SlaFlag.NONE})
         if level == SlaFlag.OVERDUE:
             # Deadlines that passed long ago (e.g. an imported ledger) are marked without telling

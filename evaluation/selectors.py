@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from members.models import OrgUnit, Person
 from portal import numbers
+from portal.roles import has_permission
 from portal.scope import visible
 
 from .choices import CampaignStatus, Direction, KpiKind, Light, RaterGroupKind, ValueFormat
@@ -355,22 +356,26 @@ def overdue(unit: OrgUnit, user, *, limit: int = 8, now: datetime.datetime | Non
     today = timezone.localdate(now)
     lists = []
 
-    def url(name):
+    def url(name, *args):
         try:
-            return reverse(name)
+            return reverse(name, args=args)
         except NoReverseMatch:
             return ""
+
+    # Overdue as the queues, the list colours and the SLA sweep define it (demands.selectors.overdue_q).
+    from demands.selectors import overdue_q
+    from demands.sla import open_deadlines
 
     Demand = apps.get_model("demands", "Demand")
     demands = (
         visible(Demand.objects.all(), user, "kpis.view")
-        .filter(org_unit__path__startswith=unit.path, status__in=("pending", "accepted", "in_progress"),
-                resolution_due_at__lt=now)
-        .select_related("org_unit").order_by("resolution_due_at")[: limit + 1]
+        .filter(org_unit__path__startswith=unit.path).filter(overdue_q(now))
+        .select_related("org_unit").order_by("resolution_due_at", "id")[: limit + 1]
     )
-    rows = [(d, d.resolution_due_at) for d in demands]
-    lists.append(OverdueList("demands", _("Demands past their resolution deadline"), rows[:limit], len(rows) > limit,
-                             url("demands:demand_list")))
+    rows = [(d, min(due for _kind, due in open_deadlines(d) if due < now)) for d in demands]
+    lists.append(OverdueList("demands", _("Overdue demands"), rows[:limit], len(rows) > limit,
+                             url("demands:queue", "overdue") if has_permission(user, "demands.queue")
+                             else url("demands:demand_list")))
 
     Item = apps.get_model("activities", "ResponsibilityItem")
     items = (
