@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from members.models import OrgUnit, Person
 from portal.api import ScopedReadOnlyViewSet, ScopedRelatedField, ScopedViewSet
+from portal.scope import subtree_q
 
 from .choices import ActivityStatus
 from .models import Activity, Attendance, Milestone, Project, ResponsibilityItem
@@ -55,7 +56,7 @@ class ActivityFilter(django_filters.FilterSet):
 
     def filter_org(self, queryset, name, value):
         unit = OrgUnit.objects.filter(code=value).first()
-        return queryset.filter(org_unit__path__startswith=unit.path) if unit else queryset.none()
+        return queryset.filter(subtree_q(unit, "org_unit")) if unit else queryset.none()
 
 
 class ActivityViewSet(ScopedViewSet):
@@ -122,7 +123,7 @@ class ResponsibilityItemFilter(django_filters.FilterSet):
 
     def filter_org(self, queryset, name, value):
         unit = OrgUnit.objects.filter(code=value).first()
-        return queryset.filter(lead_org_unit__path__startswith=unit.path) if unit else queryset.none()
+        return queryset.filter(subtree_q(unit, "lead_org_unit")) if unit else queryset.none()
 
 
 class ResponsibilityItemViewSet(ScopedViewSet):

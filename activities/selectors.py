@@ -14,7 +14,7 @@ from django.utils import timezone
 from members import workflow as member_workflow
 from members.choices import DevelopmentStage, OrgKind
 from members.models import DevelopmentRecord, OrgUnit, Person
-from portal.scope import visible
+from portal.scope import subtree_q, visible
 
 from . import compliance, meeting_summary
 from .choices import ActivityStatus, CellState, ItemStatus, MEETING_TYPES
@@ -59,7 +59,7 @@ def compliance_matrix(user, *, year: int, by: str = "month", as_of: datetime.dat
     as_of = as_of or timezone.now()
     branches = visible(OrgUnit.objects.filter(kind=OrgKind.BRANCH), user, permission)
     if within is not None:
-        branches = branches.filter(path__startswith=within.path)
+        branches = branches.filter(subtree_q(within))
     year_start, year_end = compliance.month_start(year, 1), compliance.month_start(year + 1, 1)
     branches = list(branches.order_by("path")[:500])
     if not branches:
@@ -170,7 +170,7 @@ def points_ranking(unit: OrgUnit, year: int, limit: int = 500):
     from django.db.models.functions import Rank
 
     return list(
-        Person.objects.filter(org_unit__path__startswith=unit.path, is_active=True)
+        Person.objects.filter(subtree_q(unit, "org_unit"), is_active=True)
         .annotate(total=Coalesce(Sum("points__points", filter=Q(points__awarded_on__year=year)), 0))
         .annotate(rank=Window(Rank(), order_by=F("total").desc()))
         .select_related("org_unit")
@@ -194,7 +194,7 @@ def development_board(unit: OrgUnit, *, today: datetime.date | None = None) -> d
     what is due next and when (members.workflow). One query."""
     today = today or timezone.localdate()
     records = (
-        DevelopmentRecord.objects.filter(person__org_unit__path__startswith=unit.path, person__is_active=True)
+        DevelopmentRecord.objects.filter(subtree_q(unit, "person__org_unit"), person__is_active=True)
         .select_related("person", "person__org_unit").order_by("person_id", "reached_on")[:20000]
     )
     history: dict[int, dict[str, datetime.date]] = defaultdict(dict)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from activities import compliance
 from members.models import OrgUnit
 from portal import dbrouting
-from portal.scope import visible
+from portal.scope import subtree_q, visible
 
 from . import kpis as registry
 from .kpis import COUNT, MEAN, Bounds, EducationKpi, MeetingKpi, RecordKpi
@@ -77,7 +77,7 @@ def meeting_windows(figure: Figure, user) -> tuple[list, dict[int, set[int]]]:
     since, until = min(w.start for w in windows), max(w.end for w in windows)
     held_sql, held_params = (
         compliance.counted_meetings(since=since, before=until)
-        .filter(org_unit__path__startswith=figure.unit.path)
+        .filter(subtree_q(figure.unit, "org_unit"))
         .values("type", "held_at", path=F("org_unit__path")).order_by().query.sql_with_params()
     )
     branch_sql, branch_params = branches(figure, user).values("id").order_by().query.sql_with_params()

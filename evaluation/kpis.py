@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from activities.choices import EDUCATION_TYPES, ActivityStatus, AttendanceStatus
 from demands.choices import MUST_VISIT_DAYS, MediationOutcome, Status as DemandStatus
 from members.choices import PARTY_MEMBER_STATUSES, OrgKind
+from portal.scope import subtree_q
 
 from .choices import Direction, ValueFormat
 from .periods import LOCAL_TZ, local_date
@@ -164,7 +165,7 @@ class RecordKpi:
 
     def unit_q(self, unit) -> Q:
         """Records attached to `unit` or any descendant (materialised path prefix)."""
-        return Q(**{f"{self.org}__path__startswith": unit.path})
+        return subtree_q(unit, self.org)
 
     @property
     def has_numerator(self) -> bool:
@@ -220,7 +221,7 @@ class EducationKpi:
         return self.denominator_q(b) & Q(Exists(attended))
 
     def unit_q(self, unit) -> Q:
-        return Q(org_unit__path__startswith=unit.path)
+        return subtree_q(unit, "org_unit")
 
     # An attendance counts from its activity's time to the end of the year (the numerator runs
     # from 1 January to as_of).
@@ -266,7 +267,7 @@ class MeetingKpi:
 
     @staticmethod
     def branches_q(unit) -> Q:
-        return Q(kind=OrgKind.BRANCH, path__startswith=unit.path)
+        return subtree_q(unit) & Q(kind=OrgKind.BRANCH)
 
 
 # --- The catalogue of kpis.md ----------------------------------------------------------------------------

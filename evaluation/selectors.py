@@ -10,10 +10,11 @@ from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
+from members.choices import OrgKind
 from members.models import OrgUnit, Person
 from portal import numbers
 from portal.roles import has_permission
-from portal.scope import visible
+from portal.scope import subtree_q, subtree_sql, visible
 
 from .choices import CampaignStatus, Direction, KpiKind, Light, RaterGroupKind, ValueFormat
 from .models import (
@@ -200,7 +201,7 @@ def trend(unit: OrgUnit, period: Period, codes: list[str], length: int = 12, *, 
 
 
 def ranking_branches(unit: OrgUnit, user):
-    return visible(OrgUnit.objects.filter(kind="branch", path__startswith=unit.path), user, "kpis.view")
+    return visible(OrgUnit.objects.filter(subtree_q(unit), kind=OrgKind.BRANCH), user, "kpis.view")
 
 
 def ranking(unit: OrgUnit, period: Period, kpi: KpiDefinition, user, limit: int = 50, *, targets=None) -> list[dict]:
@@ -301,7 +302,7 @@ def dashboard_targets(unit: OrgUnit, year: int, rank_code: str | None = None) ->
     ancestors (cards), and those of the rank KPI in the unit's subtree (ranking)."""
     wanted = Q(org_unit_id__in=ancestor_ids(unit))
     if rank_code:
-        wanted |= Q(org_unit__path__startswith=unit.path, kpi_id=rank_code)
+        wanted |= Q(subtree_q(unit, "org_unit"), kpi_id=rank_code)
     return list(KpiTarget.objects.filter(wanted, year=year).select_related("org_unit"))
 
 
@@ -369,7 +370,7 @@ def overdue(unit: OrgUnit, user, *, limit: int = 8, now: datetime.datetime | Non
     Demand = apps.get_model("demands", "Demand")
     demands = (
         visible(Demand.objects.all(), user, "kpis.view")
-        .filter(org_unit__path__startswith=unit.path).filter(overdue_q(now))
+        .filter(subtree_q(unit, "org_unit")).filter(overdue_q(now))
         .select_related("org_unit").order_by("resolution_due_at", "id")[: limit + 1]
     )
     rows = [(d, min(due for _kind, due in open_deadlines(d) if due < now)) for d in demands]
@@ -380,7 +381,7 @@ def overdue(unit: OrgUnit, user, *, limit: int = 8, now: datetime.datetime | Non
     Item = apps.get_model("activities", "ResponsibilityItem")
     items = (
         visible(Item.objects.all(), user, "kpis.view")
-        .filter(lead_org_unit__path__startswith=unit.path, deadline__lt=today, completed_at__isnull=True)
+        .filter(subtree_q(unit, "lead_org_unit"), deadline__lt=today, completed_at__isnull=True)
         .select_related("lead_org_unit").order_by("deadline")[: limit + 1]
     )
     rows = [(i, i.deadline) for i in items]
@@ -391,7 +392,7 @@ def overdue(unit: OrgUnit, user, *, limit: int = 8, now: datetime.datetime | Non
     Visit = apps.get_model("demands", "Visit")
     events = (
         visible(LifeEvent.objects.all(), user, "kpis.view")
-        .filter(person__org_unit__path__startswith=unit.path, visit_due_on__lt=today)
+        .filter(subtree_q(unit, "person__org_unit"), visit_due_on__lt=today)
         .filter(~Exists(Visit.objects.filter(life_event=OuterRef("pk"))))
         .select_related("person").order_by("visit_due_on")[: limit + 1]
     )
@@ -401,7 +402,7 @@ def overdue(unit: OrgUnit, user, *, limit: int = 8, now: datetime.datetime | Non
 
     actions = (
         visible(ImprovementAction.objects.all(), user, "pdca.view")
-        .filter(org_unit__path__startswith=unit.path, deadline__lt=today)
+        .filter(subtree_q(unit, "org_unit"), deadline__lt=today)
         .exclude(status=ActionStatus.CLOSED).select_related("org_unit").order_by("deadline")[: limit + 1]
     )
     rows = [(a, a.deadline) for a in actions]
@@ -562,6 +563,7 @@ def ratings_to_do(user) -> tuple[int, int]:
         "subject_campaign": subjects.m2m_column_name(), "subject_unit": subjects.m2m_reverse_name(),
         "unit": OrgUnit._meta.db_table, "person": Person._meta.db_table,
         "voter": AppraisalVoter._meta.db_table, "round": AppraisalRound._meta.db_table,
+        "own_in_subject": subtree_sql("own.path", "s.path"),
     }
     sql = """
         SELECT
@@ -576,7 +578,7 @@ def ratings_to_do(user) -> tuple[int, int]:
               AND NOT (g.kind = %s AND EXISTS (
                     SELECT 1 FROM (VALUES (%s), ((SELECT u.path FROM {person} p JOIN {unit} u ON u.id = p.org_unit_id
                                                  WHERE p.id = %s))) AS own(path)
-                     WHERE own.path LIKE s.path || '%%'))),
+                     WHERE {own_in_subject}))),
           (SELECT COUNT(*)
              FROM {voter} v JOIN {round} r ON r.id = v.round_id
             WHERE v.voter_id = %s AND r.status = %s AND v.voted_on IS NULL)

@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from portal.pagecache import remember, remembered
-from portal.scope import visible
+from portal.scope import subtree_q, visible
 
 from . import workflow
 from .choices import PARTY_MEMBER_STATUSES, DevelopmentStage
@@ -17,11 +17,11 @@ from .models import DevelopmentRecord, OrgUnit, Person, PointsEntry
 
 
 def orgunit_subtree(unit: OrgUnit):
-    return OrgUnit.objects.filter(path__startswith=unit.path)
+    return OrgUnit.objects.filter(subtree_q(unit))
 
 
 def people_in_subtree(unit: OrgUnit):
-    return Person.objects.filter(org_unit__path__startswith=unit.path)
+    return Person.objects.filter(subtree_q(unit, "org_unit"))
 
 
 def person_points_total(person: Person) -> int:

@@ -11,7 +11,7 @@ from django.views.generic import TemplateView
 from portal.forms import posted_text
 from portal.generic import ObjectDetailView, ObjectEditView, PermissionRequiredMixin, detail_with_forms
 from portal.roles import has_permission
-from portal.scope import get_visible_or_404, visible
+from portal.scope import get_visible_or_404, subtree_q, visible
 
 from .. import services
 from ..choices import ActionSource, ActionStatus
@@ -38,7 +38,7 @@ class ActionBoardView(PermissionRequiredMixin, TemplateView):
         unit = None
         if self.request.GET.get("unit"):
             unit = unit_from(self.request, VIEW)
-            actions = actions.filter(org_unit__path__startswith=unit.path)
+            actions = actions.filter(subtree_q(unit, "org_unit"))
         if self.request.GET.get("mine") == "1" and user.person_id:
             actions = actions.filter(owner_id=user.person_id)
         today = timezone.localdate()
