@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.apps import apps
 from django.db.models import Q
@@ -91,13 +92,13 @@ class Window:
     start: datetime.datetime  # inclusive, local midnight
     end: datetime.datetime  # exclusive
 
-    @property
+    @cached_property  # a matrix asks every window of every branch: computed once per window
     def month_key(self) -> tuple[int, int]:
         """(year, month) of the window's first month (the quarter's first month for quarterly ones)."""
         local = timezone.localtime(self.start)
         return local.year, local.month
 
-    @property
+    @cached_property
     def months(self) -> list[tuple[int, int]]:
         year, month = self.month_key
         count = 3 if self.type in QUARTERLY_MEETING_TYPES else 1

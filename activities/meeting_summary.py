@@ -106,10 +106,13 @@ def refresh_moments(moments: Iterable[datetime.datetime]) -> None:
 def held_months(branch_ids: Iterable[int], since: datetime.datetime, before: datetime.datetime) -> dict[int, dict]:
     """{branch id: {(type, year, month): counted meetings}} for the months in [since, before). One query."""
     result: dict[int, dict] = defaultdict(dict)
-    rows = MeetingMonth.objects.filter(
-        branch_id__in=list(branch_ids), month__gte=timezone.localtime(since).date(),
-        month__lt=timezone.localtime(before).date(),
-    ).values_list("branch_id", "type", "month", "held")
-    for branch_id, type_, month, held in rows:
-        result[branch_id][(type_, month.year, month.month)] = held
+    with connection.cursor() as cursor:
+        # Year and month as integers from the database: tens of thousands of rows for a year's matrix.
+        cursor.execute(
+            f"SELECT branch_id, type, EXTRACT(YEAR FROM month)::int, EXTRACT(MONTH FROM month)::int, held FROM {TABLE}"
+            " WHERE branch_id = ANY(%s) AND month >= %s AND month < %s",
+            [list(branch_ids), timezone.localtime(since).date(), timezone.localtime(before).date()],
+        )
+        for branch_id, type_, year, month, held in cursor.fetchall():
+            result[branch_id][(type_, year, month)] = held
     return result

@@ -65,15 +65,16 @@ def compliance_matrix(user, *, year: int, by: str = "month", as_of: datetime.dat
     if not branches:
         return []
     held = meeting_summary.held_months([b.pk for b in branches], year_start, year_end)
-    columns = _columns(year, by)
+    # The windows of a column are the same for every branch: computed once, not per row.
+    columns = [(label, start, end, compliance.windows_ending_in(start, end)) for label, start, end in _columns(year, by)]
     rows = []
     for branch in branches:
         held_months = held.get(branch.pk, {})
         cells = []
         row = MatrixRow(branch=branch, cells=cells)
-        for label, start, end in columns:
+        for label, start, end, windows in columns:
             cell = MatrixCell(label, start, end)
-            for window in compliance.windows_ending_in(start, end):
+            for window in windows:
                 state = compliance.window_state(window, held_months, as_of)
                 cell.windows.append((window, state))
                 if window.end <= as_of:
