@@ -12,10 +12,10 @@ from members.models import OrgUnit, Person
 from portal import dataexchange as dx
 from portal.dataexchange import Column, RowError
 
+from . import meeting_summary
 from .choices import (
     ACTIVITY_STATUS_ZH, ACTIVITY_TYPE_ZH, ActivityStatus, ActivityType, AttendanceSource, AttendanceStatus, ItemStatus,
 )
-from . import meeting_summary
 from .models import Activity, Attendance, ResponsibilityItem
 from .services import item_deadline_problem
 
@@ -209,7 +209,7 @@ class TaskKind(dx.Kind):
             for item_id, unit_id in through.objects.filter(responsibilityitem_id__in=batch).values_list(
                     "responsibilityitem_id", "orgunit_id"):
                 coop_before[item_id].add(unit_id)
-        to_create, to_update, touched, moved = [], [], set(), []
+        to_create, to_update, touched = [], [], set()
         fields = ["title", "lead_org_unit_id", "responsible_id", "deadline", "completed_at", "status", "progress"]
         for row in rows:
             v = row.values

@@ -20,12 +20,11 @@ from portal.uploads import DOCUMENT_ACCEPT, validate_upload
 from portal.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 
 from .choices import EMPLOYEE_CHANNELS, STAFF_CHANNELS, Channel, Fulfilment, LifeEventKind, MediationOutcome, Urgency, VisitKind
-from .services import intake_parties, may_submit_on_behalf
 from .models import Demand, DemandCategory, LifeEvent, PriorityWeights, SlaPolicy, WorkCalendarDay
+from .services import intake_parties, may_submit_on_behalf
 
 MAX_FILES = 10
 HANDLER_ROLES = ("handler", "staff", "branch_secretary")
-
 
 
 class MultipleFileInput(forms.ClearableFileInput):
