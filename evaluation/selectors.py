@@ -378,11 +378,15 @@ def overdue(unit: OrgUnit, user, *, limit: int = 8, now: datetime.datetime | Non
                              url("demands:queue", "overdue") if has_permission(user, "demands.queue")
                              else url("demands:demand_list")))
 
+    # Red as the item lists and the responsibility sweep colour it (activities.workflow).
+    from activities.choices import Colour as ItemColour
+    from activities.selectors import items_with_colour_filter
+
     Item = apps.get_model("activities", "ResponsibilityItem")
     items = (
-        visible(Item.objects.all(), user, "kpis.view")
-        .filter(subtree_q(unit, "lead_org_unit"), deadline__lt=today, completed_at__isnull=True)
-        .select_related("lead_org_unit").order_by("deadline")[: limit + 1]
+        items_with_colour_filter(visible(Item.objects.all(), user, "kpis.view").filter(subtree_q(unit, "lead_org_unit")),
+                                 ItemColour.RED, today)
+        .select_related("lead_org_unit").order_by("deadline", "id")[: limit + 1]
     )
     rows = [(i, i.deadline) for i in items]
     lists.append(OverdueList("items", _("Responsibility items overdue"), rows[:limit], len(rows) > limit,
