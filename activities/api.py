@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from members.models import OrgUnit, Person
 from portal.api import ScopedReadOnlyViewSet, ScopedRelatedField, ScopedViewSet
+from portal.scope import subtree_q
 
 from .choices import ActivityStatus
 from .models import Activity, Attendance, Milestone, Project, ResponsibilityItem
@@ -55,7 +56,7 @@ class ActivityFilter(django_filters.FilterSet):
 
     def filter_org(self, queryset, name, value):
         unit = OrgUnit.objects.filter(code=value).first()
-        return queryset.filter(org_unit__path__startswith=unit.path) if unit else queryset.none()
+        return queryset.filter(subtree_q(unit, "org_unit")) if unit else queryset.none()
 
 
 class ActivityViewSet(ScopedViewSet):
@@ -78,6 +79,12 @@ class ActivityViewSet(ScopedViewSet):
 
         super().perform_update(serializer)
         services.activity_saved(serializer.instance)
+
+    def perform_destroy(self, instance):
+        from . import services
+
+        super().perform_destroy(instance)
+        services.activity_deleted(instance)
 
 
 class ResponsibilityItemSerializer(serializers.ModelSerializer):
@@ -116,7 +123,7 @@ class ResponsibilityItemFilter(django_filters.FilterSet):
 
     def filter_org(self, queryset, name, value):
         unit = OrgUnit.objects.filter(code=value).first()
-        return queryset.filter(lead_org_unit__path__startswith=unit.path) if unit else queryset.none()
+        return queryset.filter(subtree_q(unit, "lead_org_unit")) if unit else queryset.none()
 
 
 class ResponsibilityItemViewSet(ScopedViewSet):

@@ -1,19 +1,68 @@
-"""三会一课 meeting windows exactly as kpis.md ("Meeting windows") defines them. Pure functions, no
-database: the compliance matrix here and the KPI engine share them.
+"""三会一课 meeting windows exactly as kpis.md ("Meeting windows") defines them: the one declaration
+of the rule, in the forms its readers need. No database access here.
 
 Per branch, `branch_committee` and `party_group` have one window per calendar month,
-`general_assembly` and `party_lecture` one per calendar quarter. A window is met by a held meeting
-of its type with `held_at` in [start, end) attached to the branch or one of its descendants.
+`general_assembly` and `party_lecture` one per calendar quarter. A window is met by a *counted*
+meeting (held, of a 三会一课 type) of its type with `held_at` in [start, end) attached to the branch
+or one of its descendants.
+
+The rule "a meeting meets a window" exists here once, as `COUNTED` (which meetings) and
+`WINDOW_TERMS` (type equal, start ≤ held_at < end), and is rendered
+
+* in Python: `meets()`, and at month grain `window_met()` (windows are whole local months, so a
+  meeting meets a window exactly when its local month is one of the window's months) — the
+  maintained summary (activities.meeting_summary), the matrix, the home page and the reminders;
+* in SQL: `counted_meetings()` (the ORM compiles `COUNTED`) and `meets_sql()` — the KPI engine
+  and its drill-down.
+
+tests/activities/test_compliance_rule.py proves the forms agree on the boundaries.
 """
 from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
+from django.apps import apps
+from django.db.models import Q
 from django.utils import timezone
 
-from .choices import CellState, MONTHLY_MEETING_TYPES, QUARTERLY_MEETING_TYPES
+from .choices import MEETING_TYPES, MONTHLY_MEETING_TYPES, QUARTERLY_MEETING_TYPES, ActivityStatus, CellState
+
+# --- The declaration ------------------------------------------------------------------------------
+# Which activities count towards a window: held meetings of a 三会一课 type.
+COUNTED = Q(status=ActivityStatus.HELD, type__in=MEETING_TYPES)
+# (meeting column, comparison, window column): the window's type, start (inclusive), end (exclusive).
+WINDOW_TERMS = (("type", "=", "type"), ("held_at", ">=", "start"), ("held_at", "<", "end"))
+_PY_OPS = {"=": lambda a, b: a == b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b}
+
+
+def is_counted(*, status: str, type: str) -> bool:
+    """Python form of COUNTED."""
+    return status == ActivityStatus.HELD and type in MEETING_TYPES
+
+
+def meets(window: Window, *, status: str, type: str, held_at: datetime.datetime) -> bool:
+    """Python form: does one meeting meet `window`?"""
+    meeting = {"type": type, "held_at": held_at}
+    bounds = {"type": window.type, "start": window.start, "end": window.end}
+    return is_counted(status=status, type=type) and all(
+        _PY_OPS[op](meeting[m], bounds[w]) for m, op, w in WINDOW_TERMS)
+
+
+def counted_meetings(*, since: datetime.datetime, before: datetime.datetime, using=None):
+    """SQL form of COUNTED: the counted meetings with held_at in [since, before)."""
+    Activity = apps.get_model("activities", "Activity")
+    manager = Activity.objects if using is None else Activity.objects.using(using)
+    return manager.filter(COUNTED, held_at__gte=since, held_at__lt=before)
+
+
+def meets_sql(meeting: str, window: str) -> str:
+    """SQL form of WINDOW_TERMS: a condition between a row `meeting` (type, held_at) of
+    `counted_meetings` and a row `window` with columns type, start, "end"."""
+    return " AND ".join(f'{meeting}.{m} {op} {window}."{w}"' for m, op, w in WINDOW_TERMS)
+
 
 
 def local_midnight(day: datetime.date) -> datetime.datetime:
@@ -43,13 +92,13 @@ class Window:
     start: datetime.datetime  # inclusive, local midnight
     end: datetime.datetime  # exclusive
 
-    @property
+    @cached_property  # a matrix asks every window of every branch: computed once per window
     def month_key(self) -> tuple[int, int]:
         """(year, month) of the window's first month (the quarter's first month for quarterly ones)."""
         local = timezone.localtime(self.start)
         return local.year, local.month
 
-    @property
+    @cached_property
     def months(self) -> list[tuple[int, int]]:
         year, month = self.month_key
         count = 3 if self.type in QUARTERLY_MEETING_TYPES else 1
@@ -85,7 +134,8 @@ def counting_windows(start: datetime.datetime, end: datetime.datetime, as_of: da
 
 
 def window_met(window: Window, held_months: Mapping[tuple[str, int, int], int]) -> bool:
-    """`held_months` maps (type, year, month) → number of held meetings (held_at local month)."""
+    """Month-grain form of `meets`: `held_months` maps (type, year, month) → number of counted
+    meetings (held_at's local month), as activities.meeting_summary keeps them."""
     return any(held_months.get((window.type, y, m), 0) for y, m in window.months)
 
 

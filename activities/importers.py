@@ -12,6 +12,7 @@ from members.models import OrgUnit, Person
 from portal import dataexchange as dx
 from portal.dataexchange import Column, RowError
 
+from . import meeting_summary
 from .choices import (
     ACTIVITY_STATUS_ZH, ACTIVITY_TYPE_ZH, ActivityStatus, ActivityType, AttendanceSource, AttendanceStatus, ItemStatus,
 )
@@ -77,7 +78,7 @@ class ActivityKind(dx.Kind):
             for pk, activity_id, person_id, status in Attendance.objects.filter(activity_id__in=batch).values_list(
                     "pk", "activity_id", "person_id", "status"):
                 present_before[activity_id][person_id] = (pk, status)
-        to_create, to_update, touched = [], [], set()
+        to_create, to_update, touched, moved = [], [], set(), []
         for row in rows:
             v = row.values
             activity = existing.get(v["ref"])
@@ -91,6 +92,7 @@ class ActivityKind(dx.Kind):
                 continue
             changes = {f: val for f, val in data.items() if getattr(activity, f) != val}
             if changes:
+                moved.append(activity.held_at)
                 for field, value in changes.items():
                     setattr(activity, field, value)
                 to_update.append(activity)
@@ -101,6 +103,8 @@ class ActivityKind(dx.Kind):
         for activity in to_update:
             activity.updated_at = now
         Activity.objects.bulk_update(to_update, ["type", "title", "org_unit", "held_at", "status", "updated_at"], batch_size=2000)
+        # Bulk writes: the 三会一课 summary of every branch, for the months the rows left and entered.
+        meeting_summary.refresh_moments([*moved, *(a.held_at for a in to_create), *(a.held_at for a in to_update)])
 
         new_rows, changed_rows = [], []
         for row in rows:

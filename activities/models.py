@@ -76,6 +76,22 @@ class Activity(models.Model):
             self.ref = new_ref("HD")
         super().save(*args, **kwargs)
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance.remember_placing()
+        return instance
+
+    def remember_placing(self) -> None:
+        """Where the stored row sits for the 三会一课 summary (unit, time), so that a change can
+        refresh the months and branches it leaves as well as those it enters."""
+        self._stored_placing = (self.__dict__.get("org_unit_id"), self.__dict__.get("held_at"))
+
+    @property
+    def placings(self) -> set[tuple]:
+        return {p for p in (getattr(self, "_stored_placing", None), (self.org_unit_id, self.held_at))
+                if p and None not in p}
+
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), exclude=["updated_at"])
 class Attendance(models.Model):
@@ -351,3 +367,27 @@ class ItemEvent(models.Model):
 # --- History of many-to-many links (portal/history_links.py) ------------------------------------
 track_links(Project.team, "ProjectTeamEvent")
 track_links(ResponsibilityItem.cooperating_units, "ItemCooperatingUnitEvent")
+
+
+# --- 三会一课: the maintained summary ------------------------------------------------------------------
+class MeetingMonth(models.Model):
+    """Counted 三会一课 meetings (activities.compliance.COUNTED) per branch, local month and type,
+    held at the branch or below it. Derived data, kept by activities.meeting_summary (the services
+    that record, change and cancel meetings, and the import), rebuilt by `rebuild_meeting_summary`;
+    the compliance matrix, the home page and the reminders read it instead of the activities."""
+
+    branch = models.ForeignKey("members.OrgUnit", verbose_name=_("branch"), on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(_("month"))  # the first day of the local month
+    type = models.CharField(_("type"), max_length=30, choices=ActivityType.choices)
+    held = models.PositiveIntegerField(_("meetings held"))
+
+    scope = ScopeSpec(org="branch")
+
+    class Meta:
+        verbose_name = _("meeting month")
+        verbose_name_plural = _("meeting months")
+        constraints = [models.UniqueConstraint(fields=["branch", "month", "type"], name="meeting_month_once")]
+        indexes = [models.Index(fields=["month", "branch"], name="meeting_month_month")]
+
+    def __str__(self) -> str:
+        return f"{self.branch_id} {self.month:%Y-%m} {self.type}: {self.held}"

@@ -14,9 +14,9 @@ from django.utils import timezone
 from members import workflow as member_workflow
 from members.choices import DevelopmentStage, OrgKind
 from members.models import DevelopmentRecord, OrgUnit, Person
-from portal.scope import visible
+from portal.scope import subtree_q, visible
 
-from . import compliance
+from . import compliance, meeting_summary
 from .choices import ActivityStatus, CellState, ItemStatus, MEETING_TYPES
 from .models import Activity, ResponsibilityItem
 from .services import reviewable_items
@@ -24,41 +24,6 @@ from .workflow import colour_date_bounds
 
 
 # --- 三会一课 compliance ---------------------------------------------------------------------------
-def held_meeting_months(branch_path_prefix: str, start: datetime.datetime, end: datetime.datetime, *,
-                        branch_ids: list[int] | None = None) -> dict[int, dict]:
-    """{branch id: {(type, year, month): held meetings}} for every branch under `branch_path_prefix`
-    (or only those of `branch_ids`), counting meetings attached to the branch or any descendant (its
-    party groups). One query.
-
-    A unit's materialised path lists the ids of its ancestors and itself ("0000001/0000010/0000201/"),
-    so each meeting is credited to the branches among those ids: an equi-join, where matching units
-    with `u.path LIKE b.path || '%'` compared every branch with every unit (1.8 s with 1,000 branches)."""
-    sql = f"""
-        SELECT b.id, a.type,
-               EXTRACT(YEAR FROM a.held_at AT TIME ZONE %s)::int,
-               EXTRACT(MONTH FROM a.held_at AT TIME ZONE %s)::int,
-               COUNT(*)
-        FROM {Activity._meta.db_table} a
-        JOIN members_orgunit u ON u.id = a.org_unit_id
-        CROSS JOIN LATERAL unnest(string_to_array(rtrim(u.path, '/'), '/')) AS ancestor(segment)
-        JOIN members_orgunit b ON b.id = ancestor.segment::bigint
-        WHERE b.kind = %s AND b.path LIKE %s {"AND b.id = ANY(%s)" if branch_ids is not None else ""}
-          AND a.status = %s AND a.type = ANY(%s) AND a.held_at >= %s AND a.held_at < %s
-        GROUP BY 1, 2, 3, 4
-    """
-    tz = settings.TIME_ZONE
-    params = [tz, tz, OrgKind.BRANCH, branch_path_prefix + "%"]
-    if branch_ids is not None:
-        params.append(list(branch_ids))
-    params += [ActivityStatus.HELD, list(MEETING_TYPES), start, end]
-    result: dict[int, dict] = defaultdict(dict)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for branch_id, type_, year, month, count in cursor.fetchall():
-            result[branch_id][(type_, year, month)] = count
-    return result
-
-
 @dataclass
 class MatrixCell:
     label: str
@@ -89,25 +54,27 @@ def _columns(year: int, by: str) -> list[tuple[str, datetime.datetime, datetime.
 def compliance_matrix(user, *, year: int, by: str = "month", as_of: datetime.datetime | None = None,
                       within: OrgUnit | None = None, permission: str = "activities.compliance") -> list[MatrixRow]:
     """Branches × months (or quarters) of `year`; each cell holds the windows that end in it with
-    their state held / missing / due. Two queries whatever the number of branches."""
+    their state held / missing / due, from the maintained summary (activities.meeting_summary).
+    Two queries whatever the number of branches."""
     as_of = as_of or timezone.now()
     branches = visible(OrgUnit.objects.filter(kind=OrgKind.BRANCH), user, permission)
     if within is not None:
-        branches = branches.filter(path__startswith=within.path)
+        branches = branches.filter(subtree_q(within))
     year_start, year_end = compliance.month_start(year, 1), compliance.month_start(year + 1, 1)
     branches = list(branches.order_by("path")[:500])
     if not branches:
         return []
-    held = held_meeting_months("", year_start, year_end, branch_ids=[b.pk for b in branches])
-    columns = _columns(year, by)
+    held = meeting_summary.held_months([b.pk for b in branches], year_start, year_end)
+    # The windows of a column are the same for every branch: computed once, not per row.
+    columns = [(label, start, end, compliance.windows_ending_in(start, end)) for label, start, end in _columns(year, by)]
     rows = []
     for branch in branches:
         held_months = held.get(branch.pk, {})
         cells = []
         row = MatrixRow(branch=branch, cells=cells)
-        for label, start, end in columns:
+        for label, start, end, windows in columns:
             cell = MatrixCell(label, start, end)
-            for window in compliance.windows_ending_in(start, end):
+            for window in windows:
                 state = compliance.window_state(window, held_months, as_of)
                 cell.windows.append((window, state))
                 if window.end <= as_of:
@@ -132,7 +99,7 @@ def meetings_due_this_month(user, *, now: datetime.datetime | None = None,
     if not windows:
         return []
     branches = list(visible(OrgUnit.objects.filter(kind=OrgKind.BRANCH), user, "activities.compliance").order_by("path")[:500])
-    held = held_meeting_months("", min(w.start for w in windows), end, branch_ids=[b.pk for b in branches])
+    held = meeting_summary.held_months([b.pk for b in branches], min(w.start for w in windows), end)
     due = []
     for branch in branches:
         held_months = held.get(branch.pk, {})
@@ -204,7 +171,7 @@ def points_ranking(unit: OrgUnit, year: int, limit: int = 500):
     from django.db.models.functions import Rank
 
     return list(
-        Person.objects.filter(org_unit__path__startswith=unit.path, is_active=True)
+        Person.objects.filter(subtree_q(unit, "org_unit"), is_active=True)
         .annotate(total=Coalesce(Sum("points__points", filter=Q(points__awarded_on__year=year)), 0))
         .annotate(rank=Window(Rank(), order_by=F("total").desc()))
         .select_related("org_unit")
@@ -228,7 +195,7 @@ def development_board(unit: OrgUnit, *, today: datetime.date | None = None) -> d
     what is due next and when (members.workflow). One query."""
     today = today or timezone.localdate()
     records = (
-        DevelopmentRecord.objects.filter(person__org_unit__path__startswith=unit.path, person__is_active=True)
+        DevelopmentRecord.objects.filter(subtree_q(unit, "person__org_unit"), person__is_active=True)
         .select_related("person", "person__org_unit").order_by("person_id", "reached_on")[:20000]
     )
     history: dict[int, dict[str, datetime.date]] = defaultdict(dict)

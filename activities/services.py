@@ -19,7 +19,7 @@ from members.services import points_award
 from portal import robots
 from portal.models import RobotKind
 from portal.roles import has_permission
-from portal.scope import visible
+from portal.scope import in_subtree, subtree_q, visible
 from portal.separation import own_work, require_second_person
 
 from . import workflow
@@ -58,7 +58,7 @@ def may_check_in(activity: Activity, person: Person) -> bool:
     """On the list of the activity, or a member of its org unit or a sub-unit (walk-in)."""
     return (
         activity.attendances.filter(person=person).exists()
-        or person.org_unit.path.startswith(activity.org_unit.path)
+        or in_subtree(person.org_unit, activity.org_unit)
     )
 
 
@@ -105,7 +105,7 @@ def activity_invite(*, activity: Activity, person_ids) -> int:
 
 
 def activity_invite_unit(*, activity: Activity, unit, party_members_only: bool = True) -> int:
-    people = Person.objects.filter(org_unit__path__startswith=unit.path, is_active=True)
+    people = Person.objects.filter(subtree_q(unit, "org_unit"), is_active=True)
     if party_members_only:
         people = people.filter(political_status__in=PARTY_MEMBER_STATUSES)
     return activity_invite(activity=activity, person_ids=list(people.values_list("pk", flat=True)[:5000]))
@@ -167,9 +167,19 @@ def activity_add_photo(*, activity: Activity, upload, by) -> ActivityPhoto:
 
 
 def activity_saved(activity: Activity) -> None:
-    """After a create or edit: a held activity awards the points of its present attendees."""
+    """After a create or edit (held, cancelled, moved): the 三会一课 summary follows, and a held
+    activity awards the points of its present attendees."""
+    from . import meeting_summary
+
+    meeting_summary.activity_changed(activity)
     if activity.status == ActivityStatus.HELD:
         schedule_points(activity)
+
+
+def activity_deleted(activity: Activity) -> None:
+    from . import meeting_summary
+
+    meeting_summary.activity_changed(activity)
 
 
 def schedule_points(activity: Activity) -> None:
@@ -249,7 +259,7 @@ def reviewable_items(user, queryset=None):
         return queryset.none()
     in_scope = visible(queryset, user, "tasks.approve")
     if user.scope_org_id and user.role != "admin":
-        supervised = queryset.filter(supervising_unit__path__startswith=user.scope_org_path)
+        supervised = queryset.filter(subtree_q(user.scope_org_path, "supervising_unit"))
         return in_scope | supervised
     return in_scope
 
@@ -399,7 +409,7 @@ def items_copy_year(*, user, source_year: int, target_year: int, lead_unit=None)
     in_scope = visible(ResponsibilityItem.objects.all(), user, "tasks.change")
     tops = in_scope.filter(deadline__year=source_year)
     if lead_unit is not None:
-        tops = tops.filter(lead_org_unit__path__startswith=lead_unit.path)
+        tops = tops.filter(subtree_q(lead_unit, "lead_org_unit"))
     items = {i.pk: i for i in tops.prefetch_related("cooperating_units")}
     # The whole tree below: sub-items whose deadline fell into the next year belong to the list too.
     frontier = list(items)

@@ -88,6 +88,7 @@ def meeting_reminders(now: str | None = None) -> int:
     or staff member), once per branch, type and window."""
     from django.urls import reverse
 
+    from members.choices import OrgKind
     from members.models import OrgUnit
     from portal import robots
     from portal.models import Notification, RobotKind
@@ -95,7 +96,7 @@ def meeting_reminders(now: str | None = None) -> int:
 
     from . import compliance
     from .choices import ActivityType, CellState
-    from .selectors import held_meeting_months
+    from .meeting_summary import held_months
 
     moment = datetime.datetime.fromisoformat(now) if now else timezone.now()
     local = timezone.localtime(moment)
@@ -105,8 +106,8 @@ def meeting_reminders(now: str | None = None) -> int:
     if not windows:
         return 0
     earliest = min(w.start for w in windows)
-    held = held_meeting_months("", earliest, max(w.end for w in windows))
-    branches = {b.pk: b for b in OrgUnit.objects.filter(kind="branch")}
+    branches = {b.pk: b for b in OrgUnit.objects.filter(kind=OrgKind.BRANCH)}
+    held = held_months(branches, earliest, max(w.end for w in windows))
     heads = Recipients()
     group_robots = robots.RobotDirectory(RobotKind.MEETING)
     plan, keys = [], set()

@@ -15,7 +15,6 @@ from rest_framework.response import Response
 
 from members.models import OrgUnit, Person
 from portal.api import ScopedReadOnlyViewSet, ScopedViewSet, SlugScopedRelatedField
-from portal.roles import SCOPE, reaches
 from portal.scope import visible
 
 from . import services, text_services
@@ -93,32 +92,23 @@ class DemandCreateSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         user = self.context["request"].user
-        on_behalf = SCOPE in reaches(user, "demands.submit") or user.role == "admin"
-        if not on_behalf:
-            if user.person_id is None:
-                raise serializers.ValidationError({"submitter": "您的账号未关联人员档案。"})
-            attrs["submitter"], attrs["org_unit"] = user.person, user.person.org_unit
-            attrs.setdefault("channel", Channel.SELF_SERVICE)
-            if attrs["channel"] not in (Channel.SELF_SERVICE, Channel.GOLDEN_IDEA, Channel.CONGRESS_PROPOSAL):
-                raise serializers.ValidationError({"channel": "此渠道只能由工作人员录入。"})
-            return attrs
-        number = attrs.get("submitter")
-        submitter = None
-        if number:
-            submitter = visible(Person.objects.filter(employee_no=number), user, "demands.submit").select_related("org_unit").first()
+        on_behalf = services.may_submit_on_behalf(user)
+        submitter = unit = None
+        if on_behalf and attrs.get("submitter"):
+            submitter = visible(Person.objects.filter(employee_no=attrs["submitter"]), user, "demands.submit").select_related("org_unit").first()
             if submitter is None:
                 raise serializers.ValidationError({"submitter": "您的管辖范围内没有这个工号。"})
-        code = attrs.get("org_unit")
-        if code:
-            unit = visible(OrgUnit.objects.filter(code=code), user, "orgunits.view").first()
+        if on_behalf and attrs.get("org_unit"):
+            unit = visible(OrgUnit.objects.filter(code=attrs["org_unit"]), user, "orgunits.view").first()
             if unit is None:
                 raise serializers.ValidationError({"org_unit": "您的管辖范围内没有这个组织。"})
-        elif submitter is not None:
-            unit = submitter.org_unit
-        else:
-            raise serializers.ValidationError({"org_unit": "匿名诉求需要所属组织。"})
+        try:
+            submitter, unit = services.intake_parties(by=user, submitter=submitter, org_unit=unit, channel=attrs.get("channel"))
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(getattr(error, "message_dict", None) or {"submitter": error.messages}) from None
         attrs["submitter"], attrs["org_unit"] = submitter, unit
-        attrs.setdefault("channel", Channel.STAFF_ENTRY if submitter else Channel.ANONYMOUS)
+        default = (Channel.STAFF_ENTRY if submitter else Channel.ANONYMOUS) if on_behalf else Channel.SELF_SERVICE
+        attrs.setdefault("channel", default)
         return attrs
 
 

@@ -160,3 +160,9 @@ DEFAULT_CATEGORIES = [
     ("labour_dispute", "劳动纠纷"),
     ("other", "其他"),
 ]
+
+
+# Channels an employee may choose for their own demand; staff choose any but self-service/anonymous.
+EMPLOYEE_CHANNELS = (Channel.SELF_SERVICE, Channel.GOLDEN_IDEA, Channel.CONGRESS_PROPOSAL)
+STAFF_CHANNELS = (Channel.STAFF_ENTRY, Channel.VISIT, Channel.HOTLINE, Channel.PETITION, Channel.GOLDEN_IDEA,
+                  Channel.CONGRESS_PROPOSAL)

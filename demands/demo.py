@@ -127,10 +127,13 @@ def _working_days_ago(days: int, hour: int) -> datetime.datetime:
 
 def seed_live(units, people, categories) -> None:
     """Demands in every state, through the services (so their timelines are real)."""
-    users = {u.username: u for u in User.objects.filter(username__in=["staff", "secretary", "handler", "employee", "admin"])}
+    users = {u.username: u for u in User.objects.filter(
+        username__in=["staff", "secretary", "secretary2", "handler", "employee", "admin"])}
     if len(users) < 5:
         return
     staff, secretary, handler, employee = users["staff"], users["secretary"], users["handler"], users["employee"]
+    # Who enters and manages a unit's demands: an account whose scope holds the unit (intake rule).
+    secretary2 = users.get("secretary2", users.get("admin"))
     me = people["E10002"]
     specs = [
         # ref, title, category, urgency, unit, submitter, working days ago, steps
@@ -148,7 +151,7 @@ def seed_live(units, people, categories) -> None:
         if ref in done:
             continue
         person = people.get(submitter) if submitter else None
-        by = employee if person is me else secretary if unit.startswith("ZB11") else staff
+        by = employee if person is me else secretary if unit.startswith("ZB11") else secretary2 if unit.startswith("ZB2") else staff
         demand = services.demand_submit(
             ref=ref, title=title, content=f"{title}，请尽快协调解决。", category=categories[code], urgency=urgency,
             channel="self_service" if person is me else ("anonymous" if person is None else "staff_entry"),

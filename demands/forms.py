@@ -15,21 +15,16 @@ from members.models import OrgUnit, Person
 from portal.forms import DateInput, DateTimeInput
 from portal.models import User
 from portal.recipients import pickable_people
-from portal.roles import SCOPE, reaches
 from portal.scope import visible
 from portal.uploads import DOCUMENT_ACCEPT, validate_upload
 from portal.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 
-from .choices import Channel, Fulfilment, LifeEventKind, MediationOutcome, Urgency, VisitKind
+from .choices import EMPLOYEE_CHANNELS, STAFF_CHANNELS, Channel, Fulfilment, LifeEventKind, MediationOutcome, Urgency, VisitKind
 from .models import Demand, DemandCategory, LifeEvent, PriorityWeights, SlaPolicy, WorkCalendarDay
+from .services import intake_parties, may_submit_on_behalf
 
 MAX_FILES = 10
 HANDLER_ROLES = ("handler", "staff", "branch_secretary")
-
-# Channels an employee may choose for their own demand; staff choose any but self-service/anonymous.
-EMPLOYEE_CHANNELS = (Channel.SELF_SERVICE, Channel.GOLDEN_IDEA, Channel.CONGRESS_PROPOSAL)
-STAFF_CHANNELS = (Channel.STAFF_ENTRY, Channel.VISIT, Channel.HOTLINE, Channel.PETITION, Channel.GOLDEN_IDEA,
-                  Channel.CONGRESS_PROPOSAL)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -121,7 +116,7 @@ class DemandIntakeForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
-        self.on_behalf = SCOPE in reaches(user, "demands.submit") or user.role == "admin"
+        self.on_behalf = may_submit_on_behalf(user)
         self.fields["category"].queryset = categories()
         if self.on_behalf:
             self.fields["submitter"].queryset = visible(Person.objects.all(), user, "demands.submit")
@@ -135,20 +130,15 @@ class DemandIntakeForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if self.on_behalf:
-            submitter, unit = cleaned.get("submitter"), cleaned.get("org_unit")
-            if unit is None and submitter is not None:
-                unit = submitter.org_unit
-                if not visible(OrgUnit.objects.filter(pk=unit.pk), self.user, "orgunits.view").exists():
-                    self.add_error("org_unit", _("The submitter's unit is outside your scope; choose a unit."))
-            if unit is None and not self.errors.get("org_unit"):
-                self.add_error("org_unit", _("Choose the unit (needed for an anonymous demand)."))
-            cleaned["org_unit"] = unit
-        else:
-            person = self.user.person
-            if person is None:
-                raise ValidationError(_("Your account is not linked to a person record; ask the party-mass office to enter your demand."))
-            cleaned["submitter"], cleaned["org_unit"] = person, person.org_unit
+        if {"submitter", "org_unit", "channel"} & set(self.errors):
+            return cleaned
+        try:
+            cleaned["submitter"], cleaned["org_unit"] = intake_parties(
+                by=self.user, submitter=cleaned.get("submitter"), org_unit=cleaned.get("org_unit"),
+                channel=cleaned.get("channel"))
+        except ValidationError as error:
+            self.add_error(None, error)
+        if not self.on_behalf:
             cleaned["service_group"] = ""
         return cleaned
 

@@ -23,7 +23,7 @@ from portal.models import User
 
 from .choices import OPEN_STATUSES, Channel, Status, Urgency
 from .models import Demand, DemandCategory, DemandEvent, LifeEvent, Visit
-from .sla import Thresholds, current_thresholds
+from .sla import DEADLINES, Thresholds, current_thresholds
 
 SIMILAR_LIMIT = 5
 
@@ -79,8 +79,22 @@ def open_q() -> Q:
     return Q(status__in=OPEN_STATUSES)
 
 
-def overdue_q(now: datetime.datetime) -> Q:
-    return open_q() & (Q(first_response_at__isnull=True, response_due_at__lt=now) | Q(resolution_due_at__lt=now))
+def _deadline_q(kind: str, lookup: str, moment: datetime.datetime) -> Q:
+    """Deadline `kind` of sla.DEADLINES is not closed early and its due moment matches `lookup`."""
+    _kind, due, closed_by = next(d for d in DEADLINES if d[0] == kind)
+    return Q(**{f"{due}__{lookup}": moment}) & (Q(**{f"{closed_by}__isnull": True}) if closed_by else Q())
+
+
+def open_deadline_q(kind: str, lookup: str, moment: datetime.datetime) -> Q:
+    """An open demand whose deadline `kind` is still open and matches `lookup` `moment`."""
+    return open_q() & _deadline_q(kind, lookup, moment)
+
+
+def overdue_q(now: datetime.datetime, kind: str | None = None) -> Q:
+    """The one definition of overdue (已超期), SQL form (sla.is_overdue is the Python form): an open
+    deadline (of `kind`, or any) lies strictly before `now` — due exactly now is not yet overdue."""
+    kinds = [k for k, _due, _closed in DEADLINES if kind is None or k == kind]
+    return open_q() & reduce(operator.or_, (_deadline_q(k, "lt", now) for k in kinds))
 
 
 def due_soon_q(limits: Thresholds) -> Q:

@@ -23,15 +23,16 @@ from portal import robots
 from portal.models import RobotKind, User
 from portal.notifications import notify
 from portal.recipients import HEADS, recipients_for, supervisors_of
-from portal.roles import has_permission
+from portal.roles import SCOPE, has_permission, reaches
 from portal.scope import visible
 
 from . import chain, workflow
-from .choices import OPEN_STATUSES, SlaFlag, Status
+from .choices import EMPLOYEE_CHANNELS, OPEN_STATUSES, SlaFlag, Status
 from .models import (
     Demand, DemandAttachment, DemandEvent, LifeEvent, MediationCase, MediationFollowUp, MediationSession, RefCounter,
     SuggestionStage, Visit, VisitPhoto,
 )
+from .selectors import open_deadline_q, overdue_q
 from .sla import Sla
 from .workflow import Action, EventKind, Facts, WorkflowError
 
@@ -182,16 +183,49 @@ def _codes(units) -> list[str]:
 
 
 # --- Intake ------------------------------------------------------------------------------------------
+def may_submit_on_behalf(user) -> bool:
+    """Staff and secretaries (and administrators) enter demands for the people of their scope."""
+    return SCOPE in reaches(user, "demands.submit") or user.role == "admin"
+
+
+def intake_parties(*, by, submitter: Person | None, org_unit: OrgUnit | None,
+                   channel: str | None = None) -> tuple[Person | None, OrgUnit]:
+    """The intake rule (the page, the API and `demand_submit` all apply this one): who a demand is
+    for and which unit it belongs to. Staff and secretaries enter a demand for a person of their
+    scope, or anonymously, in a unit of their scope (by default the submitter's); everyone else
+    submits their own demand, in their own unit, through an employee channel. Raises a
+    ValidationError keyed by the field at fault."""
+    if not may_submit_on_behalf(by):
+        person = by.person
+        if person is None:
+            raise ValidationError(_("Your account is not linked to a person record; ask the party-mass office to enter your demand."))
+        if channel is not None and channel not in EMPLOYEE_CHANNELS:
+            raise ValidationError({"channel": _("Only the party-mass office may enter demands through this channel.")})
+        return person, person.org_unit
+    if submitter is not None and not visible(Person.objects.filter(pk=submitter.pk), by, "demands.submit").exists():
+        raise ValidationError({"submitter": _("This person is outside your scope.")})
+    if org_unit is None:
+        if submitter is None:
+            raise ValidationError({"org_unit": _("Choose the unit (needed for an anonymous demand).")})
+        org_unit = submitter.org_unit
+    if not visible(OrgUnit.objects.filter(pk=org_unit.pk), by, "orgunits.view").exists():
+        raise ValidationError({"org_unit": _("The submitter's unit is outside your scope; choose a unit.")})
+    return submitter, org_unit
+
+
 @transaction.atomic
 def demand_submit(
-    *, title: str, content: str, category, urgency: str, channel: str, org_unit: OrgUnit, submitter: Person | None = None,
+    *, title: str, content: str, category, urgency: str, channel: str, org_unit: OrgUnit | None, submitter: Person | None = None,
     by=None, service_group: str = "", visit: Visit | None = None, received_at: datetime.datetime | None = None,
     ref: str | None = None, sla: Sla | None = None, files: Iterable = (), suggest: bool = False,
 ) -> Demand:
     """Receive a demand (待受理). Deadlines come from the SLA policy; the clock starts now. `files`
-    (photos, documents; checked by the form) are kept with the demand, on its submit step.
+    (photos, documents; checked by the form) are kept with the demand, on its submit step. An
+    account submitting is held to the intake rule (`intake_parties`); the public form has none.
     `suggest` (the intake forms): the text model's suggestion for the text is recorded beside the
     submitter's choice (text_services.record_suggestion); imports leave it off."""
+    if by is not None and by.is_authenticated:
+        submitter, org_unit = intake_parties(by=by, submitter=submitter, org_unit=org_unit, channel=channel)
     received_at = (received_at or now_s()).replace(microsecond=0)
     sla = sla or Sla.load()
     response_due, resolution_due = sla.due_dates(category.pk, urgency, received_at)
@@ -599,12 +633,11 @@ def sla_sweep(now: datetime.datetime | None = None) -> dict[str, int]:
     now = now or now_s()
     sla = Sla.load()
     limits = sla.thresholds(now)
-    open_q = Q(status__in=OPEN_STATUSES)
     steps = [
-        ("response", SlaFlag.OVERDUE, Q(first_response_at__isnull=True, response_due_at__lt=now)),
-        ("resolution", SlaFlag.OVERDUE, Q(resolution_due_at__lt=now)),
-        ("response", SlaFlag.WARNING, Q(first_response_at__isnull=True, response_due_at__lte=limits.response)),
-        ("resolution", SlaFlag.WARNING, Q(resolution_due_at__lte=limits.resolution)),
+        ("response", SlaFlag.OVERDUE, overdue_q(now, "response")),
+        ("resolution", SlaFlag.OVERDUE, overdue_q(now, "resolution")),
+        ("response", SlaFlag.WARNING, open_deadline_q("response", "lte", limits.response)),
+        ("resolution", SlaFlag.WARNING, open_deadline_q("resolution", "lte", limits.resolution)),
     ]
     counts = {f"{kind}_{level}": 0 for kind, level, _q in steps}
     counts["escalated"] = counts["stale"] = 0
@@ -615,7 +648,7 @@ def sla_sweep(now: datetime.datetime | None = None) -> dict[str, int]:
     stale_before = now - SWEEP_STALE_AFTER
     for kind, level, condition in steps:
         flag = f"{kind}_flag"
-        candidates = Demand.objects.filter(open_q, condition)
+        candidates = Demand.objects.filter(condition)
         candidates = candidates.exclude(**{flag: SlaFlag.OVERDUE}) if level == SlaFlag.OVERDUE else candidates.filter(**{flag: SlaFlag.NONE})
         if level == SlaFlag.OVERDUE:
             # Deadlines that passed long ago (e.g. an imported ledger) are marked without telling

@@ -26,6 +26,13 @@ DEFAULT_POLICY: dict[str, tuple[int, int]] = {
 RESPONSE_WARNING_HOURS = 2
 RESOLUTION_WARNING_HOURS = calendar.HOURS_PER_DAY  # one working day
 
+# The one declaration of a demand's deadlines, read by the Python forms here (colour, is_overdue)
+# and the SQL forms in demands.selectors (overdue_q, due_soon_q) that the queues, the home tiles,
+# the dashboard, the reports and the SLA sweep use: (kind, due field, the field whose value
+# closes the deadline early or None). A deadline is open while the demand is open (OPEN_STATUSES)
+# and its closing field is empty; it is overdue when an open deadline lies strictly before now.
+DEADLINES = (("response", "response_due_at", "first_response_at"), ("resolution", "resolution_due_at", None))
+
 
 @dataclass
 class Sla:
@@ -114,19 +121,20 @@ def current_thresholds(now: datetime.datetime | None = None) -> Thresholds:
 def open_deadlines(demand) -> list[tuple[str, datetime.datetime]]:
     if demand.status not in OPEN_STATUSES:
         return []
-    deadlines = []
-    if demand.first_response_at is None and demand.response_due_at:
-        deadlines.append(("response", demand.response_due_at))
-    if demand.resolution_due_at:
-        deadlines.append(("resolution", demand.resolution_due_at))
-    return deadlines
+    return [(kind, getattr(demand, due)) for kind, due, closed_by in DEADLINES
+            if getattr(demand, due) is not None and (closed_by is None or getattr(demand, closed_by) is None)]
+
+
+def is_overdue(demand, now: datetime.datetime) -> bool:
+    """Python form of demands.selectors.overdue_q."""
+    return any(due < now for _kind, due in open_deadlines(demand))
 
 
 def colour(demand, thresholds: Thresholds) -> str:
     deadlines = open_deadlines(demand)
     if not deadlines:
         return Colour.NONE
-    if any(due < thresholds.now for _kind, due in deadlines):
+    if is_overdue(demand, thresholds.now):
         return Colour.RED
     limit = {"response": thresholds.response, "resolution": thresholds.resolution}
     if any(due <= limit[kind] for kind, due in deadlines):

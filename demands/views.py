@@ -16,7 +16,7 @@ from django.views.generic import FormView, TemplateView
 from members.models import OrgUnit, Person
 from portal.autocomplete import AutocompleteView
 from portal.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView, PermissionRequiredMixin
-from portal.roles import SCOPE, has_permission, reaches
+from portal.roles import has_permission
 from portal.scope import get_visible_or_404, visible
 from portal.uploads import file_response
 
@@ -590,7 +590,7 @@ class VisitDetailView(ObjectDetailView):
         context.update(
             photos=list(visit.photos.all()),
             demands=list(visible(visit.demands.select_related("category"), user, "demands.view")[:20]),
-            can_create_demand=SCOPE in reaches(user, "demands.submit") or user.role == "admin",
+            can_create_demand=services.may_submit_on_behalf(user),
             can_change=has_permission(user, "visits.change"),
             photo_form=PhotoForm(),
             title=str(visit),

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from activities import compliance
 from members.models import OrgUnit
 from portal import dbrouting
-from portal.scope import visible
+from portal.scope import subtree_q, visible
 
 from . import kpis as registry
 from .kpis import COUNT, MEAN, Bounds, EducationKpi, MeetingKpi, RecordKpi
@@ -75,8 +76,8 @@ def meeting_windows(figure: Figure, user) -> tuple[list, dict[int, set[int]]]:
         return windows, {}
     since, until = min(w.start for w in windows), max(w.end for w in windows)
     held_sql, held_params = (
-        registry.held_meetings(since=since, before=until)
-        .filter(org_unit__path__startswith=figure.unit.path)
+        compliance.counted_meetings(since=since, before=until)
+        .filter(subtree_q(figure.unit, "org_unit"))
         .values("type", "held_at", path=F("org_unit__path")).order_by().query.sql_with_params()
     )
     branch_sql, branch_params = branches(figure, user).values("id").order_by().query.sql_with_params()
@@ -84,11 +85,11 @@ def meeting_windows(figure: Figure, user) -> tuple[list, dict[int, set[int]]]:
     window_params = [x for i, w in enumerate(windows) for x in (i, w.type, w.start, w.end)]
     sql = f"""
         WITH h AS ({held_sql}),
-        w(idx, type, ws, we) AS (VALUES {values}),
+        w(idx, type, start, "end") AS (VALUES {values}),
         b AS ({branch_sql})
         SELECT DISTINCT b.id, w.idx
         FROM h
-        JOIN w ON w.type = h.type AND h.held_at >= w.ws AND h.held_at < w.we
+        JOIN w ON {compliance.meets_sql("h", "w")}
         CROSS JOIN LATERAL unnest(string_to_array(rtrim(h.path, '/'), '/')) AS s(seg)
         JOIN b ON b.id = s.seg::bigint
     """

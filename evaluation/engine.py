@@ -34,6 +34,8 @@ from django.db.models import Count, DateTimeField, F, Func, IntegerField, Q, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from activities import compliance
+from members.choices import OrgKind
 from members.models import OrgUnit
 
 from . import kpis as registry
@@ -414,7 +416,8 @@ def education_statements(kpi: EducationKpi, plan: Plan, columns: Columns) -> lis
 
 def meeting_statement(kpi: MeetingKpi, plan: Plan, cursor, columns: Columns) -> tuple[str, tuple]:
     """Leaf figures per branch and period: the windows that count (denominator) and those met by a
-    held meeting at the branch or below it (numerator)."""
+    counted meeting at the branch or below it (numerator) — activities.compliance's rule in its SQL
+    form."""
     windows: dict[tuple, int] = {}
     period_windows = []
     for row in plan.rows:
@@ -422,7 +425,7 @@ def meeting_statement(kpi: MeetingKpi, plan: Plan, cursor, columns: Columns) -> 
             wid = windows.setdefault((window.type, window.start, window.end), len(windows))
             period_windows.append((row.pidx, wid))
     cursor.execute(
-        "CREATE TEMP TABLE kpi_windows (wid int PRIMARY KEY, type varchar(30), wstart timestamptz, wend timestamptz)"
+        "CREATE TEMP TABLE kpi_windows (wid int PRIMARY KEY, type varchar(30), start timestamptz, \"end\" timestamptz)"
         " ON COMMIT DROP"
     )
     cursor.execute("CREATE TEMP TABLE kpi_period_windows (pidx int, wid int) ON COMMIT DROP")
@@ -442,9 +445,9 @@ def meeting_statement(kpi: MeetingKpi, plan: Plan, cursor, columns: Columns) -> 
         met AS (
             SELECT DISTINCT a.anc_id AS branch, w.wid
             FROM h
-            JOIN kpi_windows w ON w.type = h.type AND h.held_at >= w.wstart AND h.held_at < w.wend
+            JOIN kpi_windows w ON {compliance.meets_sql("h", "w")}
             JOIN kpi_anc a ON a.unit_id = h.org_unit_id
-            JOIN {units} b ON b.id = a.anc_id AND b.kind = 'branch'
+            JOIN {units} b ON b.id = a.anc_id AND b.kind = '{OrgKind.BRANCH}'
         ),
         met_per AS (
             SELECT pw.pidx, met.branch, count(*) AS n
@@ -459,13 +462,13 @@ def meeting_statement(kpi: MeetingKpi, plan: Plan, cursor, columns: Columns) -> 
         SELECT r.pidx, b.id, r.n, COALESCE(m.n, 0)
         FROM {units} b CROSS JOIN required r
         LEFT JOIN met_per m ON m.pidx = r.pidx AND m.branch = b.id
-        WHERE b.kind = 'branch'
+        WHERE b.kind = '{OrgKind.BRANCH}'
     """
     return sql, held_params
 
 
 def held_meetings_values(since, until):
-    return registry.held_meetings(since=since, before=until).values("org_unit_id", "type", "held_at").order_by()
+    return compliance.counted_meetings(since=since, before=until).values("org_unit_id", "type", "held_at").order_by()
 
 
 def aggregate_statements(plan: Plan, cursor, columns: Columns) -> list[tuple[str, str, tuple]]:

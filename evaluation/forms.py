@@ -12,7 +12,7 @@ from members.models import OrgUnit, Person
 from portal.forms import check_deadline_not_past
 from portal.models import User
 from portal.numbers import plain
-from portal.scope import visible
+from portal.scope import in_subtree, visible
 from portal.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 
 from .choices import ActionSource, AppraisalGrade, KpiKind, ValueFormat
@@ -189,7 +189,7 @@ class CampaignForm(ScopedUnitMixin, forms.ModelForm):
         data = super().clean()
         unit, subjects = data.get("org_unit"), data.get("subjects")
         if unit and subjects:
-            outside = [s.name for s in subjects if not s.path.startswith(unit.path)]
+            outside = [s.name for s in subjects if not in_subtree(s, unit)]
             if outside:
                 self.add_error("subjects", _("These units are not under the organising unit: %(units)s")
                                % {"units": "、".join(outside)})

@@ -24,20 +24,19 @@ from django.apps import apps
 from django.db.models import DateField, DateTimeField, Exists, F, Func, Min, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
+from activities.choices import EDUCATION_TYPES, ActivityStatus, AttendanceStatus
+from demands.choices import MUST_VISIT_DAYS, MediationOutcome, Status as DemandStatus
+from members.choices import PARTY_MEMBER_STATUSES, OrgKind
+from portal.scope import subtree_q
+
 from .choices import Direction, ValueFormat
 from .periods import LOCAL_TZ, local_date
 
 RATE, MEAN, COUNT = "rate", "mean", "count"
 
-# Codes of other apps the definitions rely on (kpis.md, data-exchange.md).
-CLOSED_OUT_STATUSES = ("withdrawn", "rejected")  # count only in demand_intake
-MEDIATION_OUTCOMES = ("success", "failed", "referred")
-PARTY_MEMBER_STATUSES = ("full_member", "probationary_member")
-EDUCATION_TYPES = ("party_lecture", "theme_party_day", "study_session")
-MONTHLY_MEETING_TYPES = ("branch_committee", "party_group")
-QUARTERLY_MEETING_TYPES = ("general_assembly", "party_lecture")
-MEETING_TYPES = MONTHLY_MEETING_TYPES + QUARTERLY_MEETING_TYPES
-MUST_VISIT_DAYS = 7
+# The codes of other apps the definitions rely on come from their choices classes (kpis.md).
+CLOSED_OUT_STATUSES = (DemandStatus.WITHDRAWN, DemandStatus.REJECTED)  # count only in demand_intake
+MEDIATION_OUTCOMES = (MediationOutcome.SUCCESS, MediationOutcome.FAILED, MediationOutcome.REFERRED)
 
 
 @dataclass(frozen=True)
@@ -166,11 +165,18 @@ class RecordKpi:
 
     def unit_q(self, unit) -> Q:
         """Records attached to `unit` or any descendant (materialised path prefix)."""
-        return Q(**{f"{self.org}__path__startswith": unit.path})
+        return subtree_q(unit, self.org)
 
     @property
     def has_numerator(self) -> bool:
         return self.measure != COUNT
+
+    cumulative = False  # a change counts in the periods of its moments only
+
+    @property
+    def moments(self) -> dict[str, tuple[str, ...]]:
+        """model label → the timestamp/date fields that place its records in periods."""
+        return {self.model: (self.window.field, *self.before)}
 
 
 # --- KPIs that are not a filter over one table ------------------------------------------------------
@@ -179,15 +185,9 @@ def education_attendance(*, since: datetime.datetime, before: datetime.datetime)
     held_at in [since, before)."""
     Attendance = apps.get_model("activities", "Attendance")
     return Attendance.objects.filter(
-        status="present", activity__status="held", activity__type__in=EDUCATION_TYPES,
+        status=AttendanceStatus.PRESENT, activity__status=ActivityStatus.HELD, activity__type__in=EDUCATION_TYPES,
         activity__held_at__gte=since, activity__held_at__lt=before,
     )
-
-
-def held_meetings(*, since: datetime.datetime, before: datetime.datetime, types=MEETING_TYPES):
-    """Held 三会一课 meetings with held_at in [since, before)."""
-    Activity = apps.get_model("activities", "Activity")
-    return Activity.objects.filter(status="held", type__in=types, held_at__gte=since, held_at__lt=before)
 
 
 @dataclass(frozen=True)
@@ -221,7 +221,12 @@ class EducationKpi:
         return self.denominator_q(b) & Q(Exists(attended))
 
     def unit_q(self, unit) -> Q:
-        return Q(org_unit__path__startswith=unit.path)
+        return subtree_q(unit, "org_unit")
+
+    # An attendance counts from its activity's time to the end of the year (the numerator runs
+    # from 1 January to as_of).
+    cumulative = True
+    moments = {"activities.Activity": ("held_at",)}
 
     @staticmethod
     def first_attendance(*, since, before):
@@ -250,6 +255,9 @@ class MeetingKpi:
     columns: tuple[str, ...] = ()
     has_numerator: bool = True
 
+    cumulative = False
+    moments = {"activities.Activity": ("held_at",)}
+
     @staticmethod
     def windows(b: Bounds):
         """The counting windows of one branch (activities.compliance, the rule kpis.md states)."""
@@ -259,7 +267,7 @@ class MeetingKpi:
 
     @staticmethod
     def branches_q(unit) -> Q:
-        return Q(kind="branch", path__startswith=unit.path)
+        return subtree_q(unit) & Q(kind=OrgKind.BRANCH)
 
 
 # --- The catalogue of kpis.md ----------------------------------------------------------------------------
@@ -344,7 +352,7 @@ COMPUTED_KPIS: list = [
                      "(settled, not settled, referred), the share settled."),
         model="demands.MediationCase", org="org_unit",
         window=MomentWindow("concluded_at"), base=Q(outcome__in=MEDIATION_OUTCOMES),
-        numerator=Q(outcome="success"),
+        numerator=Q(outcome=MediationOutcome.SUCCESS),
         sort_order=70,
         numerator_label=_("settled"), denominator_label=_("cases concluded"),
         columns=("ref", "title", "org_unit", "opened_at", "concluded_at", "outcome"),
@@ -405,6 +413,17 @@ class Registry(dict):
 
 
 REGISTRY = Registry((kpi.code, kpi) for kpi in COMPUTED_KPIS)
+
+
+def watched_moments(kpis=None) -> dict[str, tuple[tuple[str, ...], bool]]:
+    """model label → (the fields whose values place its records in periods, does a change count
+    through the end of the year?), derived from the declarations: what evaluation.signals watches."""
+    watched: dict[str, tuple[tuple[str, ...], bool]] = {}
+    for kpi in COMPUTED_KPIS if kpis is None else kpis:
+        for label, fields in kpi.moments.items():
+            known, cumulative = watched.get(label, ((), False))
+            watched[label] = (tuple(dict.fromkeys((*known, *fields))), cumulative or kpi.cumulative)
+    return watched
 
 
 def get(code: str):

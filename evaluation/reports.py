@@ -18,9 +18,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from demands.models import HotTopic
+from members.choices import OrgKind
 from members.models import OrgUnit
 from portal import dbrouting
 from portal.numbers import half_up
+from portal.scope import subtree_q
 
 from . import selectors
 from .choices import Direction, KpiKind, Light, ReportStatus, RunTrigger, ValueFormat
@@ -46,7 +48,7 @@ def _units_compared(unit: OrgUnit, user=None):
     """The units the report compares: the branches below the unit, or else its direct sub-units."""
     from portal.scope import visible
 
-    branches = OrgUnit.objects.filter(kind="branch", path__startswith=unit.path).exclude(pk=unit.pk)
+    branches = OrgUnit.objects.filter(subtree_q(unit), kind=OrgKind.BRANCH).exclude(pk=unit.pk)
     units = branches if branches.exists() else OrgUnit.objects.filter(parent=unit)
     if user is not None:
         units = visible(units, user, "reports.view")

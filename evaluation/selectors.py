@@ -10,9 +10,11 @@ from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
+from members.choices import OrgKind
 from members.models import OrgUnit, Person
 from portal import numbers
-from portal.scope import visible
+from portal.roles import has_permission
+from portal.scope import subtree_q, subtree_sql, visible
 
 from .choices import CampaignStatus, Direction, KpiKind, Light, RaterGroupKind, ValueFormat
 from .models import (
@@ -199,7 +201,7 @@ def trend(unit: OrgUnit, period: Period, codes: list[str], length: int = 12, *, 
 
 
 def ranking_branches(unit: OrgUnit, user):
-    return visible(OrgUnit.objects.filter(kind="branch", path__startswith=unit.path), user, "kpis.view")
+    return visible(OrgUnit.objects.filter(subtree_q(unit), kind=OrgKind.BRANCH), user, "kpis.view")
 
 
 def ranking(unit: OrgUnit, period: Period, kpi: KpiDefinition, user, limit: int = 50, *, targets=None) -> list[dict]:
@@ -300,7 +302,7 @@ def dashboard_targets(unit: OrgUnit, year: int, rank_code: str | None = None) ->
     ancestors (cards), and those of the rank KPI in the unit's subtree (ranking)."""
     wanted = Q(org_unit_id__in=ancestor_ids(unit))
     if rank_code:
-        wanted |= Q(org_unit__path__startswith=unit.path, kpi_id=rank_code)
+        wanted |= Q(subtree_q(unit, "org_unit"), kpi_id=rank_code)
     return list(KpiTarget.objects.filter(wanted, year=year).select_related("org_unit"))
 
 
@@ -355,28 +357,36 @@ def overdue(unit: OrgUnit, user, *, limit: int = 8, now: datetime.datetime | Non
     today = timezone.localdate(now)
     lists = []
 
-    def url(name):
+    def url(name, *args):
         try:
-            return reverse(name)
+            return reverse(name, args=args)
         except NoReverseMatch:
             return ""
+
+    # Overdue as the queues, the list colours and the SLA sweep define it (demands.selectors.overdue_q).
+    from demands.selectors import overdue_q
+    from demands.sla import open_deadlines
 
     Demand = apps.get_model("demands", "Demand")
     demands = (
         visible(Demand.objects.all(), user, "kpis.view")
-        .filter(org_unit__path__startswith=unit.path, status__in=("pending", "accepted", "in_progress"),
-                resolution_due_at__lt=now)
-        .select_related("org_unit").order_by("resolution_due_at")[: limit + 1]
+        .filter(subtree_q(unit, "org_unit")).filter(overdue_q(now))
+        .select_related("org_unit").order_by("resolution_due_at", "id")[: limit + 1]
     )
-    rows = [(d, d.resolution_due_at) for d in demands]
-    lists.append(OverdueList("demands", _("Demands past their resolution deadline"), rows[:limit], len(rows) > limit,
-                             url("demands:demand_list")))
+    rows = [(d, min(due for _kind, due in open_deadlines(d) if due < now)) for d in demands]
+    lists.append(OverdueList("demands", _("Overdue demands"), rows[:limit], len(rows) > limit,
+                             url("demands:queue", "overdue") if has_permission(user, "demands.queue")
+                             else url("demands:demand_list")))
+
+    # Red as the item lists and the responsibility sweep colour it (activities.workflow).
+    from activities.choices import Colour as ItemColour
+    from activities.selectors import items_with_colour_filter
 
     Item = apps.get_model("activities", "ResponsibilityItem")
     items = (
-        visible(Item.objects.all(), user, "kpis.view")
-        .filter(lead_org_unit__path__startswith=unit.path, deadline__lt=today, completed_at__isnull=True)
-        .select_related("lead_org_unit").order_by("deadline")[: limit + 1]
+        items_with_colour_filter(visible(Item.objects.all(), user, "kpis.view").filter(subtree_q(unit, "lead_org_unit")),
+                                 ItemColour.RED, today)
+        .select_related("lead_org_unit").order_by("deadline", "id")[: limit + 1]
     )
     rows = [(i, i.deadline) for i in items]
     lists.append(OverdueList("items", _("Responsibility items overdue"), rows[:limit], len(rows) > limit,
@@ -386,7 +396,7 @@ def overdue(unit: OrgUnit, user, *, limit: int = 8, now: datetime.datetime | Non
     Visit = apps.get_model("demands", "Visit")
     events = (
         visible(LifeEvent.objects.all(), user, "kpis.view")
-        .filter(person__org_unit__path__startswith=unit.path, visit_due_on__lt=today)
+        .filter(subtree_q(unit, "person__org_unit"), visit_due_on__lt=today)
         .filter(~Exists(Visit.objects.filter(life_event=OuterRef("pk"))))
         .select_related("person").order_by("visit_due_on")[: limit + 1]
     )
@@ -396,7 +406,7 @@ def overdue(unit: OrgUnit, user, *, limit: int = 8, now: datetime.datetime | Non
 
     actions = (
         visible(ImprovementAction.objects.all(), user, "pdca.view")
-        .filter(org_unit__path__startswith=unit.path, deadline__lt=today)
+        .filter(subtree_q(unit, "org_unit"), deadline__lt=today)
         .exclude(status=ActionStatus.CLOSED).select_related("org_unit").order_by("deadline")[: limit + 1]
     )
     rows = [(a, a.deadline) for a in actions]
@@ -425,7 +435,7 @@ def action_board(user, permission: str, *, unit: OrgUnit | None = None, mine: bo
 
     actions = visible(ImprovementAction.objects.all(), user, permission).select_related("org_unit", "owner", "kpi")
     if unit is not None:
-        actions = actions.filter(org_unit__path__startswith=unit.path)
+        actions = actions.filter(subtree_q(unit, "org_unit"))
     if mine and user.person_id:
         actions = actions.filter(owner_id=user.person_id)
     columns = []
@@ -600,6 +610,7 @@ def ratings_to_do(user) -> tuple[int, int]:
         "subject_campaign": subjects.m2m_column_name(), "subject_unit": subjects.m2m_reverse_name(),
         "unit": OrgUnit._meta.db_table, "person": Person._meta.db_table,
         "voter": AppraisalVoter._meta.db_table, "round": AppraisalRound._meta.db_table,
+        "own_in_subject": subtree_sql("own.path", "s.path"),
     }
     sql = """
         SELECT
@@ -614,7 +625,7 @@ def ratings_to_do(user) -> tuple[int, int]:
               AND NOT (g.kind = %s AND EXISTS (
                     SELECT 1 FROM (VALUES (%s), ((SELECT u.path FROM {person} p JOIN {unit} u ON u.id = p.org_unit_id
                                                  WHERE p.id = %s))) AS own(path)
-                     WHERE own.path LIKE s.path || '%%'))),
+                     WHERE {own_in_subject}))),
           (SELECT COUNT(*)
              FROM {voter} v JOIN {round} r ON r.id = v.round_id
             WHERE v.voter_id = %s AND r.status = %s AND v.voted_on IS NULL)

@@ -10,6 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.scope import in_subtree, subtree_q
+
 from .periods import Period, touched_periods
 
 logger = logging.getLogger(__name__)
@@ -225,7 +227,7 @@ def subjects_for(assignment) -> list:
     rater = assignment.rater
     own_paths = [p for p in (getattr(rater.person, "org_unit", None) and rater.person.org_unit.path,
                              rater.scope_org.path if rater.scope_org_id else None) if p]
-    return [s for s in subjects if not any(path.startswith(s.path) for path in own_paths)]
+    return [s for s in subjects if not any(in_subtree(path, s) for path in own_paths)]
 
 
 def submit_scores(*, assignment, subject, scores: dict, comment: str = "") -> None:
@@ -273,7 +275,7 @@ def appraisal_transition(*, round, action: str, by) -> None:
             # The roster is frozen when the round opens: the party members of the organisation.
             from members.models import Person
 
-            members = Person.objects.filter(org_unit__path__startswith=round.org_unit.path,
+            members = Person.objects.filter(subtree_q(round.org_unit, "org_unit"),
                                             political_status__in=("full_member", "probationary_member"))
             AppraisalResult.objects.bulk_create(
                 [AppraisalResult(round=round, person=p) for p in members.only("pk")], ignore_conflicts=True
@@ -306,7 +308,7 @@ def add_member_voters(round) -> int:
 
     from .models import AppraisalVoter
 
-    users = User.objects.filter(person__org_unit__path__startswith=round.org_unit.path,
+    users = User.objects.filter(subtree_q(round.org_unit, "person__org_unit"),
                                 person__political_status__in=("full_member", "probationary_member"), is_active=True)
     before = round.voters.count()
     AppraisalVoter.objects.bulk_create([AppraisalVoter(round=round, voter=u) for u in users.only("pk")],

@@ -11,17 +11,13 @@ import logging
 from django.apps import apps
 from django.db.models.signals import post_delete, post_save, pre_save
 
+from .kpis import watched_moments
+
 logger = logging.getLogger(__name__)
 
-# model → (timestamp/date fields that place it in periods, cumulative through the year end?)
-WATCHED = {
-    "demands.Demand": (("received_at", "response_due_at", "first_response_at", "resolution_due_at", "resolved_at",
-                        "return_visit_at"), False),
-    "demands.MediationCase": (("concluded_at",), False),
-    "demands.LifeEvent": (("event_date",), False),
-    "activities.Activity": (("held_at",), True),
-    "activities.ResponsibilityItem": (("deadline",), False),
-}
+# model → (timestamp/date fields that place it in periods, cumulative through the year end?), from
+# the KPI declarations.
+WATCHED = watched_moments()
 # Changes that move records between units or change who counts: the current periods.
 STRUCTURAL = {
     "members.Person": ("political_status", "org_unit_id"),

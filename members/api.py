@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from portal.api import ScopedRelatedField, ScopedViewSet
+from portal.scope import in_subtree, subtree_q
 
 from .choices import PARTY_MEMBER_STATUSES
 from .masking import mask_id_number, mask_phone, may_reveal
@@ -26,7 +27,7 @@ class OrgUnitSerializer(serializers.ModelSerializer):
         # The same tree rules as the page's form: no cycles, one root.
         instance = self.instance
         parent = attrs.get("parent", instance.parent if instance else None)
-        if parent and instance and parent.path.startswith(instance.path):
+        if parent and instance and in_subtree(parent, instance):
             raise serializers.ValidationError({"parent": [_("A unit cannot be placed under itself or one of its descendants.")]})
         if parent is None and OrgUnit.objects.exclude(pk=getattr(instance, "pk", None)).filter(parent=None).exists():
             raise serializers.ValidationError({"parent": [_("There is already a root unit; choose a parent unit.")]})
@@ -44,7 +45,7 @@ class OrgUnitFilter(django_filters.FilterSet):
 
     def filter_within(self, queryset, name, value):
         unit = OrgUnit.objects.filter(code=value).first()
-        return queryset.filter(path__startswith=unit.path) if unit else queryset.none()
+        return queryset.filter(subtree_q(unit)) if unit else queryset.none()
 
 
 class OrgUnitViewSet(ScopedViewSet):
@@ -104,7 +105,7 @@ class PersonFilter(django_filters.FilterSet):
 
     def filter_org(self, queryset, name, value):
         unit = OrgUnit.objects.filter(code=value).first()
-        return queryset.filter(org_unit__path__startswith=unit.path) if unit else queryset.none()
+        return queryset.filter(subtree_q(unit, "org_unit")) if unit else queryset.none()
 
     def filter_tag(self, queryset, name, value):
         return queryset.filter(tags__contains=[value])

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from portal.forms import DateInput, ScopedModelForm, TagsField
+from portal.scope import in_subtree
 from portal.widgets import AutocompleteSelect
 
 from .choices import DevelopmentStage
@@ -22,7 +23,7 @@ class OrgUnitForm(ScopedModelForm):
 
     def clean_parent(self):
         parent = self.cleaned_data.get("parent")
-        if parent and self.instance.pk and parent.path.startswith(self.instance.path or "\0"):
+        if parent and self.instance.pk and self.instance.path and in_subtree(parent, self.instance):
             raise ValidationError(_("A unit cannot be placed under itself or one of its descendants."))
         return parent
 

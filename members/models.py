@@ -10,7 +10,7 @@ from django.db.models.functions import Concat, Substr, Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from portal.scope import ScopeSpec
+from portal.scope import ScopeSpec, in_subtree, subtree_q
 
 from .choices import DevelopmentStage, DualCultivation, Gender, OrgKind, PointsSource, PoliticalStatus
 from .validators import validate_id_number, validate_phone
@@ -57,7 +57,7 @@ class OrgUnit(models.Model):
         return f"{self.pk:0{PATH_SEGMENT_WIDTH}d}/"
 
     def is_descendant_of(self, other: OrgUnit) -> bool:
-        return self.path.startswith(other.path)
+        return in_subtree(self, other)
 
     def save(self, *args, **kwargs) -> None:
         super().save(*args, **kwargs)
@@ -74,7 +74,7 @@ class OrgUnit(models.Model):
             return
         depth_shift = new_path.count("/") - (old_path.count("/") if old_path else 0)
         if old_path:
-            OrgUnit.objects.filter(path__startswith=old_path).update(
+            OrgUnit.objects.filter(subtree_q(old_path)).update(
                 path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
                 depth=F("depth") + depth_shift,
             )

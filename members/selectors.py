@@ -9,7 +9,6 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from portal.scope import visible
 
 from . import workflow
 from .choices import PARTY_MEMBER_STATUSES, DevelopmentStage
@@ -17,11 +16,11 @@ from .models import DevelopmentRecord, OrgUnit, Person, PointsEntry, UnitPeopleC
 
 
 def orgunit_subtree(unit: OrgUnit):
-    return OrgUnit.objects.filter(path__startswith=unit.path)
+    return OrgUnit.objects.filter(subtree_q(unit))
 
 
 def people_in_subtree(unit: OrgUnit):
-    return Person.objects.filter(org_unit__path__startswith=unit.path)
+    return Person.objects.filter(subtree_q(unit, "org_unit"))
 
 
 def person_points_total(person: Person) -> int:

@@ -35,6 +35,26 @@ def _join(prefix: str, field: str) -> str:
     return f"{prefix}__{field}" if prefix else field
 
 
+# --- The org tree: "units under X" ------------------------------------------------------------------
+# A unit's materialised path lists its ancestors' ids and its own ("0000001/0000010/"), so "at or
+# below X" is a prefix match. These three forms are the only places that write it.
+def subtree_q(unit, via: str = "") -> Q:
+    """Records attached to `unit` (an OrgUnit, or its path) or a unit below it. `via` is the lookup
+    from the record to its OrgUnit ("org_unit", "person__org_unit"; "" for OrgUnit itself)."""
+    return Q(**{_join(via, "path__startswith"): getattr(unit, "path", unit)})
+
+
+def in_subtree(unit, of) -> bool:
+    """Python form: `unit` is `of` or below it (both OrgUnits, or paths)."""
+    return getattr(unit, "path", unit).startswith(getattr(of, "path", of))
+
+
+def subtree_sql(path: str, of_path: str) -> str:
+    """SQL form for raw queries: the unit whose path is the expression `path` is at or below the
+    unit whose path is `of_path`."""
+    return f"starts_with({path}, {of_path})"
+
+
 def scope_q(model, user, permission: str) -> Q | None:
     """The filter for `user` on `model` under `permission`; None means everything."""
     spec: ScopeSpec = getattr(model, "scope", None)
@@ -47,7 +67,7 @@ def scope_q(model, user, permission: str) -> Q | None:
             return None
         if reach is SCOPE and spec.org is not None and user.scope_org_id:
             # Materialised path: the subtree is one indexed prefix match.
-            q |= Q(**{_join(spec.org, "path__startswith"): user.scope_org_path})
+            q |= subtree_q(user.scope_org_path, spec.org)
         elif reach is OWN and spec.owner is not None and user.person_id:
             q |= Q(**{_join(spec.owner, "id"): user.person_id})
         elif reach is ASSIGNED and spec.assignee is not None:

@@ -11,7 +11,7 @@ from django.views.generic import TemplateView
 from portal.forms import posted_text
 from portal.generic import ObjectDetailView, ObjectEditView, PermissionRequiredMixin, detail_with_forms
 from portal.roles import has_permission
-from portal.scope import get_visible_or_404, visible
+from portal.scope import get_visible_or_404, subtree_q, visible
 
 from .. import selectors, services
 from ..choices import ActionStatus

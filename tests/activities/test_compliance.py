@@ -5,7 +5,8 @@ import pytest
 
 from activities import compliance
 from activities.choices import CellState
-from activities.selectors import compliance_matrix, held_meeting_months
+from activities.meeting_summary import held_months
+from activities.selectors import compliance_matrix
 from tests.factories.activities import ActivityFactory, local
 
 
@@ -131,7 +132,7 @@ def test_matrix_is_scoped_and_uses_constant_queries(tree, owner, count_queries):
 @pytest.mark.django_db
 def test_held_months_groups_by_local_month(tree):
     ActivityFactory(org_unit=tree.group_a, type="party_group", held_at=local(2026, 1, 31, 23, 30))
-    held = held_meeting_months("", local(2026, 1, 1), local(2027, 1, 1))
+    held = held_months([tree.branch_a.pk, tree.branch_b.pk], local(2026, 1, 1), local(2027, 1, 1))
     assert held[tree.branch_a.pk] == {("party_group", 2026, 1): 1}
     assert tree.branch_b.pk not in held
     assert datetime.date(2026, 1, 31)  # (kept explicit: 23:30 UTC+8 is still January)

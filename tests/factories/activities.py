@@ -16,6 +16,7 @@ def local(year, month, day, hour=0, minute=0, second=0):
 class ActivityFactory(DjangoModelFactory):
     class Meta:
         model = Activity
+        skip_postgeneration_save = True
 
     ref = factory.Sequence(lambda n: f"HD-T{n:05d}")
     type = "branch_committee"
@@ -23,6 +24,14 @@ class ActivityFactory(DjangoModelFactory):
     org_unit = factory.SubFactory(OrgUnitFactory)
     held_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=1))
     status = "held"
+
+    @factory.post_generation
+    def summary(obj, create, extracted, **kwargs):
+        """As recording a meeting through the services does: the 三会一课 summary follows."""
+        if create:
+            from activities import meeting_summary
+
+            meeting_summary.activity_changed(obj)
 
 
 class AttendanceFactory(DjangoModelFactory):

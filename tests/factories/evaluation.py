@@ -63,9 +63,13 @@ def visit(person, visited_on: str, life_event=None, visitor=None):
 
 
 def activity(unit, type_: str, held_at: str, status="held"):
+    from activities import meeting_summary
+
     Activity = apps.get_model("activities", "Activity")
-    return Activity.objects.create(ref=f"EVA-{next(_numbers):06d}", type=type_, title=type_, org_unit=unit,
-                                   held_at=at(held_at), status=status)
+    created = Activity.objects.create(ref=f"EVA-{next(_numbers):06d}", type=type_, title=type_, org_unit=unit,
+                                      held_at=at(held_at), status=status)
+    meeting_summary.activity_changed(created)  # as the services do when a meeting is recorded
+    return created
 
 
 def attend(activity_obj, person, status="present"):

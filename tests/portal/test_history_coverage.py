@@ -18,6 +18,7 @@ WITHOUT_HISTORY = {
     "members.UnitPeopleCount",  # kept by triggers on members_person
     "demands.DemandPriority",  # the service priority list, recomputed whole by the beat
     "demands.VisitHeatCell",  # the visit heat map, recomputed whole by the beat
+    "activities.MeetingMonth",  # the 三会一课 summary, rebuilt by `rebuild_meeting_summary`
     # Work tables.
     "evaluation.KpiRun",  # a log of computations (start, end, error)
     "demands.RefCounter",  # the next number of a reference prefix
