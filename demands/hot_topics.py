@@ -18,6 +18,8 @@ from threadpoolctl import threadpool_limits
 
 from members.models import OrgUnit
 
+from portal.scope import subtree_mask
+
 from . import text_services, textmodel
 from .calendar import TZ
 from .models import Demand, HotTopic
@@ -72,7 +74,7 @@ class Month:
         """Row numbers of the unit's demands (with its sub-units)."""
         if not self.ids:
             return np.array([], dtype=int)
-        return np.flatnonzero(np.char.startswith(self.paths.astype(str), unit.path))
+        return np.flatnonzero(subtree_mask(self.paths, unit))
 
 
 def _key_words(model: textmodel.TextModel, centre: np.ndarray) -> list[str]:

@@ -49,6 +49,14 @@ def in_subtree(unit, of) -> bool:
     return getattr(unit, "path", unit).startswith(getattr(of, "path", of))
 
 
+def subtree_mask(paths, of):
+    """Array form (numpy, for computations over many rows at once): True where the path in
+    `paths` is `of` or below it."""
+    import numpy as np
+
+    return np.char.startswith(np.asarray(paths).astype(str), getattr(of, "path", of))
+
+
 def subtree_sql(path: str, of_path: str) -> str:
     """SQL form for raw queries: the unit whose path is the expression `path` is at or below the
     unit whose path is `of_path`."""

@@ -13,7 +13,7 @@ from tests.factories import PersonFactory
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("portal", "members", "demands", "activities", "evaluation")
 # The benchmark and scale tooling and the text clustering compute over arrays, not the tree.
-NOT_CHECKED = {"portal/scope.py", "demands/hot_topics.py"}
+NOT_CHECKED = {"portal/scope.py"}
 PATTERNS = (re.compile(r"path__startswith"), re.compile(r"(?<!request)\.path\.startswith\("), re.compile(r"\bLIKE\b[^\n]*path"))
 
 
