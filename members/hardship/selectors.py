@@ -18,7 +18,7 @@ MANAGING_ROLES = ("staff", "branch_secretary", "admin")
 
 
 def households(user):
-    return visible(HardshipHousehold.objects.select_related("person", "person__org_unit", "liaison"), user, VIEW)
+    return visible(HardshipHousehold.objects.select_related("person", "person__org_unit", "liaison", "liaison__person"), user, VIEW)
 
 
 def due_reviews_q(today: datetime.date) -> Q:
@@ -46,7 +46,7 @@ def household_of(person, user) -> HardshipHousehold | None:
     """The person's household (on the register first, else the latest), if the user may see it."""
     return (
         visible(HardshipHousehold.objects.filter(person=person), user, VIEW)
-        .select_related("liaison")
+        .select_related("liaison", "liaison__person")
         .order_by(
             # on the register first
             Coalesce("left_on", Value(datetime.date.max)).desc(), "-registered_on",

@@ -29,7 +29,7 @@ VIEW, CHANGE = "hardship.view", "hardship.change"
 
 class HouseholdListView(ObjectListView):
     permission = VIEW
-    queryset = HardshipHousehold.objects.select_related("person", "person__org_unit", "liaison")
+    queryset = HardshipHousehold.objects.select_related("person", "person__org_unit", "liaison", "liaison__person")
     filterset_class = HouseholdFilterSet
     table_class = HouseholdTable
     create_url_name = "members:hardship_create"
@@ -90,7 +90,7 @@ class HouseholdCreateView(PermissionRequiredMixin, FormView):
 
 class HouseholdDetailView(ObjectDetailView):
     permission = VIEW
-    queryset = HardshipHousehold.objects.select_related("person", "person__org_unit", "liaison", "registered_by")
+    queryset = HardshipHousehold.objects.select_related("person", "person__org_unit", "liaison", "liaison__person", "registered_by")
     template_name = "members/hardship/household_detail.html"
     history_related = ("members.AssistanceMeasure", "members.AssistanceRecord", "members.HardshipReview")
 
@@ -99,7 +99,7 @@ class HouseholdDetailView(ObjectDetailView):
         household, user = self.object, self.request.user
         facts = services.facts_for(user, household)
         actions = workflow.allowed_actions(household.status, facts)
-        measures = list(household.measures.select_related("owner"))
+        measures = list(household.measures.select_related("owner", "owner__person"))
         can_change = has_permission(user, CHANGE) and facts.in_scope
         today = timezone.localdate()
         blocked = (household.status == workflow.S.REGISTERED and facts.in_scope and facts.registered_it
@@ -109,11 +109,11 @@ class HouseholdDetailView(ObjectDetailView):
             status_badge=household_status_badge(household),
             today=today,
             review_due=household.next_review_on is not None and household.next_review_on <= today,
-            steps=list(household.steps.select_related("by")),
+            steps=list(household.steps.select_related("by", "by__person")),
             policy_measures=[m for m in measures if m.pack == Pack.POLICY],
             service_measures=[m for m in measures if m.pack == Pack.SERVICE],
             assistance=list(household.assistance.select_related("measure", "recorded_by")[:100]),
-            reviews=list(household.reviews.select_related("reviewed_by")[:20]),
+            reviews=list(household.reviews.select_related("reviewed_by", "reviewed_by__person")[:20]),
             visits=list(visible(household.visits.select_related("visitor"), user, "visits.view")[:20]),
             can_change=can_change and household.status == workflow.S.REGISTERED,
             can_review=workflow.Action.REVIEW in actions,
