@@ -106,6 +106,7 @@ class ReportPrintView(PermissionRequiredMixin, TemplateView):
             title=_("Monthly diagnostic report"), report=report, data=data,
             kpi_rows=content["kpis"], change_rows=content["changes"], weak_rows=content["weakest"],
             hot_topics=content.get("hot_topics", []),
+            hardship=content.get("hardship"),
         )
         return context
 

@@ -75,16 +75,19 @@ def on_register_in_year_q(year: int, prefix: str = "") -> Q:
     )
 
 
-def totals_by_unit(user, year: int, units) -> dict[int, Totals]:
-    """{unit id: Totals} for each of `units` (each over its subtree), in two queries. The units are
-    the rows the page shows, e.g. the children of the user's scope unit."""
+def totals_by_unit(user, year: int, units, until: datetime.date | None = None) -> dict[int, Totals]:
+    """{unit id: Totals} for each of `units` (each over its subtree), in three queries, for the year
+    up to `until` (a monthly report counts its year to the end of its month). The units are the rows
+    the page shows, e.g. the unit and the units below it."""
     start, end = _year_bounds(year)
+    if until is not None:
+        end = min(end, until)
     result = {unit.pk: Totals() for unit in units}
     if not units:
         return result
     household_counts = {}
     assistance = {}
-    hh = visible(HardshipHousehold.objects.all(), user, VIEW).filter(on_register_in_year_q(year))
+    hh = visible(HardshipHousehold.objects.all(), user, VIEW).filter(on_register_in_year_q(year), registered_on__lte=end)
     rec = visible(AssistanceRecord.objects.all(), user, VIEW).filter(given_on__range=(start, end))
     household_counts = hh.aggregate(**{
         f"u{unit.pk}": Count("id", filter=Q(person__org_unit__path__startswith=unit.path)) for unit in units
@@ -113,6 +116,19 @@ def _people_helped(records, units) -> dict[int, int]:
         for unit in units
     })
     return {unit.pk: sums[f"p{unit.pk}"] for unit in units}
+
+
+def totals_rows(user, year: int, units, until: datetime.date | None = None) -> list[dict]:
+    """The totals as rows for a page, the dashboard and the frozen monthly report: numbers and the
+    money also as display text (half up, two decimals)."""
+    from portal.numbers import fixed
+
+    by_unit = totals_by_unit(user, year, units, until)
+    return [{
+        "unit": unit.name, "unit_code": unit.code, "unit_id": unit.pk, "households": t.households,
+        "households_helped": t.households_helped, "people_helped": t.people_helped, "money": fixed(t.money, 2),
+        "money_number": float(t.money), "services": t.services,
+    } for unit in units for t in [by_unit[unit.pk]]]
 
 
 def totals(user, year: int, unit=None) -> Totals:
