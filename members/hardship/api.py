@@ -54,6 +54,7 @@ class HouseholdSerializer(serializers.ModelSerializer):
             "left_on", "status_reason", "liaison", "last_review_on", "next_review_on", "measures",
         ]
         read_only_fields = ["ref", "status", "left_on", "status_reason", "last_review_on", "next_review_on"]
+        validators = []  # one household on the register per person: the service says so beside the field
 
     def create(self, validated_data):
         try:
