@@ -77,8 +77,9 @@ class HouseholdEvent(models.Model):
     action = models.CharField(_("step"), max_length=20)
     on = models.DateField(_("date"))
     note = models.CharField(_("note"), max_length=500, blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
+                           on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     scope = ScopeSpec(org="household__person__org_unit")
 
@@ -111,8 +112,8 @@ class AssistanceMeasure(models.Model):
                               related_name="hardship_measures")
     due_on = models.DateField(_("due on"))
     done_on = models.DateField(_("done on"), null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     scope = ScopeSpec(org="household__person__org_unit", assignee="owner")
@@ -146,8 +147,8 @@ class AssistanceRecord(models.Model):
     service = models.CharField(_("service given"), max_length=300, blank=True)
     evidence = models.FileField(_("evidence"), upload_to=upload_path, validators=[validate_upload], blank=True)
     evidence_name = models.CharField(_("file name"), max_length=200, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     scope = ScopeSpec(org="household__person__org_unit")
