@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.dataexchange import allocate_ids
 from portal.scope import visible
 from portal.separation import own_work
 
@@ -56,13 +57,16 @@ def check_liaison(liaison, person) -> None:
         raise ValidationError({"liaison": _("The liaison must be an account that manages hardship assistance for this person.")})
 
 
-def _ref(prefix: str, model, pk: int, on: datetime.date) -> str:
+def _new_id_and_ref(prefix: str, model, on: datetime.date) -> tuple[int, str]:
+    """The next id of the table and a reference made from it (KN2026-000123), known before the
+    insert so the record is written once, with its reference."""
+    pk = allocate_ids(model, 1)[0]
     ref = f"{prefix}{on.year}-{pk:06d}"
     suffix = 1
-    while model.objects.filter(ref=ref).exclude(pk=pk).exists():  # an import may have used the number
+    while model.objects.filter(ref=ref).exists():  # an import may have used the number
         suffix += 1
         ref = f"{prefix}{on.year}-{pk:06d}-{suffix}"
-    return ref
+    return pk, ref
 
 
 def _event(household, action: str, by, on: datetime.date, note: str = "") -> HouseholdEvent:
@@ -83,17 +87,16 @@ def household_register(
     if earlier is not None:
         raise ValidationError({"person": _("This person's household was on the register before (%(ref)s); "
                                            "re-register it there.") % {"ref": earlier.ref}})
+    pk, ref = _new_id_and_ref("KN", HardshipHousehold, registered_on)
     try:
         with transaction.atomic():
             household = HardshipHousehold.objects.create(
-                ref=f"tmp-{person.pk}-{timezone.now().timestamp()}", person=person, reason=reason, level=level,
+                pk=pk, ref=ref, person=person, reason=reason, level=level,
                 family_situation=family_situation, family_size=family_size, registered_on=registered_on,
                 liaison=liaison, registered_by=by, next_review_on=workflow.next_review_on(registered_on),
             )
     except IntegrityError:  # a second registration of the same person committed in between
         raise ValidationError({"person": _("This person's household is already on the register.")}) from None
-    household.ref = _ref("KN", HardshipHousehold, household.pk, registered_on)
-    household.save(update_fields=["ref"])
     _event(household, Action.REGISTER, by, registered_on)
     return household
 
@@ -197,14 +200,13 @@ def assistance_record(
         raise ValidationError({"amount": _("The amount must be more than zero.")})
     if measure is not None and measure.household_id != household.pk:
         raise ValidationError({"measure": _("The measure belongs to another household.")})
+    pk, ref = _new_id_and_ref("BF", AssistanceRecord, given_on)
     record = AssistanceRecord(
-        ref=f"tmp-{household.pk}-{timezone.now().timestamp()}", household=household, measure=measure, given_on=given_on,
+        pk=pk, ref=ref, household=household, measure=measure, given_on=given_on,
         kind=kind, amount=amount, service=service, recorded_by=by,
     )
     if evidence is not None:
         record.evidence = evidence
         record.evidence_name = evidence.name[:200]
-    record.save()
-    record.ref = _ref("BF", AssistanceRecord, record.pk, given_on)
-    record.save(update_fields=["ref"])
+    record.save(force_insert=True)
     return record
