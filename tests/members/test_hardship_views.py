@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from members.hardship import services
 from members.hardship.models import AssistanceRecord, HardshipHousehold
-from tests.conftest import PAGE_QUERY_BUDGET, make_user, page_queries
+from tests.conftest import PAGE_QUERY_BUDGET, page_queries
 from tests.factories import PersonFactory
 from tests.factories.demands import PNG_BYTES
 from tests.factories.hardship import AssistanceFactory, HouseholdFactory
