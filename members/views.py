@@ -21,7 +21,6 @@ from . import selectors, services
 from .choices import DualCultivation, PoliticalStatus
 from .filtersets import OrgUnitFilterSet, PersonFilterSet
 from .forms import DevelopmentStageForm, OrgUnitForm, PersonForm, PointsAdjustForm, UnmaskedExportForm
-from .hardship.selectors import household_of
 from .masking import mask_id_number, mask_phone, may_reveal, may_reveal_any, people_export_masks
 from .models import OrgUnit, Person, RevealLog
 from .tables import PERSON_READABLE, OrgUnitTable, PersonTable
@@ -189,8 +188,6 @@ class PersonDetailView(ObjectDetailView):
             can_adjust_points=has_permission(user, "points.change"),
             development_form=DevelopmentStageForm(initial={"stage": upcoming or "applicant"}),
             points_form=PointsAdjustForm(),
-            hardship=household_of(person, user) if has_permission(user, "hardship.view") else None,
-            can_register_hardship=has_permission(user, "hardship.change"),
         )
         return context
 

@@ -90,10 +90,8 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
             row["url"] = drill_url(rank_code, row["unit"], period) if rank_kpi.spec else ""
         sub_units = selectors.sub_units(unit, user)
         if has_permission(user, "hardship.view"):
-            from members.hardship.selectors import totals_rows
-
-            context["hardship"] = {"year": period.year, "until": period.last_day,
-                                   "rows": totals_rows(user, period.year, [unit, *sub_units], until=period.last_day)}
+            # Loaded after the page (members/hardship/views.TotalsFragmentView): no query here.
+            context["hardship"] = {"unit": unit.pk, "until": period.last_day}
         heat = selectors.heat_map(unit, period, user, children=sub_units)
         card_by_code = {c.kpi.code: c for c in cards}
 

@@ -42,19 +42,6 @@ def liaison_accounts(user):
     return accounts.filter(Q(scope_org__path__startswith=user.scope_org_path) | Q(pk=user.pk)).order_by("username")
 
 
-def household_of(person, user) -> HardshipHousehold | None:
-    """The person's household (on the register first, else the latest), if the user may see it."""
-    return (
-        visible(HardshipHousehold.objects.filter(person=person), user, VIEW)
-        .select_related("liaison", "liaison__person")
-        .order_by(
-            # on the register first
-            Coalesce("left_on", Value(datetime.date.max)).desc(), "-registered_on",
-        )
-        .first()
-    )
-
-
 @dataclass
 class Totals:
     households: int = 0  # on the register at some time in the year

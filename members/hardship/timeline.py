@@ -1,3 +1,6 @@
+"""The person page's timeline: the household's steps and the assistance given, in one query."""
+from django.db.models import CharField, DecimalField, F, Value
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from portal.numbers import fixed
@@ -5,28 +8,36 @@ from portal.registry import TimelineEntry, timeline_provider
 from portal.roles import has_permission
 from portal.scope import visible
 
+from .choices import MeasureKind
 from .models import AssistanceRecord, HouseholdEvent
+from .workflow import EVENT_LABELS
+
+STEP, AID = "step", "aid"
+COLUMNS = ("day", "entry", "what", "amount", "text", "household_id", "household_ref")
 
 
 @timeline_provider
-def hardship_steps(person, user, limit):
+def hardship_entries(person, user, limit):
     if not has_permission(user, "hardship.view"):
         return []
-    steps = visible(HouseholdEvent.objects.filter(household__person=person), user, "hardship.view").select_related("household")
-    return [
-        TimelineEntry(s.on, _("Hardship assistance"), f"{s.label} {s.household.ref}", url=s.household.get_absolute_url(),
-                      icon="house-heart", detail=s.note)
-        for s in steps.order_by("-on", "-id")[:limit]
-    ]
-
-
-@timeline_provider
-def hardship_assistance(person, user, limit):
-    if not has_permission(user, "hardship.view"):
-        return []
-    records = visible(AssistanceRecord.objects.filter(household__person=person), user, "hardship.view")
+    money = DecimalField(max_digits=12, decimal_places=2)
+    steps = visible(HouseholdEvent.objects.filter(household__person=person), user, "hardship.view").annotate(
+        day=F("on"), entry=Value(STEP, output_field=CharField()), what=F("action"),
+        amount=Value(None, output_field=money), text=F("note"), household_ref=F("household__ref"),
+    ).values_list(*COLUMNS)
+    aid = visible(AssistanceRecord.objects.filter(household__person=person), user, "hardship.view").annotate(
+        day=F("given_on"), entry=Value(AID, output_field=CharField()), what=F("kind"), text=F("service"),
+        household_ref=F("household__ref"),
+    ).values_list("day", "entry", "what", "amount", "text", "household_id", "household_ref")
+    kinds = dict(MeasureKind.choices)
     entries = []
-    for r in records.order_by("-given_on", "-id")[:limit]:
-        what = f"{r.get_kind_display()} ¥{fixed(r.amount, 2)}" if r.amount is not None else f"{r.get_kind_display()}：{r.service}"
-        entries.append(TimelineEntry(r.given_on, _("Assistance given"), what, url=r.get_absolute_url(), icon="cash-coin"))
+    for day, entry, what, amount, text, household_id, ref in steps.union(aid, all=True).order_by("-day")[:limit]:
+        url = reverse("members:hardship_detail", args=[household_id])
+        if entry == STEP:
+            entries.append(TimelineEntry(day, _("Hardship assistance"), f"{EVENT_LABELS.get(what, what)} {ref}", url=url,
+                                         icon="house-heart", detail=text))
+        else:
+            shown = f"¥{fixed(amount, 2)}" if amount is not None else text
+            entries.append(TimelineEntry(day, _("Assistance given"), f"{kinds.get(what, what)} {shown}", url=url,
+                                         icon="cash-coin"))
     return entries

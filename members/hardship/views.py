@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView
+from django.http import HttpResponse
 
 from members.models import Person
 from portal.autocomplete import AutocompleteView
@@ -20,6 +21,7 @@ from portal.uploads import file_response
 from . import selectors, services, workflow
 from .choices import Level, Pack
 from .filtersets import AssistanceFilterSet, HouseholdFilterSet
+from .home import WIDGET_ROWS
 from .forms import AssistanceForm, HouseholdForm, MeasureForm, ReviewForm, StepForm, errors_from
 from .models import AssistanceMeasure, AssistanceRecord, HardshipHousehold
 from .tables import AssistanceTable, DueReviewTable, HouseholdTable, household_status_badge
@@ -242,6 +244,48 @@ class AssistanceEvidenceView(PermissionRequiredMixin, View):
 
             raise Http404
         return file_response(record.evidence, record.evidence_name)
+
+
+class DueReviewsWidgetView(PermissionRequiredMixin, View):
+    """The home page's due-reviews card, loaded after the page (hx-trigger="load"): the home page
+    keeps its query budget, and the card removes itself when nothing is due."""
+
+    permission = VIEW
+
+    def get(self, request):
+        from django.shortcuts import render
+
+        rows = list(selectors.due_reviews(request.user, timezone.localdate())[: WIDGET_ROWS + 1])
+        if not rows:
+            return HttpResponse("")
+        return render(request, "members/hardship/widgets/due_reviews.html",
+                      {"w": {"rows": rows[:WIDGET_ROWS], "more": len(rows) > WIDGET_ROWS, "today": timezone.localdate()}})
+
+
+class TotalsFragmentView(PermissionRequiredMixin, View):
+    """The totals per unit for a year up to a day (the dashboard loads it after the page, for its
+    unit and period): the unit and its direct sub-units in the user's scope."""
+
+    permission = VIEW
+
+    def get(self, request):
+        from django import forms as django_forms
+        from django.shortcuts import render
+
+        from members.models import OrgUnit
+        from portal.filters import query_value
+
+        today = timezone.localdate()
+        until = query_value(request.GET, "until", django_forms.DateField(), default=today)
+        unit_id = query_value(request.GET, "unit", django_forms.IntegerField(min_value=1), default=None)
+        units = visible(OrgUnit.objects.all(), request.user, "orgunits.view")
+        unit = (units.filter(pk=unit_id).first() if unit_id else None) or request.user.scope_org
+        if unit is None:
+            return HttpResponse("")
+        children = list(units.filter(parent=unit).order_by("sort_order", "path"))
+        rows = selectors.totals_rows(request.user, until.year, [unit, *children], until=until)
+        return render(request, "members/hardship/totals_fragment.html",
+                      {"rows": rows, "year": until.year, "until": until})
 
 
 class HouseholdAutocomplete(AutocompleteView):

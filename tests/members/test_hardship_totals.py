@@ -56,12 +56,16 @@ def test_totals_follow_the_scope(tree, owner, register):
     assert totals[tree.root.pk].money == Decimal("1000.50")
 
 
-def test_the_manager_dashboard_shows_the_totals_and_an_employee_nothing(client, tree, manager, register):
+def test_the_manager_dashboard_shows_the_totals_and_an_employee_nothing(client, tree, manager, member, register):
     client_for(client, manager)
-    page = client.get("/evaluation/", {"period": "2026-03", "unit": tree.root.pk})
-    body = page.content.decode()
-    assert page.status_code == 200 and 'data-testid="hardship-totals"' in body
+    page = client.get("/evaluation/", {"period": "2026-03", "unit": tree.root.pk}).content.decode()
+    assert 'data-testid="hardship-totals-slot"' in page
+    fragment = f"/members/hardship/totals/?unit={tree.root.pk}&amp;until=2026-03-31"
+    assert fragment in page
+    totals = client.get(fragment.replace("&amp;", "&"))
+    body = totals.content.decode()
+    assert totals.status_code == 200 and 'data-testid="hardship-totals"' in body
     assert "1000.50" in body and tree.branch_b.name in body
-    handler = make_user("handler", tree.department, person_unit=tree.department)
-    client_for(client, handler)
-    assert 'data-testid="hardship-totals"' not in client.get("/").content.decode()
+    assert client.get("/members/hardship/totals/", {"until": "2026-13-01"}).status_code == 400
+    client_for(client, member)
+    assert client.get("/members/hardship/totals/").status_code == 403

@@ -151,23 +151,29 @@ def test_due_reviews_list_and_home_widget(client, owner, outsider, household, tr
     login(client, owner)
     listed = client.get(reverse("members:hardship_due_reviews")).content.decode()
     assert household.ref in listed and not_due.ref not in listed and other.ref not in listed
+    # The home page holds a slot; the card is loaded into it after the page.
     home = client.get(reverse("home")).content.decode()
-    assert 'data-testid="widget-hardship-reviews"' in home and household.person.name in home
+    assert 'data-testid="widget-hardship-reviews-slot"' in home and reverse("members:hardship_due_widget") in home
+    card = client.get(reverse("members:hardship_due_widget")).content.decode()
+    assert 'data-testid="widget-hardship-reviews"' in card and household.person.name in card and other.ref not in card
     services.household_review(household=household, by=owner, reviewed_on=TODAY, outcome="continue", level="severe")
     assert household.ref not in client.get(reverse("members:hardship_due_reviews")).content.decode()
+    assert client.get(reverse("members:hardship_due_widget")).content == b""
 
 
-def test_the_person_page_shows_the_household_and_its_timeline(client, owner, outsider, member, household, person_a):
+def test_the_person_page_shows_the_household_on_its_timeline(client, owner, outsider, member, household, person_a):
     AssistanceFactory(household=household, amount=Decimal("800"), given_on=datetime.date(2026, 9, 1))
+    AssistanceFactory(household=household, kind="counselling", service="心理疏导两次", given_on=datetime.date(2026, 9, 2))
     login(client, owner)
     page = client.get(reverse("members:person_detail", args=[person_a.pk])).content.decode()
-    assert 'data-testid="person-hardship"' in page and household.ref in page and "¥800.00" in page
+    assert household.ref in page and "¥800.00" in page and "心理疏导两次" in page
+    assert household.get_absolute_url() in page
     # The employee's own record does not show the register.
     member_person = member.person
-    HouseholdFactory(person=member_person, liaison=owner)
+    theirs = HouseholdFactory(person=member_person, liaison=owner)
     login(client, member)
     own = client.get(reverse("members:person_detail", args=[member_person.pk])).content.decode()
-    assert 'data-testid="person-hardship"' not in own
+    assert theirs.ref not in own
 
 
 def test_a_hardship_visit_links_to_the_household_on_both_sides(client, owner, household, person_a, tree):
