@@ -11,10 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from members.choices import SUGGESTED_TAGS
-from members.models import OrgUnit, Person
+from members.models import HardshipHousehold, OrgUnit, Person
 from portal.forms import DateInput, DateTimeInput
 from portal.models import User
 from portal.recipients import pickable_people
+from portal.roles import has_permission
 from portal.scope import visible
 from portal.uploads import DOCUMENT_ACCEPT, validate_upload
 from portal.widgets import AutocompleteSelect, AutocompleteSelectMultiple
@@ -348,6 +349,10 @@ class VisitForm(forms.Form):
         label=_("visitor"), queryset=Person.objects.none(), required=False,
         widget=AutocompleteSelect("members:person_autocomplete"), help_text=_("Empty: yourself."),
     )
+    hardship_household = forms.ModelChoiceField(
+        label=_("hardship household"), queryset=HardshipHousehold.objects.none(), required=False,
+        widget=AutocompleteSelect("members:hardship_autocomplete"), help_text=_("For a hardship visit."),
+    )
     notes = forms.CharField(label=_("notes"), widget=forms.Textarea(attrs={"rows": 5}), max_length=10000)
     photos = MultipleFileField(label=_("photos and documents"), accept=DOCUMENT_ACCEPT)
 
@@ -356,6 +361,10 @@ class VisitForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["person"].queryset = visible(Person.objects.all(), user, "visits.change")
         self.fields["life_event"].queryset = visible(LifeEvent.objects.all(), user, "lifeevents.view")
+        if has_permission(user, "hardship.view"):
+            self.fields["hardship_household"].queryset = visible(HardshipHousehold.objects.all(), user, "hardship.view")
+        else:
+            del self.fields["hardship_household"]
         own = Person.objects.filter(pk=user.person_id)
         self.fields["visitor"].queryset = visible(Person.objects.all(), user, "people.view") | own
         if not self.is_bound:
@@ -374,6 +383,11 @@ class VisitForm(forms.Form):
             self.add_error("life_event", _("The life event belongs to another person."))
         if event and cleaned.get("kind") == VisitKind.ROUTINE:
             cleaned["kind"] = VisitKind.MUST_VISIT
+        household = cleaned.get("hardship_household")
+        if person and household and household.person_id != person.pk:
+            self.add_error("hardship_household", _("The hardship household belongs to another person."))
+        if household and cleaned.get("kind") == VisitKind.ROUTINE:
+            cleaned["kind"] = VisitKind.HARDSHIP
         if cleaned.get("visitor") is None:
             if self.user.person_id is None:
                 self.add_error("visitor", _("Your account is not linked to a person record; choose the visitor."))

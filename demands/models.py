@@ -496,6 +496,11 @@ class Visit(models.Model):
         LifeEvent, verbose_name=_("life event"), null=True, blank=True, on_delete=models.SET_NULL, related_name="visits"
     )
     notes = models.TextField(_("notes"), blank=True)
+    # A hardship visit (困难帮扶走访) belongs to the household it was made for (members/hardship/).
+    hardship_household = models.ForeignKey(
+        "members.HardshipHousehold", verbose_name=_("hardship household"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="visits",
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

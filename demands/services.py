@@ -722,15 +722,17 @@ def _escalation_message(demand: Demand) -> tuple[str, str]:
 @transaction.atomic
 def visit_log(
     *, by, person: Person, visitor: Person, visited_on: datetime.date, kind: str, notes: str = "",
-    life_event: LifeEvent | None = None, photos: Iterable = (),
+    life_event: LifeEvent | None = None, photos: Iterable = (), hardship_household=None,
 ) -> Visit:
     if life_event is not None and life_event.person_id != person.pk:
         raise ValidationError({"life_event": _("The life event belongs to another person.")})
+    if hardship_household is not None and hardship_household.person_id != person.pk:
+        raise ValidationError({"hardship_household": _("The hardship household belongs to another person.")})
     if visited_on > timezone.localdate():
         raise ValidationError({"visited_on": _("The date cannot be in the future.")})
     visit = Visit.objects.create(
         ref=next_ref(Visit), person=person, visitor=visitor, visited_on=visited_on, kind=kind, notes=notes,
-        life_event=life_event, created_by=by,
+        life_event=life_event, hardship_household=hardship_household, created_by=by,
     )
     for upload in photos or ():
         VisitPhoto.objects.create(visit=visit, file=upload, original_name=upload.name[:200], size=upload.size, uploaded_by=by)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from members.models import OrgUnit, Person
+from members.models import HardshipHousehold, OrgUnit, Person
 from portal.autocomplete import AutocompleteView
 from portal.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView, PermissionRequiredMixin
 from portal.roles import has_permission
@@ -558,6 +558,10 @@ class VisitCreateView(PermissionRequiredMixin, FormView):
         elif get.get("person", "").isdigit():
             if visible(Person.objects.filter(pk=get["person"]), user, "visits.change").exists():
                 initial["person"] = int(get["person"])
+            household = get.get("hardship_household", "")
+            if household.isdigit() and has_permission(user, "hardship.view") and visible(
+                    HardshipHousehold.objects.filter(pk=household, person=get["person"]), user, "hardship.view").exists():
+                initial.update(hardship_household=int(household), kind="hardship")
         return initial
 
     def get_context_data(self, **kwargs):
@@ -569,6 +573,7 @@ class VisitCreateView(PermissionRequiredMixin, FormView):
             visit = services.visit_log(
                 by=self.request.user, person=data["person"], visitor=data["visitor"], visited_on=data["visited_on"],
                 kind=data["kind"], notes=data["notes"], life_event=data.get("life_event"), photos=data.get("photos") or (),
+                hardship_household=data.get("hardship_household"),
             )
         except ValidationError as error:
             _form_errors_from(form, error)
@@ -579,7 +584,8 @@ class VisitCreateView(PermissionRequiredMixin, FormView):
 
 class VisitDetailView(ObjectDetailView):
     permission = "visits.view"
-    queryset = Visit.objects.select_related("person", "person__org_unit", "visitor", "life_event", "created_by")
+    queryset = Visit.objects.select_related("person", "person__org_unit", "visitor", "life_event", "created_by",
+                                            "hardship_household")
     template_name = "demands/visit_detail.html"
     history_related = ("demands.VisitPhoto",)
 
@@ -592,6 +598,9 @@ class VisitDetailView(ObjectDetailView):
             demands=list(visible(visit.demands.select_related("category"), user, "demands.view")[:20]),
             can_create_demand=services.may_submit_on_behalf(user),
             can_change=has_permission(user, "visits.change"),
+            # The household is shown only to those who may see the hardship register.
+            hardship_household=visit.hardship_household if visit.hardship_household_id and visible(
+                HardshipHousehold.objects.filter(pk=visit.hardship_household_id), user, "hardship.view").exists() else None,
             photo_form=PhotoForm(),
             title=str(visit),
         )

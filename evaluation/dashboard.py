@@ -76,6 +76,8 @@ def dashboard_page(user, unit, period, *, trend: str | None = None, rank: str | 
         can_report=has_permission(user, "reports.view"),
         can_act=has_permission(user, "pdca.manage"),
         matrix_drill=drill_url("meeting_compliance_rate", unit, period),
+        # Hardship totals are loaded after the page (members/hardship/views.TotalsFragmentView): no query here.
+        hardship={"unit": unit.pk, "until": period.last_day} if has_permission(user, "hardship.view") else None,
     )
 
 

@@ -257,10 +257,22 @@ def freeze(data: ReportData, generated_at: datetime.datetime) -> dict:
         "generated_at": timezone.localtime(generated_at, LOCAL_TZ).isoformat(),
         "below_target": sum(1 for k in kpis if k["light"] == Light.RED),
         "kpis": kpis, "changes": changes, "weakest": weakest, "overdue": overdue,
+        "hardship": _hardship(data),
         "hot_topics": [{"rank": t.rank, "key_words": t.key_words, "size": t.size, "previous_size": t.previous_size,
                         "computed_at": _moment(t.computed_at)}
                        for t in HotTopic.objects.filter(org_unit=data.unit, period=data.period.key).order_by("rank")],
     }
+
+
+def _hardship(data: ReportData) -> dict:
+    """Hardship assistance (members/hardship/) of the report's year up to the end of its month: the
+    unit and the units it compares."""
+    from members.hardship.selectors import totals_rows
+
+    period = data.period
+    units = [data.unit, *_units_compared(data.unit)]
+    return {"year": period.year, "until": period.last_day.isoformat(),
+            "rows": totals_rows(_system_user(), period.year, units, until=period.last_day)}
 
 
 # --- Workbook -------------------------------------------------------------------------------------------
@@ -318,6 +330,13 @@ def workbook_bytes(content: dict) -> bytes:
     sheet(_("Overdue items"), [_("List"), _("Item"), _("Due")],
           [[lst["title"], row["text"], (datetime.date.fromisoformat(row["due"]), "yyyy-mm-dd")]
            for lst in content["overdue"] for row in lst["rows"]])
+    if "hardship" in content:  # versions issued before the register have none
+        sheet(_("Hardship assistance"),
+              [_("Unit"), _("Code"), _("households on the register"), _("households helped"), _("people helped"),
+               _("money (yuan)"), _("services")],
+              [[r["unit"], r["unit_code"], (r["households"], "0"), (r["households_helped"], "0"),
+                (r["people_helped"], "0"), (r["money_number"], "#,##0.00"), (r["services"], "0")]
+               for r in content["hardship"]["rows"]])
     header_fill = PatternFill("solid", fgColor="B71C1C")
     for ws in book.worksheets:
         neutralise_sheet(ws)
@@ -409,6 +428,7 @@ def print_page(report: MonthlyReport) -> dict:
         report=report, data=issued_content(content),
         kpi_rows=content["kpis"], change_rows=content["changes"], weak_rows=content["weakest"],
         hot_topics=content.get("hot_topics", []),
+        hardship=content.get("hardship"),
     )
 
 

@@ -142,3 +142,7 @@ routes = [
     ("orgunits", OrgUnitViewSet, "orgunit"),
     ("people", PersonViewSet, "person"),
 ]
+
+from .hardship.api import routes as hardship_routes  # noqa: E402
+
+routes += hardship_routes

@@ -8,3 +8,4 @@ class MembersConfig(AppConfig):
 
     def ready(self) -> None:
         from . import audit, home, importers, menu, permissions, timeline  # noqa: F401  (registrations)
+        from .hardship import home as _h, importers as _i, menu as _m, permissions as _p, timeline as _t  # noqa: F401

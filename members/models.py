@@ -233,3 +233,9 @@ class RevealLog(models.Model):
         verbose_name = _("sensitive data access")
         verbose_name_plural = _("sensitive data accesses")
         ordering = ["-at"]
+
+
+# 困难职工帮扶 (members/hardship/): models of the members app kept in their own module.
+from .hardship.models import (  # noqa: E402,F401
+    AssistanceMeasure, AssistanceRecord, HardshipHousehold, HardshipReview, HouseholdEvent,
+)

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -25,4 +25,5 @@ urlpatterns = [
     path("people/<int:pk>/points/", views.PersonPointsView.as_view(), name="person_points"),
     path("development/", views.DevelopmentView.as_view(), name="development"),
     path("reveals/", views.RevealLogView.as_view(), name="reveal_log"),
+    path("hardship/", include("members.hardship.urls")),
 ]

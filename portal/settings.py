@@ -243,7 +243,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # Several models have a `status` field with choices of their own; the demand's gets a plain name
     # (an unresolved name collision is drf_spectacular.W001 in `check --deploy`).
-    "ENUM_NAME_OVERRIDES": {"DemandStatusEnum": "demands.choices.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "DemandStatusEnum": "demands.choices.Status",
+        "HardshipMeasureKindEnum": "members.hardship.choices.MeasureKind",
+        "HardshipStatusEnum": "members.hardship.choices.Status",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

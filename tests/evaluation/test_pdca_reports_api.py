@@ -93,7 +93,7 @@ def test_monthly_report_workbook_and_print_page(client, world, manager, owner, d
     download = client.get(f"/evaluation/reports/{report.pk}/download/")
     assert download.status_code == 200
     workbook = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
-    assert len(workbook.sheetnames) == 5
+    assert len(workbook.sheetnames) == 6  # summary, KPIs, changes, weakest units, overdue items, hardship assistance
     kpi_sheet = workbook.worksheets[1]
     # The satisfaction rate of the committee: a number shown as a percentage, not the text "50.00%".
     cells = [row[1] for row in kpi_sheet.iter_rows(min_row=2)]

@@ -15,6 +15,7 @@ from tests.conftest import make_user
 from tests.factories import PersonFactory
 from tests.factories.activities import ActivityFactory, ItemFactory, MilestoneFactory
 from tests.factories.demands import LifeEventFactory, MediationFactory, VisitFactory, make_demand
+from tests.factories.hardship import AssistanceFactory, HouseholdFactory
 
 EXAMPLES_PER_OPERATION = 5
 SEED = 20260413
@@ -60,6 +61,8 @@ def api_token(db, tree, keep_connection):
     ActivityFactory(org_unit=tree.branch_a)
     ItemFactory(lead_org_unit=tree.branch_a)
     MilestoneFactory()
+    household = HouseholdFactory(person=person, liaison=staff)
+    AssistanceFactory(household=household, amount=1000)
     return Token.objects.create(user=staff).key
 
 

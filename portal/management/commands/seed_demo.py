@@ -16,7 +16,7 @@ class Command(BaseCommand):
             seeded = members_demo.seed()
             accounts = portal_demo.seed(seeded["units"], seeded["people"])
             # Apps that have demo data of their own provide `<app>.demo.seed(seeded)`.
-            for app in ("demands", "activities", "evaluation"):
+            for app in ("demands", "members.hardship", "activities", "evaluation"):
                 try:
                     module = import_module(f"{app}.demo")
                 except ModuleNotFoundError as error:
