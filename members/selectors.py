@@ -9,6 +9,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from portal.scope import subtree_q, visible
 
 from . import workflow
 from .choices import PARTY_MEMBER_STATUSES, DevelopmentStage

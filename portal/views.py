@@ -1,5 +1,3 @@
-from django.contrib import messages
-from django.core.files.base import ContentFile
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
