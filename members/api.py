@@ -141,3 +141,7 @@ routes = [
     ("orgunits", OrgUnitViewSet, "orgunit"),
     ("people", PersonViewSet, "person"),
 ]
+
+from .partyorg.api import routes as partyorg_routes  # noqa: E402
+
+routes += partyorg_routes

@@ -214,3 +214,7 @@ class RevealLog(models.Model):
         verbose_name = _("sensitive data access")
         verbose_name_plural = _("sensitive data accesses")
         ordering = ["-at"]
+
+
+# Transfers, mobile members and branch terms (members/partyorg/).
+from .partyorg.models import BranchTerm, MobileMember, Transfer, TransferLetter, TransferStep  # noqa: E402,F401

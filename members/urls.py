@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .partyorg import urls as partyorg_urls
 
 app_name = "members"
 
@@ -26,3 +27,4 @@ urlpatterns = [
     path("development/", views.DevelopmentView.as_view(), name="development"),
     path("reveals/", views.RevealLogView.as_view(), name="reveal_log"),
 ]
+urlpatterns += partyorg_urls.urlpatterns  # /members/transfers/, /members/mobile/, /members/terms/
