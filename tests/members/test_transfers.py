@@ -226,7 +226,7 @@ def test_scope_both_branches_see_it_others_get_404(client, owner, outsider, memb
     assert client_for(client, other).get(url).status_code == 404
     assert client_for(client, other).get("/members/transfers/").content.decode().count(member_a.name) == 0
     response = client_for(client, outsider).get("/members/transfers/?export=csv")
-    assert member_a.employee_no in response.content.decode("utf-8-sig")
+    assert member_a.employee_no in b"".join(response.streaming_content).decode("utf-8-sig")
     assert client_for(client, other).get("/api/transfers/%d/" % transfer.pk).status_code == 404
     for n in range(5):
         p = PersonFactory(org_unit=tree.branch_a, political_status="full_member")
