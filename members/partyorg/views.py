@@ -59,13 +59,16 @@ class PendingTransferListView(TransferListView):
 
 class TransferCreateView(PermissionRequiredMixin, View):
     permission = "transfers.change"
-    template_name = "portal/object_form.html"
+    template_name = "members/transfer_form.html"
 
     def _render(self, request, form, status=200):
         return render(request, self.template_name, {"form": form, "title": _("New membership transfer")}, status=status)
 
     def get(self, request):
         initial = {"requested_on": timezone.localdate(), "kind": request.GET.get("kind", "within")}
+        person = request.GET.get("person", "")
+        if person.isascii() and person.isdigit():
+            initial["person"] = int(person)
         if request.user.scope_org_id:
             initial["from_unit"] = request.user.scope_org_id
         return self._render(request, TransferForm(user=request.user, initial=initial))
