@@ -85,6 +85,10 @@ class ElectionForm(ScopedModelForm):
 
     scoped_org_fields = ("unit",)
     org_permission = "terms.change"
+    term_years = forms.IntegerField(
+        label=_("term length in years"), min_value=1, max_value=10, required=False,
+        help_text=_("Empty: 3 years for a branch, 5 for a committee."),
+    )
 
     class Meta:
         model = BranchTerm
@@ -94,10 +98,3 @@ class ElectionForm(ScopedModelForm):
             "elected_on": DateInput(),
             "members": forms.Textarea(attrs={"rows": 4}),
         }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["term_years"].required = False
-        self.fields["term_years"].min_value = 1
-        self.fields["term_years"].max_value = 10
-        self.fields["term_years"].help_text = _("Empty: 3 years for a branch, 5 for a committee.")

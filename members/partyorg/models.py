@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pghistory
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -146,6 +147,8 @@ class TransferLetter(models.Model):
         verbose_name_plural = _("transfer letters")
         ordering = ["-year", "-seq"]
         constraints = [models.UniqueConstraint(fields=["year", "seq"], name="transfer_letter_number_once")]
+        # An issued document stays as issued: the database refuses to change it.
+        triggers = [pgtrigger.Protect(name="letter_as_issued", operation=pgtrigger.Update)]
 
     def __str__(self) -> str:
         return self.number

@@ -229,8 +229,12 @@ def _tell(transfer: Transfer, action: str) -> None:
     url = reverse("members:transfer_detail", args=[transfer.pk])
     name = transfer.person.name
     deciding = transfer.deciding_unit
+    work = _transfer_work(transfer)
     if action == A.SUBMIT:
-        users = recipients_for(deciding, roles=BRANCH_APPROVER_ROLES).users
+        users = [u for u in recipients_for(deciding, roles=BRANCH_APPROVER_ROLES).users
+                 if not separation.own_work(u, **work)]
+        if not users:  # the branch's only officer asked: the level above decides for the branch
+            users = recipients_for(deciding, roles=BRANCH_APPROVER_ROLES, above=True).users
         title = _("Membership transfer of %(name)s awaits the branch's approval") % {"name": name}
     elif action == A.APPROVE_BRANCH:
         users = recipients_for(deciding, roles=SUPERVISORS, above=True).users
@@ -240,7 +244,6 @@ def _tell(transfer: Transfer, action: str) -> None:
         title = _("Membership transfer of %(name)s: %(status)s") % {"name": name, "status": transfer.get_status_display()}
     else:
         return
-    work = _transfer_work(transfer)
     for user in {u.pk: u for u in users}.values():
         if action in (A.SUBMIT, A.APPROVE_BRANCH) and separation.own_work(user, **work):
             continue  # nobody is asked to approve their own request

@@ -132,6 +132,8 @@ def test_the_whole_way_moves_the_member_and_issues_a_numbered_letter(owner, depu
     member_a.save()
     letter.refresh_from_db()
     assert letter.facts["name"] == "王五"
+    with pytest.raises(Exception, match="letter_as_issued|Cannot update"), transaction.atomic():
+        TransferLetter.objects.filter(pk=letter.pk).update(facts={"name": "别人"})
     assert [s.action for s in transfer.steps.all()] == ["create", "submit", "approve_branch", "approve_committee", "complete"]
     # The approvers were told, each in turn; nobody was asked to approve their own request.
     assert Notification.objects.filter(user=deputy, key__startswith=f"transfer:{transfer.pk}:submit").exists()
@@ -305,3 +307,9 @@ def test_api_create_act_and_scope(client, owner, deputy, member_a, tree, outside
         "person": member_a.pk, "kind": "out", "from_unit": tree.branch_a.pk, "external_org": "x",
         "reason": "r", "requested_on": "2026-03-02"}, content_type="application/json")
     assert again.status_code == 400 and "person" in again.json()
+
+
+def test_a_sole_branch_officer_submitting_asks_the_level_above(owner, staff, member_a, tree):
+    transfer = _within(owner, member_a, tree, submit=True)
+    assert Notification.objects.filter(user=staff, key__startswith=f"transfer:{transfer.pk}:submit").exists()
+    assert not Notification.objects.filter(user=owner, key__startswith=f"transfer:{transfer.pk}:submit").exists()
