@@ -15,7 +15,19 @@ def _add_problems(form, problems: dict[str, str]) -> None:
         form.add_error(field if field in form.fields else None, message)
 
 
-class TransferForm(ScopedModelForm):
+class ServiceRulesMixin:
+    """The models' constraints are the services' rules (one open transfer per person, one open term
+    per unit, periods that do not overlap), checked there with messages that name the person or the
+    unit. The form does not check them a second time with Django's generic constraint message — nor
+    refuse a new election because the unit's current term is still open: the service closes it."""
+
+    def _get_validation_exclusions(self):
+        exclusions = super()._get_validation_exclusions()
+        exclusions.update(field.name for field in self._meta.model._meta.fields)
+        return exclusions
+
+
+class TransferForm(ServiceRulesMixin, ScopedModelForm):
     """A new request. The unit it leaves is one of the user's; the unit it joins may be anywhere in
     the enterprise (every party organisation, from the autocomplete of party units)."""
 
@@ -44,7 +56,7 @@ class TransferForm(ScopedModelForm):
         if person is not None and kind and not ({"from_unit", "to_unit"} & set(self.errors)):
             _add_problems(self, services.transfer_problems(
                 person=person, kind=kind, from_unit=cleaned.get("from_unit"), to_unit=cleaned.get("to_unit"),
-                external_org=cleaned.get("external_org", ""),
+                external_org=cleaned.get("external_org", ""), exclude_pk=self.instance.pk,
             ))
         requested, report_by = cleaned.get("requested_on"), cleaned.get("report_by")
         if requested and report_by and report_by < requested:
@@ -56,7 +68,7 @@ class StepForm(forms.Form):
     comment = forms.CharField(label=_("comment"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class MobileMemberForm(ScopedModelForm):
+class MobileMemberForm(ServiceRulesMixin, ScopedModelForm):
     class Meta:
         model = MobileMember
         fields = ["person", "work_unit", "place", "contact", "started_on", "ended_on", "note"]
@@ -80,7 +92,7 @@ class MobileMemberForm(ScopedModelForm):
         return cleaned
 
 
-class ElectionForm(ScopedModelForm):
+class ElectionForm(ServiceRulesMixin, ScopedModelForm):
     """Record an election: the unit's new term (the old one closes)."""
 
     scoped_org_fields = ("unit",)

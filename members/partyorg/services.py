@@ -140,6 +140,25 @@ def transfer_create(*, by, person: Person, kind: str, from_unit=None, to_unit=No
 
 
 @transaction.atomic
+def transfer_update(*, transfer: Transfer, by, **values) -> Transfer:
+    """Change a draft (person, kind, units, reason, dates); a submitted request changes only by
+    being withdrawn and asked again."""
+    transfer = Transfer.objects.select_for_update(of=("self",)).get(pk=transfer.pk)
+    if transfer.status != TransferStatus.DRAFT:
+        raise ValidationError(_("Only a draft can be changed; withdraw the request and draft a new one."))
+    if not transfer_facts(by, transfer).may_change:
+        raise PermissionDenied
+    for name, value in values.items():
+        setattr(transfer, name, value)
+    problems = transfer_problems(person=transfer.person, kind=transfer.kind, from_unit=transfer.from_unit,
+                                 to_unit=transfer.to_unit, external_org=transfer.external_org, exclude_pk=transfer.pk)
+    if problems:
+        raise ValidationError(problems)
+    transfer.save()
+    return transfer
+
+
+@transaction.atomic
 def transfer_act(*, transfer: Transfer, by, action: str, comment: str = "") -> Transfer:
     """Take one step of the workflow table, with its effects: the letter at the committee's
     approval, the member's move at completion, the next approvers told."""

@@ -9,6 +9,7 @@ urlpatterns = [
     path("transfers/new/", views.TransferCreateView.as_view(), name="transfer_create"),
     path("transfers/units/", views.PartyUnitAutocomplete.as_view(), name="party_unit_autocomplete"),
     path("transfers/<int:pk>/", views.TransferDetailView.as_view(), name="transfer_detail"),
+    path("transfers/<int:pk>/edit/", views.TransferEditView.as_view(), name="transfer_edit"),
     path("transfers/<int:pk>/act/", views.TransferActView.as_view(), name="transfer_act"),
     path("transfers/letters/<int:pk>/", views.TransferLetterView.as_view(), name="transfer_letter"),
     path("mobile/", views.MobileMemberListView.as_view(), name="mobile_list"),

@@ -21,7 +21,7 @@ from portal.scope import get_visible_or_404, visible
 
 from ..models import OrgUnit
 from . import services, workflow
-from .choices import OPEN_TRANSFER_STATUSES
+from .choices import OPEN_TRANSFER_STATUSES, TransferStatus
 from .filtersets import BranchTermFilterSet, MobileMemberFilterSet, TransferFilterSet
 from .forms import ElectionForm, MobileMemberForm, StepForm, TransferForm
 from .models import BranchTerm, MobileMember, Transfer, TransferLetter
@@ -92,6 +92,37 @@ class TransferCreateView(PermissionRequiredMixin, View):
         return self._render(request, form)
 
 
+class TransferEditView(PermissionRequiredMixin, View):
+    """Change a draft (services.transfer_update says when)."""
+
+    permission = "transfers.change"
+    template_name = "members/transfer_form.html"
+
+    def _render(self, request, form, transfer):
+        return render(request, self.template_name, {"form": form, "object": transfer,
+                                                    "title": _("Edit %(thing)s") % {"thing": transfer}})
+
+    def get(self, request, pk):
+        transfer = get_visible_or_404(Transfer.objects.all(), request.user, self.permission, pk=pk)
+        return self._render(request, TransferForm(user=request.user, instance=transfer), transfer)
+
+    def post(self, request, pk):
+        transfer = get_visible_or_404(Transfer.objects.all(), request.user, self.permission, pk=pk)
+        form = TransferForm(request.POST, user=request.user, instance=Transfer.objects.get(pk=pk))
+        if form.is_valid():
+            try:
+                services.transfer_update(transfer=transfer, by=request.user, **{
+                    name: form.cleaned_data[name] for name in TransferForm.Meta.fields})
+                if request.POST.get("submit") == "1":
+                    services.transfer_act(transfer=transfer, by=request.user, action=workflow.Action.SUBMIT)
+            except ValidationError as error:
+                _form_errors(form, error)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect(transfer)
+        return self._render(request, form, transfer)
+
+
 class TransferDetailView(ObjectDetailView):
     permission = "transfers.view"
     queryset = Transfer.objects.select_related(
@@ -115,6 +146,7 @@ class TransferDetailView(ObjectDetailView):
             steps=[(s, workflow.STEP_LABELS.get(s.action, s.action)) for s in transfer.steps.select_related("by")],
             letters=list(transfer.letters.all()),
             separation_note=waiting_for_other,
+            can_edit=transfer.status == TransferStatus.DRAFT and facts.may_change,
         )
         return context
 

@@ -108,6 +108,13 @@ def test_election_page(client, tree, owner):
         assert response.status_code == 302
         term = BranchTerm.objects.get()
         assert term.ends_on == datetime.date(2029, 11, 30)
+        # The next election closes this term (the form does not refuse it for the open term).
+        assert client.post("/members/terms/new/", {"unit": tree.branch_a.pk, "elected_on": "2026-12-05",
+                                                   "members": "李四 书记"}).status_code == 302
+        term.refresh_from_db()
+        assert term.closed_on == datetime.date(2026, 12, 5)
+        assert client.post("/members/terms/new/", {"unit": tree.branch_a.pk, "elected_on": "2026-12-06",
+                                                   "term_years": "99"}).status_code == 200
         bad = client.post("/members/terms/new/", {"unit": tree.branch_a.pk, "elected_on": "2027-01-01", "members": "王五"})
         assert bad.status_code == 200 and "王五" in bad.content.decode()
 

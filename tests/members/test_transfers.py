@@ -251,7 +251,9 @@ def test_pages_submit_approve_and_print(client, owner, deputy, staff, member_a, 
     response = client.post("/members/transfers/new/", {
         "person": member_a.pk, "kind": "within", "from_unit": tree.branch_a.pk, "to_unit": tree.branch_b.pk,
         "reason": "再次调动", "requested_on": "2026-03-01"})
-    assert response.status_code == 200 and "再次调动" in response.content.decode()
+    page = response.content.decode()
+    assert response.status_code == 200 and "再次调动" in page
+    assert page.count("已有一项未办结的组织关系转接") == 1 and "transfer_one_open_per_person" not in page
     response = client.post(f"/members/transfers/{transfer.pk}/act/", {"action": "approve_branch"})
     assert response.status_code == 400
     client_for(client, deputy).post(f"/members/transfers/{transfer.pk}/act/", {"action": "approve_branch"})
@@ -313,3 +315,17 @@ def test_a_sole_branch_officer_submitting_asks_the_level_above(owner, staff, mem
     transfer = _within(owner, member_a, tree, submit=True)
     assert Notification.objects.filter(user=staff, key__startswith=f"transfer:{transfer.pk}:submit").exists()
     assert not Notification.objects.filter(user=owner, key__startswith=f"transfer:{transfer.pk}:submit").exists()
+
+
+def test_a_draft_is_edited_then_submitted(client, owner, member_a, tree):
+    transfer = _within(owner, member_a, tree)
+    url = f"/members/transfers/{transfer.pk}/edit/"
+    assert client_for(client, owner).get(url).status_code == 200
+    response = client.post(url, {"person": member_a.pk, "kind": "out", "from_unit": tree.branch_a.pk,
+                                 "external_org": "某区党工委", "reason": "离职", "requested_on": "2026-03-01", "submit": "1"})
+    assert response.status_code == 302
+    transfer.refresh_from_db()
+    assert (transfer.kind, transfer.to_unit, transfer.status) == ("out", None, S.SUBMITTED)
+    # Submitted: no longer changed in place.
+    with pytest.raises(ValidationError):
+        services.transfer_update(transfer=transfer, by=owner, reason="别的")
