@@ -10,6 +10,7 @@ from members.partyorg.models import Transfer
 from portal.roles import Role
 from tests.conftest import make_user
 from tests.factories import PersonFactory
+from tests.factories.partyorg import BranchTermFactory, MobileMemberFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,6 +36,7 @@ def test_secretary_submits_committee_approves_letter_prints(page_for, owner, sta
     page.click("#mainNav >> text=人员")
     page.click(".dropdown-menu.show >> text=组织关系转接")
     expect(page.locator("h1")).to_contain_text("组织关系转接")
+    _fits(page)
     page.goto("/members/transfers/new/")
     _fits(page)
     page.select_option("#id_kind", "within")
@@ -69,3 +71,15 @@ def test_secretary_submits_committee_approves_letter_prints(page_for, owner, sta
     page.emulate_media(media="print")
     expect(page.locator("#print-letter")).to_be_hidden()
     page.screenshot(path=screenshot_dir / "transfer-letter-phone.png", full_page=True)
+
+    # The committee's other lists at phone width: rows become cards, nothing scrolls sideways.
+    MobileMemberFactory(person__org_unit=tree.group_a, person__name="赵六")
+    BranchTermFactory(unit=tree.branch_a, elected_on=datetime.date(2023, 3, 1))
+    page = page_for(staff, phone=True)
+    for url, text in (("/members/transfers/pending/", None), ("/members/mobile/?current=true", "赵六"),
+                      ("/members/terms/overdue/", tree.branch_a.name)):
+        page.goto(url)
+        if text:
+            expect(page.locator("table.table-cards")).to_contain_text(text)
+        _fits(page)
+    page.screenshot(path=screenshot_dir / "overdue-terms-phone.png", full_page=True)
