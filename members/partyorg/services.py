@@ -24,8 +24,10 @@ from .choices import OPEN_TRANSFER_STATUSES, LetterKind, TransferKind, TransferS
 from .models import BranchTerm, MobileMember, Transfer, TransferLetter, TransferStep
 
 A = workflow.Action
-# The units a member's organisational relationship can sit in.
-PARTY_UNIT_KINDS = ("committee", "general_branch", "branch", "group")
+# The units a member's organisational relationship is held by and that elect a committee: a party
+# group belongs to its branch, so a transfer names the branch (and the branch approves, the committee
+# above it decides).
+PARTY_UNIT_KINDS = ("committee", "general_branch", "branch")
 # Who approves at the branch: its secretaries and the party-mass staff answering for it.
 BRANCH_APPROVER_ROLES = (Role.BRANCH_SECRETARY, Role.STAFF)
 
@@ -61,7 +63,7 @@ def transfer_problems(*, person: Person, kind: str, from_unit, to_unit, external
         problems["external_org"] = _("Name the party organisation outside the enterprise.")
     for name, unit in (("from_unit", from_unit), ("to_unit", to_unit)):
         if unit is not None and unit.kind not in PARTY_UNIT_KINDS and name not in problems:
-            problems[name] = _("Choose a party organisation (committee, general branch, branch or group).")
+            problems[name] = _("Choose a party organisation (committee, general branch or branch).")
     if from_unit is not None and "from_unit" not in problems and not _in_subtree(person.org_unit, from_unit):
         problems["from_unit"] = _("%(name)s is not a member of %(unit)s.") % {"name": person.name, "unit": from_unit.name}
     if to_unit is not None and "to_unit" not in problems and _in_subtree(person.org_unit, to_unit):
@@ -291,7 +293,7 @@ def term_record_election(*, unit: OrgUnit, elected_on: datetime.date, by=None, t
     """Record an election: the new term starts, and the unit's open term (if any) closes on that day."""
     unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
     if unit.kind not in PARTY_UNIT_KINDS:
-        raise ValidationError({"unit": _("Choose a party organisation (committee, general branch, branch or group).")})
+        raise ValidationError({"unit": _("Choose a party organisation (committee, general branch or branch).")})
     if elected_on > timezone.localdate():
         raise ValidationError({"elected_on": _("An election cannot be recorded with a date in the future.")})
     years = term_years or workflow.default_term_years(unit.kind)

@@ -150,7 +150,7 @@ def letter_number(year: int, seq: int) -> str:
 
 
 # --- Terms ---------------------------------------------------------------------------------------
-DEFAULT_TERM_YEARS = {"branch": 3, "general_branch": 3, "group": 3, "committee": 5}
+DEFAULT_TERM_YEARS = {"branch": 3, "general_branch": 3, "committee": 5}
 REMINDERS = (("six_month", relativedelta(months=6)), ("one_month", relativedelta(months=1)))
 
 

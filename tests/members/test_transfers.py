@@ -329,3 +329,11 @@ def test_a_draft_is_edited_then_submitted(client, owner, member_a, tree):
     # Submitted: no longer changed in place.
     with pytest.raises(ValidationError):
         services.transfer_update(transfer=transfer, by=owner, reason="别的")
+
+
+def test_a_party_group_is_not_a_transfer_unit(member_a, tree):
+    """The group belongs to its branch: otherwise the branch's own secretary would decide as the
+    'committee' above the group."""
+    problems = services.transfer_problems(person=member_a, kind="out", from_unit=tree.group_a, to_unit=None,
+                                          external_org="外单位")
+    assert set(problems) == {"from_unit"}
