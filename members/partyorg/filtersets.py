@@ -8,9 +8,9 @@ from portal.filters import SearchFilter, SubtreeFilter
 from portal.scope import visible
 
 from ..models import OrgUnit
-from .choices import OPEN_TRANSFER_STATUSES, TransferKind, TransferStatus
+from .choices import TransferKind, TransferStatus
 from .models import BranchTerm, MobileMember, Transfer
-from .selectors import current_mobile_q
+from .selectors import current_mobile_q, open_transfer_q, overdue_term_q
 
 
 def _scoped_units(request):
@@ -44,7 +44,7 @@ class TransferFilterSet(django_filters.FilterSet):
     def filter_pending(self, queryset, name, value):
         if value is None:
             return queryset
-        return queryset.filter(status__in=OPEN_TRANSFER_STATUSES) if value else queryset.exclude(status__in=OPEN_TRANSFER_STATUSES)
+        return queryset.filter(open_transfer_q()) if value else queryset.exclude(open_transfer_q())
 
 
 class MobileMemberFilterSet(django_filters.FilterSet):
@@ -85,7 +85,7 @@ class BranchTermFilterSet(django_filters.FilterSet):
         if value == "open":
             return queryset.filter(closed_on__isnull=True)
         if value == "overdue":
-            return queryset.filter(closed_on__isnull=True, ends_on__lte=today)
+            return queryset.filter(overdue_term_q(today))
         if value == "closed":
             return queryset.filter(closed_on__isnull=False)
         return queryset

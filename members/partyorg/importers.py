@@ -17,6 +17,7 @@ from ..models import OrgUnit, Person
 from . import workflow
 from .choices import OPEN_TRANSFER_STATUSES, TRANSFER_KIND_ZH, TRANSFER_STATUS_ZH, TransferKind, TransferStatus
 from .models import BranchTerm, MobileMember, Transfer, TransferStep
+from .selectors import open_transfer_q
 
 
 def _people(rows, column="employee_no") -> dict[str, int]:
@@ -68,7 +69,7 @@ class TransferKindIO(dx.Kind):
         errors = []
         self._people = _people(rows)
         self._units = _units(rows, "from_unit_code", "to_unit_code")
-        existing_open = dict(Transfer.objects.filter(person_id__in=self._people.values(), status__in=OPEN_TRANSFER_STATUSES)
+        existing_open = dict(Transfer.objects.filter(open_transfer_q(), person_id__in=self._people.values())
                              .values_list("person_id", "id"))
         existing_keys = {(p, k, d): pk for pk, p, k, d in Transfer.objects.filter(person_id__in=self._people.values())
                          .values_list("id", "person_id", "kind", "requested_on")}

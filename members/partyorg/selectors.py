@@ -1,20 +1,18 @@
-"""Reads for transfers, mobile members and terms, always through the scope layer."""
+"""Reads for transfers, mobile members and terms: the database forms of the rules in workflow.py,
+used by the lists, filters and the reminder sweep (scope is applied by the list views)."""
 from __future__ import annotations
 
 import datetime
 
 from django.db.models import Q, QuerySet
 
-from portal.scope import visible
-
 from .choices import OPEN_TRANSFER_STATUSES
-from .models import BranchTerm, MobileMember, Transfer
+from .models import BranchTerm
 
 
-def pending_transfers(user) -> QuerySet:
-    """Open transfers in the user's scope, oldest request first."""
-    return visible(Transfer.objects.filter(status__in=OPEN_TRANSFER_STATUSES), user, "transfers.view").select_related(
-        "person", "from_unit", "to_unit").order_by("requested_on", "id")
+def open_transfer_q() -> Q:
+    """Transfers still under way (draft to approved): the pending list, the one-open-per-person rule."""
+    return Q(status__in=OPEN_TRANSFER_STATUSES)
 
 
 def current_mobile_q(today: datetime.date, prefix: str = "") -> Q:
@@ -23,15 +21,9 @@ def current_mobile_q(today: datetime.date, prefix: str = "") -> Q:
         Q(**{f"{prefix}ended_on__isnull": True}) | Q(**{f"{prefix}ended_on__gte": today}))
 
 
-def current_mobile_members(user, today: datetime.date) -> QuerySet:
-    return visible(MobileMember.objects.filter(current_mobile_q(today)), user, "mobile.view").select_related(
-        "person", "person__org_unit")
-
-
-def overdue_terms(user, today: datetime.date) -> QuerySet:
-    """Open terms whose end has passed without a recorded election (workflow.is_overdue)."""
-    return visible(BranchTerm.objects.filter(closed_on__isnull=True, ends_on__lte=today), user, "terms.view").select_related(
-        "unit").order_by("ends_on", "id")
+def overdue_term_q(today: datetime.date) -> Q:
+    """Open terms whose end has come without a recorded election (workflow.is_overdue)."""
+    return Q(closed_on__isnull=True, ends_on__lte=today)
 
 
 def terms_ending_between(start: datetime.date, end: datetime.date) -> QuerySet:

@@ -20,8 +20,9 @@ from ..choices import PARTY_MEMBER_STATUSES
 from ..masking import mask_id_number
 from ..models import OrgUnit, Person
 from . import workflow
-from .choices import OPEN_TRANSFER_STATUSES, LetterKind, TransferKind, TransferStatus
+from .choices import LetterKind, TransferKind, TransferStatus
 from .models import BranchTerm, MobileMember, Transfer, TransferLetter, TransferStep
+from .selectors import open_transfer_q
 
 A = workflow.Action
 # The units a member's organisational relationship is held by and that elect a committee: a party
@@ -77,7 +78,7 @@ def transfer_problems(*, person: Person, kind: str, from_unit, to_unit, external
 
 def open_transfer_exists(person: Person, *, exclude_pk: int | None = None) -> bool:
     """One open transfer per person: a member is never on the way to two branches at once."""
-    return Transfer.objects.filter(person=person, status__in=OPEN_TRANSFER_STATUSES).exclude(pk=exclude_pk).exists()
+    return Transfer.objects.filter(open_transfer_q(), person=person).exclude(pk=exclude_pk).exists()
 
 
 def transfer_facts(user, transfer: Transfer) -> workflow.Facts:

@@ -20,8 +20,8 @@ from portal.roles import has_permission
 from portal.scope import get_visible_or_404, visible
 
 from ..models import OrgUnit
-from . import services, workflow
-from .choices import OPEN_TRANSFER_STATUSES, TransferStatus
+from . import selectors, services, workflow
+from .choices import TransferStatus
 from .filtersets import BranchTermFilterSet, MobileMemberFilterSet, TransferFilterSet
 from .forms import ElectionForm, MobileMemberForm, StepForm, TransferForm
 from .models import BranchTerm, MobileMember, Transfer, TransferLetter
@@ -54,7 +54,7 @@ class PendingTransferListView(TransferListView):
     title = gettext_lazy("Pending transfers")
 
     def get_queryset(self):
-        return super().get_queryset().filter(status__in=OPEN_TRANSFER_STATUSES)
+        return super().get_queryset().filter(selectors.open_transfer_q())
 
 
 class TransferCreateView(PermissionRequiredMixin, View):
@@ -245,7 +245,7 @@ class OverdueTermListView(BranchTermListView):
     title = gettext_lazy("Terms overdue for election")
 
     def get_queryset(self):
-        return super().get_queryset().filter(closed_on__isnull=True, ends_on__lte=timezone.localdate())
+        return super().get_queryset().filter(selectors.overdue_term_q(timezone.localdate()))
 
 
 class BranchTermDetailView(ObjectDetailView):
