@@ -146,3 +146,7 @@ routes = [
 from .hardship.api import routes as hardship_routes  # noqa: E402
 
 routes += hardship_routes
+
+from .partyorg.api import routes as partyorg_routes  # noqa: E402
+
+routes += partyorg_routes

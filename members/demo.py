@@ -164,4 +164,7 @@ def seed() -> dict:
     units = seed_org()
     people = seed_people(units)
     seed_history(people)
+    from .partyorg import demo as partyorg_demo
+
+    partyorg_demo.seed(units, people)
     return {"units": units, "people": people}

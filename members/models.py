@@ -239,3 +239,5 @@ class RevealLog(models.Model):
 from .hardship.models import (  # noqa: E402,F401
     AssistanceMeasure, AssistanceRecord, HardshipHousehold, HardshipReview, HouseholdEvent,
 )
+# Transfers, mobile members and branch terms (members/partyorg/).
+from .partyorg.models import BranchTerm, MobileMember, Transfer, TransferLetter, TransferStep  # noqa: E402,F401

@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from . import views
+from .partyorg import urls as partyorg_urls
 
 app_name = "members"
 
@@ -27,3 +28,4 @@ urlpatterns = [
     path("reveals/", views.RevealLogView.as_view(), name="reveal_log"),
     path("hardship/", include("members.hardship.urls")),
 ]
+urlpatterns += partyorg_urls.urlpatterns  # /members/transfers/, /members/mobile/, /members/terms/

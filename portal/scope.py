@@ -29,6 +29,9 @@ class ScopeSpec:
     owner: str | None = None
     # Lookup path to the portal.User the record is assigned to (for ASSIGNED).
     assignee: str | None = None
+    # A second org unit the record is attached to (a membership transfer belongs to the branch it
+    # leaves and to the branch it joins): SCOPE reaches it from either unit's subtree.
+    also_org: str | None = None
 
 
 def _join(prefix: str, field: str) -> str:
@@ -76,6 +79,8 @@ def scope_q(model, user, permission: str) -> Q | None:
         if reach is SCOPE and spec.org is not None and user.scope_org_id:
             # Materialised path: the subtree is one indexed prefix match.
             q |= subtree_q(user.scope_org_path, spec.org)
+            if spec.also_org is not None:
+                q |= subtree_q(user.scope_org_path, spec.also_org)
         elif reach is OWN and spec.owner is not None and user.person_id:
             q |= Q(**{_join(spec.owner, "id"): user.person_id})
         elif reach is ASSIGNED and spec.assignee is not None:
