@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy
 
 from portal import dataexchange as dx
 from portal.dataexchange import Column, RowError
+from portal.scope import in_subtree
 
 from . import workflow
 from .choices import LEVEL_ZH, MEASURE_KIND_ZH, REASON_ZH, STATUS_ZH, Level, MeasureKind, Reason, Status
@@ -90,7 +91,7 @@ class HouseholdKind(dx.Kind):
                 errors.append(RowError(row.number, "liaison", _("No account has the user name “%(name)s”.") % {"name": v["liaison"]}))
             elif person is not None:
                 _id, role, active, path = user
-                if not active or role not in MANAGING_ROLES or (role != "admin" and not (path and person[1].startswith(path))):
+                if not active or role not in MANAGING_ROLES or (role != "admin" and not (path and in_subtree(person[1], path))):
                     errors.append(RowError(row.number, "liaison", _("The liaison must be an account that manages hardship assistance for this person.")))
             status = v.get("status") or Status.REGISTERED
             if status == Status.REGISTERED:

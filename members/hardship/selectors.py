@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
-from portal.scope import visible
+from portal.scope import subtree_q, visible
 
 from .choices import Status
 from .models import AssistanceRecord, HardshipHousehold
@@ -39,7 +39,7 @@ def liaison_accounts(user):
     accounts = User.objects.filter(is_active=True, role__in=MANAGING_ROLES).select_related("scope_org", "person")
     if user.role == "admin":
         return accounts.order_by("username")
-    return accounts.filter(Q(scope_org__path__startswith=user.scope_org_path) | Q(pk=user.pk)).order_by("username")
+    return accounts.filter(subtree_q(user.scope_org_path, "scope_org") | Q(pk=user.pk)).order_by("username")
 
 
 @dataclass
@@ -77,11 +77,11 @@ def totals_by_unit(user, year: int, units, until: datetime.date | None = None) -
     hh = visible(HardshipHousehold.objects.all(), user, VIEW).filter(on_register_in_year_q(year), registered_on__lte=end)
     rec = visible(AssistanceRecord.objects.all(), user, VIEW).filter(given_on__range=(start, end))
     household_counts = hh.aggregate(**{
-        f"u{unit.pk}": Count("id", filter=Q(person__org_unit__path__startswith=unit.path)) for unit in units
+        f"u{unit.pk}": Count("id", filter=subtree_q(unit, "person__org_unit")) for unit in units
     })
     money = DecimalField(max_digits=14, decimal_places=2)
     for unit in units:
-        within = Q(household__person__org_unit__path__startswith=unit.path)
+        within = subtree_q(unit, "household__person__org_unit")
         assistance[f"m{unit.pk}"] = Coalesce(Sum("amount", filter=within), Value(Decimal("0")), output_field=money)
         assistance[f"s{unit.pk}"] = Count("id", filter=within & Q(amount__isnull=True))
         assistance[f"h{unit.pk}"] = Count("household", distinct=True, filter=within)
@@ -99,7 +99,7 @@ def _people_helped(records, units) -> dict[int, int]:
     """Household members of the households that got assistance, per unit (one query)."""
     helped = HardshipHousehold.objects.filter(pk__in=records.values("household")).order_by()
     sums = helped.aggregate(**{
-        f"p{unit.pk}": Coalesce(Sum("family_size", filter=Q(person__org_unit__path__startswith=unit.path)), 0)
+        f"p{unit.pk}": Coalesce(Sum("family_size", filter=subtree_q(unit, "person__org_unit")), 0)
         for unit in units
     })
     return {unit.pk: sums[f"p{unit.pk}"] for unit in units}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 
+from portal.scope import in_subtree
+
 from ..choices import PARTY_MEMBER_STATUSES
 from ..models import Person
 from . import workflow
@@ -32,7 +34,7 @@ def seed(units: dict, people: dict) -> None:
     if len(branch_members) < 8 or Transfer.objects.exists():
         return
     going, leaving = branch_members[4], branch_members[5]
-    target = units["ZB21"] if not going.org_unit.path.startswith(units["ZB21"].path) else units["ZB22"]
+    target = units["ZB21"] if not in_subtree(going.org_unit, units["ZB21"]) else units["ZB22"]
     within = Transfer.objects.create(person=going, kind="within", from_unit=_branch(going, units), to_unit=target,
                                      reason="岗位调整", requested_on=datetime.date(2026, 11, 20), status="submitted")
     TransferStep.objects.create(transfer=within, action="create", status="draft")

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.filters import SearchFilter, SubtreeFilter
-from portal.scope import visible
+from portal.scope import subtree_q, visible
 
 from ..models import OrgUnit
 from .choices import TransferKind, TransferStatus
@@ -39,7 +39,7 @@ class TransferFilterSet(django_filters.FilterSet):
     def filter_unit(self, queryset, name, value):
         if not value:
             return queryset
-        return queryset.filter(Q(from_unit__path__startswith=value.path) | Q(to_unit__path__startswith=value.path))
+        return queryset.filter(subtree_q(value, "from_unit") | subtree_q(value, "to_unit"))
 
     def filter_pending(self, queryset, name, value):
         if value is None:
