@@ -167,9 +167,11 @@ def _notify_users(users: Iterable[User], demand: Demand, title: str, key: str, b
 def _submitter_accounts(demand: Demand) -> list[User]:
     """The submitter and the submitters of the duplicates merged into the demand: what is said on
     the kept demand reaches everyone who raised it."""
-    people = Q(person_id=demand.submitter_id) if demand.submitter_id else Q(pk__in=[])
-    people |= Q(person__demands__merged_into=demand)
-    return list(User.objects.filter(people, is_active=True).distinct())
+    # Two indexed lookups: an OR across the join to every person's demands made PostgreSQL scan
+    # the accounts against the demands (over a second per reply at a million demands).
+    merged = Demand.objects.filter(merged_into=demand, submitter__isnull=False).values("submitter_id")
+    people = Q(person_id__in=merged) | (Q(person_id=demand.submitter_id) if demand.submitter_id else Q(pk__in=[]))
+    return list(User.objects.filter(people, is_active=True))
 
 
 def _submitter_account(demand: Demand) -> User | None:
