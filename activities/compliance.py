@@ -92,6 +92,11 @@ class Window:
     start: datetime.datetime  # inclusive, local midnight
     end: datetime.datetime  # exclusive
 
+    @cached_property  # the matrix links every window of every branch: formatted once per window
+    def dates(self) -> tuple[str, str]:
+        """Start and end as the activity list's filter takes them (YYYY-MM-DD, local)."""
+        return f"{timezone.localtime(self.start):%Y-%m-%d}", f"{timezone.localtime(self.end):%Y-%m-%d}"
+
     @cached_property  # a matrix asks every window of every branch: computed once per window
     def month_key(self) -> tuple[int, int]:
         """(year, month) of the window's first month (the quarter's first month for quarterly ones)."""
