@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal import separation
+from portal import robots
+from portal.models import RobotKind
 from portal.notifications import notify
 from portal.recipients import SUPERVISORS, recipients_for
 from portal.roles import Role, has_permission
@@ -270,6 +272,15 @@ def _tell(transfer: Transfer, action: str) -> None:
         if action in (A.SUBMIT, A.APPROVE_BRANCH) and separation.own_work(user, **work):
             continue  # nobody is asked to approve their own request
         notify(user, title=title, url=url, key=f"transfer:{transfer.pk}:{action}:{transfer.status}:{user.pk}")
+    if action in (A.SUBMIT, A.APPROVE_BRANCH):  # an approval awaited: the deciding unit's group robots too
+        robots.announce(RobotKind.APPROVAL, unit=deciding, key=f"transfer:{transfer.pk}:{action}", url=url,
+                        compose=lambda: (_awaits(transfer, action), ""))
+
+
+def _awaits(transfer: Transfer, action: str) -> str:
+    if action == A.SUBMIT:
+        return _("Membership transfer of %(name)s awaits the branch's approval") % {"name": transfer.person.name}
+    return _("Membership transfer of %(name)s awaits the committee's approval") % {"name": transfer.person.name}
 
 
 # --- Mobile members ------------------------------------------------------------------------------

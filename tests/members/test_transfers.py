@@ -337,3 +337,19 @@ def test_a_party_group_is_not_a_transfer_unit(member_a, tree):
     problems = services.transfer_problems(person=member_a, kind="out", from_unit=tree.group_a, to_unit=None,
                                           external_org="外单位")
     assert set(problems) == {"from_unit"}
+
+
+def test_approvals_awaited_reach_the_deciding_units_group_robot(owner, deputy, staff, member_a, tree):
+    """A transfer waiting for the branch, then for the committee, is posted once each into the
+    group robots that carry approvals for the deciding unit (portal/robots.py)."""
+    from portal.models import RobotDelivery, RobotKind, RobotWebhook
+
+    robot = RobotWebhook.objects.create(org_unit=tree.root, name="党委群", platform="wecom", kinds=[RobotKind.APPROVAL],
+                                        url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k")
+    RobotWebhook.objects.create(org_unit=tree.root, name="超期群", platform="wecom", kinds=[RobotKind.OVERDUE],
+                                url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=o")
+    transfer = _within(owner, member_a, tree, submit=True)
+    services.transfer_act(transfer=transfer, by=deputy, action=A.APPROVE_BRANCH)
+    titles = list(RobotDelivery.objects.order_by("pk").values_list("robot", "title"))
+    assert titles == [(robot.pk, f"{member_a.name} 的组织关系转接待支部审批"),
+                      (robot.pk, f"{member_a.name} 的组织关系转接待党委审批")]
