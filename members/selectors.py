@@ -25,7 +25,14 @@ def people_in_subtree(unit: OrgUnit):
 
 
 def person_points_total(person: Person) -> int:
-    return person.points.aggregate(total=Sum("points"))["total"] or 0
+    """The person's points: from the page's own query when it annotated them (with_points_total)."""
+    total = getattr(person, "points_total", None)
+    return total if total is not None else person.points.aggregate(total=Sum("points"))["total"] or 0
+
+
+def with_points_total(queryset):
+    """People with their points total, as a subquery of the same query (the person page)."""
+    return queryset.annotate(points_total=Coalesce(_scalar(PointsEntry.objects.filter(person=OuterRef("pk")), "SUM", "points"), 0))
 
 
 def _scalar(queryset, function: str, field: str = "pk") -> Subquery:

@@ -117,7 +117,7 @@ class PersonListView(ObjectListView):
 
 class PersonDetailView(ObjectDetailView):
     permission = "people.view"
-    queryset = Person.objects.select_related("org_unit", "org_unit__parent")
+    queryset = selectors.with_points_total(Person.objects.select_related("org_unit", "org_unit__parent"))
     template_name = "members/person_detail.html"
 
     def get_context_data(self, **kwargs):
