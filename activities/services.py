@@ -358,6 +358,7 @@ def item_report(*, item: ResponsibilityItem, by, submit: bool, progress: int | N
     return item_update_progress(item=item, by=by, progress=progress, note=note, evidence=evidence)
 
 
+@transaction.atomic
 def item_decide(*, item: ResponsibilityItem, by, approve: bool, comment: str = "",
                 now: datetime.datetime | None = None) -> ResponsibilityItem:
     """Approve or return a submitted completion. Nobody approves their own item."""

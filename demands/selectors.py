@@ -502,3 +502,20 @@ def recorded_suggestions(demand: Demand) -> list[dict]:
     stages, urgencies = dict(SuggestionStage.choices), dict(Urgency.choices)
     return [{**r, "stage_label": stages.get(r["stage"], r["stage"]), "urgency_label": urgencies.get(r["urgency"], r["urgency"])}
             for r in rows]
+
+
+def visit_page(user, visit) -> dict:
+    """What a visit's page reads: its photos, the demands raised from it in the user's scope, and
+    its hardship household for those who may see the hardship register."""
+    from members.models import HardshipHousehold
+
+    household = None
+    if visit.hardship_household_id and visible(
+            HardshipHousehold.objects.filter(pk=visit.hardship_household_id), user, "hardship.view").exists():
+        household = visit.hardship_household
+    return {
+        "photos": list(visit.photos.all()),
+        "demands": list(visible(visit.demands.select_related("category"), user, "demands.view")[:20]),
+        "hardship_household": household,
+        "title": str(visit),
+    }

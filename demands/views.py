@@ -592,17 +592,11 @@ class VisitDetailView(ObjectDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        visit = self.object
         context.update(
-            photos=list(visit.photos.all()),
-            demands=list(visible(visit.demands.select_related("category"), user, "demands.view")[:20]),
+            **selectors.visit_page(user, self.object),
             can_create_demand=services.may_submit_on_behalf(user),
             can_change=has_permission(user, "visits.change"),
-            # The household is shown only to those who may see the hardship register.
-            hardship_household=visit.hardship_household if visit.hardship_household_id and visible(
-                HardshipHousehold.objects.filter(pk=visit.hardship_household_id), user, "hardship.view").exists() else None,
             photo_form=PhotoForm(),
-            title=str(visit),
         )
         return context
 

@@ -227,3 +227,14 @@ def test_review_heading_follows_the_scope(client, tree, role, scope, heading):
     client.force_login(user)
     page = client.get(reverse("activities:review"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert f'data-testid="whole-list-heading">{heading}<' in page and "本支部完整清单" not in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_decision_is_its_own_transaction(tree, owner, handler_a):
+    """A view calls item_decide outside any transaction (autocommit): the service opens its own,
+    so the row lock works and a failure leaves nothing half written."""
+    item = ItemFactory(lead_org_unit=tree.branch_a, responsible=handler_a.person)
+    services.item_submit(item=item, by=handler_a)
+    services.item_decide(item=item, by=owner, approve=True)
+    item.refresh_from_db()
+    assert item.status == "approved"

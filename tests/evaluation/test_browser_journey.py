@@ -61,7 +61,7 @@ def test_manager_dashboard_drilldown_and_report(page_for, world, manager, screen
     download = download_info.value
     assert download.suggested_filename.endswith("-2026-03.xlsx")
     workbook = load_workbook(io.BytesIO(open(download.path(), "rb").read()))
-    assert len(workbook.sheetnames) == 5
+    assert len(workbook.sheetnames) == 6  # summary, KPIs, changes, weakest, overdue, hardship assistance
     # The printable page of the same report.
     page.click("table tbody tr td a >> nth=0")
     expect(page.locator(".report-page")).to_contain_text("50.00%")
