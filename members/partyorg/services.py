@@ -261,7 +261,7 @@ def _tell(transfer: Transfer, action: str) -> None:
             users = recipients_for(deciding, roles=BRANCH_APPROVER_ROLES, above=True).users
         title = _("Membership transfer of %(name)s awaits the branch's approval") % {"name": name}
     elif action == A.APPROVE_BRANCH:
-        users = recipients_for(deciding, roles=SUPERVISORS, above=True).users
+        users = _committee_approvers(transfer)
         title = _("Membership transfer of %(name)s awaits the committee's approval") % {"name": name}
     elif action in (A.APPROVE_COMMITTEE, A.REJECT, A.COMPLETE):
         users = [u for u in (transfer.created_by, transfer.submitted_by) if u is not None]
@@ -275,6 +275,22 @@ def _tell(transfer: Transfer, action: str) -> None:
     if action in (A.SUBMIT, A.APPROVE_BRANCH):  # an approval awaited: the deciding unit's group robots too
         robots.announce(RobotKind.APPROVAL, unit=deciding, key=f"transfer:{transfer.pk}:{action}", url=url,
                         compose=lambda: (_awaits(transfer, action), ""))
+
+
+def _committee_approvers(transfer: Transfer) -> list:
+    """Who is asked to approve for the committee: the nearest accounts above the deciding branch
+    that may take that step (so never whoever did the branch's step); the administrators when
+    nobody else may — the request never waits unseen."""
+    from portal.models import User
+    from portal.recipients import accounts_acting_on
+
+    able = [u for u in accounts_acting_on(transfer.deciding_unit, SUPERVISORS).filter(is_active=True)
+            .select_related("scope_org").order_by("pk")
+            if workflow.may(transfer.status, A.APPROVE_COMMITTEE, transfer_facts(u, transfer))]
+    if able:
+        nearest = max(len(u.scope_org.path) for u in able)
+        return [u for u in able if len(u.scope_org.path) == nearest]
+    return list(User.objects.filter(role=Role.ADMIN, is_active=True))
 
 
 def _awaits(transfer: Transfer, action: str) -> str:

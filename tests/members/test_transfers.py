@@ -148,6 +148,9 @@ def test_the_branch_approver_does_not_also_approve_for_the_committee(staff, mana
                                         external_org="某市某区党工委", reason="离职", requested_on=datetime.date(2026, 3, 1),
                                         submit=True)
     transfer = services.transfer_act(transfer=transfer, by=staff, action=A.APPROVE_BRANCH)
+    # The one who may approve for the committee is asked, not the one who just approved for the branch.
+    asked = set(Notification.objects.filter(title__contains="待党委审批").values_list("user", flat=True))
+    assert asked == {manager.pk}
     with pytest.raises(ValidationError, match="不能审批自己"):
         services.transfer_act(transfer=transfer, by=staff, action=A.APPROVE_COMMITTEE)
     transfer = services.transfer_act(transfer=transfer, by=manager, action=A.APPROVE_COMMITTEE)
@@ -353,3 +356,14 @@ def test_approvals_awaited_reach_the_deciding_units_group_robot(owner, deputy, s
     titles = list(RobotDelivery.objects.order_by("pk").values_list("robot", "title"))
     assert titles == [(robot.pk, f"{member_a.name} 的组织关系转接待支部审批"),
                       (robot.pk, f"{member_a.name} 的组织关系转接待党委审批")]
+
+
+def test_the_committee_step_is_never_asked_of_nobody(staff, admin_user, member_a, tree, owner):
+    """When the only supervisor above the branch did the branch's step, the request still reaches
+    someone who may approve for the committee (here the administrator)."""
+    transfer = services.transfer_create(by=owner, person=member_a, kind="out", from_unit=tree.branch_a,
+                                        external_org="某市某区党工委", reason="离职", requested_on=datetime.date(2026, 3, 1),
+                                        submit=True)
+    services.transfer_act(transfer=transfer, by=staff, action=A.APPROVE_BRANCH)
+    asked = set(Notification.objects.filter(title__contains="待党委审批").values_list("user", flat=True))
+    assert asked == {admin_user.pk}
