@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Avg, Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -140,6 +140,10 @@ def history_from_rows(rows: list[dict]) -> TrainingData:
     return data
 
 
+# The advisory lock taken while a trained version is stored (any constant the portal uses once).
+STORE_LOCK = 7_310_017
+
+
 def train(*, limit: int = MAX_TRAINING_ROWS, note: str = "", corpus_only: bool = False) -> DemandTextModel:
     """Train a new version, score it on a held-out split, promote it if it does not score worse
     than the current version on the same split. Returns the new version (promoted or not)."""
@@ -160,6 +164,11 @@ def train(*, limit: int = MAX_TRAINING_ROWS, note: str = "", corpus_only: bool =
         note = (note + " " if note else "") + _("Not promoted: macro-F1 %(new).3f is below the current version's %(old).3f on the same held-out split.") % {
             "new": new_f1, "old": previous_f1}
     with transaction.atomic():
+        # One storing at a time (the nightly training and a command, or two workers): without the
+        # lock both would unset the current version and insert theirs, and the second would break
+        # the one-current constraint or take the same version number.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [STORE_LOCK])
         if promote:
             DemandTextModel.objects.filter(is_current=True).update(is_current=False)
         version = (DemandTextModel.objects.aggregate(v=Max("version"))["v"] or 0) + 1
