@@ -137,7 +137,8 @@ def deliver(delivery_id: int, *, now: datetime.datetime | None = None) -> Outcom
         return Outcome()
     delivery = RobotDelivery.objects.select_related("robot", "robot__org_unit").get(pk=delivery_id)
     now = now or timezone.now()
-    outcome = post(delivery.robot, payload(delivery.robot.platform, delivery.title, delivery.text, delivery.url), now=now)
+    with translation.override(settings.LANGUAGE_CODE):  # the error is kept as text, in the portal's language
+        outcome = post(delivery.robot, payload(delivery.robot.platform, delivery.title, delivery.text, delivery.url), now=now)
     robot = RobotWebhook.objects.filter(pk=delivery.robot_id)
     if outcome.sent:
         RobotDelivery.objects.filter(pk=delivery_id).update(status=Status.SENT, sent_at=now, error="")
@@ -193,7 +194,7 @@ def post(robot: RobotWebhook, message: dict, *, now: datetime.datetime) -> Outco
         transient = error.code >= 500 or error.code == 429
         return Outcome(retry=transient, error=f"HTTP {error.code}")
     except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
-        return Outcome(retry=True, error=mask_text(str(getattr(error, "reason", error)), robot))
+        return Outcome(retry=True, error=mask_text(network_problem(error), robot))
     try:
         code = int(json.loads(answer).get("errcode", 0))
         message_text = str(json.loads(answer).get("errmsg", ""))
@@ -202,6 +203,23 @@ def post(robot: RobotWebhook, message: dict, *, now: datetime.datetime) -> Outco
     if code == 0:
         return Outcome(sent=True)
     return Outcome(retry=code in RATE_LIMITED_CODES, error=f"errcode {code}: {message_text}"[:300])
+
+
+def network_problem(error: BaseException) -> str:
+    """What went wrong on the way to the robot, in words an administrator can act on (the
+    system's own message after it)."""
+    import socket
+
+    reason = getattr(error, "reason", error)
+    if isinstance(reason, socket.gaierror):
+        text = _("The robot's host name could not be resolved (DNS); check the address and the server's network.")
+    elif isinstance(reason, (TimeoutError, socket.timeout)):
+        text = _("The robot did not answer in time.")
+    elif isinstance(reason, ConnectionRefusedError):
+        text = _("The robot's host refused the connection.")
+    else:
+        text = _("Network error on the way to the robot.")
+    return f"{text} ({reason})"
 
 
 def host_allowed(url: str) -> bool:

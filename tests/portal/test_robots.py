@@ -284,3 +284,14 @@ def test_a_real_worker_posts_once(worker_may_post, receiver, celery_worker, tree
     celery_worker(lambda: RobotDelivery.objects.filter(status=RobotDelivery.Status.SENT).count() == 2, timeout=60)
     assert len(receiver.requests) == 2
     assert all(r["body"]["markdown"]["title"] == "诉求已超期" for r in receiver.requests)
+
+
+def test_an_unreachable_robot_is_explained_in_chinese(tree, receiver, settings):
+    """The administrator reads what went wrong in the portal's language, the system's detail after it."""
+    robot = make_robot(tree.branch_a, receiver)
+    RobotWebhook.objects.filter(pk=robot.pk).update(url="http://no-such-host.invalid/robot/send?access_token=" + KEY)
+    settings.ROBOT_WEBHOOK_HOSTS = ["no-such-host.invalid"]
+    announce(tree.branch_a)
+    outcome = robots.deliver(RobotDelivery.objects.get().pk)
+    assert outcome.retry
+    assert RobotDelivery.objects.get().error.startswith("无法解析机器人地址的主机名")
