@@ -315,8 +315,10 @@ def _summary(data: dict, units: dict, users: dict, categories: dict) -> list[tup
     if data.get("visit"):
         out.append((_("from visit"), data["visit"]))
     if data.get("suggestion"):
-        taken = [data["suggestion"].get(f"{part}_taken") for part in ("category", "urgency", "lead_unit")]
-        out.append((_("suggestion"), _("taken") if all(taken) else _("partly taken") if any(taken) else _("not taken")))
+        # A part the model did not suggest (no lead unit, say) is neither taken nor declined.
+        taken = [t for part in ("category", "urgency", "lead_unit")
+                 if (t := data["suggestion"].get(f"{part}_taken")) is not None]
+        out.append((_("suggestion"), _("taken") if taken and all(taken) else _("partly taken") if any(taken) else _("not taken")))
     if data.get("changed"):
         out.append((_("changed"), "、".join(data["changed"])))
     if data.get("calendar_years"):

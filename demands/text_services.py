@@ -326,7 +326,9 @@ def suggest(title: str, content: str = "", *, org_unit: OrgUnit | None = None, t
         if found:
             lead_unit = OrgUnit.objects.filter(code=found[0], is_active=True).first()
             confidence = found[1] if lead_unit else None
-    return Suggestion(ranked, urgency_code, cues, tone_code, tone_words, lead_unit, confidence, row)
+    # Each word once on the page (the tone counted every occurrence).
+    return Suggestion(ranked, urgency_code, list(dict.fromkeys(cues)), tone_code, list(dict.fromkeys(tone_words)),
+                      lead_unit, confidence, row)
 
 
 def rank(model: textmodel.TextModel, texts: list[str], categories: dict[str, DemandCategory], *, top: int) -> list[list]:

@@ -167,3 +167,13 @@ def test_intake_form_offers_the_suggestion_while_the_title_is_typed(client, cate
     assert f'data-category="{categories["housing"].pk}"' in html
     # Too short to say anything: no suggestion.
     assert "intake-suggestion" not in client.get(reverse("demands:similar"), {"title": "宿舍"}).content.decode()
+
+
+def test_the_suggestion_names_each_word_once_and_judges_only_what_it_suggested(categories):
+    from demands.selectors import _summary
+
+    suggestion = text_services.suggest("安排不合理，真的不合理")
+    assert suggestion.tone_words.count("不合理") == 1
+    # The model suggested no lead unit: taking the category and the urgency is taking it all.
+    taken = {"suggestion": {"category_taken": True, "urgency_taken": True, "lead_unit_taken": None}}
+    assert dict(_summary(taken, {}, {}, {}))["系统建议"] == "已采纳"
