@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import npgettext, pgettext, pgettext_lazy
 
 from .history_links import track_links
 from .roles import Role
@@ -146,6 +146,19 @@ class ImportBatch(models.Model):
     def running(self) -> bool:
         return self.status in (self.Status.UPLOADED, self.Status.PREVIEWING, self.Status.APPLYING) or (
             self.status == self.Status.PREVIEWED and self.apply_requested_at is not None)
+
+    @property
+    def status_label(self) -> str:
+        """The status as its uploader needs it: a checked file says whether it has problems (and how
+        many) or may be imported, and once its import is confirmed it waits for the job, not "checked"."""
+        if self.status != self.Status.PREVIEWED:
+            return self.get_status_display()
+        if self.apply_requested_at is not None:
+            return pgettext("import status", "waiting to be imported")
+        errors = (self.preview or {}).get("error_count") or 0
+        if errors:
+            return npgettext("import status", "checked: %(n)d problem", "checked: %(n)d problems", errors) % {"n": errors}
+        return pgettext("import status", "checked: ready to import")
 
     @property
     def percent(self) -> int | None:

@@ -16,6 +16,9 @@ class ImportBatchTable(tables.Table):
         fields = ["uploaded_at", "kind", "original_name", "uploaded_by", "status", "rows"]
         attrs = {"class": "table table-hover table-sm align-middle"}
 
+    def render_status(self, record):
+        return record.status_label
+
     def render_kind(self, value):
         try:
             return dataexchange.get_kind(value).label

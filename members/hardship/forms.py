@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from members.models import Person
 from portal.forms import DateInput
@@ -74,7 +75,7 @@ class StepForm(forms.Form):
 
 class ReviewForm(forms.Form):
     reviewed_on = forms.DateField(label=_("reviewed on"), widget=DateInput())
-    outcome = forms.ChoiceField(label=_("outcome"), choices=ReviewOutcome.choices)
+    outcome = forms.ChoiceField(label=pgettext_lazy("hardship review", "outcome"), choices=ReviewOutcome.choices)
     level = forms.ChoiceField(label=_("hardship level"), choices=Level.choices)
     note = forms.CharField(label=_("note"), widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, required=False)
 
@@ -85,7 +86,7 @@ class ReviewForm(forms.Form):
 class MeasureForm(forms.Form):
     pack = forms.ChoiceField(label=_("pack"), choices=Pack.choices)
     kind = forms.ChoiceField(label=_("kind"), choices=MeasureKind.choices)
-    description = forms.CharField(label=_("measure"), max_length=300)
+    description = forms.CharField(label=pgettext_lazy("assistance measure", "measure"), max_length=300)
     owner = AccountChoiceField(label=_("responsible"), queryset=selectors.liaison_accounts_none())
     due_on = forms.DateField(label=_("due on"), widget=DateInput())
 

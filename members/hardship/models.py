@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.scope import ScopeSpec
 from portal.uploads import upload_path, validate_upload
@@ -107,7 +108,7 @@ class AssistanceMeasure(models.Model):
                                   related_name="measures")
     pack = models.CharField(_("pack"), max_length=10, choices=Pack.choices)
     kind = models.CharField(_("kind"), max_length=20, choices=MeasureKind.choices)
-    description = models.CharField(_("measure"), max_length=300)
+    description = models.CharField(pgettext_lazy("assistance measure", "measure"), max_length=300)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("responsible"), on_delete=models.PROTECT,
                               related_name="hardship_measures")
     due_on = models.DateField(_("due on"))
@@ -184,7 +185,7 @@ class HardshipReview(models.Model):
     household = models.ForeignKey(HardshipHousehold, verbose_name=_("household"), on_delete=models.CASCADE,
                                   related_name="reviews")
     reviewed_on = models.DateField(_("reviewed on"))
-    outcome = models.CharField(_("outcome"), max_length=20, choices=ReviewOutcome.choices)
+    outcome = models.CharField(pgettext_lazy("hardship review", "outcome"), max_length=20, choices=ReviewOutcome.choices)
     level = models.CharField(_("hardship level"), max_length=20, choices=Level.choices)
     note = models.TextField(_("note"), blank=True)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("reviewed by"), null=True, blank=True,

@@ -31,6 +31,19 @@ TRANSFER_STATUS_ZH = {
 OPEN_TRANSFER_STATUSES = ("draft", "submitted", "branch_approved", "committee_approved")
 
 
+class StepAction(models.TextChoices):
+    """What a transfer step records, in the past tense (the step list and the change history show these)."""
+
+    CREATE = "create", _("Request drafted")
+    IMPORTED = "imported", _("Imported")
+    SUBMIT = "submit", _("Submitted")
+    APPROVE_BRANCH = "approve_branch", _("Approved by the branch")
+    APPROVE_COMMITTEE = "approve_committee", _("Approved by the committee; letter issued")
+    COMPLETE = "complete", _("Completed")
+    REJECT = "reject", _("Rejected")
+    WITHDRAW = "withdraw", _("Withdrawn")
+
+
 class LetterKind(models.TextChoices):
     LETTER = "letter", _("Letter of introduction")
     RECEIPT = "receipt", _("Receipt")

@@ -3,6 +3,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.filters import SearchFilter, SubtreeFilter
 from portal.scope import subtree_q, visible
@@ -26,7 +27,7 @@ class TransferFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label=_("status"), choices=TransferStatus.choices)
     pending = django_filters.BooleanFilter(
         label=_("open"), method="filter_pending",
-        widget=forms.Select(choices=[("", _("All")), ("true", _("Open")), ("false", _("Finished"))]),
+        widget=forms.Select(choices=[("", _("All")), ("true", pgettext_lazy("transfer", "In progress")), ("false", pgettext_lazy("transfer", "Finished"))]),
     )
 
     class Meta:

@@ -8,11 +8,12 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.scope import ScopeSpec
 
 from ..models import OrgUnit, Person
-from .choices import OPEN_TRANSFER_STATUSES, LetterKind, TransferKind, TransferStatus
+from .choices import OPEN_TRANSFER_STATUSES, LetterKind, StepAction, TransferKind, TransferStatus
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -110,11 +111,11 @@ class TransferStep(models.Model):
     """One step of a transfer's workflow: who did what, when, with which comment."""
 
     transfer = models.ForeignKey(Transfer, verbose_name=_("membership transfer"), on_delete=models.CASCADE, related_name="steps")
-    action = models.CharField(_("action"), max_length=30)
+    action = models.CharField(_("action"), max_length=30, choices=StepAction.choices)
     status = models.CharField(_("status"), max_length=20, choices=TransferStatus.choices)
     comment = models.CharField(_("comment"), max_length=500, blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.SET_NULL, related_name="+")
-    at = models.DateTimeField(_("at"), auto_now_add=True)
+    at = models.DateTimeField(pgettext_lazy("transfer step", "at"), auto_now_add=True)
 
     scope = ScopeSpec(org="transfer__from_unit", also_org="transfer__to_unit", owner="transfer__person")
 

@@ -22,7 +22,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .choices import TransferStatus
+from .choices import StepAction, TransferStatus
 
 S = TransferStatus
 
@@ -36,17 +36,8 @@ class Action(models.TextChoices):
     WITHDRAW = "withdraw", _("Withdraw")
 
 
-# Past-tense labels for the step list (the first entry is not an action of the table).
-STEP_LABELS = {
-    "create": _("Request drafted"),
-    "imported": _("Imported"),
-    Action.SUBMIT: _("Submitted"),
-    Action.APPROVE_BRANCH: _("Approved by the branch"),
-    Action.APPROVE_COMMITTEE: _("Approved by the committee; letter issued"),
-    Action.COMPLETE: _("Completed"),
-    Action.REJECT: _("Rejected"),
-    Action.WITHDRAW: _("Withdrawn"),
-}
+# Past-tense labels for the step list ("create" and "imported" are not actions of the table).
+STEP_LABELS = dict(StepAction.choices)
 
 CHANGE, SUBMITTER, BRANCH, COMMITTEE = "change", "submitter", "branch", "committee"
 

@@ -59,6 +59,11 @@ def test_secretary_submits_committee_approves_letter_prints(page_for, owner, sta
     page.goto(transfer.get_absolute_url())
     page.click("[data-action=approve_committee]")
     expect(page.locator("#transfer-status")).to_have_attribute("data-status", "committee_approved")
+    # The change history at phone width: each changed field is a readable line, not a column a
+    # character wide.
+    widths = page.eval_on_selector_all("td.history-changes .history-change", "els => els.map(e => e.getBoundingClientRect().width)")
+    assert widths and min(widths) >= 200, widths
+    _fits(page)
     page.click("#letters a")
     expect(page.locator("#letter-number")).to_contain_text(re.compile(r"\d{4}-0001"))
     expect(page.locator("#transfer-letter")).to_contain_text("王五")

@@ -266,6 +266,10 @@ def test_pages_submit_approve_and_print(client, owner, deputy, staff, member_a, 
     letter = transfer.letters.get()
     page = client.get(letter.get_absolute_url()).content.decode()
     assert letter.number in page and member_a.name in page and "data-print" in page
+    # The change history names the steps' actions and time in transfer words, not codes or "visit time".
+    page = client.get(transfer.get_absolute_url()).content.decode()
+    assert "已提交" in page and "操作时间" in page
+    assert "访问时间" not in page and "：— → submit" not in page
 
 
 def test_person_timeline_shows_completed_transfer(client, owner, deputy, staff, outsider, member_a, tree):
@@ -367,3 +371,21 @@ def test_the_committee_step_is_never_asked_of_nobody(staff, admin_user, member_a
     services.transfer_act(transfer=transfer, by=staff, action=A.APPROVE_BRANCH)
     asked = set(Notification.objects.filter(title__contains="待党委审批").values_list("user", flat=True))
     assert asked == {admin_user.pk}
+
+
+def test_transfer_and_hardship_labels_use_their_own_chinese_words():
+    from django.utils import translation
+
+    from members.hardship.forms import MeasureForm, ReviewForm
+    from members.hardship.models import AssistanceMeasure, HardshipReview
+    from members.partyorg.filtersets import TransferFilterSet
+    from members.partyorg.models import TransferStep
+
+    with translation.override("zh-hans"):
+        assert [str(label) for _, label in TransferFilterSet().form.fields["pending"].widget.choices] == ["全部", "办理中", "已办结"]
+        assert str(TransferStep._meta.get_field("at").verbose_name) == "操作时间"
+        assert str(dict(TransferStep._meta.get_field("action").flatchoices)["submit"]) == "已提交"
+        assert str(HardshipReview._meta.get_field("outcome").verbose_name) == "复核结果"
+        assert str(ReviewForm().fields["outcome"].label) == "复核结果"
+        assert str(AssistanceMeasure._meta.get_field("description").verbose_name) == "帮扶措施"
+        assert str(MeasureForm.base_fields["description"].label) == "帮扶措施"

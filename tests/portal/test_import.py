@@ -499,9 +499,12 @@ def test_web_import_preview_then_confirm(client, admin_user, tree, run_import_jo
     batch.refresh_from_db()
     assert batch.status == "previewed" and batch.preview["created"] == 3 and batch.rows_done == batch.rows_total == 3
     preview = client.get(response["Location"]).content.decode()
-    assert "确认导入" in preview and "data-reload-in" not in preview
+    assert "确认导入" in preview and "data-reload-in" not in preview and "已检查：可导入" in preview
+    assert "已检查：可导入" in client.get(reverse("portal:import_batches")).content.decode()
     client.post(reverse("portal:import_batch", args=[batch.pk]))
-    assert "data-reload-in" in client.get(response["Location"]).content.decode()  # queued: the page polls again
+    queued = client.get(response["Location"]).content.decode()
+    assert "data-reload-in" in queued  # queued: the page polls again
+    assert "等待导入" in queued and "已检查" not in queued  # the header follows the confirmation
     run_import_jobs()
     page = client.get(response["Location"]).content.decode()
     assert "导入：新增 3 条" in page
@@ -530,6 +533,8 @@ def test_web_import_preview_lists_every_row_error(client, admin_user, tree, run_
     assert "<td>4</td><td class=\"text-nowrap\"><code>org_unit_code</code></td>" in html
     batch = ImportBatch.objects.get()
     assert batch.preview["error_count"] == 2
+    assert "已检查：2 个问题" in html
+    assert "已检查：2 个问题" in client.get(reverse("portal:import_batches")).content.decode()
     response = client.post(reverse("portal:import_batch", args=[batch.pk]), follow=True)
     assert "文件存在问题，未导入任何数据" in response.content.decode()
     run_import_jobs()
