@@ -4,9 +4,15 @@ import datetime
 from django.core.management import call_command
 from django.db.models import Max, Min
 
-from activities.models import Activity
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from activities.choices import CellState
+from activities.models import Activity, MeetingMonth
+from activities.selectors import compliance_matrix
 from demands.models import Demand, MediationCase, Visit
 from members.models import OrgUnit, Person
+from portal.roles import Role
 
 
 def counts():
@@ -31,3 +37,15 @@ def test_seed_demo_builds_eighteen_months_of_an_enterprise_and_is_idempotent(db)
 
     call_command("seed_demo", stdout=open("/dev/null", "w"))
     assert counts() == first
+
+
+
+def test_seed_demo_fills_the_meeting_summary_so_the_matrix_shows_held_meetings(db):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    assert MeetingMonth.objects.exists()
+    manager = get_user_model().objects.filter(role=Role.MANAGER).first()
+    branch = Activity.objects.filter(ref__startswith="DEMO-", status="held").first().org_unit
+    year = timezone.localdate().year - 1  # a whole past year of the demo's history
+    rows = {row.branch.pk: row for row in compliance_matrix(manager, year=year)}
+    assert rows[branch.pk].met > 0
+    assert any(cell.state == CellState.HELD for cell in rows[branch.pk].cells)
