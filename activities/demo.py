@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from members.choices import PARTY_MEMBER_STATUSES
 
-from . import services
+from . import meeting_summary, services
 from .choices import ActivityStatus, AttendanceStatus, ItemStatus, ProjectStage
 from .models import Activity, Attendance, Expense, ItemEvent, Milestone, Project, ResponsibilityItem, Risk
 
@@ -165,3 +165,6 @@ def seed(seeded) -> None:
     seed_employee_invitations(people)
     seed_items(units, people)
     seed_projects(units, people)
+    # The activities above were written directly, not through the services that keep the
+    # 三会一课 summary: rebuild it, or the compliance matrix shows every branch at 0%.
+    meeting_summary.refresh()

@@ -78,7 +78,9 @@ def heat_map(user, period: str) -> dict:
     """The stored heat map of `period` in the user's visits.view scope."""
     cells = visible(VisitHeatCell.objects.filter(period=period), user, "visits.view")
     rows = list(cells.values_list("org_unit__path", "category_id", "visits", "classified"))
-    computed_at = cells.aggregate(at=Max("computed_at"))["at"]
+    # When the beat computed the month is a fact of the whole month, not of the user's scope: an
+    # account with no visits in its scope would otherwise be told the month was never computed.
+    computed_at = VisitHeatCell.objects.filter(period=period).aggregate(at=Max("computed_at"))["at"]
     scope_depth = user.scope_org.depth if getattr(user, "scope_org_id", None) else 0
     row_length = SEGMENT * (scope_depth + 2)
     counts: Counter = Counter()

@@ -1,6 +1,8 @@
 from portal.roles import OWN, SCOPE, define
 
-define("people.view", employee=OWN, staff=SCOPE, branch_secretary=SCOPE, manager=SCOPE)
+define(
+    "people.view", employee=OWN, staff=(SCOPE, OWN), branch_secretary=(SCOPE, OWN), manager=(SCOPE, OWN),
+)
 define("people.change", staff=SCOPE, branch_secretary=SCOPE)
 define("people.delete")  # administrators only
 define("orgunits.view", staff=SCOPE, branch_secretary=SCOPE, manager=SCOPE)

@@ -118,6 +118,15 @@ def totals_rows(user, year: int, units, until: datetime.date | None = None) -> l
     } for unit in units for t in [by_unit[unit.pk]]]
 
 
+def rows_with_figures(rows: list[dict]) -> tuple[list[dict], int]:
+    """The first row (the unit's own total) and the sub-unit rows with any figure that is not zero,
+    and how many all-zero rows were left out: most units have no hardship household, and a row for
+    each made the dashboard's card thousands of pixels tall on a phone."""
+    figures = ("households", "households_helped", "people_helped", "money_number", "services")
+    kept = rows[:1] + [r for r in rows[1:] if any(r[f] for f in figures)]
+    return kept, len(rows) - len(kept)
+
+
 def totals(user, year: int, unit=None) -> Totals:
     """The totals of the user's scope (or of `unit`'s subtree) for a year."""
     unit = unit or user.scope_org

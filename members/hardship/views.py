@@ -283,9 +283,10 @@ class TotalsFragmentView(PermissionRequiredMixin, View):
         if unit is None:
             return HttpResponse("")
         children = list(units.filter(parent=unit).order_by("sort_order", "path"))
-        rows = selectors.totals_rows(request.user, until.year, [unit, *children], until=until)
+        rows, left_out = selectors.rows_with_figures(
+            selectors.totals_rows(request.user, until.year, [unit, *children], until=until))
         return render(request, "members/hardship/totals_fragment.html",
-                      {"rows": rows, "year": until.year, "until": until})
+                      {"rows": rows, "left_out": left_out, "year": until.year, "until": until})
 
 
 class HouseholdAutocomplete(AutocompleteView):

@@ -43,3 +43,17 @@ def test_heat_map_of_visits(client, tree, owner, outsider, staff):
     # A bad month is said beside the field; the page still answers.
     page = client_for(client, staff).get(reverse("demands:heat_map"), {"period": "2026-13"})
     assert page.status_code == 200 and page.context["error"]
+
+
+def test_heat_map_computed_with_nothing_in_scope_says_computed(client, tree, outsider):
+    """The month was computed (branch A's visits); branch B's secretary has none in scope."""
+    category("housing", "住房")
+    VisitFactory(person=PersonFactory(org_unit=tree.group_a), visited_on=datetime.date(2026, 11, 12), notes="宿舍漏水")
+    make_demand(tree.group_a, title="宿舍漏水", category_obj=category("housing", "住房"),
+                visit=VisitFactory(person=PersonFactory(org_unit=tree.group_a), visited_on=datetime.date(2026, 11, 13)))
+    assert heatmap.compute("2026-11") >= 1
+    page = client_for(client, outsider).get(reverse("demands:heat_map"), {"period": "2026-11"})
+    content = page.content.decode()
+    assert page.context["rows"] == []
+    assert 'data-testid="computed-at"' in content and 'data-testid="not-computed"' not in content
+    assert 'data-testid="nothing-in-scope"' in content

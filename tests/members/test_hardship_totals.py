@@ -69,3 +69,14 @@ def test_the_manager_dashboard_shows_the_totals_and_an_employee_nothing(client, 
     assert client.get("/members/hardship/totals/", {"until": "2026-13-01"}).status_code == 400
     client_for(client, member)
     assert client.get("/members/hardship/totals/").status_code == 403
+
+
+def test_the_dashboard_totals_leave_out_units_with_no_figure_and_are_no_cards(client, tree, manager, register):
+    """The department has no household nor assistance: its all-zero row is left out; the total
+    row of the unit stays, and the table does not turn into one card per unit on a phone."""
+    client_for(client, manager)
+    totals = client.get("/members/hardship/totals/", {"unit": tree.root.pk, "until": "2026-03-31"})
+    assert [r["unit_id"] for r in totals.context["rows"]] == [tree.root.pk, tree.branch_a.pk, tree.branch_b.pk]
+    body = totals.content.decode()
+    assert tree.department.name not in body and 'data-testid="hardship-left-out"' in body
+    assert "table-cards" not in body

@@ -132,6 +132,18 @@ def test_my_record(client, member, handler, admin_user):
     assert login(client, handler).get(reverse("members:my_record")).status_code == 403
 
 
+
+@pytest.mark.parametrize("role", [Role.STAFF, Role.BRANCH_SECRETARY, Role.MANAGER])
+def test_my_record_opens_for_an_account_whose_person_is_outside_its_scope(client, tree, role):
+    """Everyone may read their own 一人一档, wherever their scope unit lies."""
+    user = make_user(role, tree.branch_b, person_unit=tree.department)
+    response = login(client, user).get(reverse("members:my_record"))
+    assert response["Location"] == reverse("members:person_detail", args=[user.person_id])
+    assert client.get(response["Location"]).status_code == 200
+    # Their own record only: another person outside the scope still does not exist for them.
+    other = PersonFactory(org_unit=tree.department)
+    assert client.get(reverse("members:person_detail", args=[other.pk])).status_code == 404
+
 def test_employee_sees_only_own_record(client, member, person_a):
     login(client, member)
     assert client.get(reverse("members:person_detail", args=[person_a.pk])).status_code == 404
