@@ -643,6 +643,8 @@ def sla_sweep(now: datetime.datetime | None = None) -> dict[str, int]:
     ]
     counts = {f"{kind}_{level}": 0 for kind, level, _q in steps}
     counts["escalated"] = counts["stale"] = 0
+    # The group robots are read once for the whole sweep, not once per demand.
+    group_robots = {kind: robots.RobotDirectory(kind) for kind in (RobotKind.OVERDUE, RobotKind.SUPERVISION)}
     # Deadlines written without the calendar mark (imports) that reach past the last confirmed year.
     from .workcalendar import mark_unconfirmed_deadlines
 
@@ -666,14 +668,14 @@ def sla_sweep(now: datetime.datetime | None = None) -> dict[str, int]:
                     break
                 Demand.objects.filter(pk__in=[d.pk for d in batch]).update(**{flag: level})
                 for demand in batch:
-                    _sla_notify(demand, kind, level)
+                    _sla_notify(demand, kind, level, group_robots)
                     if level == SlaFlag.OVERDUE:
-                        counts["escalated"] += _escalate(demand, kind, now)
+                        counts["escalated"] += _escalate(demand, kind, now, group_robots)
                 counts[f"{kind}_{level}"] += len(batch)
     return counts
 
 
-def _sla_notify(demand: Demand, kind: str, level: str) -> None:
+def _sla_notify(demand: Demand, kind: str, level: str, group_robots: dict | None = None) -> None:
     due = demand.response_due_at if kind == "response" else demand.resolution_due_at
     heads, _unit = unit_heads(responsible_unit(demand))
     title, body = _sla_message(demand, kind, level)
@@ -681,6 +683,7 @@ def _sla_notify(demand: Demand, kind: str, level: str) -> None:
     _notify_users([demand.handler, *heads], demand, title, key=key, body=body)
     if level == SlaFlag.OVERDUE:
         robots.announce(RobotKind.OVERDUE, unit=responsible_unit(demand), key=key, url=demand.get_absolute_url(),
+                        directory=(group_robots or {}).get(RobotKind.OVERDUE),
                         compose=lambda: _sla_message(demand, kind, level))
 
 
@@ -696,7 +699,7 @@ def _sla_message(demand: Demand, kind: str, level: str) -> tuple[str, str]:
     return title, body
 
 
-def _escalate(demand: Demand, kind: str, now: datetime.datetime) -> int:
+def _escalate(demand: Demand, kind: str, now: datetime.datetime, group_robots: dict | None = None) -> int:
     """督办: the supervisors of the nearest unit above the responsible unit (portal.recipients
     .supervisors_of) and the staff member who accepted the demand are told; the timeline records
     the supervising unit."""
@@ -711,6 +714,7 @@ def _escalate(demand: Demand, kind: str, now: datetime.datetime) -> int:
     title, body = _escalation_message(demand)
     _notify_users([*above, acceptor_of(demand)], demand, title, key=key, body=body)
     robots.announce(RobotKind.SUPERVISION, unit=responsible_unit(demand), key=key, url=demand.get_absolute_url(),
+                    directory=(group_robots or {}).get(RobotKind.SUPERVISION),
                     compose=lambda: _escalation_message(demand))
     return 1
 

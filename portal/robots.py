@@ -137,6 +137,11 @@ def deliver(delivery_id: int, *, now: datetime.datetime | None = None) -> Outcom
         return Outcome()
     delivery = RobotDelivery.objects.select_related("robot", "robot__org_unit").get(pk=delivery_id)
     now = now or timezone.now()
+    if not delivery.robot.active:  # switched off after the message was queued: not posted
+        with translation.override(settings.LANGUAGE_CODE):
+            reason = str(_("The robot was switched off before the message was sent."))
+        RobotDelivery.objects.filter(pk=delivery_id).update(status=Status.FAILED, error=reason)
+        return Outcome(error=reason)
     with translation.override(settings.LANGUAGE_CODE):  # the error is kept as text, in the portal's language
         outcome = post(delivery.robot, payload(delivery.robot.platform, delivery.title, delivery.text, delivery.url), now=now)
     robot = RobotWebhook.objects.filter(pk=delivery.robot_id)

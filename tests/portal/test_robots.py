@@ -295,3 +295,30 @@ def test_an_unreachable_robot_is_explained_in_chinese(tree, receiver, settings):
     outcome = robots.deliver(RobotDelivery.objects.get().pk)
     assert outcome.retry
     assert RobotDelivery.objects.get().error.startswith("无法解析机器人地址的主机名")
+
+
+def test_a_robot_switched_off_after_queueing_posts_nothing(tree, receiver):
+    robot = make_robot(tree.branch_a, receiver)
+    announce(tree.branch_a)
+    RobotWebhook.objects.filter(pk=robot.pk).update(active=False)
+    assert not robots.deliver(RobotDelivery.objects.get().pk).sent
+    assert receiver.requests == []
+    assert RobotDelivery.objects.get().status == RobotDelivery.Status.FAILED
+
+
+def test_the_sla_sweep_reads_the_robots_once(tree, receiver, owner, member, django_assert_max_num_queries):
+    """Many overdue demands in one sweep: the robot list is not read again per demand."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_robot(tree.branch_a, receiver, kinds=[RobotKind.OVERDUE, RobotKind.SUPERVISION])
+    policy(None, "normal", hours=4, days=2)
+    with time_machine.travel(datetime.datetime(2026, 11, 23, 9, 0, tzinfo=TZ), tick=False):
+        for _ in range(4):
+            make_demand(tree.group_a, submitter=member.person, by=owner)
+    with time_machine.travel(datetime.datetime(2026, 11, 23, 15, 0, tzinfo=TZ), tick=False):
+        with CaptureQueriesContext(connection) as queries:
+            sla_sweep()
+    robot_reads = [q for q in queries.captured_queries if 'FROM "portal_robotwebhook"' in q["sql"]]
+    assert len(robot_reads) == 2  # one per kind the sweep may announce
+    assert RobotDelivery.objects.filter(kind=RobotKind.OVERDUE).count() == 4
