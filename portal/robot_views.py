@@ -1,7 +1,10 @@
 """Group robots administration (portal.robots): form, filters, tables and the views."""
+from urllib.parse import urlsplit
+
 import django_filters
 import django_tables2 as tables
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse_lazy
@@ -57,7 +60,7 @@ class RobotForm(ScopedModelForm):
             return self.instance.url
         if url and not robots.host_allowed(url):
             raise forms.ValidationError(_("Only the addresses of WeCom and DingTalk robots are accepted (%(hosts)s).")
-                                        % {"hosts": ", ".join(robots.settings.ROBOT_WEBHOOK_HOSTS)})
+                                        % {"hosts": ", ".join(settings.ROBOT_WEBHOOK_HOSTS)})
         return url
 
     def clean_secret(self):
@@ -67,7 +70,7 @@ class RobotForm(ScopedModelForm):
     def clean(self):
         cleaned = super().clean()
         platform, url, secret = cleaned.get("platform"), cleaned.get("url") or "", cleaned.get("secret") or ""
-        host = robots.urllib.parse.urlsplit(url).hostname or ""
+        host = urlsplit(url).hostname or ""
         if platform == RobotPlatform.WECOM and host == "oapi.dingtalk.com" or (
                 platform == RobotPlatform.DINGTALK and host == "qyapi.weixin.qq.com"):
             self.add_error("url", _("This is the address of the other platform."))
