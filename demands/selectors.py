@@ -22,7 +22,7 @@ from members.models import OrgUnit
 from portal.models import User
 
 from .choices import OPEN_STATUSES, Channel, Status, Urgency
-from .models import Demand, DemandCategory, DemandEvent, LifeEvent, Visit
+from .models import Demand, DemandCategory, DemandEvent, LifeEvent, TitleBigrams, Visit
 from .sla import DEADLINES, Thresholds, current_thresholds
 
 SIMILAR_LIMIT = 5
@@ -171,9 +171,12 @@ def similar_demands(user, text: str, *, exclude_pk: int | None = None, limit: in
     similar_title = Q(title__trigram_similar=text)
     words = _key_words(text)
     if words:
-        similar_title |= reduce(operator.or_, (Q(title__contains=w) for w in words))
+        # The bigram index finds the titles that may contain a word; LIKE keeps those that do.
+        similar_title |= Q(title_bigrams__overlap=sorted({w[:2] for w in words})) & reduce(
+            operator.or_, (Q(title__contains=w) for w in words))
     candidates = (
-        base.filter(similar_title).annotate(similarity=TrigramSimilarity("title", text))
+        base.alias(title_bigrams=TitleBigrams("title")).filter(similar_title)
+        .annotate(similarity=TrigramSimilarity("title", text))
         .select_related("category", "org_unit").order_by("-similarity", "-received_at")[:SIMILAR_CANDIDATES]
     )
     found = rows_within(candidates, SIMILAR_TIMEOUT_MS) or []

@@ -31,3 +31,19 @@ def test_paraphrased_duplicates_are_found(owner, tree):
     recall, baseline = found / len(pairs), found_by_trigram / len(pairs)
     print(f"recall@5 on {len(pairs)} paraphrased duplicates: text model {recall:.2f}, title trigrams {baseline:.2f}")
     assert recall >= 0.8 and recall > baseline
+
+
+def test_a_two_character_word_is_found_through_the_bigram_index(owner, tree):
+    """工资 has no trigram: the word's candidates come through the open demands' bigram index
+    (demand_title_bigrams) and are still found."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT demand_title_bigrams(%s)", ["拖欠工资"])
+        assert sorted(cursor.fetchone()[0]) == sorted(["拖欠", "欠工", "工资"])
+    other = category()
+    for code, name in DEFAULT_CATEGORIES:
+        category(code, name)
+    wanted = make_demand(tree.group_a, title="工资拖欠了三个月还没发", content="", category_obj=other)
+    make_demand(tree.group_a, title="食堂菜价上涨", content="", category_obj=other)
+    assert wanted.pk in [d.pk for d in selectors.similar_demands(owner, "拖欠工资三个月")]
