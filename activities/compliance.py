@@ -94,8 +94,10 @@ class Window:
 
     @cached_property  # the matrix links every window of every branch: formatted once per window
     def dates(self) -> tuple[str, str]:
-        """Start and end as the activity list's filter takes them (YYYY-MM-DD, local)."""
-        return f"{timezone.localtime(self.start):%Y-%m-%d}", f"{timezone.localtime(self.end):%Y-%m-%d}"
+        """First and last day, as the activity list's filter takes them (YYYY-MM-DD, local; its
+        held_to is inclusive, so the last day is the one before the exclusive end)."""
+        last_day = timezone.localtime(self.end).date() - datetime.timedelta(days=1)
+        return f"{timezone.localtime(self.start):%Y-%m-%d}", f"{last_day:%Y-%m-%d}"
 
     @cached_property  # a matrix asks every window of every branch: computed once per window
     def month_key(self) -> tuple[int, int]:

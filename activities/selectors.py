@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import Case, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from members import workflow as member_workflow
 from members.choices import DevelopmentStage, OrgKind
@@ -17,7 +18,7 @@ from members.models import DevelopmentRecord, OrgUnit, Person
 from portal.scope import subtree_q, visible
 
 from . import compliance, meeting_summary
-from .choices import ActivityStatus, CellState, ItemStatus, MEETING_TYPES
+from .choices import ActivityStatus, ActivityType, CellState, ItemStatus, MEETING_TYPES
 from .models import Activity, ResponsibilityItem
 from .services import reviewable_items
 from .workflow import colour_date_bounds
@@ -44,11 +45,22 @@ class MatrixRow:
     def rate(self):
         return self.met / self.required if self.required else None
 
+    @property
+    def percent(self) -> int | None:
+        """The rate in whole per cent, rounded as the {% widthratio %} tag rounds."""
+        return round(self.met / self.required * 100) if self.required else None
+
 
 def _columns(year: int, by: str) -> list[tuple[str, datetime.datetime, datetime.datetime]]:
     if by == "quarter":
         return [(f"Q{q}", compliance.month_start(year, q * 3 - 2), compliance.month_end(year, q * 3)) for q in range(1, 5)]
     return [(f"{m}", compliance.month_start(year, m), compliance.month_end(year, m)) for m in range(1, 13)]
+
+
+def window_letters() -> dict[str, str]:
+    """The one-letter label of each meeting type in the matrix (its legend explains them)."""
+    return {ActivityType.BRANCH_COMMITTEE: _("C"), ActivityType.PARTY_GROUP: _("G"),
+            ActivityType.GENERAL_ASSEMBLY: _("A"), ActivityType.PARTY_LECTURE: _("L")}
 
 
 def compliance_matrix(user, *, year: int, by: str = "month", as_of: datetime.datetime | None = None,

@@ -28,7 +28,7 @@ from portal.scope import get_visible_or_404, scope_q, visible
 from portal.uploads import file_response
 
 from . import selectors, services, workflow
-from .choices import ActivityStatus, AttendanceStatus, CellState, ProjectStage
+from .choices import ActivityStatus, AttendanceStatus, ProjectStage
 from .filtersets import ActivityFilterSet, ItemFilterSet, PointsFilterSet, ProjectFilterSet
 from .forms import (
     ActivityForm, CopyYearForm, DecisionForm, EvaluationForm, ExpenseForm, InviteForm, LeaveForm, MilestoneForm,
@@ -285,7 +285,8 @@ class ComplianceView(PermissionRequiredMixin, TemplateView):
         by = "quarter" if self.request.GET.get("by") == "quarter" else "month"
         rows = selectors.compliance_matrix(self.request.user, year=year, by=by, as_of=now)
         context.update(rows=rows, year=year, by=by, years=range(timezone.localdate().year + 1, timezone.localdate().year - 5, -1),
-                       states=CellState, columns=[c.label for c in rows[0].cells] if rows else [])
+                       columns=[c.label for c in rows[0].cells] if rows else [], window_letters=selectors.window_letters(),
+                       activity_list_url=reverse("activities:activity_list"))
         return context
 
 

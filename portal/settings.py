@@ -102,6 +102,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Parts of pages repeated thousands of times (portal/jinja.py), in jinja2/.
+        "NAME": "jinja2",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "portal.jinja.environment", "trim_blocks": True, "lstrip_blocks": True},
+    },
 ]
 
 # PostgreSQL is the only engine: the scope layer, audit triggers and search rely on it.

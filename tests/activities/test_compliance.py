@@ -153,3 +153,25 @@ def test_meetings_due_this_month_lists_open_windows_in_path_order_up_to_the_limi
     ]
     assert all(end == local(2026, 4, 1) for _b, _t, end in due)
     assert meetings_due_this_month(manager, now=now, limit=4) == due[:4]
+
+
+@pytest.mark.django_db
+def test_matrix_page_links_each_window_to_its_own_days_and_shows_the_rate(client, tree, manager):
+    """A window's link lists its meetings from its first to its last day (the list's "to" is
+    inclusive: February ends on the 28th, not on 1 March); the rate is in whole per cent."""
+    import time_machine
+    from django.urls import reverse
+
+    for month in (1, 2, 3):
+        ActivityFactory(org_unit=tree.branch_a, type="branch_committee", held_at=local(2026, month, 5, 9))
+        ActivityFactory(org_unit=tree.group_a, type="party_group", held_at=local(2026, month, 6, 9))
+    ActivityFactory(org_unit=tree.branch_a, type="general_assembly", held_at=local(2026, 1, 20, 9))
+    client.force_login(manager)
+    with time_machine.travel(local(2026, 4, 1, 10), tick=False):
+        html = client.get(reverse("activities:compliance"), {"year": 2026, "by": "quarter"}).content.decode()
+        monthly = client.get(reverse("activities:compliance"), {"year": 2026}).content.decode()
+    row = html[html.index(f'data-branch="{tree.branch_a.code}"'):]
+    row = row[:row.index("</tr>")]
+    assert "88%" in row and "7/8" in row  # 7 of 8 windows, as {% widthratio %} rounds
+    assert "held_from=2026-01-01&amp;held_to=2026-03-31" in row
+    assert "held_from=2026-02-01&amp;held_to=2026-02-28" in monthly
