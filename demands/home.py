@@ -8,13 +8,17 @@ from portal.scope import visible
 
 from . import selectors
 from .choices import OPEN_STATUSES
-from .sla import current_thresholds
+from .sla import DEADLINES, current_thresholds
 from .tables import deadline_badge
 
 QUEUE_TILES = ("pending", "todo", "due_soon", "overdue", "to_visit")
 ASSIGNED_SHOWN = 5
 RECENT_SHOWN = 5
 TO_RATE_SHOWN = 3
+# What the short lists show (title, status, the deadline badge): no related record, so the one
+# UNION ALL query of the lists joins nothing (planning it with every join cost ~10 ms).
+LIST_FIELDS = ("ref", "title", "status", "received_at", "deadline_unconfirmed",
+               *(name for _kind, due, closed_by in DEADLINES for name in (due, closed_by) if name))
 
 
 def thresholds(request):
@@ -50,7 +54,8 @@ def demand_lists(request) -> dict[str, list]:
             mine = selectors.my_demands(user)
             parts["recent"] = (mine, RECENT_SHOWN)
             parts["to_rate"] = (visible(mine.filter(status="resolved"), user, "demands.view"), TO_RATE_SHOWN)
-        return short_lists(parts)
+        return short_lists({name: (queryset.select_related(None).only(*LIST_FIELDS), limit)
+                            for name, (queryset, limit) in parts.items()})
 
     return once_per_request(request, "demands.lists", load)
 
