@@ -63,17 +63,43 @@ def window_letters() -> dict[str, str]:
             ActivityType.GENERAL_ASSEMBLY: _("A"), ActivityType.PARTY_LECTURE: _("L")}
 
 
-def compliance_matrix(user, *, year: int, by: str = "month", as_of: datetime.datetime | None = None,
-                      within: OrgUnit | None = None, permission: str = "activities.compliance") -> list[MatrixRow]:
-    """Branches × months (or quarters) of `year`; each cell holds the windows that end in it with
-    their state held / missing / due, from the maintained summary (activities.meeting_summary).
-    Two queries whatever the number of branches."""
-    as_of = as_of or timezone.now()
+def matrix_branches(user, *, within: OrgUnit | None = None, permission: str = "activities.compliance"):
+    """The party branches in the user's scope (within a unit, if given), in tree order."""
     branches = visible(OrgUnit.objects.filter(kind=OrgKind.BRANCH), user, permission)
     if within is not None:
         branches = branches.filter(subtree_q(within))
+    return branches.order_by("path")
+
+
+# Branches per page of the matrix: a committee's hundreds of branches are read a page at a time.
+MATRIX_PAGE_SIZE = 100
+
+
+def compliance_page(user, params, *, now: datetime.datetime) -> dict:
+    """The 三会一课 page: the year and view asked for (a year out of range, or not a number, is the
+    current one) and one page of the matrix's branches."""
+    from django.core.paginator import Paginator
+
+    this_year = timezone.localdate(now).year
+    year = int(params["year"]) if str(params.get("year", "")).isdecimal() and 2000 <= int(params["year"]) <= 2100 else this_year
+    by = "quarter" if params.get("by") == "quarter" else "month"
+    page = Paginator(matrix_branches(user), MATRIX_PAGE_SIZE).get_page(params.get("page"))
+    rows = compliance_matrix(user, year=year, by=by, as_of=now, branches=list(page))
+    return {"rows": rows, "page": page, "year": year, "by": by, "years": range(this_year + 1, this_year - 5, -1),
+            "columns": [c.label for c in rows[0].cells] if rows else []}
+
+
+def compliance_matrix(user, *, year: int, by: str = "month", as_of: datetime.datetime | None = None,
+                      within: OrgUnit | None = None, permission: str = "activities.compliance",
+                      branches: list[OrgUnit] | None = None) -> list[MatrixRow]:
+    """Branches × months (or quarters) of `year`; each cell holds the windows that end in it with
+    their state held / missing / due, from the maintained summary (activities.meeting_summary).
+    `branches`: these (a page of them), else every branch in scope. Two queries whatever the number
+    of branches."""
+    as_of = as_of or timezone.now()
     year_start, year_end = compliance.month_start(year, 1), compliance.month_start(year + 1, 1)
-    branches = list(branches.order_by("path")[:500])
+    if branches is None:
+        branches = list(matrix_branches(user, within=within, permission=permission))
     if not branches:
         return []
     held = meeting_summary.held_months([b.pk for b in branches], year_start, year_end)

@@ -276,17 +276,8 @@ class ComplianceView(PermissionRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        now = timezone.now()
-        try:
-            year = int(self.request.GET.get("year") or timezone.localdate().year)
-        except ValueError:
-            year = timezone.localdate().year
-        year = min(max(year, 2000), 2100)
-        by = "quarter" if self.request.GET.get("by") == "quarter" else "month"
-        rows = selectors.compliance_matrix(self.request.user, year=year, by=by, as_of=now)
-        context.update(rows=rows, year=year, by=by, years=range(timezone.localdate().year + 1, timezone.localdate().year - 5, -1),
-                       columns=[c.label for c in rows[0].cells] if rows else [], window_letters=selectors.window_letters(),
-                       activity_list_url=reverse("activities:activity_list"))
+        context.update(selectors.compliance_page(self.request.user, self.request.GET, now=timezone.now()),
+                       window_letters=selectors.window_letters(), activity_list_url=reverse("activities:activity_list"))
         return context
 
 

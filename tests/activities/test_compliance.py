@@ -175,3 +175,38 @@ def test_matrix_page_links_each_window_to_its_own_days_and_shows_the_rate(client
     assert "88%" in row and "7/8" in row  # 7 of 8 windows, as {% widthratio %} rounds
     assert "held_from=2026-01-01&amp;held_to=2026-03-31" in row
     assert "held_from=2026-02-01&amp;held_to=2026-02-28" in monthly
+
+
+@pytest.mark.django_db
+def test_matrix_page_shows_every_branch_a_page_at_a_time(client, tree, manager, monkeypatch):
+    """A committee's branches beyond one page are on the next pages, none left out; a hostile year
+    shows the current one."""
+    from django.urls import reverse
+
+    from activities import selectors
+    from members.importers import rebuild_org_paths
+    from tests.factories import OrgUnitFactory
+
+    monkeypatch.setattr(selectors, "MATRIX_PAGE_SIZE", 2)
+    for _ in range(3):
+        OrgUnitFactory(kind="branch", parent=tree.branch_a)
+    rebuild_org_paths()
+    everyone = list(selectors.matrix_branches(manager))
+    assert len(everyone) == 5
+    client.force_login(manager)
+    url = reverse("activities:compliance")
+    seen = []
+    for number in (1, 2, 3):
+        response = client.get(url, {"year": 2026, "page": number})
+        seen += [row.branch for row in response.context["rows"]]
+    assert seen == everyone
+    assert 'data-testid="matrix-pages"' in response.content.decode()
+    for hostile in ("-1", "²", "99999", "2026-13", "%00"):
+        response = client.get(url, {"year": hostile, "page": hostile})
+        assert response.status_code == 200 and response.context["year"] == timezone_year()
+
+
+def timezone_year():
+    from django.utils import timezone
+
+    return timezone.localdate().year
