@@ -483,10 +483,8 @@ class MediationKind(dx.Kind):
     def apply(self, rows, result):
         units, demands = self._lookups(rows)
         fields = ["demand_id", "org_unit_id", "opened_at", "concluded_at", "outcome"]
-        existing = {}
-        for batch in dx.batched([r.values["ref"] for r in rows], BATCH):
-            existing.update({c.ref: c for c in MediationCase.objects.filter(ref__in=batch).only("pk", "ref", *fields)})
-        to_create, to_update, update_fields, errors = [], [], set(), []
+        existing = dx.existing_by_ref(MediationCase, (r.values["ref"] for r in rows), only=fields)
+        upsert, errors = dx.RefUpsert(MediationCase), []
         for row in rows:
             v, current = row.values, existing.get(row.values["ref"])
             data = {"org_unit_id": units[v["org_unit_code"]], "opened_at": v["opened_at"]}
@@ -500,25 +498,10 @@ class MediationKind(dx.Kind):
             if (concluded is None) != (outcome == ""):
                 errors.append(RowError(row.number, "outcome", _("A case has an outcome exactly when it is concluded.")))
                 continue
-            if current is None:
-                to_create.append(MediationCase(ref=v["ref"], **data))
-                continue
-            changes = {f: value for f, value in data.items() if getattr(current, f) != value}
-            if changes:
-                for field, value in changes.items():
-                    setattr(current, field, value)
-                update_fields.update(changes)
-                to_update.append(current)
-            else:
-                result.unchanged += 1
+            upsert.put(v["ref"], current, data)
         if errors:
             raise RejectFile(errors)
-        for batch in dx.batched(to_create, 2000):
-            MediationCase.objects.bulk_create(batch)
-        if to_update:
-            MediationCase.objects.bulk_update(to_update, sorted(update_fields), batch_size=2000)
-        result.created += len(to_create)
-        result.updated += len(to_update)
+        upsert.save(result)
 
     def export_queryset(self):
         return MediationCase.objects.all()
@@ -553,31 +536,14 @@ class LifeEventImportKind(dx.Kind):
     def apply(self, rows, result):
         people = _person_ids(r.values["employee_no"] for r in rows)
         fields = ["person_id", "kind", "event_date", "visit_due_on"]
-        existing = {}
-        for batch in dx.batched([r.values["ref"] for r in rows], BATCH):
-            existing.update({e.ref: e for e in LifeEvent.objects.filter(ref__in=batch).only("pk", "ref", *fields)})
-        to_create, to_update, update_fields = [], [], set()
+        existing = dx.existing_by_ref(LifeEvent, (r.values["ref"] for r in rows), only=fields)
+        upsert = dx.RefUpsert(LifeEvent)
         for row in rows:
             v, current = row.values, existing.get(row.values["ref"])
             data = {"person_id": people[v["employee_no"]], "kind": v["kind"], "event_date": v["event_date"],
                     "visit_due_on": LifeEvent.due_on(v["event_date"])}
-            if current is None:
-                to_create.append(LifeEvent(ref=v["ref"], **data))
-                continue
-            changes = {f: value for f, value in data.items() if getattr(current, f) != value}
-            if changes:
-                for field, value in changes.items():
-                    setattr(current, field, value)
-                update_fields.update(changes)
-                to_update.append(current)
-            else:
-                result.unchanged += 1
-        for batch in dx.batched(to_create, 2000):
-            LifeEvent.objects.bulk_create(batch)
-        if to_update:
-            LifeEvent.objects.bulk_update(to_update, sorted(update_fields), batch_size=2000)
-        result.created += len(to_create)
-        result.updated += len(to_update)
+            upsert.put(v["ref"], current, data)
+        upsert.save(result)
 
     def export_queryset(self):
         return LifeEvent.objects.all()
@@ -629,10 +595,8 @@ class VisitImportKind(dx.Kind):
     def apply(self, rows, result):
         people, events = self._lookups(rows)
         fields = ["person_id", "visitor_id", "visited_on", "kind", "life_event_id", "notes"]
-        existing = {}
-        for batch in dx.batched([r.values["ref"] for r in rows], BATCH):
-            existing.update({x.ref: x for x in Visit.objects.filter(ref__in=batch).only("pk", "ref", *fields)})
-        to_create, to_update, update_fields = [], [], set()
+        existing = dx.existing_by_ref(Visit, (r.values["ref"] for r in rows), only=fields)
+        upsert = dx.RefUpsert(Visit)
         for row in rows:
             v, current = row.values, existing.get(row.values["ref"])
             life_event_id = events[v["life_event_ref"]][0] if v.get("life_event_ref") else None
@@ -646,23 +610,8 @@ class VisitImportKind(dx.Kind):
             ):
                 if column in row.present or current is None:
                     data[field] = value if column in row.present else default
-            if current is None:
-                to_create.append(Visit(ref=v["ref"], **data))
-                continue
-            changes = {f: value for f, value in data.items() if getattr(current, f) != value}
-            if changes:
-                for field, value in changes.items():
-                    setattr(current, field, value)
-                update_fields.update(changes)
-                to_update.append(current)
-            else:
-                result.unchanged += 1
-        for batch in dx.batched(to_create, 2000):
-            Visit.objects.bulk_create(batch)
-        if to_update:
-            Visit.objects.bulk_update(to_update, sorted(update_fields), batch_size=2000)
-        result.created += len(to_create)
-        result.updated += len(to_update)
+            upsert.put(v["ref"], current, data)
+        upsert.save(result)
 
     def export_queryset(self):
         return Visit.objects.all()

@@ -39,10 +39,6 @@ def _lookup(model, field: str, keys, values: tuple[str, ...]) -> dict:
     return found
 
 
-HOUSEHOLD_FIELDS = ["person_id", "reason", "level", "family_size", "family_situation", "registered_on", "status",
-                    "left_on", "status_reason", "liaison_id", "last_review_on", "next_review_on"]
-
-
 @dx.register
 class HouseholdKind(dx.Kind):
     name = "hardship_households"
@@ -114,10 +110,8 @@ class HouseholdKind(dx.Kind):
 
     def apply(self, rows, result):
         people, users = self._lookups(rows)
-        existing = {}
-        for batch in dx.batched([r.values["ref"] for r in rows], BATCH):
-            existing.update({h.ref: h for h in HardshipHousehold.objects.filter(ref__in=batch)})
-        to_create, to_update = [], []
+        existing = dx.existing_by_ref(HardshipHousehold, (r.values["ref"] for r in rows))
+        upsert = dx.RefUpsert(HardshipHousehold)
         for row in rows:
             v, current = row.values, existing.get(row.values["ref"])
             status = v.get("status") or (current.status if current and "status" not in row.present else Status.REGISTERED)
@@ -134,26 +128,10 @@ class HouseholdKind(dx.Kind):
                 data["next_review_on"] = workflow.next_review_on(last or v["registered_on"])
             else:
                 data["next_review_on"] = None
-            if current is None:
-                to_create.append(HardshipHousehold(ref=v["ref"], **data))
-                continue
-            changes = {f: value for f, value in data.items() if getattr(current, f) != value}
-            if changes:
-                for field, value in changes.items():
-                    setattr(current, field, value)
-                to_update.append(current)
-            else:
-                result.unchanged += 1
+            upsert.put(v["ref"], current, data)
         # Updates first: a household leaving the register frees its person for a new one in the file.
-        if to_update:
-            HardshipHousehold.objects.bulk_update(to_update, HOUSEHOLD_FIELDS, batch_size=2000)
-        for batch in dx.batched(to_create, 2000):
-            HardshipHousehold.objects.bulk_create(batch)
-            HouseholdEvent.objects.bulk_create(
-                HouseholdEvent(household=h, action=workflow.EventKind.IMPORTED, on=h.registered_on) for h in batch
-            )
-        result.created += len(to_create)
-        result.updated += len(to_update)
+        upsert.save(result, updates_first=True, after_create=lambda batch: HouseholdEvent.objects.bulk_create(
+            HouseholdEvent(household=h, action=workflow.EventKind.IMPORTED, on=h.registered_on) for h in batch))
 
     def export_queryset(self):
         return HardshipHousehold.objects.all()
@@ -200,11 +178,8 @@ class AssistanceKind(dx.Kind):
 
     def apply(self, rows, result):
         households = _lookup(HardshipHousehold, "ref", (r.values["household_ref"] for r in rows), ("id",))
-        existing = {}
-        for batch in dx.batched([r.values["ref"] for r in rows], BATCH):
-            existing.update({x.ref: x for x in AssistanceRecord.objects.filter(ref__in=batch)})
-        to_create, to_update = [], []
-        fields = ["household_id", "given_on", "kind", "amount", "service"]
+        existing = dx.existing_by_ref(AssistanceRecord, (r.values["ref"] for r in rows))
+        upsert = dx.RefUpsert(AssistanceRecord)
         for row in rows:
             v, current = row.values, existing.get(row.values["ref"])
             data = {"household_id": households[v["household_ref"]][0], "given_on": v["given_on"], "kind": v["kind"]}
@@ -212,22 +187,8 @@ class AssistanceKind(dx.Kind):
                 if column in row.present or current is None:
                     value = v.get(column) if column in row.present else default
                     data[column] = default if value in (None, "") else value
-            if current is None:
-                to_create.append(AssistanceRecord(ref=v["ref"], **data))
-                continue
-            changes = {f: value for f, value in data.items() if getattr(current, f) != value}
-            if changes:
-                for field, value in changes.items():
-                    setattr(current, field, value)
-                to_update.append(current)
-            else:
-                result.unchanged += 1
-        for batch in dx.batched(to_create, 2000):
-            AssistanceRecord.objects.bulk_create(batch)
-        if to_update:
-            AssistanceRecord.objects.bulk_update(to_update, fields, batch_size=2000)
-        result.created += len(to_create)
-        result.updated += len(to_update)
+            upsert.put(v["ref"], current, data)
+        upsert.save(result)
 
     def export_queryset(self):
         return AssistanceRecord.objects.all()
