@@ -16,7 +16,7 @@ from portal.models import RobotKind
 from portal.notifications import notify
 from portal.recipients import SUPERVISORS, recipients_for
 from portal.roles import Role, has_permission
-from portal.scope import visible
+from portal.scope import in_subtree, visible
 
 from ..choices import PARTY_MEMBER_STATUSES
 from ..masking import mask_id_number
@@ -41,10 +41,6 @@ def _reaches_units(user, permission: str, units) -> bool:
     return bool(ids) and visible(OrgUnit.objects.filter(pk__in=ids), user, permission).count() == len(ids)
 
 
-def _in_subtree(unit: OrgUnit | None, of: OrgUnit | None) -> bool:
-    return unit is not None and of is not None and unit.is_descendant_of(of)
-
-
 # --- Transfers: checks ---------------------------------------------------------------------------
 def transfer_problems(*, person: Person, kind: str, from_unit, to_unit, external_org: str,
                       exclude_pk: int | None = None) -> dict[str, str]:
@@ -67,9 +63,9 @@ def transfer_problems(*, person: Person, kind: str, from_unit, to_unit, external
     for name, unit in (("from_unit", from_unit), ("to_unit", to_unit)):
         if unit is not None and unit.kind not in PARTY_UNIT_KINDS and name not in problems:
             problems[name] = _("Choose a party organisation (committee, general branch or branch).")
-    if from_unit is not None and "from_unit" not in problems and not _in_subtree(person.org_unit, from_unit):
+    if from_unit is not None and "from_unit" not in problems and not in_subtree(person.org_unit, from_unit):
         problems["from_unit"] = _("%(name)s is not a member of %(unit)s.") % {"name": person.name, "unit": from_unit.name}
-    if to_unit is not None and "to_unit" not in problems and _in_subtree(person.org_unit, to_unit):
+    if to_unit is not None and "to_unit" not in problems and in_subtree(person.org_unit, to_unit):
         problems["to_unit"] = _("%(name)s is already a member of %(unit)s.") % {"name": person.name, "unit": to_unit.name}
     if from_unit is not None and to_unit is not None and from_unit.pk == to_unit.pk:
         problems["to_unit"] = _("The member cannot be transferred to the branch they leave.")
@@ -206,7 +202,7 @@ def _move_member(transfer: Transfer) -> None:
     """On completion the member's unit follows (in, within). The person is locked and checked again:
     they must still be where the transfer takes them from, so no member ends up in two branches."""
     person = Person.objects.select_for_update().select_related("org_unit").get(pk=transfer.person_id)
-    if transfer.from_unit_id and not _in_subtree(person.org_unit, transfer.from_unit):
+    if transfer.from_unit_id and not in_subtree(person.org_unit, transfer.from_unit):
         raise ValidationError(_("%(name)s is no longer a member of %(unit)s; the transfer cannot be completed.")
                               % {"name": person.name, "unit": transfer.from_unit.name})
     if transfer.to_unit_id:
