@@ -1,6 +1,6 @@
 from django import template
 
-from portal import fasttable
+from portal import fastform, fasttable
 
 register = template.Library()
 
@@ -9,3 +9,9 @@ register = template.Library()
 def fast_table(context, table):
     """`{% fast_table table %}`: what `{% render_table table %}` prints, rendered by portal.fasttable."""
     return fasttable.render_table(table, context["request"])
+
+
+@register.filter
+def filter_form(form):
+    """`{{ filter.form|filter_form }}`: what `{{ filter.form|crispy }}` prints, rendered by portal.fastform."""
+    return fastform.render_filter_form(form)

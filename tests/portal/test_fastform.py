@@ -1,0 +1,67 @@
+"""portal.fastform renders the filter form of every list as `{{ form|crispy }}` does.
+
+Every list page (those of tests/portal/test_fasttable.py) is opened on the demo data as the
+administrator, once without a filter and once with a value in every field that is wrong for most of
+them (a date that does not exist, a choice that is not offered, markup in a text); its filter form is
+then built again twice and rendered by crispy and by portal.fastform, which must give the same HTML
+(whitespace between tags aside)."""
+import pytest
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
+from django import forms
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from portal import fastform
+from tests.conftest import client_for
+from tests.portal.test_fasttable import demo_data, normalise, table_urls  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE = {forms.DateInput: "2026-13-01", forms.Select: "no-such-choice", forms.NumberInput: "12abc"}
+
+
+def wrong_values(form) -> dict:
+    values = {}
+    for field in form:
+        widget = field.field.widget
+        values[field.html_name] = next((v for kind, v in HOSTILE.items() if isinstance(widget, kind)), '<b>"x"&')
+    return values
+
+
+def fresh_form(filterset):
+    return type(filterset)(filterset.data, queryset=filterset.queryset, request=filterset.request).form
+
+
+def check(client, url: str, params: dict | None = None) -> bool:
+    response = client.get(url, params or {})
+    assert response.status_code == 200, url
+    filterset = response.context.get("filter")
+    if filterset is None:
+        return False
+    ours = str(fastform.render_filter_form(fresh_form(filterset)))
+    theirs = str(as_crispy_form(fresh_form(filterset)))
+    ours_n, theirs_n = normalise(ours).strip(), normalise(theirs).strip()
+    if ours_n != theirs_n:
+        at = next((i for i, (a, b) in enumerate(zip(ours_n, theirs_n)) if a != b), min(len(ours_n), len(theirs_n)))
+        pytest.fail(f"{url} {params} differs at {at}:\n ours:   {ours_n[at - 150:at + 150]}\n theirs: {theirs_n[at - 150:at + 150]}")
+    assert ours_n in normalise(response.content.decode()), f"{url} did not render its filter form with portal.fastform"
+    return fastform.renders(fresh_form(filterset))
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_every_filter_form_renders_as_crispy_does(client, demo_data, language):  # noqa: F811
+    client_for(client, get_user_model().objects.get(username="admin"))
+    client.cookies["django_language"] = language
+    urls = table_urls() + [reverse("activities:review"), reverse("portal:audit_trail")]
+    fast = with_errors = 0
+    for url in urls:
+        fast += check(client, url)
+        filterset = client.get(url).context.get("filter")
+        if filterset is not None:
+            wrong = wrong_values(filterset.form)
+            check(client, url, wrong)
+            with_errors += bool(fresh_form(type(filterset)(wrong, queryset=filterset.queryset, request=filterset.request)).errors)
+    # Most filter forms take the fast path (the others are compared too, through crispy both ways),
+    # and most of them were compared with errors beside their fields.
+    assert fast >= len(urls) * 2 // 3, (fast, len(urls))
+    assert with_errors >= len(urls) // 2, (with_errors, len(urls))
