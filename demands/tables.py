@@ -24,10 +24,11 @@ STATUS_BADGE = {
 COLOUR_BADGE = {Colour.RED: "badge-red", Colour.YELLOW: "badge-yellow", Colour.BLUE: "badge-blue"}
 
 
-def status_badge(record) -> str:
+def status_badge(record, label: str | None = None) -> str:
+    """`label`: the status's label when the caller has it already (a table's cell value)."""
     return format_html(
         '<span class="badge {}" data-testid="status" data-status="{}">{}</span>',
-        STATUS_BADGE.get(record.status, "text-bg-light"), record.status, record.get_status_display(),
+        STATUS_BADGE.get(record.status, "text-bg-light"), record.status, label or record.get_status_display(),
     )
 
 
@@ -88,8 +89,8 @@ class DemandTable(tables.Table):
         self.limits = limits
         super().__init__(*args, **kwargs)
 
-    def render_status(self, record):
-        return status_badge(record)
+    def render_status(self, value, record):
+        return status_badge(record, value)
 
     def render_deadline(self, record):
         return deadline_badge(record, self.limits)

@@ -17,6 +17,8 @@ from urllib.parse import urlencode
 from django.core.exceptions import FieldDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import formats
+from django.utils.encoding import force_str
+from django.utils.hashable import make_hashable
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
@@ -76,14 +78,17 @@ class _CompiledColumn:
             self.fallback = True
 
         self.accessor = A(bound_column.accessor)
-        self.display = None  # get_<field>_display of the object holding a field with choices
+        # The labels of a field with choices, as its get_<field>_display() gives them: translated
+        # once per table, not once per cell.
+        self.labels = None
         if model is not None:
             try:
                 field = self.accessor.get_field(model)
             except (FieldDoesNotExist, AttributeError):
                 field = None
             if field is not None and getattr(field, "choices", None):
-                self.display = f"get_{self.accessor.bits[-1]}_display"
+                self.labels = {key: force_str(label, strings_only=True)
+                               for key, label in make_hashable(field.flatchoices)}
         self.empty_values = column.empty_values
         self.default = bound_column.default
         self.link = bound_column.link
@@ -100,16 +105,10 @@ class _CompiledColumn:
 
     def value_of(self, record):
         """The value django-tables2 would hand to the renderer (the choice's label for choice fields)."""
-        if self.display is not None:
-            holder = record
-            for bit in self.accessor.bits[:-1]:
-                holder = getattr(holder, bit, None)
-                if holder is None:
-                    return None
-            display = getattr(holder, self.display, None)
-            if display is not None:
-                return display()
-        return self.accessor.resolve(record, quiet=True)
+        value = self.accessor.resolve(record, quiet=True)
+        if self.labels is not None and value is not None:
+            return self.labels.get(make_hashable(value), value)
+        return value
 
     def cell(self, row, record, table) -> str:
         if self.fallback:
