@@ -1,20 +1,20 @@
-"""The filter card's form (beside every list) rendered by plain Python, as crispy-forms' bootstrap5
-pack renders it with `{{ form|crispy }}`.
+"""Simple forms rendered by plain Python, as crispy-forms' bootstrap5 pack renders them with
+`{{ form|crispy }}`: `{{ form|fast_form }}` (portal/templatetags/portal_tables.py).
 
-Kept because it is a large part of every list page: on the demand ledger at 1,000,000 demands the
-filter form cost 12 ms of the page's 46 ms of CPU through crispy's templates, and ~1 ms here
-(2026-12-06, the scale data of `make bench`). It knows only the widgets of filter forms — text,
-date and number inputs and selects (autocompletes included); a form with any other widget, with
-errors of the whole form or with media is rendered by crispy. `tests/portal/test_fastform.py`
-renders the filter form of every list page both ways, with and without errors, and requires the
-same HTML."""
+Kept because forms are a large part of the hot pages: on the demand ledger at 1,000,000 demands
+the filter form cost 12 ms of the page's 46 ms of CPU through crispy's templates, and ~1 ms here;
+the demand page's action forms 15 ms (2026-12-06, the scale data of `make bench`). It knows only
+text, date and number inputs, text areas and selects (autocompletes included); a form with any
+other widget (a file, a checkbox, radio buttons), with errors of the whole form or with media is
+rendered by crispy. `tests/portal/test_fastform.py` renders the filter form of every list page and
+the action forms of demand pages both ways, with and without errors, and requires the same HTML."""
 from __future__ import annotations
 
 from django import forms
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-_SIMPLE = (forms.TextInput, forms.NumberInput, forms.DateInput, forms.Select)  # Select: its subclasses too
+_SIMPLE = (forms.TextInput, forms.NumberInput, forms.DateInput, forms.Textarea, forms.Select)  # Select: its subclasses too
 _NOT_SIMPLE = (forms.CheckboxInput, forms.RadioSelect, forms.FileInput, forms.MultiWidget)
 
 
@@ -28,7 +28,7 @@ def renders(form) -> bool:
         f.is_hidden or (_simple(f.field.widget) and not f.use_fieldset) for f in form)
 
 
-def render_filter_form(form) -> str:
+def render_form(form) -> str:
     from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
 
     if not renders(form):

@@ -12,6 +12,6 @@ def fast_table(context, table):
 
 
 @register.filter
-def filter_form(form):
-    """`{{ filter.form|filter_form }}`: what `{{ filter.form|crispy }}` prints, rendered by portal.fastform."""
-    return fastform.render_filter_form(form)
+def fast_form(form):
+    """`{{ form|fast_form }}`: what `{{ form|crispy }}` prints, rendered by portal.fastform."""
+    return fastform.render_form(form)

@@ -38,7 +38,7 @@ def check(client, url: str, params: dict | None = None) -> bool:
     filterset = response.context.get("filter")
     if filterset is None:
         return False
-    ours = str(fastform.render_filter_form(fresh_form(filterset)))
+    ours = str(fastform.render_form(fresh_form(filterset)))
     theirs = str(as_crispy_form(fresh_form(filterset)))
     ours_n, theirs_n = normalise(ours).strip(), normalise(theirs).strip()
     if ours_n != theirs_n:
@@ -65,3 +65,34 @@ def test_every_filter_form_renders_as_crispy_does(client, demo_data, language): 
     # and most of them were compared with errors beside their fields.
     assert fast >= len(urls) * 2 // 3, (fast, len(urls))
     assert with_errors >= len(urls) // 2, (with_errors, len(urls))
+
+
+def test_demand_action_forms_render_as_crispy_does(client, demo_data):  # noqa: F811
+    """Every step's form on demand pages of each status, empty and posted with wrong values."""
+    from demands.forms import ACTION_FORMS, action_forms
+    from demands.models import Demand
+
+    admin = get_user_model().objects.get(username="admin")
+    client_for(client, admin)
+    seen, fast = set(), 0
+    for status in Demand.objects.values_list("status", flat=True).distinct():
+        demand = Demand.objects.filter(status=status).first()
+        response = client.get(demand.get_absolute_url())
+        assert response.status_code == 200
+        actions = [action for action, _label, _form in response.context["actions"]]
+        for action in actions:
+            seen.add(action)
+            pairs = [(action_forms(demand, admin, [action], candidates=[])[action],
+                      action_forms(demand, admin, [action], candidates=[])[action])]
+            blank = pairs[0][0]
+            wrong = wrong_values(blank)
+            kwargs = {"demand": demand, **({"user": admin, "candidates": []} if action == "merge" else {})}
+            pairs.append((ACTION_FORMS[action](wrong, **kwargs), ACTION_FORMS[action](wrong, **kwargs)))
+            for ours_form, theirs_form in pairs:
+                ours, theirs = normalise(fastform.render_form(ours_form)).strip(), normalise(as_crispy_form(theirs_form)).strip()
+                assert ours == theirs, (action, ours, theirs)
+            fast += fastform.renders(blank)
+            if fastform.renders(blank):
+                assert normalise(fastform.render_form(action_forms(demand, admin, [action], candidates=[])[action])).strip() \
+                    in normalise(response.content.decode())
+    assert {"accept", "reject"} <= seen and fast >= 3, (seen, fast)
