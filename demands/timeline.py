@@ -14,7 +14,8 @@ from .models import Demand, LifeEvent, Visit
 def demand_entries(person, user, limit):
     if not has_permission(user, "demands.view"):
         return []
-    demands = visible(Demand.objects.filter(submitter=person), user, "demands.view").order_by("-received_at")[:limit]
+    demands = (visible(Demand.objects.filter(submitter=person), user, "demands.view").order_by("-received_at")
+               .only("pk", "ref", "title", "status", "received_at")[:limit])
     return [
         TimelineEntry(timezone.localtime(d.received_at), _("Demand"), f"{d.ref} {d.title}", url=d.get_absolute_url(),
                       icon="chat-left-text", detail=d.get_status_display())
