@@ -96,3 +96,15 @@ def test_demand_action_forms_render_as_crispy_does(client, demo_data):  # noqa: 
                 assert normalise(fastform.render_form(action_forms(demand, admin, [action], candidates=[])[action])).strip() \
                     in normalise(response.content.decode())
     assert {"accept", "reject"} <= seen and fast >= 3, (seen, fast)
+
+
+def test_a_filter_with_errors_is_shown_open_on_a_phone(client, tree, owner):
+    """On a phone the filter card is folded; when a value is wrong it opens, so the message beside
+    the field is seen and the empty list explained."""
+    client_for(client, owner)
+    url = reverse("demands:demand_list")
+    folded = client.get(url).content.decode()
+    assert 'class="card-body collapse d-lg-block" id="filterBody"' in folded
+    opened = client.get(url, {"received_from": "2026-13-01"}).content.decode()
+    assert 'class="card-body collapse d-lg-block show" id="filterBody"' in opened
+    assert "invalid-feedback" in opened
