@@ -290,6 +290,19 @@ class Demand(models.Model):
         return self.submitter_id is None
 
 
+class DemandUnitCount(models.Model):
+    """How many demands a unit has (its own, not its subtree's): the size of a scope's ledger is a
+    sum over its units' rows, not a count of a million demands or the planner's guess. Kept by
+    triggers on demands_demand (migration 0018_demand_unit_count), so every write path — services,
+    imports by COPY, bulk updates, raw SQL — keeps it exact; nothing in Python writes it. Derived
+    data: no history of its own."""
+
+    org_unit = models.OneToOneField("members.OrgUnit", on_delete=models.CASCADE, related_name="+")
+    n = models.IntegerField(default=0)
+
+    scope = ScopeSpec(org="org_unit")
+
+
 class DemandEvent(models.Model):
     """One step of a demand's timeline. `hash` = sha256(prev_hash + canonical JSON of the fields),
     so changing, removing or inserting an event breaks the chain (verify_demand_chains)."""

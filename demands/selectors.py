@@ -8,7 +8,7 @@ from functools import reduce
 from django.contrib.postgres.search import TrigramSimilarity
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, Concat, JSONObject, NullIf, Trim
 from django.utils import timezone
 
@@ -22,7 +22,7 @@ from members.models import OrgUnit
 from portal.models import User
 
 from .choices import OPEN_STATUSES, Channel, Status, Urgency
-from .models import Demand, DemandCategory, DemandEvent, LifeEvent, TitleBigrams, Visit
+from .models import Demand, DemandCategory, DemandEvent, DemandUnitCount, LifeEvent, TitleBigrams, Visit
 from .sla import DEADLINES, Thresholds, current_thresholds
 
 SIMILAR_LIMIT = 5
@@ -30,6 +30,13 @@ SIMILAR_LIMIT = 5
 
 def demand_list_queryset() -> QuerySet:
     return Demand.objects.select_related("category", "org_unit", "submitter", "handler", "handler__person", "lead_unit")
+
+
+def ledger_size(user) -> int:
+    """About how many demands the user's ledger holds: the sum of the maintained per-unit counts
+    (DemandUnitCount) over the units of the user's scope. Demands the user submitted or handles
+    outside those units are not added: the ledger says "about"."""
+    return visible(DemandUnitCount.objects.all(), user, "demands.view").aggregate(n=Sum("n"))["n"] or 0
 
 
 DUPLICATES_SHOWN = 20

@@ -67,6 +67,11 @@ class DemandListView(ObjectListView):
     title = gettext_lazy("Demands ledger")
     tab = "all"
 
+    def estimated_count(self):
+        # The whole ledger: the scope's maintained per-unit counts. A queue or "my demands" is
+        # counted (up to the limit).
+        return selectors.ledger_size(self.request.user) if self.tab == "all" else None
+
     def get(self, request, *args, **kwargs):
         self.limits = current_thresholds()
         return super().get(request, *args, **kwargs)

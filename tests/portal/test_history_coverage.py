@@ -16,6 +16,7 @@ WITHOUT_HISTORY = {
     "evaluation.KpiSnapshot",
     "evaluation.DemandCategorySnapshot",
     "members.UnitPeopleCount",  # kept by triggers on members_person
+    "demands.DemandUnitCount",  # kept by triggers on demands_demand
     "demands.DemandPriority",  # the service priority list, recomputed whole by the beat
     "demands.VisitHeatCell",  # the visit heat map, recomputed whole by the beat
     "activities.MeetingMonth",  # the 三会一课 summary, rebuilt by `rebuild_meeting_summary`
