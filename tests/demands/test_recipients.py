@@ -78,7 +78,9 @@ def resolved_by_department(tree, owner, staff, handler, member):
 
 def rate_by_link(client, demand, rating):
     url = Notification.objects.get(url__startswith="/demands/rate/", title__contains=demand.ref).url
-    response = client.post(url, {"rating": str(rating), "comment": "还是没解决"})
+    # The next day: the link is valid for RATING_LINK_DAYS after the resolution, whatever today is.
+    with time_machine.travel(MONDAY_9 + datetime.timedelta(days=1), tick=False):
+        response = client.post(url, {"rating": str(rating), "comment": "还是没解决"})
     assert response.status_code in (200, 302)
 
 
