@@ -9,12 +9,15 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Case, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
+from django.core.exceptions import BadRequest
+from django.core.paginator import Paginator
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members import workflow as member_workflow
 from members.choices import DevelopmentStage, OrgKind
 from members.models import DevelopmentRecord, OrgUnit, Person
+from portal.filters import query_year
 from portal.scope import subtree_q, visible
 
 from . import compliance, meeting_summary
@@ -78,10 +81,11 @@ MATRIX_PAGE_SIZE = 100
 def compliance_page(user, params, *, now: datetime.datetime) -> dict:
     """The 三会一课 page: the year and view asked for (a year out of range, or not a number, is the
     current one) and one page of the matrix's branches."""
-    from django.core.paginator import Paginator
-
     this_year = timezone.localdate(now).year
-    year = int(params["year"]) if str(params.get("year", "")).isdecimal() and 2000 <= int(params["year"]) <= 2100 else this_year
+    try:
+        year = query_year(params, this_year)
+    except BadRequest:  # a page of the menu: a wrong year in the address shows this year
+        year = this_year
     by = "quarter" if params.get("by") == "quarter" else "month"
     page = Paginator(matrix_branches(user), MATRIX_PAGE_SIZE).get_page(params.get("page"))
     rows = compliance_matrix(user, year=year, by=by, as_of=now, branches=list(page))
