@@ -82,6 +82,7 @@ class Writer:
     def __init__(self, plan: dict):
         self.base = plan["base"].rstrip("/")
         self.paths = plan["paths"]
+        self.texts = plan["texts"]
         self.accounts = [Account(**a) for a in plan["accounts"]]
         if not self.accounts:
             raise ValueError("the plan has no writing account")
@@ -91,6 +92,7 @@ class Writer:
         self.examples: list[str] = []
         self.created: list[int] = []  # ids of the demands created, for the tests
         self.latencies: dict[str, list[float]] = {}  # kind → ms of each answer
+        self.texts_used = 0
 
     # --- one write ---------------------------------------------------------------------------------
     def _headers(self, account: Account, content_type: str) -> dict:
@@ -101,11 +103,17 @@ class Writer:
         body = urllib.parse.urlencode({"csrfmiddlewaretoken": account.csrf, **fields}).encode()
         return _send(self.base + path, data=body, headers=self._headers(account, "application/x-www-form-urlencoded"))
 
-    def _title(self, kind: str) -> str:
-        return f"压测诉求 {kind} {time.time_ns()}"
+    def _text(self) -> tuple[str, str]:
+        """A title and a content as people write them, from the scale data's pools: a made-up title
+        that no other demand resembles would make the demand page's similar-demand search cheaper
+        than in real use, and one that every written demand shares (压测诉求 …) dearer."""
+        self.texts_used += 1
+        n, titles, contents = self.texts_used, self.texts["titles"], self.texts["contents"]
+        return titles[n % len(titles)], contents[n % len(contents)]
 
     def api_demand(self, account: Account) -> Answer:
-        payload = {"title": self._title("api"), "content": "通过接口提交的压测诉求。", "category": account.category_code,
+        title, content = self._text()
+        payload = {"title": title, "content": content, "category": account.category_code,
                    "org_unit": account.unit_code, "submitter": account.person_no}
         answer = _send(self.base + self.paths["api_demands"], data=json.dumps(payload).encode(),
                        headers={**self._headers(account, "application/json"), "Accept": "application/json"})
@@ -114,9 +122,10 @@ class Writer:
         return answer
 
     def form_demand(self, account: Account) -> Answer:
+        title, content = self._text()
         answer = self._form(account, self.paths["demand_create"], {
-            "submitter": account.person_id, "org_unit": account.unit_id, "title": self._title("form"),
-            "content": "通过表单录入的压测诉求。", "category": account.category_id, "urgency": "normal",
+            "submitter": account.person_id, "org_unit": account.unit_id, "title": title,
+            "content": content, "category": account.category_id, "urgency": "normal",
             "channel": "staff_entry",
         })
         pk = _demand_id(answer.location)

@@ -292,8 +292,9 @@ class MergeForm(forms.Form):
             from .selectors import similar_demands
 
             candidates = similar_demands(user, demand.title, exclude_pk=demand.pk) if demand is not None else []
-        self.fields["target"].queryset = Demand.objects.filter(pk__in=[c.pk for c in candidates]).order_by("-received_at")
-        self.fields["target"].label_from_instance = lambda d: f"{d.ref} {d.title}"
+        self.fields["target"].queryset = Demand.objects.filter(pk__in=[c.pk for c in candidates])
+        # Drawn from the candidates the page holds, best first (no query); the queryset checks what is posted.
+        self.fields["target"].choices = [(c.pk, f"{c.ref} {c.title}") for c in candidates]
         if not candidates:
             self.fields["target"].help_text = _("No similar open demand in your scope: nothing to merge into.")
 

@@ -20,10 +20,18 @@ if TYPE_CHECKING:
     from members.models import OrgUnit
 
 
+# What a query string carries as it is (urlencode leaves these alone): period keys, parts, ids.
+_PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+
+
 def _query(params: dict) -> str:
-    """urlencode() for a few ints and short strings, a quarter of its cost (the dashboard makes ~600)."""
-    return "&".join(f"{name}={value}" if type(value) is int else f"{name}={quote_plus(str(value))}"
-                    for name, value in params.items())
+    """urlencode() for a few ints and short strings, a tenth of its cost (the dashboard makes ~600)."""
+    return "&".join(f"{name}={_plain_or_quoted(value)}" for name, value in params.items())
+
+
+def _plain_or_quoted(value) -> str:
+    text = str(value)
+    return text if type(value) is int or _PLAIN.issuperset(text) else quote_plus(text)
 
 
 def drill_url(code: str, unit: OrgUnit, period, part: str = drilldown.DENOMINATOR, **extra) -> str:

@@ -10,6 +10,7 @@ from django.db.models.functions import Concat, Substr, Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from portal.cached_urls import id_url
 from portal.scope import ScopeSpec, in_subtree, subtree_q
 
 from .choices import DevelopmentStage, DualCultivation, Gender, OrgKind, PointsSource, PoliticalStatus
@@ -131,7 +132,7 @@ class Person(models.Model):
         return f"{self.name}（{self.employee_no}）"
 
     def get_absolute_url(self) -> str:
-        return reverse("members:person_detail", args=[self.pk])
+        return id_url("members:person_detail", self.pk)
 
 
 class UnitPeopleCount(models.Model):

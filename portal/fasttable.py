@@ -19,11 +19,12 @@ from django.template.loader import render_to_string
 from django.utils import formats
 from django.utils.encoding import force_str
 from django.utils.hashable import make_hashable
-from django.utils.html import conditional_escape, escape
+from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
 from django_tables2 import columns as tables2_columns
 from django_tables2 import utils as tables2_utils
+from django_tables2.columns.base import LinkTransform
 from django_tables2.utils import A, AttributeDict
 
 # Column classes whose rendering is compiled here; any subclass not listed falls back.
@@ -92,6 +93,12 @@ class _CompiledColumn:
         self.empty_values = column.empty_values
         self.default = bound_column.default
         self.link = bound_column.link
+        # linkify=True with nothing else: <a href="the record's get_absolute_url()">, as LinkTransform
+        # draws it, without its per-cell dictionaries of attributes.
+        link = self.link
+        self.plain_link = (isinstance(link, LinkTransform) and not link.url
+                           and not link.attrs and not link.reverse_args)
+        self.link_accessor = A(link.accessor if link is not None and link.accessor is not None else self.name)
 
         render = bound_column.render
         table_render = getattr(table, f"render_{self.name}", None)
@@ -125,7 +132,11 @@ class _CompiledColumn:
             content = mark_safe(conditional_escape(text or self.default or ""))
         else:
             content = value
-        if self.link:
+        if self.plain_link:
+            target = self.link_accessor.resolve(record)
+            url = (target if hasattr(target, "get_absolute_url") else record).get_absolute_url()
+            content = content if url is None else format_html('<a href="{}">{}</a>', url, content)
+        elif self.link:
             content = self.link(content, **arguments)
         return content
 
@@ -150,6 +161,31 @@ def _thead(table, request) -> str:
     return f'<thead><tr>{"".join(cells)}</tr></thead>'
 
 
+class _RowAttrs:
+    """The `<tr>` attributes, as BoundRow.attrs gives them, with each function's arguments looked up
+    once per table rather than once per row."""
+
+    def __init__(self, table):
+        self.table = table
+        self.fallback = any(isinstance(value, dict) for value in table.row_attrs.values())
+        self.arguments = {key: tables2_utils.signature(value) for key, value in table.row_attrs.items() if callable(value)}
+
+    def html(self, row) -> str:
+        if self.fallback:
+            return row.attrs.as_html()
+        available = {"table": self.table, "record": row.record}
+        values = {}
+        for key, value in self.table.row_attrs.items():
+            if callable(value):
+                names, catch_all = self.arguments[key]
+                wanted = available if catch_all else {name: available[name] for name in names if name in available}
+                value = value(**wanted) if catch_all or len(wanted) == len(names) else None
+            values[key] = value
+        css = row.get_even_odd_css_class()
+        values["class"] = f"{values['class']} {css}" if values.get("class") else css
+        return AttributeDict(values).as_html()
+
+
 def render_table(table, request) -> str:
     """The table's HTML, as `portal/table.html` (django-tables2's bootstrap5-responsive) renders it."""
     if table.has_footer():  # no table of the portal has one; keep django-tables2's own rendering
@@ -158,11 +194,12 @@ def render_table(table, request) -> str:
     attrs.update(table.attrs)
     data_model = getattr(table.data, "model", None)
     compiled = [_CompiledColumn(table, bound_column, data_model) for bound_column in table.columns]
+    row_attrs = _RowAttrs(table)
     body = []
     for row in table.paginated_rows:
         record = row.record
         cells = "".join(column.td(row, record, table) for column in compiled)
-        body.append(f"<tr {row.attrs.as_html()}>{cells}</tr>")
+        body.append(f"<tr {row_attrs.html(row)}>{cells}</tr>")
     if not body and table.empty_text:
         body.append(f'<tr><td colspan="{len(compiled)}">{conditional_escape(table.empty_text)}</td></tr>')
     parts = [

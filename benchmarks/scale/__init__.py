@@ -104,6 +104,11 @@ def generate(*, sizes: Sizes, seed: int = 1, start: datetime.datetime, until: da
     steps.done("vacuum analyze")
     if kpis:
         steps.done("KPI snapshots", compute_kpis(plan, as_of_now=kpi_as_of_now))
+        with connection.cursor() as cursor:
+            # The snapshots' statistics too: a KPI ranking planned on an unanalysed snapshot table
+            # loops over every unit (16 ms instead of 2).
+            cursor.execute("ANALYZE")
+        steps.done("analyze")
     return Result(plan, steps.rows, time.perf_counter() - started, org.bench, org.root)
 
 

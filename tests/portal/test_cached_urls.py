@@ -19,3 +19,17 @@ def test_cached_paths_follow_the_script_prefix(tree):
             assert urls == [reverse(item.url_name) for _group, items in menu_for(user) for item in items]
     finally:
         set_script_prefix("/")
+
+
+def test_record_links_are_the_reversed_paths(tree):
+    """id_url gives what reverse() gives, for any id and below a script prefix too."""
+    from portal.cached_urls import id_url
+
+    try:
+        for prefix in ("/", "/dangqun/"):
+            set_script_prefix(prefix)
+            for pk in (1, 10, 918273645, 2**40):
+                assert id_url("demands:demand_detail", pk) == reverse("demands:demand_detail", args=[pk])
+                assert id_url("members:person_detail", pk) == reverse("members:person_detail", args=[pk])
+    finally:
+        set_script_prefix("/")

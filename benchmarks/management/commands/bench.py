@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from benchmarks import bench
+from benchmarks.scale import texts
 from benchmarks.urls import ADMIN_CHANGELIST
 from portal.roles import Role
 from portal.scope import visible
@@ -105,6 +106,7 @@ def writer_plan(base: str, *, accounts: int = WRITING_ACCOUNTS, rate: float = be
         raise CommandError("No staff account with a person in its scope: the writer has no one to write as.")
     return {
         "base": base, "rate": rate, "seconds": seconds, "accounts": plan_accounts,
+        "texts": {"titles": texts.DEMAND_TITLES.get(category.code, texts.GENERIC_TITLES), "contents": texts.DEMAND_CONTENT},
         "paths": {"api_demands": "/api/demands/", "demand_create": reverse("demands:demand_create"),
                   "demand_action": reverse("demands:demand_action", args=[0, "ACTION"])
                   .replace("/0/", "/{pk}/").replace("ACTION", "{action}"),
