@@ -346,7 +346,6 @@ class OverdueList:
 
 def overdue(unit: OrgUnit, user, *, limit: int = 8, now: datetime.datetime | None = None) -> list[OverdueList]:
     from django.apps import apps
-    from django.db.models import Exists, OuterRef
     from django.urls import NoReverseMatch, reverse
     from django.utils.translation import gettext as _
 
@@ -392,12 +391,14 @@ def overdue(unit: OrgUnit, user, *, limit: int = 8, now: datetime.datetime | Non
     lists.append(OverdueList("items", _("Responsibility items overdue"), rows[:limit], len(rows) > limit,
                              url("activities:item_list")))
 
+    # Not visited as the due-visits list defines it (demands.selectors.has_visit_q).
+    from demands.selectors import has_visit_q
+
     LifeEvent = apps.get_model("demands", "LifeEvent")
-    Visit = apps.get_model("demands", "Visit")
     events = (
         visible(LifeEvent.objects.all(), user, "kpis.view")
         .filter(subtree_q(unit, "person__org_unit"), visit_due_on__lt=today)
-        .filter(~Exists(Visit.objects.filter(life_event=OuterRef("pk"))))
+        .filter(~has_visit_q())
         .select_related("person").order_by("visit_due_on")[: limit + 1]
     )
     rows = [(e, e.visit_due_on) for e in events]
