@@ -1,10 +1,11 @@
 from django.utils.translation import gettext as _
 
+from portal.labels import choice_labels
 from portal.registry import TimelineEntry, timeline_provider
 from portal.roles import has_permission
 
 from .choices import AttendanceStatus
-from .models import Attendance
+from .models import Activity, Attendance
 
 
 @timeline_provider
@@ -16,8 +17,9 @@ def attended_activities(person, user, limit):
         Attendance.objects.filter(person=person, status=AttendanceStatus.PRESENT)
         .select_related("activity").order_by("-activity__held_at")[:limit]
     )
+    kind, labels = _("Activity"), choice_labels(Activity, "type")
     return [
-        TimelineEntry(a.activity.held_at, _("Activity"), a.activity.title, url=a.activity.get_absolute_url(),
-                      icon="calendar-check", detail=a.activity.get_type_display())
+        TimelineEntry(a.activity.held_at, kind, a.activity.title, url=a.activity.get_absolute_url(),
+                      icon="calendar-check", detail=labels.get(a.activity.type, a.activity.type))
         for a in rows
     ]

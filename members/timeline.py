@@ -1,5 +1,6 @@
 from django.utils.translation import gettext as _
 
+from portal.labels import choice_labels
 from portal.registry import TimelineEntry, timeline_provider
 from portal.roles import has_permission
 
@@ -8,17 +9,14 @@ from portal.roles import has_permission
 def development_entries(person, user, limit):
     if not has_permission(user, "development.view") and user.person_id != person.pk:
         return []
-    return [
-        TimelineEntry(r.reached_on, _("Development"), r.get_stage_display(), icon="flag", detail=r.note)
-        for r in person.development.all()[:limit]
-    ]
+    records = person.development.all()[:limit]
+    kind, labels = _("Development"), choice_labels(records.model, "stage")
+    return [TimelineEntry(r.reached_on, kind, labels.get(r.stage, r.stage), icon="flag", detail=r.note) for r in records]
 
 
 @timeline_provider
 def points_entries(person, user, limit):
     if not has_permission(user, "points.view"):
         return []
-    return [
-        TimelineEntry(p.awarded_on, _("Points"), f"{p.points:+d} {p.reason}", icon="star")
-        for p in person.points.all()[:limit]
-    ]
+    kind = _("Points")
+    return [TimelineEntry(p.awarded_on, kind, f"{p.points:+d} {p.reason}", icon="star") for p in person.points.all()[:limit]]

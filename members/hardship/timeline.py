@@ -1,8 +1,8 @@
 """The person page's timeline: the household's steps and the assistance given, in one query."""
 from django.db.models import CharField, DecimalField, F, Value
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from portal.cached_urls import id_url
 from portal.numbers import fixed
 from portal.registry import TimelineEntry, timeline_provider
 from portal.roles import has_permission
@@ -30,14 +30,15 @@ def hardship_entries(person, user, limit):
         household_ref=F("household__ref"),
     ).values_list("day", "entry", "what", "amount", "text", "household_id", "household_ref")
     kinds = dict(MeasureKind.choices)
+    step_kind, aid_kind = _("Hardship assistance"), _("Assistance given")
     entries = []
     for day, entry, what, amount, text, household_id, ref in steps.union(aid, all=True).order_by("-day")[:limit]:
-        url = reverse("members:hardship_detail", args=[household_id])
+        url = id_url("members:hardship_detail", household_id)
         if entry == STEP:
-            entries.append(TimelineEntry(day, _("Hardship assistance"), f"{EVENT_LABELS.get(what, what)} {ref}", url=url,
+            entries.append(TimelineEntry(day, step_kind, f"{EVENT_LABELS.get(what, what)} {ref}", url=url,
                                          icon="house-heart", detail=text))
         else:
             shown = f"¥{fixed(amount, 2)}" if amount is not None else text
-            entries.append(TimelineEntry(day, _("Assistance given"), f"{kinds.get(what, what)} {shown}", url=url,
+            entries.append(TimelineEntry(day, aid_kind, f"{kinds.get(what, what)} {shown}", url=url,
                                          icon="cash-coin"))
     return entries
