@@ -4,6 +4,8 @@ answer 404; bad input answers 400 with field errors. Demands change only through
 services, so the API creates demands but does not edit them."""
 from __future__ import annotations
 
+import functools
+
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
@@ -28,6 +30,13 @@ def _org_filter(path_lookup: str):
         return queryset.filter(**{f"{path_lookup}__startswith": unit.path}) if unit else queryset.none()
 
     return method
+
+
+@functools.cache
+def _read_fields(serializer_class) -> tuple[str, ...]:
+    """The model fields a serializer reads, the related records' through their sources
+    (`category.code` → `category__code`): what `.only()` needs, derived so it cannot drift."""
+    return tuple(field.source.replace(".", "__") for field in serializer_class().fields.values())
 
 
 # --- Demands ---------------------------------------------------------------------------------------------
@@ -60,15 +69,6 @@ class DemandSerializer(serializers.ModelSerializer):
             "lead_unit", "handler", "escalated_at",
         ]
         read_only_fields = fields
-
-
-# The model fields DemandSerializer reads, with the related records' fields through their sources.
-DEMAND_API_FIELDS = (
-    *(name for name in DemandSerializer.Meta.fields
-      if name not in ("category", "category_name", "org_unit", "submitter", "submitter_name", "lead_unit", "handler")),
-    "category__code", "category__name", "org_unit__code", "submitter__employee_no", "submitter__name",
-    "lead_unit__code", "handler__username",
-)
 
 
 class DemandDetailSerializer(DemandSerializer):
@@ -193,7 +193,7 @@ class DemandViewSet(ScopedReadOnlyViewSet):
     def get_queryset(self):
         # What the serializers read of the related records, not their whole rows (the handler's
         # account, the submitter's person): a page of fifty demands loads 35 columns, not 100.
-        queryset = super().get_queryset().only(*DEMAND_API_FIELDS)
+        queryset = super().get_queryset().only(*_read_fields(DemandSerializer))
         if self.action == "retrieve":
             queryset = queryset.prefetch_related("cooperating_units", "events", "events__actor")
         return queryset

@@ -4,14 +4,16 @@ from portal.labels import choice_labels
 from portal.registry import TimelineEntry, timeline_provider
 from portal.roles import has_permission
 
+from .models import DevelopmentRecord
+
 
 @timeline_provider
 def development_entries(person, user, limit):
     if not has_permission(user, "development.view") and user.person_id != person.pk:
         return []
-    records = person.development.all()[:limit]
-    kind, labels = _("Development"), choice_labels(records.model, "stage")
-    return [TimelineEntry(r.reached_on, kind, labels.get(r.stage, r.stage), icon="flag", detail=r.note) for r in records]
+    kind, labels = _("Development"), choice_labels(DevelopmentRecord, "stage")
+    return [TimelineEntry(r.reached_on, kind, labels.get(r.stage, r.stage), icon="flag", detail=r.note)
+            for r in person.development.all()[:limit]]
 
 
 @timeline_provider

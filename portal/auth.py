@@ -4,10 +4,11 @@ from django.db.models import IntegerField
 from django.db.models.expressions import RawSQL
 
 
-def unread_notification_count() -> RawSQL:
+def _unread_count() -> RawSQL:
     """The account's unread notifications as a subquery (served by the partial index on unread
     rows). Written as SQL because every request loads the account with it: the ORM's Subquery
-    with its GROUP BY took 1.5 ms of the request's CPU to compile, this 0.1 ms."""
+    with its GROUP BY took 1.5 ms of the request's CPU to compile, this 0.1 ms. It names the
+    account table itself, so it fits only a query of accounts that does not alias it (_load)."""
     from .models import Notification, User
 
     return RawSQL(
@@ -31,7 +32,7 @@ class ModelBackend(DjangoModelBackend):
         try:
             return (
                 user_model._default_manager.select_related("scope_org", "person")
-                .annotate(unread_notification_count=unread_notification_count())
+                .annotate(unread_notification_count=_unread_count())
                 .get(pk=user_id)
             )
         except (user_model.DoesNotExist, ValueError):

@@ -8,7 +8,9 @@ sorting links) are declared as before and mean the same:
 `tests/portal/test_fasttable.py` renders every list page of the portal both ways and requires the
 same HTML. Columns outside the compiled cases (callable cell attrs, template columns other than
 dates, booleans, many-to-many, link columns with a fixed text…) fall back to django-tables2's own
-`BoundRow.get_cell` for that column only.
+`BoundRow.get_cell` for that column only. Plain `linkify=True` links and the rows' attributes are
+drawn here too, without django-tables2's per-cell attribute dictionaries and per-row signature
+lookups: the ledger's 25-row table 10.7 → 8.6 ms of CPU (medians of 8 alternated runs, 2026-12-07).
 """
 from __future__ import annotations
 

@@ -104,11 +104,14 @@ def generate(*, sizes: Sizes, seed: int = 1, start: datetime.datetime, until: da
     steps.done("vacuum analyze")
     if kpis:
         steps.done("KPI snapshots", compute_kpis(plan, as_of_now=kpi_as_of_now))
+        from evaluation.models import DemandCategorySnapshot, KpiSnapshot
+
         with connection.cursor() as cursor:
-            # The snapshots' statistics too: a KPI ranking planned on an unanalysed snapshot table
-            # loops over every unit (16 ms instead of 2).
-            cursor.execute("ANALYZE")
-        steps.done("analyze")
+            # The snapshots' statistics too (the rest was analysed above): a KPI ranking planned on
+            # an unanalysed snapshot table loops over every unit (16.7 ms instead of 7.5).
+            tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in (KpiSnapshot, DemandCategorySnapshot))
+            cursor.execute(f"ANALYZE {tables}")
+        steps.done("analyze snapshots")
     return Result(plan, steps.rows, time.perf_counter() - started, org.bench, org.root)
 
 

@@ -3,12 +3,12 @@ from django.db.models import CharField, DecimalField, F, Value
 from django.utils.translation import gettext as _
 
 from portal.cached_urls import id_url
+from portal.labels import choice_labels
 from portal.numbers import fixed
 from portal.registry import TimelineEntry, timeline_provider
 from portal.roles import has_permission
 from portal.scope import visible
 
-from .choices import MeasureKind
 from .models import AssistanceRecord, HouseholdEvent
 from .workflow import EVENT_LABELS
 
@@ -29,7 +29,7 @@ def hardship_entries(person, user, limit):
         day=F("given_on"), entry=Value(AID, output_field=CharField()), what=F("kind"), text=F("service"),
         household_ref=F("household__ref"),
     ).values_list("day", "entry", "what", "amount", "text", "household_id", "household_ref")
-    kinds = dict(MeasureKind.choices)
+    kinds = choice_labels(AssistanceRecord, "kind")
     step_kind, aid_kind = _("Hardship assistance"), _("Assistance given")
     entries = []
     for day, entry, what, amount, text, household_id, ref in steps.union(aid, all=True).order_by("-day")[:limit]:
