@@ -388,7 +388,8 @@ def markdown(report: Report) -> str:
         f"Python {m.get('python')}, PostgreSQL {m.get('postgresql', '?')} (shared_buffers {m.get('shared_buffers', '?')}); "
         f"load average {', '.join(str(x) for x in m.get('load_average', []))} before the run, "
         f"{', '.join(str(x) for x in report.load_after) or '?'} after it.",
-        f"**Server:** gunicorn, {s.get('workers')} workers × {s.get('threads')} threads, DEBUG off; "
+        f"**Server:** gunicorn, {s.get('workers')} workers × {s.get('threads')} threads, DEBUG off, and a Celery "
+        f"worker (2 processes) doing what the writes queue; "
         f"wrk at {s.get('connections')} connections for {s.get('seconds')} s over {s.get('targets')} URLs "
         f"of {s.get('accounts')} accounts, while the writer posts {s.get('write_rate'):g} writes per second.",
     ]

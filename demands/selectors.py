@@ -162,18 +162,42 @@ SIMILAR_TIMEOUT_MS = 1500
 
 
 def similar_demands(user, text: str, *, exclude_pk: int | None = None, limit: int = SIMILAR_LIMIT) -> list[Demand]:
-    """Up to `limit` open demands of the last year in the user's scope that say much the same.
+    """Up to `limit` open demands of the last year in the user's scope that say much the same as a
+    text being typed (the intake form). A suggestion, never a reason to wait: the search gives up
+    after SIMILAR_TIMEOUT_MS."""
+    if user is None or not user.is_authenticated:
+        return []
+    found = ranked_similar(visible(Demand.objects.all(), user, "demands.view"), text, exclude_pk=exclude_pk, limit=limit)
+    return _similar_shown([pk for pk, _score in found or []])
+
+
+def similar_to(user, demand: Demand, *, limit: int = SIMILAR_LIMIT) -> list[Demand]:
+    """Up to `limit` of the demand's similar demands (its stored list, services.similar_list) that
+    are still open, of the last year and in the user's scope, best first."""
+    from .services import similar_list
+
+    ids = similar_list(demand)
+    if not ids:
+        return []
+    since = timezone.now() - datetime.timedelta(days=SIMILAR_WITHIN_DAYS)
+    shown = visible(Demand.objects.filter(open_q(), received_at__gte=since, pk__in=ids), user, "demands.view")
+    return _similar_shown(ids, shown)[:limit]
+
+
+def ranked_similar(base: QuerySet, text: str, *, exclude_pk: int | None = None, limit: int,
+                   timeout_ms: int = SIMILAR_TIMEOUT_MS) -> list[tuple[int, float]] | None:
+    """The open demands of the last year among `base` that say much the same as `text`, best
+    first, as (id, score) — at most `limit`; None when the search took longer than `timeout_ms`.
 
     Candidates come from one query: similar titles (pg_trgm `%`, the partial GIN index on open
     demands) or titles sharing a word of the text (jieba), which finds a duplicate worded
     differently (拖欠工资三个月 / 工资拖欠了三个月还没发). The candidates are then ranked by the
-    cosine of the text model's TF-IDF vectors. A suggestion, never a reason to wait: the query
-    gives up after SIMILAR_TIMEOUT_MS."""
+    cosine of the text model's TF-IDF vectors."""
     text = (text or "").strip()[:200]
-    if len(text) < 2 or user is None or not user.is_authenticated:
+    if len(text) < 2:
         return []
     since = timezone.now() - datetime.timedelta(days=SIMILAR_WITHIN_DAYS)
-    base = visible(Demand.objects.filter(open_q(), received_at__gte=since), user, "demands.view")
+    base = base.filter(open_q(), received_at__gte=since)
     if exclude_pk:
         base = base.exclude(pk=exclude_pk)
     similar_title = Q(title__trigram_similar=text)
@@ -188,12 +212,19 @@ def similar_demands(user, text: str, *, exclude_pk: int | None = None, limit: in
         .order_by("-similarity", "-received_at").values_list("pk", "title", "received_at", "similarity", named=True)
         [:SIMILAR_CANDIDATES]
     )
-    found = rows_within(candidates, SIMILAR_TIMEOUT_MS) or []
-    # The candidates are ranked as plain rows (two hundred whole demands cost 20 ms to load);
-    # only those shown are loaded, with what the lists of similar demands show.
-    chosen = _by_text_similarity(text, found, limit)
-    shown = Demand.objects.filter(pk__in=chosen).select_related("org_unit").only(*SIMILAR_FIELDS).in_bulk() if chosen else {}
-    return [shown[pk] for pk in chosen if pk in shown]
+    found = rows_within(candidates, timeout_ms)
+    return None if found is None else _by_text_similarity(text, found, limit)
+
+
+def _similar_shown(ids: list[int], among: QuerySet | None = None) -> list[Demand]:
+    """The demands of `ids` (among `among`) in that order, with what the lists of similar demands
+    show. The candidates are ranked as plain rows (two hundred whole demands cost 20 ms to load);
+    only those shown are loaded."""
+    if not ids:
+        return []
+    shown = (Demand.objects.all() if among is None else among).filter(pk__in=ids).select_related("org_unit").only(
+        *SIMILAR_FIELDS).in_bulk()
+    return [shown[pk] for pk in ids if pk in shown]
 
 
 # pg_trgm's default `%` threshold: a title this similar is shown whatever the text model says.
@@ -212,9 +243,10 @@ def _key_words(text: str) -> list[str]:
     return sorted({w for w in textmodel.words(text) if len(w) >= 2}, key=len, reverse=True)[:6]
 
 
-def _by_text_similarity(text: str, candidates: list, limit: int) -> list[int]:
-    """The ids of the `limit` best candidates (rows of pk, title, received_at and trigram
-    similarity), best first."""
+def _by_text_similarity(text: str, candidates: list, limit: int) -> list[tuple[int, float]]:
+    """The `limit` best candidates (rows of pk, title, received_at and trigram similarity) as (id,
+    score), best first: the score is the text model's cosine, or the trigram similarity without a
+    model."""
     from . import text_services, textmodel
 
     if not candidates:
@@ -222,14 +254,15 @@ def _by_text_similarity(text: str, candidates: list, limit: int) -> list[int]:
     try:
         _row, model = text_services.current_model()
     except text_services.NoModel:
-        return [c.pk for c in candidates[:limit]]
+        return [(c.pk, float(c.similarity)) for c in candidates[:limit]]
     # Each distinct title once: open demands often share a title word for word (a ward's several
     # 宿舍空调需要维修), and vectorising is most of this function's cost.
     titles = list(dict.fromkeys(c.title for c in candidates))
     vectors = model.vectors([textmodel.text_of(text)] + [textmodel.text_of(title) for title in titles])
     score_of = dict(zip(titles, (vectors[1:] @ vectors[0].T).toarray().ravel()))
     ranked = sorted(candidates, key=lambda c: (-score_of[c.title], -c.received_at.timestamp()))
-    return [c.pk for c in ranked if score_of[c.title] >= SIMILAR_MIN_COSINE or c.similarity >= TRIGRAM_THRESHOLD][:limit]
+    return [(c.pk, float(score_of[c.title])) for c in ranked
+            if score_of[c.title] >= SIMILAR_MIN_COSINE or c.similarity >= TRIGRAM_THRESHOLD][:limit]
 
 
 def rows_within(queryset, milliseconds: int) -> list | None:
@@ -388,7 +421,7 @@ def demand_page(user, demand: Demand, facts) -> dict:
     from . import chain
     from .services import format_tracking_code
 
-    similar = similar_demands(user, demand.title, exclude_pk=demand.pk) if facts.in_scope and demand.is_open else []
+    similar = similar_to(user, demand) if facts.in_scope and demand.is_open else []
     events = demand_events(demand)
     return {
         "demand": demand,

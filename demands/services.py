@@ -30,7 +30,7 @@ from . import chain, workflow
 from .choices import EMPLOYEE_CHANNELS, OPEN_STATUSES, SlaFlag, Status
 from .models import (
     Demand, DemandAttachment, DemandEvent, LifeEvent, MediationCase, MediationFollowUp, MediationSession, RefCounter,
-    SuggestionStage, Visit, VisitPhoto,
+    SimilarDemands, SuggestionStage, Visit, VisitPhoto,
 )
 from .selectors import open_deadline_q, overdue_q
 from .sla import Sla
@@ -257,7 +257,69 @@ def demand_submit(
     heads, _unit = unit_heads(org_unit)
     _notify_users(heads, demand, _("New demand %(ref)s: %(title)s") % {"ref": demand.ref, "title": title},
                   key=f"demand-event:{event.pk}")
+    from .tasks import find_similar_demands
+
+    transaction.on_commit(lambda: find_similar_demands.delay(demand.pk))
     return demand
+
+
+# --- Similar demands -----------------------------------------------------------------------------
+# A demand's stored list keeps this many (unscoped); its page shows the first five the viewer may see.
+SIMILAR_KEPT = 20
+# The worker's search may take longer than a page's (selectors.SIMILAR_TIMEOUT_MS).
+SIMILAR_WORKER_TIMEOUT_MS = 30_000
+
+
+def similar_list(demand: Demand) -> list[int]:
+    """The ids of the demands similar to `demand`, best first: its stored list, or — when it has
+    none yet, or one found by another version of the text model — found now (find_similar)."""
+    from . import text_services
+
+    version = text_services.current_version()
+    row = SimilarDemands.objects.filter(pk=demand.pk).values_list("model_version", "ids").first()
+    if row is not None and row[0] == version:
+        return row[1]
+    return find_similar(demand, version=version) or []
+
+
+def find_similar(demand: Demand, *, version: int | None, timeout_ms: int | None = None) -> list[int] | None:
+    """Finds the open demands of the last year that say much the same as `demand`, stores them as
+    its list and adds it to their lists (a duplicate filed later shows on the earlier demand's
+    page too). None, and nothing stored, when the search ran out of time."""
+    from .selectors import SIMILAR_TIMEOUT_MS, ranked_similar
+
+    found = ranked_similar(Demand.objects.all(), demand.title, exclude_pk=demand.pk, limit=SIMILAR_KEPT,
+                           timeout_ms=timeout_ms or SIMILAR_TIMEOUT_MS)
+    if found is None:
+        return None
+    with transaction.atomic():
+        SimilarDemands.objects.update_or_create(pk=demand.pk, defaults=dict(
+            model_version=version, ids=[pk for pk, _score in found], scores=[score for _pk, score in found],
+            found_at=timezone.now()))
+        score_of = dict(found)
+        # In id order, so that two demands filed at once never wait on each other's rows.
+        lists = SimilarDemands.objects.select_for_update().filter(pk__in=score_of, model_version=version).order_by("pk")
+        changed = []
+        for other in lists:
+            if demand.pk in other.ids:
+                continue
+            # Best first; the newer of two equal scores first (sorted() keeps the order of ties).
+            pairs = sorted([(demand.pk, score_of[other.pk]), *zip(other.ids, other.scores)], key=lambda p: -p[1])[:SIMILAR_KEPT]
+            other.ids, other.scores = [pk for pk, _s in pairs], [score for _pk, score in pairs]
+            changed.append(other)
+        SimilarDemands.objects.bulk_update(changed, ["ids", "scores"])
+    return [pk for pk, _score in found]
+
+
+def find_similar_for(demand_id: int) -> int:
+    """The worker's part of filing a demand (tasks.find_similar_demands): how many similar demands
+    it has; 0 for a demand gone or closed meanwhile."""
+    from . import text_services
+
+    demand = Demand.objects.filter(pk=demand_id, status__in=OPEN_STATUSES).only("pk", "title").first()
+    if demand is None:
+        return 0
+    return len(find_similar(demand, version=text_services.current_version(), timeout_ms=SIMILAR_WORKER_TIMEOUT_MS) or [])
 
 
 # --- Workflow steps ----------------------------------------------------------------------------------

@@ -237,7 +237,12 @@ def celery_worker(transactional_db, settings):
             time.sleep(0.2)
         raise AssertionError("condition not met in time; worker output:\n" + "".join(lines[-40:]))
 
+    def succeeded(*tasks: str) -> int:
+        """How many tasks the worker has finished: those named (`sla_sweep`, …) when names are given."""
+        return sum("succeeded" in line and (not tasks or any(f".{t}[" in line for t in tasks)) for line in lines)
+
     wait.output = lines
+    wait.succeeded = succeeded
     try:
         yield wait
     finally:

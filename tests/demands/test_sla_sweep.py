@@ -128,13 +128,13 @@ def test_the_sweep_runs_on_a_real_worker(celery_worker, tree, owner, staff, hand
     accepted(demand, by=owner, handler=handler)
     result = sla_sweep.delay()
     celery_worker(lambda: Notification.objects.filter(user=staff, title__contains=demand.ref).exists(), timeout=60)
-    celery_worker(lambda: sum("succeeded" in line for line in celery_worker.output) >= 1, timeout=60)
+    celery_worker(lambda: celery_worker.succeeded("sla_sweep") >= 1, timeout=60)
     assert Demand.objects.get(pk=demand.pk).escalated_at is not None
     assert Notification.objects.filter(user=handler, title__contains=OVERDUE).exists()
     count = Notification.objects.count()
     # A second run on the worker notifies nothing.
     sla_sweep.delay()
-    celery_worker(lambda: sum("succeeded" in line for line in celery_worker.output) >= 2, timeout=60)
+    celery_worker(lambda: celery_worker.succeeded("sla_sweep") >= 2, timeout=60)
     assert Notification.objects.count() == count
     assert result.id
 

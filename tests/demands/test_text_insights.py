@@ -118,10 +118,10 @@ def test_the_priority_list_is_computed_by_the_beat_task_on_a_real_worker(celery_
     compute_priority_list.delay()
     hot_topics.delay("2026-11")
     heat_map.delay("2026-11")
-    celery_worker(lambda: sum("succeeded" in line for line in celery_worker.output) >= 3, timeout=120)
+    celery_worker(lambda: celery_worker.succeeded("compute_priority_list", "hot_topics", "heat_map") >= 3, timeout=120)
     assert DemandPriority.objects.count() == 2
     assert DemandPriority.objects.order_by("-score").first().demand_id == first.pk
     # A second run replaces the list (idempotent).
     compute_priority_list.delay()
-    celery_worker(lambda: sum("succeeded" in line for line in celery_worker.output) >= 4, timeout=120)
+    celery_worker(lambda: celery_worker.succeeded("compute_priority_list", "hot_topics", "heat_map") >= 4, timeout=120)
     assert DemandPriority.objects.count() == 2

@@ -202,7 +202,11 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
+        # Queues of this run only: what an earlier run left in the broker is not this run's work.
+        queue = f"bench-{os.getpid()}"
+        self.queues = {"CELERY_INTERACTIVE_QUEUE": f"{queue}-interactive", "CELERY_HEAVY_QUEUE": f"{queue}-heavy"}
         server = self.start_gunicorn(port, o["workers"], o["threads"])
+        worker = self.start_worker()
         try:
             self.preflight(base, targets)
             warm = bench.run_wrk(base, targets, labels, key="warmup", seconds=5, connections=o["connections"])
@@ -212,11 +216,12 @@ class Command(BaseCommand):
             if o["compare_seconds"]:
                 report.ledger, report.admin = self.compare_with_admin(base, o)
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            for process in (server, worker):
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
         # The KPI recompute before the imports: a million-row import leaves gigabytes of WAL and
         # dirty buffers behind, and the checkpoint that writes them out would be timed with the engine.
         if o["kpis"]:
@@ -299,7 +304,8 @@ class Command(BaseCommand):
     # --- the server --------------------------------------------------------------------------------------
     def start_gunicorn(self, port: int, workers: int, threads: int) -> subprocess.Popen:
         # The benchmark's settings: the deployed ones plus the admin changelist it compares with.
-        env = dict(os.environ, DEBUG="false", PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="benchmarks.settings")
+        env = dict(os.environ, **self.queues, DEBUG="false", PYTHONUNBUFFERED="1",
+                   DJANGO_SETTINGS_MODULE="benchmarks.settings")
         argv = [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
                 "--workers", str(workers), "--threads", str(threads), "--log-level", "warning",
                 "--no-control-socket"]
@@ -315,6 +321,16 @@ class Command(BaseCommand):
                 time.sleep(0.3)
         server.kill()
         raise CommandError("gunicorn did not answer within 180 s")
+
+    def start_worker(self) -> subprocess.Popen:
+        """The Celery worker of a deployment (`make run` starts it with two processes) on this run's
+        queues: the work the writes queue (similar demands of a new one, KPI recomputes of what
+        they touched, notification e-mails) is done on the same machine while pages are read."""
+        env = dict(os.environ, **self.queues, PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="benchmarks.settings")
+        queues = ",".join(self.queues.values())
+        return subprocess.Popen([sys.executable, "-m", "celery", "-A", "portal", "worker", "--concurrency", "2",
+                                 "-Q", queues, "-l", "warning", "--without-gossip", "--without-mingle"],
+                                cwd=settings.BASE_DIR, env=env)
 
     def preflight(self, base: str, targets: list[bench.Target]) -> None:
         """Every URL answers 200 with the page itself (no redirect to the login page)."""
