@@ -293,17 +293,19 @@ def find_similar(demand: Demand, *, version: int | None, timeout_ms: int | None 
     if found is None:
         return None
     with transaction.atomic():
-        SimilarDemands.objects.update_or_create(pk=demand.pk, defaults=dict(
-            model_version=version, ids=[pk for pk, _score in found], scores=[score for _pk, score in found],
-            found_at=timezone.now()))
+        # Insert or replace in one statement: the worker and a first page view may find it at once.
+        SimilarDemands.objects.bulk_create([SimilarDemands(
+            pk=demand.pk, model_version=version, ids=[pk for pk, _score in found],
+            scores=[score for _pk, score in found], found_at=timezone.now(),
+        )], update_conflicts=True, unique_fields=["demand"], update_fields=["model_version", "ids", "scores", "found_at"])
         score_of = dict(found)
-        # In id order, so that two demands filed at once never wait on each other's rows.
+        # Locked in id order: two lists being extended at once wait for each other, never deadlock.
         lists = SimilarDemands.objects.select_for_update().filter(pk__in=score_of, model_version=version).order_by("pk")
         changed = []
         for other in lists:
             if demand.pk in other.ids:
                 continue
-            # Best first; the newer of two equal scores first (sorted() keeps the order of ties).
+            # Best first (sorted() keeps the order of ties: the demand added goes before an equal score).
             pairs = sorted([(demand.pk, score_of[other.pk]), *zip(other.ids, other.scores)], key=lambda p: -p[1])[:SIMILAR_KEPT]
             other.ids, other.scores = [pk for pk, _s in pairs], [score for _pk, score in pairs]
             changed.append(other)
