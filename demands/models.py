@@ -799,6 +799,9 @@ class SimilarDemands(models.Model):
     model_version = models.PositiveIntegerField(_("model version"), null=True)
     ids = ArrayField(models.BigIntegerField(), verbose_name=_("similar demands"), default=list)
     scores = ArrayField(models.FloatField(), verbose_name=_("scores"), default=list)
+    # Every similar open demand is in the list (none was cut at SIMILAR_KEPT or past the search's
+    # candidates): a viewer's scope may then simply filter it.
+    complete = models.BooleanField(_("complete"), default=False)
     found_at = models.DateTimeField(_("found at"))
 
     class Meta:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime
 import operator
 from functools import reduce
+from typing import NamedTuple
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.contrib.postgres.expressions import ArraySubquery
@@ -167,27 +168,35 @@ def similar_demands(user, text: str, *, exclude_pk: int | None = None, limit: in
     after SIMILAR_TIMEOUT_MS."""
     if user is None or not user.is_authenticated:
         return []
-    found = ranked_similar(visible(Demand.objects.all(), user, "demands.view"), text, exclude_pk=exclude_pk, limit=limit)
-    return _similar_shown([pk for pk, _score in found or []])
+    found = ranked_similar(visible(Demand.objects.all(), user, "demands.view"), text, exclude_pk=exclude_pk)
+    return _similar_shown([pk for pk, _score in (found.ranked if found else [])[:limit]])
 
 
 def similar_to(user, demand: Demand, *, limit: int = SIMILAR_LIMIT) -> list[Demand]:
-    """Up to `limit` of the demand's similar demands (its stored list, services.similar_list) that
-    are still open, of the last year and in the user's scope, best first."""
+    """Up to `limit` of the demand's similar demands that are still open, of the last year and in
+    the user's scope, best first: from its stored list (services.similar_list). When that list was
+    cut (the whole enterprise's best, SIMILAR_KEPT of them) and leaves the user fewer than `limit`,
+    the search runs in the user's scope instead — a branch's own duplicates may be past the cut."""
     from .services import similar_list
 
-    ids = similar_list(demand)
-    if not ids:
-        return []
+    ids, complete = similar_list(demand)
     since = timezone.now() - datetime.timedelta(days=SIMILAR_WITHIN_DAYS)
     shown = visible(Demand.objects.filter(open_q(), received_at__gte=since, pk__in=ids), user, "demands.view")
-    return _similar_shown(ids, shown)[:limit]
+    found = _similar_shown(ids, shown)[:limit]
+    if len(found) < limit and not complete:
+        return similar_demands(user, demand.title, exclude_pk=demand.pk, limit=limit)
+    return found
 
 
-def ranked_similar(base: QuerySet, text: str, *, exclude_pk: int | None = None, limit: int,
-                   timeout_ms: int = SIMILAR_TIMEOUT_MS) -> list[tuple[int, float]] | None:
+class RankedSimilar(NamedTuple):
+    ranked: list[tuple[int, float]]  # (id, score), best first
+    complete: bool  # every candidate was read: no similar demand of `base` is missing
+
+
+def ranked_similar(base: QuerySet, text: str, *, exclude_pk: int | None = None,
+                   timeout_ms: int = SIMILAR_TIMEOUT_MS) -> RankedSimilar | None:
     """The open demands of the last year among `base` that say much the same as `text`, best
-    first, as (id, score) — at most `limit`; None when the search took longer than `timeout_ms`.
+    first; None when the search took longer than `timeout_ms`.
 
     Candidates come from one query: similar titles (pg_trgm `%`, the partial GIN index on open
     demands) or titles sharing a word of the text (jieba), which finds a duplicate worded
@@ -213,7 +222,9 @@ def ranked_similar(base: QuerySet, text: str, *, exclude_pk: int | None = None, 
         [:SIMILAR_CANDIDATES]
     )
     found = rows_within(candidates, timeout_ms)
-    return None if found is None else _by_text_similarity(text, found, limit)
+    if found is None:
+        return None
+    return RankedSimilar(_by_text_similarity(text, found), complete=len(found) < SIMILAR_CANDIDATES)
 
 
 def _similar_shown(ids: list[int], among: QuerySet | None = None) -> list[Demand]:
@@ -243,10 +254,10 @@ def _key_words(text: str) -> list[str]:
     return sorted({w for w in textmodel.words(text) if len(w) >= 2}, key=len, reverse=True)[:6]
 
 
-def _by_text_similarity(text: str, candidates: list, limit: int) -> list[tuple[int, float]]:
-    """The `limit` best candidates (rows of pk, title, received_at and trigram similarity) as (id,
-    score), best first: the score is the text model's cosine, or the trigram similarity without a
-    model."""
+def _by_text_similarity(text: str, candidates: list) -> list[tuple[int, float]]:
+    """The candidates (rows of pk, title, received_at and trigram similarity) that say much the
+    same, as (id, score), best first: the score is the text model's cosine, or the trigram
+    similarity without a model."""
     from . import text_services, textmodel
 
     if not candidates:
@@ -254,7 +265,7 @@ def _by_text_similarity(text: str, candidates: list, limit: int) -> list[tuple[i
     try:
         _row, model = text_services.current_model()
     except text_services.NoModel:
-        return [(c.pk, float(c.similarity)) for c in candidates[:limit]]
+        return [(c.pk, float(c.similarity)) for c in candidates]
     # Each distinct title once: open demands often share a title word for word (a ward's several
     # 宿舍空调需要维修), and vectorising is most of this function's cost.
     titles = list(dict.fromkeys(c.title for c in candidates))
@@ -262,7 +273,7 @@ def _by_text_similarity(text: str, candidates: list, limit: int) -> list[tuple[i
     score_of = dict(zip(titles, (vectors[1:] @ vectors[0].T).toarray().ravel()))
     ranked = sorted(candidates, key=lambda c: (-score_of[c.title], -c.received_at.timestamp()))
     return [(c.pk, float(score_of[c.title])) for c in ranked
-            if score_of[c.title] >= SIMILAR_MIN_COSINE or c.similarity >= TRIGRAM_THRESHOLD][:limit]
+            if score_of[c.title] >= SIMILAR_MIN_COSINE or c.similarity >= TRIGRAM_THRESHOLD]
 
 
 def rows_within(queryset, milliseconds: int) -> list | None:

@@ -67,3 +67,16 @@ def test_filing_a_demand_has_the_worker_find_its_similar_demands(celery_worker, 
     celery_worker(lambda: SimilarDemands.objects.filter(pk=second.pk).exists(), timeout=60)
     assert SimilarDemands.objects.get(pk=first.pk).ids == [second.pk]
     assert similar_on_page(client, owner, first) == [second.ref]
+
+
+def test_a_cut_list_that_leaves_the_viewer_too_few_is_searched_in_the_viewers_scope(client, owner, staff, member, person_b, tree, monkeypatch):
+    """A branch secretary's own duplicates may be past the enterprise's best SIMILAR_KEPT."""
+    monkeypatch.setattr(services, "SIMILAR_KEPT", 1)
+    mine = make_demand(tree.group_a, by=owner, submitter=member.person, title=TITLE)
+    theirs = make_demand(tree.branch_b, submitter=person_b, title=TITLE)
+    ours = make_demand(tree.group_a, by=owner, submitter=member.person, title="宿舍的空调坏了一直没人修")
+    services.find_similar_for(mine.pk)
+    stored = SimilarDemands.objects.get(pk=mine.pk)
+    assert (stored.ids, stored.complete) == ([theirs.pk], False)
+    assert similar_on_page(client, owner, mine) == [ours.ref]
+    assert set(similar_on_page(client, staff, mine)) == {theirs.ref, ours.ref}

@@ -332,9 +332,12 @@ class Command(BaseCommand):
         they touched, notification e-mails) is done on the same machine while pages are read."""
         env = dict(os.environ, **self.queues, PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="benchmarks.settings")
         queues = ",".join(self.queues.values())
-        return subprocess.Popen([sys.executable, "-m", "celery", "-A", "portal", "worker", "--concurrency", "2",
-                                 "-Q", queues, "-l", "warning", "--without-gossip", "--without-mingle"],
-                                cwd=settings.BASE_DIR, env=env)
+        # Its output (the e-mails of the console backend among it) goes to a file beside the figures.
+        bench.BENCH_DIR.mkdir(parents=True, exist_ok=True)
+        with open(bench.BENCH_DIR / "worker.log", "w", encoding="utf-8") as log:
+            return subprocess.Popen([sys.executable, "-m", "celery", "-A", "portal", "worker", "--concurrency", "2",
+                                     "-Q", queues, "-l", "warning", "--without-gossip", "--without-mingle"],
+                                    cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def preflight(self, base: str, targets: list[bench.Target]) -> None:
         """Every URL answers 200 with the page itself (no redirect to the login page)."""
