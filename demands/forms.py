@@ -289,9 +289,9 @@ class MergeForm(forms.Form):
         self.demand, self.user = demand, user
         super().__init__(*args, **kwargs)
         if candidates is None:
-            from .selectors import similar_to
+            from .selectors import similar_demands
 
-            candidates = similar_to(user, demand) if demand is not None else []
+            candidates = similar_demands(user, demand.title, exclude_pk=demand.pk) if demand is not None else []
         self.fields["target"].queryset = Demand.objects.filter(pk__in=[c.pk for c in candidates])
         # Drawn from the candidates the page holds, best first (no query); the queryset checks what is posted.
         self.fields["target"].choices = [(c.pk, f"{c.ref} {c.title}") for c in candidates]

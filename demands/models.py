@@ -786,32 +786,6 @@ class DemandPriority(models.Model):
         return f"{self.demand_id} {self.score}"
 
 
-class SimilarDemands(models.Model):
-    """The demands that say much the same as a demand: found once (when it is filed, by the worker,
-    or when its page is first shown) and extended by each later demand found to resemble it, best
-    first, at most SIMILAR_KEPT. Whether each one is still open and who may see it is decided when
-    the list is read. Derived from titles, which never change after filing, so it has no history
-    of its own; a list found by another version of the text model is found again."""
-
-    demand = models.OneToOneField(Demand, verbose_name=_("demand"), on_delete=models.CASCADE, primary_key=True,
-                                  related_name="+")
-    # None: found without a text model (by title trigrams alone).
-    model_version = models.PositiveIntegerField(_("model version"), null=True)
-    ids = ArrayField(models.BigIntegerField(), verbose_name=_("similar demands"), default=list)
-    scores = ArrayField(models.FloatField(), verbose_name=_("scores"), default=list)
-    # Every similar open demand is in the list (none was cut at SIMILAR_KEPT or past the search's
-    # candidates): a viewer's scope may then simply filter it.
-    complete = models.BooleanField(_("complete"), default=False)
-    found_at = models.DateTimeField(_("found at"))
-
-    class Meta:
-        verbose_name = _("similar demands")
-        verbose_name_plural = _("similar demands")
-
-    def __str__(self) -> str:
-        return f"{self.demand_id}: {len(self.ids)}"
-
-
 class VisitHeatCell(models.Model):
     """需求热力图 as last computed (demands/heatmap.py, by the beat): visits of one month whose person
     belongs to `org_unit`, in one category (None: all the unit's counted visits). Pages add the

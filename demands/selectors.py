@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime
 import operator
 from functools import reduce
-from typing import NamedTuple
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.contrib.postgres.expressions import ArraySubquery
@@ -163,50 +162,18 @@ SIMILAR_TIMEOUT_MS = 1500
 
 
 def similar_demands(user, text: str, *, exclude_pk: int | None = None, limit: int = SIMILAR_LIMIT) -> list[Demand]:
-    """Up to `limit` open demands of the last year in the user's scope that say much the same as a
-    text being typed (the intake form). A suggestion, never a reason to wait: the search gives up
-    after SIMILAR_TIMEOUT_MS."""
-    if user is None or not user.is_authenticated:
-        return []
-    found = ranked_similar(visible(Demand.objects.all(), user, "demands.view"), text, exclude_pk=exclude_pk)
-    return _similar_shown([pk for pk, _score in (found.ranked if found else [])[:limit]])
-
-
-def similar_to(user, demand: Demand, *, limit: int = SIMILAR_LIMIT) -> list[Demand]:
-    """Up to `limit` of the demand's similar demands that are still open, of the last year and in
-    the user's scope, best first: from its stored list (services.similar_list). When that list was
-    cut (the whole enterprise's best, SIMILAR_KEPT of them) and leaves the user fewer than `limit`,
-    the search runs in the user's scope instead — a branch's own duplicates may be past the cut."""
-    from .services import similar_list
-
-    ids, complete = similar_list(demand)
-    since = timezone.now() - datetime.timedelta(days=SIMILAR_WITHIN_DAYS)
-    shown = visible(Demand.objects.filter(open_q(), received_at__gte=since, pk__in=ids), user, "demands.view")
-    found = _similar_shown(ids, shown)[:limit]
-    if len(found) < limit and not complete:
-        return similar_demands(user, demand.title, exclude_pk=demand.pk, limit=limit)
-    return found
-
-
-class RankedSimilar(NamedTuple):
-    ranked: list[tuple[int, float]]  # (id, score), best first
-    complete: bool  # every candidate was read: no similar demand of `base` is missing
-
-
-def ranked_similar(base: QuerySet, text: str, *, exclude_pk: int | None = None,
-                   timeout_ms: int = SIMILAR_TIMEOUT_MS) -> RankedSimilar | None:
-    """The open demands of the last year among `base` that say much the same as `text`, best
-    first; None when the search took longer than `timeout_ms`.
+    """Up to `limit` open demands of the last year in the user's scope that say much the same.
 
     Candidates come from one query: similar titles (pg_trgm `%`, the partial GIN index on open
     demands) or titles sharing a word of the text (jieba), which finds a duplicate worded
     differently (拖欠工资三个月 / 工资拖欠了三个月还没发). The candidates are then ranked by the
-    cosine of the text model's TF-IDF vectors."""
+    cosine of the text model's TF-IDF vectors. A suggestion, never a reason to wait: the query
+    gives up after SIMILAR_TIMEOUT_MS."""
     text = (text or "").strip()[:200]
-    if len(text) < 2:
+    if len(text) < 2 or user is None or not user.is_authenticated:
         return []
     since = timezone.now() - datetime.timedelta(days=SIMILAR_WITHIN_DAYS)
-    base = base.filter(open_q(), received_at__gte=since)
+    base = visible(Demand.objects.filter(open_q(), received_at__gte=since), user, "demands.view")
     if exclude_pk:
         base = base.exclude(pk=exclude_pk)
     similar_title = Q(title__trigram_similar=text)
@@ -221,21 +188,12 @@ def ranked_similar(base: QuerySet, text: str, *, exclude_pk: int | None = None,
         .order_by("-similarity", "-received_at").values_list("pk", "title", "received_at", "similarity", named=True)
         [:SIMILAR_CANDIDATES]
     )
-    found = rows_within(candidates, timeout_ms)
-    if found is None:
-        return None
-    return RankedSimilar(_by_text_similarity(text, found), complete=len(found) < SIMILAR_CANDIDATES)
-
-
-def _similar_shown(ids: list[int], among: QuerySet | None = None) -> list[Demand]:
-    """The demands of `ids` (among `among`) in that order, with what the lists of similar demands
-    show. The candidates are ranked as plain rows (two hundred whole demands cost 20 ms to load);
-    only those shown are loaded."""
-    if not ids:
-        return []
-    shown = (Demand.objects.all() if among is None else among).filter(pk__in=ids).select_related("org_unit").only(
-        *SIMILAR_FIELDS).in_bulk()
-    return [shown[pk] for pk in ids if pk in shown]
+    found = rows_within(candidates, SIMILAR_TIMEOUT_MS) or []
+    # The candidates are ranked as plain rows (two hundred whole demands cost 20 ms to load);
+    # only those shown are loaded, with what the lists of similar demands show.
+    chosen = _by_text_similarity(text, found, limit)
+    shown = Demand.objects.filter(pk__in=chosen).select_related("org_unit").only(*SIMILAR_FIELDS).in_bulk() if chosen else {}
+    return [shown[pk] for pk in chosen if pk in shown]
 
 
 # pg_trgm's default `%` threshold: a title this similar is shown whatever the text model says.
@@ -254,10 +212,9 @@ def _key_words(text: str) -> list[str]:
     return sorted({w for w in textmodel.words(text) if len(w) >= 2}, key=len, reverse=True)[:6]
 
 
-def _by_text_similarity(text: str, candidates: list) -> list[tuple[int, float]]:
-    """The candidates (rows of pk, title, received_at and trigram similarity) that say much the
-    same, as (id, score), best first: the score is the text model's cosine, or the trigram
-    similarity without a model."""
+def _by_text_similarity(text: str, candidates: list, limit: int) -> list[int]:
+    """The ids of the `limit` best candidates (rows of pk, title, received_at and trigram
+    similarity), best first."""
     from . import text_services, textmodel
 
     if not candidates:
@@ -265,15 +222,14 @@ def _by_text_similarity(text: str, candidates: list) -> list[tuple[int, float]]:
     try:
         _row, model = text_services.current_model()
     except text_services.NoModel:
-        return [(c.pk, float(c.similarity)) for c in candidates]
+        return [c.pk for c in candidates[:limit]]
     # Each distinct title once: open demands often share a title word for word (a ward's several
     # 宿舍空调需要维修), and vectorising is most of this function's cost.
     titles = list(dict.fromkeys(c.title for c in candidates))
     vectors = model.vectors([textmodel.text_of(text)] + [textmodel.text_of(title) for title in titles])
     score_of = dict(zip(titles, (vectors[1:] @ vectors[0].T).toarray().ravel()))
     ranked = sorted(candidates, key=lambda c: (-score_of[c.title], -c.received_at.timestamp()))
-    return [(c.pk, float(score_of[c.title])) for c in ranked
-            if score_of[c.title] >= SIMILAR_MIN_COSINE or c.similarity >= TRIGRAM_THRESHOLD]
+    return [c.pk for c in ranked if score_of[c.title] >= SIMILAR_MIN_COSINE or c.similarity >= TRIGRAM_THRESHOLD][:limit]
 
 
 def rows_within(queryset, milliseconds: int) -> list | None:
@@ -432,7 +388,7 @@ def demand_page(user, demand: Demand, facts) -> dict:
     from . import chain
     from .services import format_tracking_code
 
-    similar = similar_to(user, demand) if facts.in_scope and demand.is_open else []
+    similar = similar_demands(user, demand.title, exclude_pk=demand.pk) if facts.in_scope and demand.is_open else []
     events = demand_events(demand)
     return {
         "demand": demand,

@@ -30,7 +30,7 @@ from . import chain, workflow
 from .choices import EMPLOYEE_CHANNELS, OPEN_STATUSES, SlaFlag, Status
 from .models import (
     Demand, DemandAttachment, DemandEvent, LifeEvent, MediationCase, MediationFollowUp, MediationSession, RefCounter,
-    SimilarDemands, SuggestionStage, Visit, VisitPhoto,
+    SuggestionStage, Visit, VisitPhoto,
 )
 from .selectors import open_deadline_q, overdue_q
 from .sla import Sla
@@ -257,78 +257,7 @@ def demand_submit(
     heads, _unit = unit_heads(org_unit)
     _notify_users(heads, demand, _("New demand %(ref)s: %(title)s") % {"ref": demand.ref, "title": title},
                   key=f"demand-event:{event.pk}")
-    from .tasks import find_similar_demands
-
-    transaction.on_commit(lambda: find_similar_demands.delay(demand.pk))
     return demand
-
-
-# --- Similar demands -----------------------------------------------------------------------------
-# A demand's stored list keeps this many (unscoped); its page shows the first five the viewer may see.
-SIMILAR_KEPT = 20
-# The worker's search may take longer than a page's (selectors.SIMILAR_TIMEOUT_MS).
-SIMILAR_WORKER_TIMEOUT_MS = 30_000
-
-
-def similar_list(demand: Demand) -> tuple[list[int], bool]:
-    """The ids of the demands similar to `demand`, best first, and whether that is all of them
-    (not cut at SIMILAR_KEPT): its stored list, or — when it has none yet, or one found by another
-    version of the text model — found now (find_similar). ([], True) when the search ran out of
-    time: the page shows none rather than search again."""
-    from . import text_services
-
-    version = text_services.current_version()
-    row = SimilarDemands.objects.filter(pk=demand.pk).values_list("model_version", "ids", "complete").first()
-    if row is not None and row[0] == version:
-        return row[1], row[2]
-    row = find_similar(demand, version=version)
-    return (row.ids, row.complete) if row is not None else ([], True)
-
-
-def find_similar(demand: Demand, *, version: int | None, timeout_ms: int | None = None) -> SimilarDemands | None:
-    """Finds the open demands of the last year that say much the same as `demand`, stores them as
-    its list and adds it to their lists (a duplicate filed later shows on the earlier demand's
-    page too). None, and nothing stored, when the search ran out of time."""
-    from .selectors import SIMILAR_TIMEOUT_MS, ranked_similar
-
-    found = ranked_similar(Demand.objects.all(), demand.title, exclude_pk=demand.pk,
-                           timeout_ms=timeout_ms or SIMILAR_TIMEOUT_MS)
-    if found is None:
-        return None
-    kept = found.ranked[:SIMILAR_KEPT]
-    row = SimilarDemands(pk=demand.pk, model_version=version, ids=[pk for pk, _score in kept],
-                         scores=[score for _pk, score in kept], complete=found.complete and len(found.ranked) <= SIMILAR_KEPT,
-                         found_at=timezone.now())
-    with transaction.atomic():
-        # Insert or replace in one statement: the worker and a first page view may find it at once.
-        SimilarDemands.objects.bulk_create([row], update_conflicts=True, unique_fields=["demand"],
-                                           update_fields=["model_version", "ids", "scores", "complete", "found_at"])
-        score_of = dict(kept)
-        # Locked in id order: two lists being extended at once wait for each other, never deadlock.
-        lists = SimilarDemands.objects.select_for_update().filter(pk__in=score_of, model_version=version).order_by("pk")
-        changed = []
-        for other in lists:
-            if demand.pk in other.ids:
-                continue
-            # Best first (sorted() keeps the order of ties: the demand added goes before an equal score).
-            pairs = sorted([(demand.pk, score_of[other.pk]), *zip(other.ids, other.scores)], key=lambda p: -p[1])
-            other.complete = other.complete and len(pairs) <= SIMILAR_KEPT
-            other.ids, other.scores = [pk for pk, _s in pairs[:SIMILAR_KEPT]], [score for _pk, score in pairs[:SIMILAR_KEPT]]
-            changed.append(other)
-        SimilarDemands.objects.bulk_update(changed, ["ids", "scores", "complete"])
-    return row
-
-
-def find_similar_for(demand_id: int) -> int:
-    """The worker's part of filing a demand (tasks.find_similar_demands): how many similar demands
-    it has; 0 for a demand gone or closed meanwhile."""
-    from . import text_services
-
-    demand = Demand.objects.filter(pk=demand_id, status__in=OPEN_STATUSES).only("pk", "title").first()
-    if demand is None:
-        return 0
-    row = find_similar(demand, version=text_services.current_version(), timeout_ms=SIMILAR_WORKER_TIMEOUT_MS)
-    return len(row.ids) if row is not None else 0
 
 
 # --- Workflow steps ----------------------------------------------------------------------------------

@@ -41,13 +41,6 @@ def sign_chain_checkpoints() -> int:
 
 
 @shared_task(acks_late=True)
-def find_similar_demands(demand_id: int) -> int:
-    """Queued when a demand is filed: stores its similar demands and adds it to theirs, so that
-    the pages read a stored list (services.find_similar). Running it again finds the same."""
-    return services.find_similar_for(demand_id)
-
-
-@shared_task(acks_late=True)
 def train_demand_model(reason: str = "nightly") -> dict:
     """Beat, nightly; also queued after a large demands import. A version that scores worse than
     the current one is stored but not promoted (text_services.train)."""

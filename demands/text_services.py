@@ -233,14 +233,6 @@ def current_model() -> tuple[DemandTextModel, textmodel.TextModel]:
         return _loaded["row"], _loaded["model"]
 
 
-def current_version() -> int | None:
-    """The version of the current text model; None when there is none (current_model)."""
-    try:
-        return current_model()[0].version
-    except NoModel:
-        return None
-
-
 def categories_changed(**kwargs) -> None:
     """Signal receiver (DemandCategory saved or deleted): suggestions read the categories again,
     and a deployment that had too few categories for a model tries again."""

@@ -303,7 +303,6 @@ def test_detail_query_count_does_not_grow_with_the_timeline(client, owner, handl
     def grow(n):
         for i in range(n):
             duplicate = make_demand(tree.group_a, by=owner, submitter=member.person, title=f"食堂午餐菜品单一{i}")
-            services.find_similar_for(duplicate.pk)  # the worker's part of filing (tasks.find_similar_demands)
             if i % 2:
                 services.demand_merge(demand=duplicate, by=owner, target=demand_a)
             MediationFactory(org_unit=tree.group_a, demand=demand_a)

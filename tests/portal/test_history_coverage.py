@@ -19,7 +19,6 @@ WITHOUT_HISTORY = {
     "demands.DemandUnitCount",  # kept by triggers on demands_demand
     "demands.DemandPriority",  # the service priority list, recomputed whole by the beat
     "demands.VisitHeatCell",  # the visit heat map, recomputed whole by the beat
-    "demands.SimilarDemands",  # each demand's similar demands, found again from the titles at any time
     "activities.MeetingMonth",  # the 三会一课 summary, rebuilt by `rebuild_meeting_summary`
     # Work tables.
     "evaluation.KpiRun",  # a log of computations (start, end, error)

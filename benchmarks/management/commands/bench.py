@@ -328,8 +328,8 @@ class Command(BaseCommand):
 
     def start_worker(self) -> subprocess.Popen:
         """The Celery worker of a deployment (`make run` starts it with two processes) on this run's
-        queues: the work the writes queue (similar demands of a new one, KPI recomputes of what
-        they touched, notification e-mails) is done on the same machine while pages are read."""
+        queues: the work the writes queue (KPI recomputes of what they touched, notification
+        e-mails) is done on the same machine while pages are read."""
         env = dict(os.environ, **self.queues, PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="benchmarks.settings")
         queues = ",".join(self.queues.values())
         # Its output (the e-mails of the console backend among it) goes to a file beside the figures.
