@@ -19,8 +19,9 @@ def _unread_count() -> RawSQL:
 
 
 class ModelBackend(DjangoModelBackend):
-    """Loads the account with its scope unit, its person and its unread-notification count (the
-    badge of every page) in the one query every request makes."""
+    """Loads the account with its scope unit, its person and the person's unit (the scope layer
+    compares it with the scope) and its unread-notification count (the badge of every page) in
+    the one query every request makes."""
 
     def get_user(self, user_id):
         user = self._load(user_id)
@@ -31,7 +32,7 @@ class ModelBackend(DjangoModelBackend):
         user_model = get_user_model()
         try:
             return (
-                user_model._default_manager.select_related("scope_org", "person")
+                user_model._default_manager.select_related("scope_org", "person__org_unit")
                 .annotate(unread_notification_count=_unread_count())
                 .get(pk=user_id)
             )

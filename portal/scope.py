@@ -73,19 +73,34 @@ def scope_q(model, user, permission: str) -> Q | None:
         raise TypeError(f"{model.__name__} has no ScopeSpec; it cannot be scoped")
     nothing = Q(pk__in=[])
     q = nothing
-    for reach in reaches(user, permission):
+    user_reaches = list(reaches(user, permission))
+    by_org = SCOPE in user_reaches and spec.org is not None and bool(user.scope_org_id)
+    for reach in user_reaches:
         if reach is ALL:
             return None
-        if reach is SCOPE and spec.org is not None and user.scope_org_id:
+        if reach is SCOPE and by_org:
             # Materialised path: the subtree is one indexed prefix match.
             q |= subtree_q(user.scope_org_path, spec.org)
             if spec.also_org is not None:
                 q |= subtree_q(user.scope_org_path, spec.also_org)
         elif reach is OWN and spec.owner is not None and user.person_id:
+            if by_org and _own_records_in_subtree(spec, user):
+                continue
             q |= Q(**{_join(spec.owner, "id"): user.person_id})
         elif reach is ASSIGNED and spec.assignee is not None:
             q |= Q(**{spec.assignee: user.pk})
     return q
+
+
+def _own_records_in_subtree(spec: ScopeSpec, user) -> bool:
+    """Whether the user's own records are all in the user's subtree already: the record's unit is
+    its owner's unit (a person, their life events) and the user's own unit is in the user's scope.
+    The owner condition then adds no record, and leaving it out keeps the filter one indexed
+    prefix match: OR-ed with it, a branch secretary's people list read all 100,000 people (55 ms)
+    instead of the branch's (5 ms)."""
+    if spec.also_org is not None or spec.org != _join(spec.owner, "org_unit"):
+        return False
+    return in_subtree(user.person.org_unit, user.scope_org_path)
 
 
 def visible(queryset: QuerySet, user, permission: str) -> QuerySet:

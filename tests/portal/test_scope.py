@@ -79,3 +79,15 @@ def test_secretary_without_scope_unit_sees_nothing(tree, person_a):
     user = make_user(Role.BRANCH_SECRETARY, None, username="noscope")
     assert scope_q(Person, user, "people.view") is not None
     assert visible(Person.objects.all(), user, "people.view").count() == 0
+
+
+def test_own_records_inside_the_subtree_leave_one_prefix_match(tree, owner, person_a, person_b):
+    """A secretary whose own record is in the branch: the owner condition adds nothing, so the
+    filter is the subtree's indexed prefix match alone. One whose record is elsewhere (a secretary
+    kept on the department's roll) still sees it."""
+    inside = visible(Person.objects.all(), owner, "people.view")
+    assert f'"members_person"."id" = {owner.person_id}' not in str(inside.query)
+    assert set(inside) == {owner.person, person_a}
+
+    elsewhere = make_user(Role.BRANCH_SECRETARY, tree.branch_a, person_unit=tree.department, username="elsewhere")
+    assert set(visible(Person.objects.all(), elsewhere, "people.view")) == {elsewhere.person, owner.person, person_a}
