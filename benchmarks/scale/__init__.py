@@ -102,10 +102,14 @@ def generate(*, sizes: Sizes, seed: int = 1, start: datetime.datetime, until: da
         # Inside a transaction (a test's), VACUUM is refused: ANALYZE only.
         cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")
         if not connection.in_atomic_block:
-            # The per-unit counts were kept by their triggers through every insert above: 4,179 rows
-            # spread over 1,263 pages, which the ledger's count read whole (2.5 ms). Rewritten
-            # compact, as counts kept through normal use (pruned and vacuumed as they go) stay.
-            cursor.execute("VACUUM (FULL, ANALYZE) demands_demandunitcount, members_unitpeoplecount")
+            # The per-unit counts were kept by their triggers through every insert above, which left
+            # a few thousand rows spread over a thousand pages that every ledger count reads whole.
+            # Rewritten compact, as counts kept through normal use (pruned and vacuumed) stay.
+            from demands.models import DemandUnitCount
+            from members.models import UnitPeopleCount
+
+            tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in (DemandUnitCount, UnitPeopleCount))
+            cursor.execute(f"VACUUM (FULL, ANALYZE) {tables}")
     steps.done("vacuum analyze")
     if kpis:
         steps.done("KPI snapshots", compute_kpis(plan, as_of_now=kpi_as_of_now))

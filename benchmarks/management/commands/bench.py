@@ -288,9 +288,9 @@ class Command(BaseCommand):
         if not get_user_model().objects.filter(username="bench_staff").exists():
             self.stdout.write(f"No scale data here yet: generating it (generate_scale_data --scale {scale:g}; once).")
             call_command("generate_scale_data", scale=scale)
-        # The writes of earlier runs vacuumed and analysed, as autovacuum keeps a live database (a
-        # machine may run PostgreSQL with it off): without it each run read more dead rows and older
-        # statistics than the one before (36.6 then 32.9 req/s, the same code, 2026-12-07).
+        # Vacuumed and analysed after the writes of earlier runs, as autovacuum keeps a live database
+        # (a machine may run PostgreSQL with it off): otherwise each run reads more dead rows and
+        # older statistics than the one before, and runs do not compare.
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
 
