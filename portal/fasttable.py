@@ -19,7 +19,6 @@ from urllib.parse import urlencode
 from django.core.exceptions import FieldDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import formats
-from django.utils.encoding import force_str
 from django.utils.hashable import make_hashable
 from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import mark_safe
@@ -28,6 +27,8 @@ from django_tables2 import columns as tables2_columns
 from django_tables2 import utils as tables2_utils
 from django_tables2.columns.base import LinkTransform
 from django_tables2.utils import A, AttributeDict
+
+from .labels import field_labels
 
 # Column classes whose rendering is compiled here; any subclass not listed falls back.
 _PLAIN = (tables2_columns.Column,)
@@ -90,8 +91,7 @@ class _CompiledColumn:
             except (FieldDoesNotExist, AttributeError):
                 field = None
             if field is not None and getattr(field, "choices", None):
-                self.labels = {key: force_str(label, strings_only=True)
-                               for key, label in make_hashable(field.flatchoices)}
+                self.labels = field_labels(field)
         self.empty_values = column.empty_values
         self.default = bound_column.default
         self.link = bound_column.link

@@ -195,6 +195,7 @@ class Command(BaseCommand):
                       "seconds": o["seconds"], "write_rate": o["write_rate"]},
         )
         self.ensure_data(o["scale"])
+        self.vacuum()
         report.data = self.data_counts()
         targets = read_targets(o["accounts"])
         labels = {page: label for page, (label, _) in PAGES.items()}
@@ -204,10 +205,11 @@ class Command(BaseCommand):
         base = f"http://127.0.0.1:{port}"
         # Queues of this run only: what an earlier run left in the broker is not this run's work.
         queue = f"bench-{os.getpid()}"
-        self.queues = {"CELERY_INTERACTIVE_QUEUE": f"{queue}-interactive", "CELERY_HEAVY_QUEUE": f"{queue}-heavy"}
-        server = self.start_gunicorn(port, o["workers"], o["threads"])
-        worker = self.start_worker()
+        queues = {"CELERY_INTERACTIVE_QUEUE": f"{queue}-interactive", "CELERY_HEAVY_QUEUE": f"{queue}-heavy"}
+        processes = []
         try:
+            processes.append(self.start_gunicorn(port, o["workers"], o["threads"], queues))
+            processes.append(self.start_worker(queues))
             self.preflight(base, targets)
             warm = bench.run_wrk(base, targets, labels, key="warmup", seconds=5, connections=o["connections"])
             self.stdout.write(f"warm-up (5 s, no writes): {warm.rps:.1f} req/s")
@@ -216,7 +218,7 @@ class Command(BaseCommand):
             if o["compare_seconds"]:
                 report.ledger, report.admin = self.compare_with_admin(base, o)
         finally:
-            for process in (server, worker):
+            for process in processes:
                 process.terminate()
                 try:
                     process.wait(timeout=15)
@@ -288,9 +290,11 @@ class Command(BaseCommand):
         if not get_user_model().objects.filter(username="bench_staff").exists():
             self.stdout.write(f"No scale data here yet: generating it (generate_scale_data --scale {scale:g}; once).")
             call_command("generate_scale_data", scale=scale)
-        # Vacuumed and analysed after the writes of earlier runs, as autovacuum keeps a live database
-        # (a machine may run PostgreSQL with it off): otherwise each run reads more dead rows and
-        # older statistics than the one before, and runs do not compare.
+
+    def vacuum(self):
+        """VACUUM ANALYZE after the writes of earlier runs, as autovacuum keeps a live database (a
+        machine may run PostgreSQL with it off): otherwise each run reads more dead rows and older
+        statistics than the one before, and runs do not compare."""
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
 
@@ -306,9 +310,9 @@ class Command(BaseCommand):
         return {label: max(0, by_table.get(table, 0)) for label, table in tables.items()}
 
     # --- the server --------------------------------------------------------------------------------------
-    def start_gunicorn(self, port: int, workers: int, threads: int) -> subprocess.Popen:
+    def start_gunicorn(self, port: int, workers: int, threads: int, queues: dict) -> subprocess.Popen:
         # The benchmark's settings: the deployed ones plus the admin changelist it compares with.
-        env = dict(os.environ, **self.queues, DEBUG="false", PYTHONUNBUFFERED="1",
+        env = dict(os.environ, **queues, DEBUG="false", PYTHONUNBUFFERED="1",
                    DJANGO_SETTINGS_MODULE="benchmarks.settings")
         argv = [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
                 "--workers", str(workers), "--threads", str(threads), "--log-level", "warning",
@@ -326,17 +330,16 @@ class Command(BaseCommand):
         server.kill()
         raise CommandError("gunicorn did not answer within 180 s")
 
-    def start_worker(self) -> subprocess.Popen:
+    def start_worker(self, queues: dict) -> subprocess.Popen:
         """The Celery worker of a deployment (`make run` starts it with two processes) on this run's
         queues: the work the writes queue (KPI recomputes of what they touched, notification
         e-mails) is done on the same machine while pages are read."""
-        env = dict(os.environ, **self.queues, PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="benchmarks.settings")
-        queues = ",".join(self.queues.values())
+        env = dict(os.environ, **queues, PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="benchmarks.settings")
         # Its output (the e-mails of the console backend among it) goes to a file beside the figures.
         bench.BENCH_DIR.mkdir(parents=True, exist_ok=True)
         with open(bench.BENCH_DIR / "worker.log", "w", encoding="utf-8") as log:
             return subprocess.Popen([sys.executable, "-m", "celery", "-A", "portal", "worker", "--concurrency", "2",
-                                     "-Q", queues, "-l", "warning", "--without-gossip", "--without-mingle"],
+                                     "-Q", ",".join(queues.values()), "-l", "warning", "--without-gossip", "--without-mingle"],
                                     cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def preflight(self, base: str, targets: list[bench.Target]) -> None:
