@@ -180,8 +180,12 @@ def similar_demands(user, text: str, *, exclude_pk: int | None = None, limit: in
     words = _key_words(text)
     if words:
         # The bigram index finds the titles that may contain a word; LIKE keeps those that do.
-        similar_title |= Q(title_bigrams__overlap=sorted({w[:2] for w in words})) & reduce(
-            operator.or_, (Q(title__contains=w) for w in words))
+        # PostgreSQL rechecks this condition row by row in the order written: the LIKEs first
+        # (cheap, and they imply the bigram overlap), so the trigram comparison is made only for
+        # the titles that share no word.
+        shares_a_word = reduce(operator.or_, (Q(title__contains=w) for w in words)) & Q(
+            title_bigrams__overlap=sorted({w[:2] for w in words}))
+        similar_title = shares_a_word | similar_title
     candidates = (
         base.alias(title_bigrams=TitleBigrams("title")).filter(similar_title)
         .annotate(similarity=TrigramSimilarity("title", text))
