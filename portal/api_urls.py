@@ -5,7 +5,7 @@ from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from .ratelimits import throttled
+from .ratelimits import throttled_sign_in
 
 router = DefaultRouter()
 for app in ("members", "demands", "activities", "evaluation"):
@@ -14,6 +14,8 @@ for app in ("members", "demands", "activities", "evaluation"):
         router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
-    path("auth/token/", throttled("api_token", obtain_auth_token, methods=["POST"]), name="api_token"),
+    # A token is answered 200; wrong credentials 400.
+    path("auth/token/", throttled_sign_in("api_token", obtain_auth_token, succeeded=lambda response: response.status_code == 200),
+         name="api_token"),
     path("", include(router.urls)),
 ]

@@ -3,15 +3,21 @@
 `throttled(name, view)` wraps a view with two counters at the rate settings.PORTAL_RATE_LIMITS[name]:
 one per client address and, when someone is signed in, one per account (neither many accounts
 behind one address nor one account from many addresses get more). Over the limit the request is
-answered 429: a page in Chinese, JSON for the API."""
+answered 429: a page in Chinese, JSON for the API.
+
+The sign-in doors (the login page, the API token endpoint) are throttled differently, by
+`throttled_sign_in`: a whole office often reaches the portal through one address, and every
+morning all of it signs in, so only *failed* attempts are counted there (see that function)."""
 from __future__ import annotations
 
 import functools
+import json
 
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django_ratelimit.core import get_usage
 from django_ratelimit.decorators import ratelimit
 from django_ratelimit.exceptions import Ratelimited
 
@@ -55,5 +61,46 @@ def throttled(name: str, view, *, methods=ALL_METHODS):
             return limited(request, *args, **kwargs)
         except Ratelimited:
             return rate_limited(request)
+
+    return wrapper
+
+
+def _address_and_name(group, request):
+    """The client's address and the account name typed (lower case): one person's forgotten
+    password does not count against the colleagues behind the same address."""
+    name = request.POST.get("username", "")
+    if not name and request.content_type == "application/json":
+        try:
+            name = json.loads(request.body or b"{}").get("username", "")
+        except (ValueError, AttributeError):
+            name = ""
+    return f"{_address(group, request)}|{str(name).strip().lower()[:150]}"
+
+
+def throttled_sign_in(name: str, view, *, succeeded):
+    """A sign-in door: its failed attempts (`succeeded(response)` false) are counted per address and
+    name typed at settings.PORTAL_RATE_LIMITS[name], and per address at …[f"{name}_address"] (many
+    names tried from one place). Over either, the next attempt is answered 429 without trying the
+    password. Showing the form and signing in successfully are never counted. django-axes still
+    locks an account after repeated failures."""
+    counters = ((f"portal.{name}", _address_and_name, name), (f"portal.{name}_address", _address, f"{name}_address"))
+
+    def usage(request, group, key, rate_name, *, increment):
+        return get_usage(request, group=group, key=key, rate=settings.PORTAL_RATE_LIMITS[rate_name],
+                         method=["POST"], increment=increment)
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method != "POST":
+            return view(request, *args, **kwargs)
+        for group, key, rate_name in counters:
+            used = usage(request, group, key, rate_name, increment=False)
+            if used is not None and used["count"] >= used["limit"]:
+                return rate_limited(request)
+        response = view(request, *args, **kwargs)
+        if not succeeded(response):
+            for group, key, rate_name in counters:
+                usage(request, group, key, rate_name, increment=True)
+        return response
 
     return wrapper

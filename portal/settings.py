@@ -363,8 +363,12 @@ CONTENT_SECURITY_POLICY = {
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
 PORTAL_RATE_LIMITS = {
+    # Sign-in doors: failed attempts only, per address and name typed, and per address
+    # (portal.ratelimits.throttled_sign_in): an office behind one address signs in every morning.
     "login": env.str("RATE_LIMIT_LOGIN", default="20/10m"),
+    "login_address": env.str("RATE_LIMIT_LOGIN_ADDRESS", default="200/10m"),
     "api_token": env.str("RATE_LIMIT_API_TOKEN", default="20/10m"),
+    "api_token_address": env.str("RATE_LIMIT_API_TOKEN_ADDRESS", default="200/10m"),
     "public_submit": env.str("RATE_LIMIT_PUBLIC_SUBMIT", default="5/h"),
     # The anonymous form's suggestion, asked while the text is typed (one request per pause).
     "public_suggest": env.str("RATE_LIMIT_PUBLIC_SUGGEST", default="120/10m"),

@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from . import robot_views, views, views_import
 from .api_urls import urlpatterns as api_urlpatterns
-from .ratelimits import throttled
+from .ratelimits import throttled_sign_in
 
 portal_patterns = (
     [
@@ -39,9 +39,10 @@ urlpatterns = [
     # LoginView sets `site_name` to the host name (no sites framework); the portal's name wins.
     path(
         "login/",
-        throttled("login", auth_views.LoginView.as_view(
+        # A signed-in user is redirected; a failed attempt shows the form again.
+        throttled_sign_in("login", auth_views.LoginView.as_view(
             redirect_authenticated_user=True, extra_context={"site_name": settings.PORTAL_SITE_NAME}
-        ), methods=["POST"]),
+        ), succeeded=lambda response: response.status_code == 302),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
