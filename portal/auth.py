@@ -1,3 +1,5 @@
+import json
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 from django.db.models import IntegerField
@@ -38,3 +40,24 @@ class ModelBackend(DjangoModelBackend):
             )
         except (user_model.DoesNotExist, ValueError):
             return None
+
+
+def typed_username(request, credentials: dict | None = None) -> str | None:
+    """The account name a sign-in attempt typed, as the lockouts (django-axes, through
+    AXES_USERNAME_CALLABLE) and the sign-in rate limits (portal.ratelimits) count it: from the
+    credentials given to authenticate(), else the form or a JSON body; None when there is none.
+    Cut to the longest a username can be: no account has a longer one, and kept whole a hostile
+    name overflowed the lockout table's column (a 500 on the login page and the token endpoint)."""
+    if credentials is not None:
+        name = credentials.get("username")
+    else:
+        name = request.POST.get("username")
+        if name is None and request.content_type == "application/json":
+            try:
+                name = json.loads(request.body or b"{}").get("username")
+            except (ValueError, AttributeError):
+                name = None
+    if name is None:
+        return None
+    user_model = get_user_model()
+    return str(name)[: user_model._meta.get_field(user_model.USERNAME_FIELD).max_length]

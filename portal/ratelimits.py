@@ -11,7 +11,6 @@ morning all of it signs in, so only *failed* attempts are counted there (see tha
 from __future__ import annotations
 
 import functools
-import json
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -20,6 +19,8 @@ from django.utils.translation import gettext as _
 from django_ratelimit.core import get_usage
 from django_ratelimit.decorators import ratelimit
 from django_ratelimit.exceptions import Ratelimited
+
+from .auth import typed_username
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
@@ -68,13 +69,7 @@ def throttled(name: str, view, *, methods=ALL_METHODS):
 def _address_and_name(group, request):
     """The client's address and the account name typed (lower case): one person's forgotten
     password does not count against the colleagues behind the same address."""
-    name = request.POST.get("username", "")
-    if not name and request.content_type == "application/json":
-        try:
-            name = json.loads(request.body or b"{}").get("username", "")
-        except (ValueError, AttributeError):
-            name = ""
-    return f"{_address(group, request)}|{str(name).strip().lower()[:150]}"
+    return f"{_address(group, request)}|{(typed_username(request) or '').strip().lower()}"
 
 
 def throttled_sign_in(name: str, view, *, succeeded):

@@ -182,6 +182,8 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
+# The name typed, cut to a username's length (a longer one overflowed axes' column: a 500).
+AXES_USERNAME_CALLABLE = "portal.auth.typed_username"
 AXES_VERBOSE = False
 # Every failed login is kept (account, IP, path, time) for the audit trail page.
 AXES_ENABLE_ACCESS_FAILURE_LOG = True

@@ -14,28 +14,28 @@ settings takes its owner; a role that is not leaves the setting to the administr
 """
 from django.db import migrations
 
-SET_SQL = """
+
+def _on_this_database(action: str, when_refused: str) -> str:
+    """`ALTER DATABASE <this one> <action>` on PostgreSQL 14 and later (the setting is new there);
+    `when_refused` runs instead when the role does not own the database."""
+    return f"""
 DO $$
 BEGIN
   IF current_setting('server_version_num')::int >= 140000 THEN
-    EXECUTE format('ALTER DATABASE %I SET enable_memoize = off', current_database());
+    EXECUTE format('ALTER DATABASE %I {action}', current_database());
   END IF;
 EXCEPTION WHEN insufficient_privilege THEN
-  RAISE NOTICE 'Not the owner of the database: run ALTER DATABASE % SET enable_memoize = off as its owner.',
-    current_database();
+  {when_refused};
 END $$;
 """
 
-RESET_SQL = """
-DO $$
-BEGIN
-  IF current_setting('server_version_num')::int >= 140000 THEN
-    EXECUTE format('ALTER DATABASE %I RESET enable_memoize', current_database());
-  END IF;
-EXCEPTION WHEN insufficient_privilege THEN
-  NULL;
-END $$;
-"""
+
+SET_SQL = _on_this_database(
+    "SET enable_memoize = off",
+    "RAISE NOTICE 'Not the owner of the database: run ALTER DATABASE % SET enable_memoize = off as its owner.', "
+    "current_database()",
+)
+RESET_SQL = _on_this_database("RESET enable_memoize", "NULL")
 
 
 class Migration(migrations.Migration):

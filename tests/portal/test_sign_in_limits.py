@@ -56,3 +56,15 @@ def test_api_tokens_count_failures_per_name_too():
     assert token("owner") == 429
     assert [token("other") for _ in range(5)] == [200] * 5
     assert owner.pk and other.pk
+
+
+def test_a_name_longer_than_any_account_is_refused_like_a_wrong_one():
+    """Kept whole, such a name overflowed the lockout table's column: a 500 on both doors."""
+    from axes.models import AccessAttempt
+
+    name = "a" * 5000
+    assert sign_in(name, "guess") == 200
+    response = Client().post("/api/auth/token/", {"username": name, "password": "guess"},
+                             content_type="application/json", REMOTE_ADDR=OFFICE)
+    assert response.status_code == 400
+    assert AccessAttempt.objects.get(username="a" * 150).failures_since_start == 2
