@@ -276,8 +276,7 @@ class ComplianceView(PermissionRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(selectors.compliance_page(self.request.user, self.request.GET, now=timezone.now()),
-                       window_letters=selectors.window_letters(), activity_list_url=reverse("activities:activity_list"))
+        context.update(selectors.compliance_page(self.request.user, self.request.GET, now=timezone.now()))
         return context
 
 

@@ -178,6 +178,32 @@ def test_matrix_page_links_each_window_to_its_own_days_and_shows_the_rate(client
 
 
 @pytest.mark.django_db
+def test_matrix_links_of_each_branch_lead_to_that_branch_with_its_own_state(client, tree, manager):
+    """The rows share each window's link but for the branch: every branch's links carry its own id
+    and the state of its own window (branch A held February's group meeting, branch B did not)."""
+    import re
+
+    import time_machine
+    from django.urls import reverse
+
+    ActivityFactory(org_unit=tree.group_a, type="party_group", held_at=local(2026, 2, 6, 9))
+    client.force_login(manager)
+    with time_machine.travel(local(2026, 4, 1, 10), tick=False):
+        html = client.get(reverse("activities:compliance"), {"year": 2026}).content.decode()
+    february = {}
+    for branch in (tree.branch_a, tree.branch_b):
+        row = html[html.index(f'data-branch="{branch.code}"'):]
+        row = row[:row.index("</tr>")]
+        links = re.findall(r'<a class="cm-w[^>]*>', row)
+        assert len(links) == 32  # C and G each month, A and L each quarter
+        assert all(f"org_unit={branch.pk}\"" in link for link in links)
+        february[branch.code] = [link for link in links if 'data-type="party_group"' in link and "held_from=2026-02-01" in link]
+    assert len(february[tree.branch_a.code]) == len(february[tree.branch_b.code]) == 1
+    assert 'data-state="held"' in february[tree.branch_a.code][0]
+    assert 'data-state="missing"' in february[tree.branch_b.code][0]
+
+
+@pytest.mark.django_db
 def test_matrix_page_shows_every_branch_a_page_at_a_time(client, tree, manager, monkeypatch):
     """A committee's branches beyond one page are on the next pages, none left out; a hostile year
     shows the current one."""
