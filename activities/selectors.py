@@ -5,8 +5,6 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.db import connection
 from django.db.models import Case, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.core.exceptions import BadRequest
@@ -24,7 +22,7 @@ from portal.filters import query_year
 from portal.scope import subtree_q, visible
 
 from . import compliance, meeting_summary
-from .choices import ActivityStatus, ActivityType, CellState, ItemStatus, MEETING_TYPES
+from .choices import ActivityStatus, ActivityType, CellState, ItemStatus
 from .models import Activity, ResponsibilityItem
 from .services import reviewable_items
 from .workflow import colour_date_bounds
