@@ -75,6 +75,8 @@ def generate(*, sizes: Sizes, seed: int = 1, start: datetime.datetime, until: da
                          "use another --seed or another database.")
     steps = Steps(echo)
     started = time.perf_counter()
+    from activities import meeting_summary
+
     from . import activities, demands
     from . import org as org_module
 
@@ -94,6 +96,9 @@ def generate(*, sizes: Sizes, seed: int = 1, start: datetime.datetime, until: da
         demands.life_events_and_visits(plan, org, steps)
         activities.points(plan, cursor, steps)
         activities.responsibility_items(plan, org, steps)
+        # The meetings were written without the services that keep the 三会一课 summary (the
+        # matrix, the home page's reminders read it): kept here as an import keeps it.
+        steps.done("三会一课 summary", meeting_summary.refresh())
         steps.done("KPI targets", _targets(plan, org))
     steps.restart()
     with connection.cursor() as cursor:

@@ -178,6 +178,19 @@ def test_activities_attendance_and_items(data):
     assert not MediationCase.objects.filter(concluded_at__isnull=False, outcome="").exists()
 
 
+def test_the_meetings_are_in_the_summary_the_matrix_reads(data):
+    """The 三会一课 summary counts the generated meetings as the services and imports keep it: the
+    matrix shows held windows, not a year of missing ones."""
+    from activities import compliance, meeting_summary
+    from activities.models import MeetingMonth
+
+    generated = {(row.branch_id, row.month, row.type): row.held for row in MeetingMonth.objects.all()}
+    assert generated
+    meeting_summary.refresh()
+    assert {(row.branch_id, row.month, row.type): row.held for row in MeetingMonth.objects.all()} == generated
+    assert Activity.objects.filter(compliance.COUNTED).exists()
+
+
 def test_benchmark_accounts_log_in_and_see_their_scope(data, client):
     users = {u.username: u for u in User.objects.filter(username__startswith="bench_").select_related("scope_org")}
     assert set(users) == set(scale.org.BENCH_USERNAMES)
