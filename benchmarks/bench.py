@@ -27,6 +27,7 @@ import os
 import platform
 import re
 import subprocess
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -39,8 +40,8 @@ DOC_END = "<!-- make bench: end -->"
 HISTORY_START = "<!-- make bench history: start (one row per date and commit, written by benchmarks/bench.py) -->"
 HISTORY_END = "<!-- make bench history: end -->"
 HISTORY_HEADER = [
-    "| date | commit | total req/s | slowest p50 ms | slowest p95 ms | writes/s (errors) | ledger ÷ admin | load average | cores |",
-    "|---|---|---:|---:|---:|---:|---:|---|---:|",
+    "| date | commit | total req/s | slowest p50 ms | slowest p95 ms | writes/s (errors) | ledger ÷ admin | load average | cores | reference ms |",
+    "|---|---|---:|---:|---:|---:|---:|---|---:|---:|",
 ]
 
 # The issue's targets on the 2-core machine.
@@ -136,6 +137,7 @@ class Report:
     ledger: Run | None = None  # the ledger alone, as the administrator
     admin: Run | None = None  # Django admin's changelist of the same rows, as the administrator
     load_after: list = field(default_factory=list)
+    reference_after_ms: float | None = None  # cpu_reference_ms() after the run
     imports: dict = field(default_factory=dict)
     kpis: dict = field(default_factory=dict)
     data: dict = field(default_factory=dict)
@@ -302,6 +304,7 @@ def machine_facts(connection=None) -> dict:
         "python": platform.python_version(),
         "kernel": platform.release(),
         "load_average": load_average(),
+        "reference_ms": cpu_reference_ms(),
     }
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -321,6 +324,25 @@ def machine_facts(connection=None) -> dict:
 
 def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
+
+
+def cpu_reference_ms(rounds: int = 5) -> float:
+    """The machine's speed as one figure: the CPU time of a fixed piece of pure Python (dictionary
+    lookups and string building, as rendering a page does), the least of `rounds` runs. A shared
+    machine's speed changes from hour to hour, unseen by its load average (the ledger alone was
+    served at 75 and, an hour later on the same idle machine, at 42 req/s): figures of two runs
+    compare only beside this one."""
+    names = {str(i): i for i in range(1000)}
+
+    def work() -> int:
+        return sum(len("".join(f"<td>{names[str(i)]}</td>" for i in range(1000))) for _ in range(100))
+
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.process_time()
+        work()
+        best = min(best, time.process_time() - started)
+    return round(best * 1000, 1)
 
 
 def git_commit(root: Path = ROOT) -> str:
@@ -387,7 +409,9 @@ def markdown(report: Report) -> str:
         f"**Machine:** {m.get('cpus')} cores ({m.get('cpu_model') or 'unknown model'}), {m.get('memory_gib')} GiB, "
         f"Python {m.get('python')}, PostgreSQL {m.get('postgresql', '?')} (shared_buffers {m.get('shared_buffers', '?')}); "
         f"load average {', '.join(str(x) for x in m.get('load_average', []))} before the run, "
-        f"{', '.join(str(x) for x in report.load_after) or '?'} after it.",
+        f"{', '.join(str(x) for x in report.load_after) or '?'} after it; a fixed piece of Python "
+        f"(benchmarks.bench.cpu_reference_ms) took {m.get('reference_ms', '?')} ms of CPU before the run, "
+        f"{report.reference_after_ms or '?'} ms after it.",
         f"**Server:** gunicorn, {s.get('workers')} workers × {s.get('threads')} threads, DEBUG off, and a Celery "
         f"worker (2 processes) doing what the writes queue; "
         f"wrk at {s.get('connections')} connections for {s.get('seconds')} s over {s.get('targets')} URLs "
@@ -431,7 +455,7 @@ def history_row(report: Report) -> str:
     return (f"| {report.started[:10]} | {report.commit} | {run.rps if run else 0:.1f} | {slowest_p50:.1f} | "
             f"{slowest_p95:.1f} | {writes.per_second if writes else 0:.2f} ({writes.failed if writes else 0}) | "
             f"{f'{ratio:.1f}×' if ratio else '–'} | {', '.join(str(x) for x in report.machine.get('load_average', []))} | "
-            f"{report.machine.get('cpus')} |")
+            f"{report.machine.get('cpus')} | {report.machine.get('reference_ms', '–')} |")
 
 
 def _replace_between(text: str, start: str, end: str, block: str, heading: str) -> str:
@@ -448,7 +472,8 @@ def write_performance_doc(report: Report, path: Path = PERFORMANCE_DOC) -> None:
     rows: list[str] = []
     if HISTORY_START in text and HISTORY_END in text:
         inside = text.split(HISTORY_START, 1)[1].split(HISTORY_END, 1)[0]
-        rows = [line for line in inside.strip().splitlines() if line.startswith("| ") and line not in HISTORY_HEADER]
+        # Rows only: a header of an earlier layout is replaced by this one.
+        rows = [line for line in inside.strip().splitlines() if line.startswith("| ") and not line.startswith("| date |")]
     row = history_row(report)
     key = row.split("|")[1:3]
     rows = [r for r in rows if r.split("|")[1:3] != key] + [row]

@@ -137,11 +137,11 @@ def _report(rps: float, commit: str = "abc1234") -> bench.Report:
     mixed = bench.Run(int(rps * 10), 10.0, 30.0, 120.0, 200.0, 0, 0, pages=[page, slow, unanswered])
     return bench.Report(
         started="2026-12-06 10:00 CST", commit=commit,
-        machine={"cpus": 2, "load_average": [1.1, 1.2, 1.3]},
+        machine={"cpus": 2, "load_average": [1.1, 1.2, 1.3], "reference_ms": 31.5},
         settings={"workers": 4, "threads": 1, "connections": 10, "seconds": 10, "write_rate": 5, "targets": 160, "accounts": 80},
         mixed=mixed, writes=bench.Writes(seconds=10, done={"api_demand": 10, "visit": 9}, errors={"visit": 1, "reply": 2}),
         ledger=bench.Run(500, 10.0, 15.0, 30.0, 40.0, 0, 0), admin=bench.Run(100, 10.0, 90.0, 150.0, 200.0, 0, 0),
-        load_after=[3.5, 2.0, 1.5], data={"demands": 1_000_000},
+        load_after=[3.5, 2.0, 1.5], reference_after_ms=47.0, data={"demands": 1_000_000},
         kpis={"periods": 17, "runs": 3, "cold": 12.0, "warm": 8.0, "raw": 5.0},
     )
 
@@ -154,6 +154,7 @@ def test_the_report_gives_each_page_the_writes_the_machine_and_the_admin_ratio(t
     assert "Other sections stay." in text
     assert "commit abc1234" in text and "2 cores" in text
     assert "load average 1.1, 1.2, 1.3 before the run, 3.5, 2.0, 1.5 after it" in text
+    assert "took 31.5 ms of CPU before the run, 47.0 ms after it" in text
     assert "| 诉求台账 | 20 | 100.0 | 20.0 | 90.0 | 150.0 | 0 | ✓ |" in text
     assert "| 首页 | 20 | 30.0 | 180.0 | 290.0 | 350.0 | 0 | ✗ |" in text
     assert "| API | 20 | 0 | no answer in the window | | | | ✗ |" in text
@@ -175,10 +176,30 @@ def test_the_history_keeps_one_row_per_date_and_commit(tmp_path):
     rows = [line for line in text.split(bench.HISTORY_START)[1].split(bench.HISTORY_END)[0].splitlines()
             if line.startswith("| 2026")]
     assert rows == [
-        "| 2026-12-06 | abc1234 | 120.0 | 180.0 | 290.0 | 1.90 (3) | 5.0× | 1.1, 1.2, 1.3 | 2 |",
-        "| 2026-12-06 | def5678 | 170.0 | 180.0 | 290.0 | 1.90 (3) | 5.0× | 1.1, 1.2, 1.3 | 2 |",
+        "| 2026-12-06 | abc1234 | 120.0 | 180.0 | 290.0 | 1.90 (3) | 5.0× | 1.1, 1.2, 1.3 | 2 | 31.5 |",
+        "| 2026-12-06 | def5678 | 170.0 | 180.0 | 290.0 | 1.90 (3) | 5.0× | 1.1, 1.2, 1.3 | 2 | 31.5 |",
     ]
     assert "**170.0**" in text and "**120.0**" not in text  # the latest tables are the last run's
+
+
+def test_rows_of_the_history_s_earlier_layout_stay_under_the_new_header(tmp_path):
+    """The machine's speed joined the history as a column: the rows written before it stay, their
+    old header does not."""
+    doc = tmp_path / "performance.md"
+    doc.write_text("\n".join([
+        bench.HISTORY_START,
+        "| date | commit | total req/s | slowest p50 ms | slowest p95 ms | writes/s (errors) | ledger ÷ admin | load average | cores |",
+        "|---|---|---:|---:|---:|---:|---:|---|---:|",
+        "| 2026-12-05 | 0aa0aa0 | 42.5 | 272.1 | 687.0 | 5.02 (0) | 8.9× | 3.55, 2.66, 1.92 | 2 |",
+        bench.HISTORY_END, ""]), encoding="utf-8")
+    bench.write_performance_doc(_report(160.0), doc)
+    history = doc.read_text(encoding="utf-8").split(bench.HISTORY_START)[1].split(bench.HISTORY_END)[0]
+    assert history.count("| date |") == 1 and bench.HISTORY_HEADER[0] in history
+    assert "| 2026-12-05 | 0aa0aa0 | 42.5 |" in history and "| 2026-12-06 | abc1234 | 160.0 |" in history
+
+
+def test_the_machine_s_speed_is_one_positive_figure():
+    assert bench.cpu_reference_ms(rounds=2) > 0
 
 
 def test_the_saved_figures_are_json(tmp_path, monkeypatch):

@@ -214,7 +214,7 @@ class Command(BaseCommand):
             warm = bench.run_wrk(base, targets, labels, key="warmup", seconds=5, connections=o["connections"])
             self.stdout.write(f"warm-up (5 s, no writes): {warm.rps:.1f} req/s")
             report.mixed, report.writes = self.mixed(base, targets, labels, o)
-            report.load_after = bench.load_average()
+            report.load_after, report.reference_after_ms = bench.load_average(), bench.cpu_reference_ms()
             if o["compare_seconds"]:
                 report.ledger, report.admin = self.compare_with_admin(base, o)
         finally:
