@@ -229,19 +229,31 @@ class DemandDetailView(ObjectDetailView):
 
 
 def detail_context(request, demand: Demand, *, bound_action: str | None = None, bound_form=None) -> dict:
+    """The demand page. Each workflow step's form is loaded when its button opens it
+    (action_form_context); only a posted form that came back with errors is on the page."""
     user = request.user
     facts = services.facts_for(demand, user)
     actions = workflow.allowed_actions(demand.status, facts)
     page = selectors.demand_page(user, demand, facts)
-    forms = forms_.action_forms(demand, user, actions, candidates=page["similar"], bound_action=bound_action, bound_form=bound_form)
     return {
         **page,
         **tables_.demand_badges(demand),
-        "actions": [(action, Action(action).label, forms[action]) for action in actions],
-        # What the text model suggests for the staff member accepting the demand (shown, never chosen).
-        "suggestion": text_services.suggest_for(demand) if Action.ACCEPT in actions else None,
+        "actions": [(action, Action(action).label, bound_form if action == bound_action else None) for action in actions],
+        "suggestion": text_services.suggest_for(demand) if bound_action == Action.ACCEPT else None,
         "open_action": bound_action,
         "may_merge": Action.MERGE in actions,
+    }
+
+
+def action_form_context(request, demand: Demand, action: str) -> dict:
+    """One step's form as the demand page shows it, and for 受理 what the text model suggests
+    (shown, never chosen); the merge form offers the similar open demands."""
+    user = request.user
+    similar = selectors.similar_demands(user, demand.title, exclude_pk=demand.pk) if action == Action.MERGE else []
+    return {
+        "demand": demand, "action": action, "label": Action(action).label,
+        "form": forms_.action_forms(demand, user, [action], candidates=similar)[action],
+        "suggestion": text_services.suggest_for(demand) if action == Action.ACCEPT else None,
     }
 
 
@@ -258,6 +270,13 @@ class DemandActionView(PermissionRequiredMixin, View):
         if action not in ACTION_FORMS or action not in services.allowed_actions(demand, self.request.user):
             raise PermissionDenied if action in ACTION_FORMS else Http404
         return demand
+
+    def get(self, request, pk, action):
+        """The step's form, loaded into the demand page when its button opens it."""
+        demand = self.get_demand(pk, action)
+        if not request.htmx:
+            return redirect(demand)
+        return render(request, "demands/_action_form.html", action_form_context(request, demand, action))
 
     def post(self, request, pk, action):
         demand = self.get_demand(pk, action)

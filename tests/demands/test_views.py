@@ -90,6 +90,28 @@ def test_accept_through_the_page(client, owner, handler, demand_a, tree):
     assert (demand_a.status, demand_a.handler, demand_a.urgency) == (Status.ACCEPTED, handler, "urgent")
 
 
+def test_a_step_s_form_is_loaded_when_its_button_opens_it(client, owner, member, outsider, demand_a, django_assert_max_num_queries):
+    """The demand page carries the steps' buttons, not their forms: each form (and, for 受理, the
+    text model's suggestion) is asked for when its button opens it, as the table allows the user."""
+    html = client_for(client, owner).get(demand_a.get_absolute_url()).content.decode()
+    accept_url = reverse("demands:demand_action", args=[demand_a.pk, "accept"])
+    assert 'data-testid="action-accept"' in html and f'hx-get="{accept_url}"' in html
+    assert 'id="form-accept"' not in html and 'data-testid="suggestion"' not in html
+    with django_assert_max_num_queries(PAGE_QUERY_BUDGET):
+        loaded = client.get(accept_url, HTTP_HX_REQUEST="true")
+    assert loaded.status_code == 200
+    form = loaded.content.decode()
+    assert 'id="form-accept"' in form and 'name="handler"' in form and 'data-testid="confirm-accept"' in form
+    assert "<html" not in form  # the form alone, for the page it is loaded into
+    # Opened as a page of its own (no htmx), the address leads back to the demand.
+    assert client.get(accept_url).url == demand_a.get_absolute_url()
+    # Only the steps the table allows the user, and only in scope.
+    client_for(client, member)
+    assert client.get(accept_url, HTTP_HX_REQUEST="true").status_code == 403
+    client_for(client, outsider)
+    assert client.get(accept_url, HTTP_HX_REQUEST="true").status_code == 404
+
+
 def test_bad_input_is_shown_beside_the_field_and_nothing_is_saved(client, owner, demand_a):
     response = client_for(client, owner).post(reverse("demands:demand_action", args=[demand_a.pk, "accept"]), {
         "category": demand_a.category_id, "urgency": "nonsense",
