@@ -9,7 +9,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 SERVE = """
 import gc
+from django.conf import settings
 from django.test import Client
+
+# As the test suite serves static files (tests/conftest.py): no collectstatic manifest needed.
+settings.STORAGES = {**settings.STORAGES,
+                     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 from portal.wsgi import WARM_UP_REQUESTS
 
 client = Client()
