@@ -23,7 +23,7 @@ from portal.uploads import file_response
 from . import forms as forms_
 from . import selectors, services, text_services, workflow
 from . import tables as tables_
-from .choices import OPEN_STATUSES, Channel, Status, Urgency
+from .choices import OPEN_STATUSES, Channel, Urgency
 from .filtersets import DemandFilterSet, LifeEventFilterSet, MediationFilterSet, VisitFilterSet
 from .forms import (
     ACTION_FORMS, AnonymousDemandForm, ConcludeForm, DemandIntakeForm, FollowUpForm, LifeEventForm, MediationForm,
