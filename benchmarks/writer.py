@@ -10,7 +10,8 @@ The writes cycle through five kinds, one per tick (5 per second by default):
 * ``api_demand``  — a new demand through ``POST /api/demands/``;
 * ``form_demand`` — a new demand through the intake form (``/demands/new/``);
 * ``accept``      — 受理 of one of those demands through the workflow form, assigned to the account;
-* ``reply``       — a reply on an accepted one through the workflow form;
+* ``reply``       — a reply on an accepted one through the workflow form (each step's form is first
+  loaded, as the demand page loads it when its button opens it);
 * ``visit``       — a visit logged through the visit form.
 
 When no demand waits for the step a tick asks for, the tick creates one instead. Several writes may
@@ -52,8 +53,8 @@ class Answer:
     body: bytes
 
 
-def _send(url: str, *, data: bytes, headers: dict) -> Answer:
-    request = urllib.request.Request(url, data=data, headers=headers, method="POST")
+def _send(url: str, *, data: bytes | None, headers: dict) -> Answer:
+    request = urllib.request.Request(url, data=data, headers=headers, method="POST" if data is not None else "GET")
     try:
         with _opener.open(request, timeout=TIMEOUT) as response:
             return Answer(response.status, response.headers.get("Location", ""), response.read())
@@ -133,8 +134,15 @@ class Writer:
             self._created(account, pk)
         return answer
 
+    def _step(self, account: Account, pk: int, action: str, fields: dict) -> Answer:
+        """A workflow step as a person takes it: the demand page loads the step's form when its
+        button opens it (with, for 受理, the text model's suggestion), then the form is posted."""
+        path = self.paths["demand_action"].format(pk=pk, action=action)
+        loaded = _send(self.base + path, data=None, headers={**self._headers(account, "text/html"), "HX-Request": "true"})
+        return self._form(account, path, fields) if loaded.status == 200 else loaded
+
     def accept(self, account: Account, pk: int) -> Answer:
-        answer = self._form(account, self.paths["demand_action"].format(pk=pk, action="accept"), {
+        answer = self._step(account, pk, "accept", {
             "category": account.category_id, "urgency": "normal", "handler": account.user_id, "note": "压测受理",
         })
         if answer.status == 302:
@@ -143,8 +151,7 @@ class Writer:
         return answer
 
     def reply(self, account: Account, pk: int) -> Answer:
-        answer = self._form(account, self.paths["demand_action"].format(pk=pk, action="reply"),
-                            {"text": "压测答复：已联系诉求人，正在办理。"})
+        answer = self._step(account, pk, "reply", {"text": "压测答复：已联系诉求人，正在办理。"})
         if answer.status == 302:
             with self.lock:
                 account.accepted.append(pk)  # it can be replied to again

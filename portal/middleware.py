@@ -54,3 +54,25 @@ class RejectControlCharactersMiddleware:
             if CONTROL_CHARACTERS.search(key) or any(CONTROL_CHARACTERS.search(value) for value in values):
                 raise BadRequest(_("The address contains control characters."))
         return self.get_response(request)
+
+
+class HtmxSignInMiddleware:
+    """A part of a page that htmx loads (a demand step's form, a lazy widget) after the session
+    expired would be answered with the login page, and htmx would put that page inside the part.
+    Such an answer sends the whole browser to the login page instead, back to the page it was on."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+        from django.contrib.auth.views import redirect_to_login
+        from django.shortcuts import resolve_url
+        from django_htmx.http import HttpResponseClientRedirect
+
+        response = self.get_response(request)
+        login = resolve_url(settings.LOGIN_URL)
+        if request.htmx and response.status_code == 302 and response.get("Location", "").split("?")[0] == login:
+            page = request.htmx.current_url_abs_path or "/"
+            return HttpResponseClientRedirect(redirect_to_login(page)["Location"])
+        return response

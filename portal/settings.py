@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After HtmxMiddleware (it reads request.htmx): an expired session sends the page to the login.
+    "portal.middleware.HtmxSignInMiddleware",
     # Stamps every audited change (pghistory) with the user and the URL.
     "pghistory.middleware.HistoryMiddleware",
     # Logs 403s and out-of-scope 404s (portal.AccessDenial) for the audit trail page.

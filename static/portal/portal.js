@@ -107,3 +107,17 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 })();
+
+// A part of a page htmx could not load (a demand step no longer open to this user, a record gone,
+// a fault, no network) says so where it was loading, instead of loading for ever.
+function showLoadError(e) {
+  var box = e.detail && e.detail.target;
+  if (!box || !document.body.dataset.loadError) return;
+  var message = document.createElement("div");
+  message.className = "alert alert-warning py-2 small mb-0";
+  message.setAttribute("role", "alert");
+  message.textContent = document.body.dataset.loadError;
+  box.replaceChildren(message);
+}
+document.body && document.body.addEventListener("htmx:responseError", showLoadError);
+document.body && document.body.addEventListener("htmx:sendError", showLoadError);

@@ -117,6 +117,18 @@ def test_a_step_s_form_is_loaded_when_its_button_opens_it(client, owner, member,
     assert client.get(accept_url, HTTP_HX_REQUEST="true").status_code == 404
 
 
+def test_a_step_s_form_asked_after_the_session_expired_sends_the_page_to_the_login(client, demand_a):
+    """htmx would put the login page inside the step's panel: the whole page goes to the login
+    page instead, and back to the demand afterwards."""
+    accept_url = reverse("demands:demand_action", args=[demand_a.pk, "accept"])
+    page = demand_a.get_absolute_url()
+    answer = client.get(accept_url, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=f"http://testserver{page}")
+    assert answer.status_code == 200 and "<form" not in answer.content.decode()
+    assert answer["HX-Redirect"] == f"{reverse('login')}?next={page}"
+    # Without htmx the login page is reached as ever.
+    assert client.get(accept_url).url.startswith(reverse("login"))
+
+
 def test_bad_input_is_shown_beside_the_field_and_nothing_is_saved(client, owner, demand_a):
     response = client_for(client, owner).post(reverse("demands:demand_action", args=[demand_a.pk, "accept"]), {
         "category": demand_a.category_id, "urgency": "nonsense",
