@@ -266,7 +266,10 @@ class DemandActionView(PermissionRequiredMixin, View):
     def get_demand(self, pk, action):
         """The demand, if the step is in the workflow table for this user: 404 for an unknown step or
         a demand out of scope, 403 for a step the user may not take."""
-        demand = get_visible_or_404(DemandDetailView.queryset, self.request.user, self.permission, pk=pk)
+        # The demand with what the forms and the workflow table read, not what the page shows beside
+        # it (cooperating units, duplicates, suggestions: subqueries that were most of a form's cost).
+        queryset = selectors.with_manage_scope(selectors.demand_list_queryset(), self.request.user)
+        demand = get_visible_or_404(queryset, self.request.user, self.permission, pk=pk)
         if action not in ACTION_FORMS or action not in services.allowed_actions(demand, self.request.user):
             raise PermissionDenied if action in ACTION_FORMS else Http404
         return demand
@@ -301,7 +304,7 @@ class DemandActionView(PermissionRequiredMixin, View):
 
     def invalid(self, demand, action, form):
         """The demand page again with the step's form bound: errors beside the fields, nothing saved."""
-        demand.refresh_from_db()
+        demand = selectors.with_manage_scope(DemandDetailView.queryset, self.request.user).get(pk=demand.pk)
         context = {**detail_context(self.request, demand, bound_action=action, bound_form=form), "object": demand}
         return render(self.request, DemandDetailView.template_name, context, status=400)
 

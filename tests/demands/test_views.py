@@ -117,6 +117,27 @@ def test_a_step_s_form_is_loaded_when_its_button_opens_it(client, owner, member,
     assert client.get(accept_url, HTTP_HX_REQUEST="true").status_code == 404
 
 
+def test_a_step_s_form_reads_the_demand_without_what_the_page_shows_beside_it(client, owner, handler, member, demand_a, tree):
+    """Opening a step reads the demand and what its form and the workflow table need, in one query:
+    not the cooperating units, merged duplicates and recorded suggestions the page lists beside it.
+    A step posted with errors still comes back on the whole page, those lists included."""
+    accepted(demand_a, by=owner, handler=handler, cooperating_units=[tree.branch_b])
+    duplicate = make_demand(tree.group_a, by=owner, submitter=member.person, title="食堂午餐菜品太单一")
+    services.demand_merge(demand=duplicate, by=owner, target=demand_a)
+    transfer_url = reverse("demands:demand_action", args=[demand_a.pk, "transfer"])
+    client_for(client, owner).get(transfer_url, HTTP_HX_REQUEST="true")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(transfer_url, HTTP_HX_REQUEST="true").status_code == 200
+    sql = [q["sql"] for q in queries]
+    assert not [s for s in sql if "demand_cooperating_units" in s or '"merged_into_id" =' in s], sql
+    assert len([s for s in sql if 'FROM "demands_demand"' in s]) == 1, sql  # the workflow's scope check included
+
+    response = client.post(transfer_url, {"org_unit": ""})
+    assert response.status_code == 400 and response.context["open_action"] == "transfer"
+    assert response.context["demand"].cooperating_unit_names == [tree.branch_b.name]
+    assert [d["ref"] for d in response.context["duplicates"]] == [duplicate.ref]
+
+
 def test_a_step_s_form_asked_after_the_session_expired_sends_the_page_to_the_login(client, demand_a):
     """htmx would put the login page inside the step's panel: the whole page goes to the login
     page instead, and back to the demand afterwards."""
