@@ -8,19 +8,19 @@ import functools
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from members.hardship.models import HardshipHousehold
 from members.models import OrgUnit, Person
 from portal.api import ScopedReadOnlyViewSet, ScopedViewSet, SlugScopedRelatedField
 from portal.scope import visible
 
 from . import services, text_services
-from .choices import Channel, Urgency
+from .choices import Channel, Urgency, VisitKind
 from .models import Demand, DemandCategory, DemandEvent, LifeEvent, MediationCase, Visit
 
 
@@ -301,11 +301,15 @@ class VisitSerializer(serializers.ModelSerializer):
     visitor = SlugScopedRelatedField(permission="people.view", slug_field="employee_no", queryset=Person.objects.all())
     life_event = SlugScopedRelatedField(permission="lifeevents.view", slug_field="ref", queryset=LifeEvent.objects.all(),
                                         allow_null=True, required=False)
+    hardship_household = SlugScopedRelatedField(permission="hardship.view", slug_field="ref",
+                                                queryset=HardshipHousehold.objects.all(), allow_null=True, required=False)
+    kind = serializers.ChoiceField(choices=VisitKind.choices, required=False,
+                                   help_text="Empty: 五必访 with a life event, hardship with a household, else routine.")
     photos = serializers.SerializerMethodField()
 
     class Meta:
         model = Visit
-        fields = ["id", "ref", "person", "visitor", "visited_on", "kind", "life_event", "notes", "photos"]
+        fields = ["id", "ref", "person", "visitor", "visited_on", "kind", "life_event", "hardship_household", "notes", "photos"]
         read_only_fields = ["ref"]
 
     def get_photos(self, obj) -> list[str]:
@@ -313,22 +317,29 @@ class VisitSerializer(serializers.ModelSerializer):
 
         return [reverse("demands:visit_photo", args=[obj.pk, p.pk]) for p in obj.photos.all()]
 
-    def validate_visited_on(self, value):
-        if value > timezone.localdate():
-            raise serializers.ValidationError("走访日期不能晚于今天。")
-        return value
-
     def validate(self, attrs):
-        person = attrs.get("person", getattr(self.instance, "person", None))
-        event = attrs.get("life_event", getattr(self.instance, "life_event", None))
-        if event is not None and person is not None and event.person_id != person.pk:
-            raise serializers.ValidationError({"life_event": "该事由属于另一人。"})
+        """The visit rules of services.visit_problems, on the record as it will be (a change names
+        only some fields)."""
+        def final(name):
+            return attrs[name] if name in attrs else getattr(self.instance, name, None)
+
+        person, event, household = final("person"), final("life_event"), final("hardship_household")
+        problems = services.visit_problems(
+            person_id=getattr(person, "pk", None), visited_on=final("visited_on"),
+            life_event_person_id=getattr(event, "person_id", None), household_person_id=getattr(household, "person_id", None),
+        )
+        if problems:
+            raise serializers.ValidationError(problems)
+        if "kind" in attrs or self.instance is None:
+            attrs["kind"] = services.visit_kind(attrs.get("kind"), life_event_id=getattr(event, "pk", None),
+                                                household_id=getattr(household, "pk", None))
         return attrs
 
     def create(self, validated_data):
-        validated_data["ref"] = services.next_ref(Visit)
-        validated_data["created_by"] = self.context["request"].user
-        return super().create(validated_data)
+        try:
+            return services.visit_log(by=self.context["request"].user, **validated_data)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from None
 
 
 class VisitFilter(django_filters.FilterSet):
@@ -343,7 +354,7 @@ class VisitFilter(django_filters.FilterSet):
 
 
 class VisitViewSet(ScopedViewSet):
-    queryset = Visit.objects.select_related("person", "visitor", "life_event").prefetch_related("photos")
+    queryset = Visit.objects.select_related("person", "visitor", "life_event", "hardship_household").prefetch_related("photos")
     serializer_class = VisitSerializer
     filterset_class = VisitFilter
     read_permission = "visits.view"

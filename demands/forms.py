@@ -371,24 +371,20 @@ class VisitForm(forms.Form):
         if not self.is_bound:
             self.initial.setdefault("visited_on", timezone.localdate())
 
-    def clean_visited_on(self):
-        value = self.cleaned_data["visited_on"]
-        if value > timezone.localdate():
-            raise ValidationError(_("The date cannot be in the future."))
-        return value
-
     def clean(self):
+        from .services import visit_kind, visit_problems
+
         cleaned = super().clean()
-        person, event = cleaned.get("person"), cleaned.get("life_event")
-        if person and event and event.person_id != person.pk:
-            self.add_error("life_event", _("The life event belongs to another person."))
-        if event and cleaned.get("kind") == VisitKind.ROUTINE:
-            cleaned["kind"] = VisitKind.MUST_VISIT
-        household = cleaned.get("hardship_household")
-        if person and household and household.person_id != person.pk:
-            self.add_error("hardship_household", _("The hardship household belongs to another person."))
-        if household and cleaned.get("kind") == VisitKind.ROUTINE:
-            cleaned["kind"] = VisitKind.HARDSHIP
+        person, event, household = cleaned.get("person"), cleaned.get("life_event"), cleaned.get("hardship_household")
+        problems = visit_problems(
+            person_id=getattr(person, "pk", None), visited_on=cleaned.get("visited_on"),
+            life_event_person_id=getattr(event, "person_id", None), household_person_id=getattr(household, "person_id", None),
+        )
+        for field, message in problems.items():
+            self.add_error(field, message)
+        if cleaned.get("kind"):
+            cleaned["kind"] = visit_kind(cleaned["kind"], life_event_id=getattr(event, "pk", None),
+                                         household_id=getattr(household, "pk", None))
         if cleaned.get("visitor") is None:
             if self.user.person_id is None:
                 self.add_error("visitor", _("Your account is not linked to a person record; choose the visitor."))

@@ -24,11 +24,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from members.hardship.models import HardshipHousehold
 from members.models import OrgUnit, Person
 from portal import dataexchange as dx
 from portal.dataexchange import Column, RejectFile, RowError
 
-from . import chain, workflow
+from . import chain, services, workflow
 from .choices import (
     CALENDAR_DAY_ZH,
     CHANNEL_ZH,
@@ -568,44 +569,57 @@ class VisitImportKind(dx.Kind):
         Column("kind", ["类型"], dx.choice(VisitKind.choices, VISIT_KIND_ZH)),
         Column("life_event_ref", ["关联事由"], dx.text(30)),
         Column("notes", ["记录"], dx.text(10000)),
+        Column("hardship_household_ref", ["关联困难户"], dx.text(30)),
     ]
-    example = ["V-2026-0001", "E0001", "E0002", "2026-03-06", "五必访", "L-2026-0001", "到医院看望，转达组织关心"]
+    example = ["V-2026-0001", "E0001", "E0002", "2026-03-06", "五必访", "L-2026-0001", "到医院看望，转达组织关心", ""]
+    # services.visit_problems names the form's fields; a file names its columns.
+    PROBLEM_COLUMNS = {"visited_on": "visited_on", "life_event": "life_event_ref", "hardship_household": "hardship_household_ref"}
 
     def _lookups(self, rows):
         people = _person_ids([r.values["employee_no"] for r in rows] + [r.values["visitor_employee_no"] for r in rows])
         events = _in_batches(LifeEvent, "ref", (r.values.get("life_event_ref") for r in rows), ("id", "person_id"))
-        return people, events
+        households = _in_batches(HardshipHousehold, "ref", (r.values.get("hardship_household_ref") for r in rows),
+                                 ("id", "person_id"))
+        return people, events, households
 
     def check(self, rows):
         errors = []
-        people, events = self._lookups(rows)
+        people, events, households = self._lookups(rows)
         for row in rows:
             v = row.values
             for column in ("employee_no", "visitor_employee_no"):
                 if v[column] and v[column] not in people:
                     errors.append(_unknown(row, column, _("No person has the employee number “%(no)s”.") % {"no": v[column]}))
-            ref = v.get("life_event_ref")
-            if ref:
-                if ref not in events:
-                    errors.append(_unknown(row, "life_event_ref", _("No life event has the reference “%(ref)s”.") % {"ref": ref}))
-                elif v["employee_no"] in people and events[ref][1] != people[v["employee_no"]]:
-                    errors.append(RowError(row.number, "life_event_ref", _("The life event belongs to another person.")))
+            event, household = v.get("life_event_ref"), v.get("hardship_household_ref")
+            if event and event not in events:
+                errors.append(_unknown(row, "life_event_ref", _("No life event has the reference “%(ref)s”.") % {"ref": event}))
+            if household and household not in households:
+                errors.append(_unknown(row, "hardship_household_ref",
+                                       _("No hardship household has the reference “%(ref)s”.") % {"ref": household}))
+            problems = services.visit_problems(
+                person_id=people.get(v["employee_no"]), visited_on=v.get("visited_on"),
+                life_event_person_id=events[event][1] if event in events else None,
+                household_person_id=households[household][1] if household in households else None,
+            )
+            errors += [RowError(row.number, self.PROBLEM_COLUMNS[field], message) for field, message in problems.items()]
         return errors
 
     def apply(self, rows, result):
-        people, events = self._lookups(rows)
-        fields = ["person_id", "visitor_id", "visited_on", "kind", "life_event_id", "notes"]
+        people, events, households = self._lookups(rows)
+        fields = ["person_id", "visitor_id", "visited_on", "kind", "life_event_id", "hardship_household_id", "notes"]
         existing = dx.existing_by_ref(Visit, (r.values["ref"] for r in rows), only=fields)
         upsert = dx.RefUpsert(Visit)
         for row in rows:
             v, current = row.values, existing.get(row.values["ref"])
             life_event_id = events[v["life_event_ref"]][0] if v.get("life_event_ref") else None
-            kind = v.get("kind") or (VisitKind.MUST_VISIT if life_event_id else VisitKind.ROUTINE)
+            household_id = households[v["hardship_household_ref"]][0] if v.get("hardship_household_ref") else None
+            kind = services.visit_kind(v.get("kind"), life_event_id=life_event_id, household_id=household_id)
             data = {"person_id": people[v["employee_no"]], "visitor_id": people[v["visitor_employee_no"]],
                     "visited_on": v["visited_on"]}
             for column, field, value, default in (
                 ("kind", "kind", kind, kind),
                 ("life_event_ref", "life_event_id", life_event_id, None),
+                ("hardship_household_ref", "hardship_household_id", household_id, None),
                 ("notes", "notes", v.get("notes") or "", ""),
             ):
                 if column in row.present or current is None:
@@ -617,10 +631,11 @@ class VisitImportKind(dx.Kind):
         return Visit.objects.all()
 
     def export_rows(self, queryset, user=None):
-        for ref, number, visitor, day, kind, event_ref, notes in queryset.order_by("ref").values_list(
-            "ref", "person__employee_no", "visitor__employee_no", "visited_on", "kind", "life_event__ref", "notes"
+        for ref, number, visitor, day, kind, event_ref, notes, household_ref in queryset.order_by("ref").values_list(
+            "ref", "person__employee_no", "visitor__employee_no", "visited_on", "kind", "life_event__ref", "notes",
+            "hardship_household__ref",
         ).iterator(chunk_size=5000):
-            yield [ref, number, visitor, dx.fmt(day), kind, event_ref or "", notes]
+            yield [ref, number, visitor, dx.fmt(day), kind, event_ref or "", notes, household_ref or ""]
 
 
 

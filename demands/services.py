@@ -27,7 +27,7 @@ from portal.roles import SCOPE, has_permission, reaches
 from portal.scope import visible
 
 from . import chain, workflow
-from .choices import EMPLOYEE_CHANNELS, OPEN_STATUSES, SlaFlag, Status
+from .choices import EMPLOYEE_CHANNELS, SlaFlag, Status
 from .models import (
     Demand, DemandAttachment, DemandEvent, LifeEvent, MediationCase, MediationFollowUp, MediationSession, RefCounter,
     SuggestionStage, Visit, VisitPhoto,
@@ -725,17 +725,46 @@ def _escalation_message(demand: Demand) -> tuple[str, str]:
 
 
 # --- Visits and life events ---------------------------------------------------------------------------
+def visit_problems(*, person_id: int | None, visited_on: datetime.date | None, life_event_person_id: int | None = None,
+                   household_person_id: int | None = None) -> dict[str, str]:
+    """What is wrong with a visit record, by field, wherever it comes from (the form, the API, a
+    file): a visit is not logged ahead of time, and its life event or hardship household is the
+    visited person's. Ids, so that an import checks a whole file without loading the records."""
+    problems = {}
+    if visited_on is not None and visited_on > timezone.localdate():
+        problems["visited_on"] = _("The date cannot be in the future.")
+    if person_id is not None and life_event_person_id is not None and life_event_person_id != person_id:
+        problems["life_event"] = _("The life event belongs to another person.")
+    if person_id is not None and household_person_id is not None and household_person_id != person_id:
+        problems["hardship_household"] = _("The hardship household belongs to another person.")
+    return problems
+
+
+def visit_kind(kind: str | None, *, life_event_id: int | None = None, household_id: int | None = None) -> str:
+    """A visit for a life event is a 五必访 and one to a hardship household a hardship visit,
+    unless a kind other than a routine visit was chosen."""
+    from .choices import VisitKind
+
+    if kind and kind != VisitKind.ROUTINE:
+        return kind
+    if life_event_id is not None:
+        return VisitKind.MUST_VISIT
+    return VisitKind.HARDSHIP if household_id is not None else VisitKind.ROUTINE
+
+
 @transaction.atomic
 def visit_log(
-    *, by, person: Person, visitor: Person, visited_on: datetime.date, kind: str, notes: str = "",
+    *, by, person: Person, visitor: Person, visited_on: datetime.date, kind: str = "", notes: str = "",
     life_event: LifeEvent | None = None, photos: Iterable = (), hardship_household=None,
 ) -> Visit:
-    if life_event is not None and life_event.person_id != person.pk:
-        raise ValidationError({"life_event": _("The life event belongs to another person.")})
-    if hardship_household is not None and hardship_household.person_id != person.pk:
-        raise ValidationError({"hardship_household": _("The hardship household belongs to another person.")})
-    if visited_on > timezone.localdate():
-        raise ValidationError({"visited_on": _("The date cannot be in the future.")})
+    problems = visit_problems(
+        person_id=person.pk, visited_on=visited_on,
+        life_event_person_id=life_event.person_id if life_event is not None else None,
+        household_person_id=hardship_household.person_id if hardship_household is not None else None,
+    )
+    if problems:
+        raise ValidationError(problems)
+    kind = visit_kind(kind, life_event_id=getattr(life_event, "pk", None), household_id=getattr(hardship_household, "pk", None))
     visit = Visit.objects.create(
         ref=next_ref(Visit), person=person, visitor=visitor, visited_on=visited_on, kind=kind, notes=notes,
         life_event=life_event, hardship_household=hardship_household, created_by=by,

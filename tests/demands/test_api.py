@@ -186,3 +186,37 @@ def test_employee_has_no_visit_api(member):
 
 def test_schema_builds(admin_user):
     assert api(admin_user).get("/api/schema/").status_code == 200
+
+
+def test_a_visit_to_a_hardship_household_through_the_api(owner, outsider, person_a, person_b):
+    """A visit names its hardship household by reference and is logged by the service the visit
+    form uses: the kind follows from the household, the household must be the visited person's
+    and in the caller's view of the register, and a change keeps to the same rules."""
+    import datetime
+
+    from members.hardship import services as hardship
+    from tests.factories import PersonFactory
+
+    def register(person, by):
+        return hardship.household_register(by=by, person=person, liaison=by, reason="illness", level="severe",
+                                           registered_on=datetime.date(2026, 3, 1), family_size=3)
+
+    household, elsewhere = register(person_a, owner), register(person_b, outsider)
+    client = api(owner)
+    visit = {"person": person_a.employee_no, "visitor": owner.person.employee_no, "visited_on": "2026-11-21",
+             "hardship_household": household.ref, "notes": "送去慰问金"}
+    response = client.post("/api/visits/", visit, format="json")
+    assert response.status_code == 201, response.json()
+    assert (response.json()["hardship_household"], response.json()["kind"]) == (household.ref, "hardship")
+    logged = Visit.objects.get(ref=response.json()["ref"])
+    assert (logged.hardship_household, logged.created_by) == (household, owner)
+    assert client.get(f"/api/visits/{logged.pk}/").json()["hardship_household"] == household.ref
+
+    neighbour = register(PersonFactory(org_unit=person_a.org_unit), owner)  # in view, another person's
+    refused = client.post("/api/visits/", {**visit, "hardship_household": neighbour.ref}, format="json")
+    assert refused.status_code == 400 and "hardship_household" in refused.json()
+    out_of_view = client.post("/api/visits/", {**visit, "hardship_household": elsewhere.ref}, format="json")
+    assert out_of_view.status_code == 400 and "hardship_household" in out_of_view.json()
+    later = client.patch(f"/api/visits/{logged.pk}/", {"visited_on": "2999-01-01"}, format="json")
+    assert later.status_code == 400 and "visited_on" in later.json()
+    assert Visit.objects.filter(person=person_a).count() == 1

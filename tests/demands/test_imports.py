@@ -283,6 +283,29 @@ def test_visit_problems(tree, people):
     assert Visit.objects.count() == 0
 
 
+def test_visits_to_hardship_households(tree, people, owner):
+    """A visit file may name the hardship household visited (关联困难户): the kind follows from it
+    as on the visit form, the household must be the visited person's, and the date is not ahead."""
+    from members.hardship import services as hardship
+
+    household = hardship.household_register(by=owner, person=people["E1"], liaison=owner, reason="illness",
+                                            level="severe", registered_on=datetime.date(2026, 3, 1), family_size=3)
+    header = ["编号", "被走访人工号", "走访人工号", "走访日期", "类型", "关联事由", "记录", "关联困难户"]
+    result = run("visits", [header, ["ZF1", "E1", "E2", "2026-10-05", "", "", "送慰问金", household.ref]])
+    assert result.ok, result.errors
+    visit = Visit.objects.get(ref="ZF1")
+    assert (visit.hardship_household, visit.kind) == (household, "hardship")
+    assert run("visits", export("visits")).unchanged == 1
+
+    wrong = [header, ["ZF2", "E2", "E1", "2026-10-05", "", "", "", household.ref],
+             ["ZF3", "E1", "E2", "2026-10-05", "", "", "", "KN404"],
+             ["ZF4", "E1", "E2", "2999-01-01", "", "", "", ""]]
+    result = run("visits", wrong)
+    assert {(e.row, e.column) for e in result.errors} == {
+        (2, "关联困难户"), (3, "关联困难户"), (4, "走访日期")}, result.errors
+    assert Visit.objects.count() == 1
+
+
 def test_absent_columns_keep_the_stored_values(tree, people, categories):
     run("demands", demand_rows())
     stored = {d.ref: d for d in Demand.objects.all()}
