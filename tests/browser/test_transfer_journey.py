@@ -61,6 +61,8 @@ def test_secretary_submits_committee_approves_letter_prints(page_for, owner, sta
     expect(page.locator("#transfer-status")).to_have_attribute("data-status", "committee_approved")
     # The change history at phone width: each changed field is a readable line, not a column a
     # character wide.
+    page.click("[data-testid=show-history]")
+    page.locator("td.history-changes").first.wait_for()
     widths = page.eval_on_selector_all("td.history-changes .history-change", "els => els.map(e => e.getBoundingClientRect().width)")
     assert widths and min(widths) >= 200, widths
     _fits(page)

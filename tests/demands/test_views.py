@@ -394,7 +394,7 @@ def test_history_shows_the_attachments_and_cooperating_units(client, owner, hand
 
     accepted(demand_a, by=owner, handler=handler, cooperating_units=[tree.branch_b])
     DemandAttachment.objects.create(demand=demand_a, file="demands/site.png", original_name="现场照片.png", size=10)
-    response = client_for(client, owner).get(demand_a.get_absolute_url())
+    response = client_for(client, owner).get(demand_a.get_absolute_url(), {"history": "1"}, HTTP_HX_REQUEST="true")
     shown = {(event.pgh_label, change.after) for event in response.context["history"] for change in event.changes}
     assert {("add", tree.branch_b.name), ("insert", "现场照片.png")} <= shown
     page = response.content.decode()

@@ -267,7 +267,7 @@ def test_pages_submit_approve_and_print(client, owner, deputy, staff, member_a, 
     page = client.get(letter.get_absolute_url()).content.decode()
     assert letter.number in page and member_a.name in page and "data-print" in page
     # The change history names the steps' actions and time in transfer words, not codes or "visit time".
-    page = client.get(transfer.get_absolute_url()).content.decode()
+    page = client.get(transfer.get_absolute_url(), {"history": "1"}).content.decode()
     assert "已提交" in page and "操作时间" in page
     assert "访问时间" not in page and "：— → submit" not in page
 

@@ -474,7 +474,7 @@ def test_history_shows_who_changed_what_masked(client, owner, phone_person):
         edit_data(phone_person, name="王大明", phone="13900005678", id_number=valid_id_number(77)),
     )
     assert response.status_code == 302
-    html = client.get(reverse("members:person_detail", args=[phone_person.pk])).content.decode()
+    html = client.get(reverse("members:person_detail", args=[phone_person.pk]), {"history": "1"}).content.decode()
     history = html[html.index("变更记录"):]
     assert owner.display_name in history
     assert "王小明 → 王大明" in history

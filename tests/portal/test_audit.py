@@ -1,5 +1,7 @@
 """Audit trail (django-pghistory): a change through a page keeps who, when, before and after; a
 delete is recorded; passwords never enter the history."""
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pghistory.models import Events, MiddlewareEvents
 
@@ -31,9 +33,16 @@ def test_change_through_the_page_keeps_who_before_and_after(client, owner, perso
 
 
 def test_history_block_on_the_record_page(client, owner, person_a):
+    """The record's page carries the history's button; the history comes when it is opened."""
     client.force_login(owner)
     client.post(reverse("members:person_edit", args=[person_a.pk]), edit_data(person_a, name="张三丰"))
-    response = client.get(reverse("members:person_detail", args=[person_a.pk]))
+    url = reverse("members:person_detail", args=[person_a.pk])
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url).content.decode()
+    assert 'data-testid="show-history"' in page and f'hx-get="{url}?history=1"' in page
+    assert "张三 → 张三丰" not in page and not [q for q in queries if "pgh_" in q["sql"]]
+    response = client.get(url, {"history": "1"}, HTTP_HX_REQUEST="true")
+    assert "<html" not in response.content.decode()
     history = response.context["history"]
     update = next(e for e in history if e.pgh_label == "update")
     assert update.actor == owner
@@ -53,7 +62,8 @@ def test_history_reads_as_the_pages_do(client, admin_user, person_a, tree):
     url = reverse("members:person_edit", args=[person_a.pk])
     client.post(url, edit_data(person_a, political_status="activist", org_unit=tree.branch_b.pk))
     client.post(url, edit_data(Person.objects.get(pk=person_a.pk)))  # nothing changed
-    response = client.get(reverse("members:person_detail", args=[person_a.pk]))
+    # Asked for as a page (the button's link, without script): the page with its history.
+    response = client.get(reverse("members:person_detail", args=[person_a.pk]), {"history": "1"})
     updates = [e for e in response.context["history"] if e.pgh_label == "update"]
     assert len(updates) == 1
     changes = {c.field: c for c in updates[0].changes}
@@ -100,7 +110,8 @@ def test_org_unit_change_is_recorded_and_shown(client, admin_user, tree):
     event = MiddlewareEvents.objects.tracks(tree.branch_b).get(pgh_label="update")
     assert event.pgh_context["user"] == admin_user.pk
     assert event.pgh_diff["name"] == ["第二党支部", "第二党支部（新）"]
-    html = client.get(reverse("members:orgunit_detail", args=[tree.branch_b.pk])).content.decode()
+    html = client.get(reverse("members:orgunit_detail", args=[tree.branch_b.pk]), {"history": "1"},
+                      HTTP_HX_REQUEST="true").content.decode()
     assert "第二党支部 → 第二党支部（新）" in html
 
 
@@ -127,7 +138,16 @@ def test_account_changes_never_record_passwords(client, admin_user, owner, tree)
     assert update.pgh_diff["scope_org_id"] == [tree.branch_a.pk, tree.branch_b.pk]
 
 
+def test_history_of_a_record_out_of_scope_is_not_found(client, outsider, person_a):
+    client.force_login(outsider)
+    url = reverse("members:person_detail", args=[person_a.pk])
+    assert client.get(url, {"history": "1"}, HTTP_HX_REQUEST="true").status_code == 404
+
+
 def test_history_needs_the_audit_permission(client, member):
     client.force_login(member)
-    response = client.get(reverse("members:person_detail", args=[member.person_id]))
-    assert "history" not in response.context
+    url = reverse("members:person_detail", args=[member.person_id])
+    response = client.get(url)
+    assert "history" not in response.context and 'data-testid="history"' not in response.content.decode()
+    assert "history" not in client.get(url, {"history": "1"}).context
+    assert client.get(url, {"history": "1"}, HTTP_HX_REQUEST="true").status_code == 403

@@ -14,7 +14,8 @@ def test_project_history_shows_its_milestones_and_team(client, owner, tree, pers
     with pghistory.context(user=owner.pk):
         MilestoneFactory(project=project, title="完成调研")
         project.team.add(person_a)
-    response = client.get(reverse("activities:project_detail", args=[project.pk]))
+    response = client.get(reverse("activities:project_detail", args=[project.pk]), {"history": "1"},
+                          HTTP_HX_REQUEST="true")
     history = response.context["history"]
     subjects = {str(e.subject) for e in history if e.subject}
     assert {"里程碑", "项目团队"} <= subjects, subjects
