@@ -157,7 +157,6 @@ def queue_querysets(user, names=QUEUES, *, limits: Thresholds) -> dict[str, Quer
 
 # --- Demands -------------------------------------------------------------------------------------------
 SIMILAR_WITHIN_DAYS = 365
-SIMILAR_FIELDS = ("ref", "title", "status", "received_at", "org_unit__name")
 SIMILAR_TIMEOUT_MS = 1500
 
 
@@ -189,15 +188,24 @@ def similar_demands(user, text: str, *, exclude_pk: int | None = None, limit: in
     candidates = (
         base.alias(title_bigrams=TitleBigrams("title")).filter(similar_title)
         .annotate(similarity=TrigramSimilarity("title", text))
-        .order_by("-similarity", "-received_at").values_list("pk", "title", "received_at", "similarity", named=True)
+        .order_by("-similarity", "-received_at")
+        .values_list("pk", "title", "received_at", "similarity", "ref", "status", "org_unit_id", "org_unit__name", named=True)
         [:SIMILAR_CANDIDATES]
     )
     found = rows_within(candidates, SIMILAR_TIMEOUT_MS) or []
-    # The candidates are ranked as plain rows (two hundred whole demands cost 20 ms to load);
-    # only those shown are loaded, with what the lists of similar demands show.
-    chosen = _by_text_similarity(text, found, limit)
-    shown = Demand.objects.filter(pk__in=chosen).select_related("org_unit").only(*SIMILAR_FIELDS).in_bulk() if chosen else {}
-    return [shown[pk] for pk in chosen if pk in shown]
+    # The candidates are ranked as plain rows (two hundred whole demands cost 20 ms to load) that
+    # carry what the lists of similar demands show: only the chosen become demands, no second query.
+    by_pk = {row.pk: row for row in found}
+    return [_shown_demand(by_pk[pk]) for pk in _by_text_similarity(text, found, limit)]
+
+
+def _shown_demand(row) -> Demand:
+    """A demand with what the lists of similar demands show (reference, title, status, date, unit
+    name), as `.only()` would load it: any other field is read from the database if asked for."""
+    demand = Demand.from_db(None, ["id", "ref", "title", "status", "received_at", "org_unit_id"],
+                            [row.pk, row.ref, row.title, row.status, row.received_at, row.org_unit_id])
+    demand.org_unit = OrgUnit.from_db(None, ["id", "name"], [row.org_unit_id, row.org_unit__name])
+    return demand
 
 
 # pg_trgm's default `%` threshold: a title this similar is shown whatever the text model says.

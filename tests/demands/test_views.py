@@ -272,6 +272,21 @@ def test_similar_demands_in_scope(client, owner, demand_a, demand_b):
     assert response.context["similar"] == []  # branch B's demand is out of scope
 
 
+def test_similar_demands_come_with_what_is_shown_in_one_query(owner, demand_a, demand_b):
+    """The search reads its candidates once; the demands shown carry their reference, title,
+    status, date and unit without asking again."""
+    from demands import selectors
+
+    selectors.similar_demands(owner, "食堂午餐菜品太单一了")  # the text model, loaded once, is not this search's cost
+    with CaptureQueriesContext(connection) as queries:
+        found = selectors.similar_demands(owner, "食堂午餐菜品太单一了")
+    assert [d.ref for d in found] == [demand_a.ref]
+    assert len([q for q in queries if 'FROM "demands_demand"' in q["sql"]]) == 1, [q["sql"] for q in queries]
+    with CaptureQueriesContext(connection) as reads:
+        shown = [(d.ref, d.title, d.get_status_display(), d.received_at, d.org_unit.name, d.get_absolute_url()) for d in found]
+    assert not reads.captured_queries and shown[0][4] == demand_a.org_unit.name
+
+
 # --- Queues and colours ----------------------------------------------------------------------------------
 def test_queues_and_deadline_colours(client, owner, handler, tree, member):
     policy(None, "normal", hours=4, days=2)
