@@ -117,7 +117,9 @@ class PersonListView(ObjectListView):
 
 class PersonDetailView(ObjectDetailView):
     permission = "people.view"
-    queryset = selectors.with_points_total(Person.objects.select_related("org_unit", "org_unit__parent"))
+    # The party development records in one query for both readers: the timeline and the panel.
+    queryset = selectors.with_points_total(
+        Person.objects.select_related("org_unit", "org_unit__parent").prefetch_related("development"))
     template_name = "members/person_detail.html"
 
     def get_context_data(self, **kwargs):

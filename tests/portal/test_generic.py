@@ -5,6 +5,8 @@ import datetime
 import io
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -267,6 +269,10 @@ def test_person_detail_queries_constant(client, request, tree, fixture):
     DevelopmentRecord.objects.create(person=person, stage=S.CANDIDATE, reached_on=datetime.date(2025, 1, 2))
     many = page_queries(client, url)
     assert few == many <= PAGE_QUERY_BUDGET
+    # The development records are read once, for the timeline and the development panel both.
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    assert len([q for q in queries if 'FROM "members_developmentrecord"' in q["sql"]]) == 1
 
 
 def grow_home_world(tree, user, handler, n):
