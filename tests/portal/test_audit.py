@@ -151,3 +151,18 @@ def test_history_needs_the_audit_permission(client, member):
     assert "history" not in response.context and 'data-testid="history"' not in response.content.decode()
     assert "history" not in client.get(url, {"history": "1"}).context
     assert client.get(url, {"history": "1"}, HTTP_HX_REQUEST="true").status_code == 403
+
+
+def test_a_record_asked_for_with_its_history_prints_it(client, owner, person_a):
+    """The page prints without the closed panel; asked for with its history, it prints that too."""
+    import re
+
+    client.force_login(owner)
+    url = reverse("members:person_detail", args=[person_a.pk])
+
+    def history_card(params):
+        page = client.get(url, params).content.decode()
+        return re.search(r'<div class="([^"]*)" data-testid="history">', page).group(1).split()
+
+    assert "no-print" in history_card({})
+    assert "no-print" not in history_card({"history": "1"})
