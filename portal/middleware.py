@@ -1,3 +1,9 @@
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import resolve_url
+from django_htmx.http import HttpResponseClientRedirect
+
+
 class ChineseFirstMiddleware:
     """zh-Hans is the portal's language unless the user chose English with the language switch
     (a cookie). The browser's Accept-Language header is not consulted: an office PC with an
@@ -65,14 +71,11 @@ class HtmxSignInMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.conf import settings
-        from django.contrib.auth.views import redirect_to_login
-        from django.shortcuts import resolve_url
-        from django_htmx.http import HttpResponseClientRedirect
-
         response = self.get_response(request)
-        login = resolve_url(settings.LOGIN_URL)
-        if request.htmx and response.status_code == 302 and response.get("Location", "").split("?")[0] == login:
+        # Cheap tests first: this runs on every request, the login address is looked up only for
+        # an htmx request that was redirected.
+        if request.htmx and response.status_code == 302 and (
+                response.get("Location", "").split("?")[0] == resolve_url(settings.LOGIN_URL)):
             page = request.htmx.current_url_abs_path or "/"
             return HttpResponseClientRedirect(redirect_to_login(page)["Location"])
         return response
