@@ -490,6 +490,11 @@ class LifeEvent(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=LifeEventKind.choices)
     event_date = models.DateField(_("date"))
     visit_due_on = models.DateField(_("visit due by"), editable=False)
+    # The first visit's date, empty until someone visits. Kept by the trigger on the visits'
+    # table (migration 0021), whichever way a visit is written: the due-visit lists and counts
+    # then read the few events not visited through a partial index instead of looking for a
+    # visit of every event in scope.
+    visited_on = models.DateField(_("visited on"), null=True, blank=True, editable=False)
     note = models.CharField(_("note"), max_length=300, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -504,6 +509,7 @@ class LifeEvent(models.Model):
             models.Index(fields=["person", "-event_date"], name="life_event_person_date"),
             models.Index(fields=["-event_date", "-id"], name="life_event_date"),
             models.Index(fields=["visit_due_on"], name="life_event_visit_due"),
+            models.Index(fields=["visit_due_on"], name="life_event_not_visited", condition=Q(visited_on__isnull=True)),
             models.Index(fields=["kind", "-event_date"], name="life_event_kind_date"),
         ]
 

@@ -32,7 +32,7 @@ from .models import (
     Demand, DemandAttachment, DemandEvent, LifeEvent, MediationCase, MediationFollowUp, MediationSession, RefCounter,
     SuggestionStage, Visit, VisitPhoto,
 )
-from .selectors import open_deadline_q, overdue_q
+from .selectors import not_visited_q, open_deadline_q, overdue_q
 from .sla import Sla
 from .workflow import Action, EventKind, Facts, WorkflowError
 
@@ -804,7 +804,7 @@ def visit_reminders(today: datetime.date | None = None) -> int:
             visit_due_on__gte=today - datetime.timedelta(days=7),
             visit_due_on__lte=today + datetime.timedelta(days=MUST_VISIT_REMIND_DAYS),
         )
-        .filter(visits__isnull=True)
+        .filter(not_visited_q())
         .select_related("person", "person__org_unit")
     )
     sent = 0

@@ -153,7 +153,7 @@ class LifeEventTable(tables.Table):
     org_unit = tables.Column(verbose_name=capfirst(_("org unit")), accessor="person__org_unit", order_by=("person__org_unit__path",))
     event_date = tables.DateColumn(format="Y-m-d")
     visit_due_on = tables.DateColumn(format="Y-m-d")
-    visited = tables.Column(verbose_name=capfirst(_("visited")), accessor="has_visit", orderable=False)
+    visited = tables.Column(verbose_name=capfirst(_("visited")), accessor="visited_on", empty_values=(), orderable=False)
 
     class Meta:
         model = LifeEvent

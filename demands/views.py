@@ -655,7 +655,7 @@ class VisitAddPhotosView(PermissionRequiredMixin, View):
 # --- Life events --------------------------------------------------------------------------------------------
 class LifeEventListView(ObjectListView):
     permission = "lifeevents.view"
-    queryset = selectors.life_events_with_visit_state(LifeEvent.objects.select_related("person", "person__org_unit"))
+    queryset = LifeEvent.objects.select_related("person", "person__org_unit")
     filterset_class = LifeEventFilterSet
     table_class = LifeEventTable
     create_url_name = "demands:lifeevent_create"
@@ -672,7 +672,7 @@ class DueVisitsView(LifeEventListView):
     template_name = "demands/due_visits.html"
 
     def get_queryset(self):
-        return selectors.life_events_with_visit_state(selectors.due_visits(self.request.user))
+        return selectors.due_visits(self.request.user)
 
 
 class LifeEventCreateView(PermissionRequiredMixin, FormView):

@@ -14,7 +14,7 @@ from members.choices import OrgKind
 from members.models import OrgUnit, Person
 from portal import numbers
 from portal.roles import has_permission
-from portal.scope import subtree_q, subtree_sql, visible
+from portal.scope import subtree_q, subtree_sql, visible, visible_within
 
 from .choices import CampaignStatus, Direction, KpiKind, Light, RaterGroupKind, ValueFormat
 from .models import (
@@ -368,8 +368,7 @@ def overdue(unit: OrgUnit, user, *, limit: int = 8, now: datetime.datetime | Non
 
     Demand = apps.get_model("demands", "Demand")
     demands = (
-        visible(Demand.objects.all(), user, "kpis.view")
-        .filter(subtree_q(unit, "org_unit")).filter(overdue_q(now))
+        visible_within(Demand.objects.all(), user, "kpis.view", unit, "org_unit").filter(overdue_q(now))
         .select_related("org_unit").order_by("resolution_due_at", "id")[: limit + 1]
     )
     rows = [(d, min(due for _kind, due in open_deadlines(d) if due < now)) for d in demands]
@@ -383,7 +382,7 @@ def overdue(unit: OrgUnit, user, *, limit: int = 8, now: datetime.datetime | Non
 
     Item = apps.get_model("activities", "ResponsibilityItem")
     items = (
-        items_with_colour_filter(visible(Item.objects.all(), user, "kpis.view").filter(subtree_q(unit, "lead_org_unit")),
+        items_with_colour_filter(visible_within(Item.objects.all(), user, "kpis.view", unit, "lead_org_unit"),
                                  ItemColour.RED, today)
         .select_related("lead_org_unit").order_by("deadline", "id")[: limit + 1]
     )
@@ -391,14 +390,14 @@ def overdue(unit: OrgUnit, user, *, limit: int = 8, now: datetime.datetime | Non
     lists.append(OverdueList("items", _("Responsibility items overdue"), rows[:limit], len(rows) > limit,
                              url("activities:item_list")))
 
-    # Not visited as the due-visits list defines it (demands.selectors.has_visit_q).
-    from demands.selectors import has_visit_q
+    # Not visited as the due-visits list defines it (demands.selectors.not_visited_q).
+    from demands.selectors import not_visited_q
 
     LifeEvent = apps.get_model("demands", "LifeEvent")
     events = (
-        visible(LifeEvent.objects.all(), user, "kpis.view")
-        .filter(subtree_q(unit, "person__org_unit"), visit_due_on__lt=today)
-        .filter(~has_visit_q())
+        visible_within(LifeEvent.objects.all(), user, "kpis.view", unit, "person__org_unit")
+        .filter(visit_due_on__lt=today)
+        .filter(not_visited_q())
         .select_related("person").order_by("visit_due_on")[: limit + 1]
     )
     rows = [(e, e.visit_due_on) for e in events]
@@ -406,8 +405,8 @@ def overdue(unit: OrgUnit, user, *, limit: int = 8, now: datetime.datetime | Non
                              url("demands:due_visits")))
 
     actions = (
-        visible(ImprovementAction.objects.all(), user, "pdca.view")
-        .filter(subtree_q(unit, "org_unit"), deadline__lt=today)
+        visible_within(ImprovementAction.objects.all(), user, "pdca.view", unit, "org_unit")
+        .filter(deadline__lt=today)
         .exclude(status=ActionStatus.CLOSED).select_related("org_unit").order_by("deadline")[: limit + 1]
     )
     rows = [(a, a.deadline) for a in actions]

@@ -261,6 +261,9 @@ def test_life_events_and_visits(tree, people):
     assert result.ok, result.errors
     assert (Visit.objects.get(ref="ZF1").kind, Visit.objects.get(ref="ZF1").life_event) == ("must_visit", event)
     assert Visit.objects.get(ref="ZF2").kind == "heart_talk"
+    # The imported visit marks its life event visited; the other is still due.
+    assert LifeEvent.objects.get(ref="SJ1").visited_on == datetime.date(2026, 10, 5)
+    assert LifeEvent.objects.get(ref="SJ2").visited_on is None
     assert run("visits", visits).unchanged == 2 and run("life_events", events).unchanged == 2
     assert run("visits", export("visits")).unchanged == 2
     assert run("life_events", export("life_events")).unchanged == 2

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from demands import services
+from demands import selectors, services
 from demands.models import DemandAttachment, LifeEvent, MediationCase, Visit, VisitPhoto
 from portal.models import Notification
 from tests.conftest import PAGE_QUERY_BUDGET, client_for, page_queries
@@ -119,6 +119,37 @@ def test_life_event_creates_a_due_visit(client, owner, person_a):
     assert list(client.get(reverse("demands:due_visits")).context["table"].data) == []
     detail = client.get(event.get_absolute_url())
     assert detail.context["on_time"] is True
+
+
+def test_a_life_event_keeps_the_date_of_its_first_visit(owner, person_a):
+    """However a visit is written, moved or removed, the event knows whether and when it was
+    first visited, and the due-visit list follows."""
+    today = timezone.localdate()
+    event = LifeEventFactory(person=person_a, event_date=today - datetime.timedelta(days=5))
+    other = LifeEventFactory(person=person_a, event_date=today - datetime.timedelta(days=4))
+
+    def log(days_ago, life_event=event):
+        return services.visit_log(by=owner, person=person_a, visitor=owner.person, visited_on=today - datetime.timedelta(days=days_ago),
+                                  life_event=life_event)
+
+    def first_visits():
+        return {e.pk: e.visited_on for e in LifeEvent.objects.filter(pk__in=[event.pk, other.pk])}
+
+    def due():
+        return {e.pk for e in selectors.due_visits(owner)}
+
+    assert first_visits() == {event.pk: None, other.pk: None} and due() == {event.pk, other.pk}
+    later = log(2)
+    assert first_visits()[event.pk] == later.visited_on and due() == {other.pk}
+    earlier = log(3)
+    log(1)
+    assert first_visits()[event.pk] == earlier.visited_on
+    earlier.delete()
+    assert first_visits()[event.pk] == later.visited_on
+    Visit.objects.filter(life_event=event).update(life_event=other)
+    assert first_visits() == {event.pk: None, other.pk: later.visited_on} and due() == {event.pk}
+    Visit.objects.all().delete()
+    assert first_visits() == {event.pk: None, other.pk: None} and due() == {event.pk, other.pk}
 
 
 def test_visit_reminders_are_sent_once(owner, person_a):

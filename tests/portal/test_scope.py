@@ -3,7 +3,7 @@ import pytest
 
 from members.models import OrgUnit, Person
 from portal.roles import PERMISSIONS, Role, has_permission, reaches
-from portal.scope import get_visible_or_404, scope_q, visible
+from portal.scope import get_visible_or_404, scope_q, subtree_q, visible, visible_within
 from tests.conftest import make_user
 
 
@@ -91,3 +91,16 @@ def test_own_records_inside_the_subtree_leave_one_prefix_match(tree, owner, pers
 
     elsewhere = make_user(Role.BRANCH_SECRETARY, tree.branch_a, person_unit=tree.department, username="elsewhere")
     assert set(visible(Person.objects.all(), elsewhere, "people.view")) == {elsewhere.person, owner.person, person_a}
+
+
+def test_visible_within_a_unit_is_the_scope_and_the_subtree(tree, owner, member, outsider, admin_user, person_a, person_b):
+    """visible_within is visible() and subtree_q() together, written as one prefix match when the
+    user's scope is only the subtree the unit lies in."""
+    elsewhere = make_user(Role.BRANCH_SECRETARY, tree.branch_a, person_unit=tree.department, username="elsewhere")
+    people = Person.objects.all()
+    for user in (owner, member, outsider, admin_user, elsewhere):
+        for unit in (tree.root, tree.branch_a, tree.group_a, tree.branch_b, tree.department):
+            expected = set(visible(people, user, "people.view").filter(subtree_q(unit, "org_unit")))
+            assert set(visible_within(people, user, "people.view", unit, "org_unit")) == expected, (user, unit)
+    one_match = visible_within(people, owner, "people.view", tree.group_a, "org_unit")
+    assert str(one_match.query).count("LIKE") == 1
