@@ -8,10 +8,10 @@ import pghistory
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.cached_urls import id_url
 from portal.history_links import track_links
 from portal.scope import ScopeSpec
 from portal.uploads import upload_path, validate_image, validate_upload
@@ -69,7 +69,7 @@ class Activity(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("activities:activity_detail", args=[self.pk])
+        return id_url("activities:activity_detail", self.pk)
 
     def save(self, *args, **kwargs) -> None:
         if not self.ref:
@@ -197,7 +197,7 @@ class Project(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("activities:project_detail", args=[self.pk])
+        return id_url("activities:project_detail", self.pk)
 
     def save(self, *args, **kwargs) -> None:
         if not self.ref:
@@ -328,7 +328,7 @@ class ResponsibilityItem(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("activities:item_detail", args=[self.pk])
+        return id_url("activities:item_detail", self.pk)
 
     def save(self, *args, **kwargs) -> None:
         if not self.ref:

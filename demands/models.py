@@ -437,7 +437,7 @@ class MediationCase(models.Model):
         return f"{self.ref} {self.title}".strip()
 
     def get_absolute_url(self) -> str:
-        return reverse("demands:mediation_detail", args=[self.pk])
+        return id_url("demands:mediation_detail", self.pk)
 
     @property
     def is_open(self) -> bool:
@@ -517,7 +517,7 @@ class LifeEvent(models.Model):
         return f"{self.person.name} {self.get_kind_display()} {self.event_date:%Y-%m-%d}"
 
     def get_absolute_url(self) -> str:
-        return reverse("demands:lifeevent_detail", args=[self.pk])
+        return id_url("demands:lifeevent_detail", self.pk)
 
     @staticmethod
     def due_on(event_date: datetime.date) -> datetime.date:
@@ -568,7 +568,7 @@ class Visit(models.Model):
         return f"{self.ref} {self.person.name} {self.visited_on:%Y-%m-%d}"
 
     def get_absolute_url(self) -> str:
-        return reverse("demands:visit_detail", args=[self.pk])
+        return id_url("demands:visit_detail", self.pk)
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())

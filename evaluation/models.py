@@ -10,9 +10,9 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from portal.cached_urls import id_url
 from portal.history_links import track_links
 from portal.scope import ScopeSpec
 from portal.uploads import upload_path
@@ -114,7 +114,7 @@ class KpiTarget(models.Model):
         return f"{self.kpi} · {self.org_unit} · {self.year}"
 
     def get_absolute_url(self) -> str:
-        return reverse("evaluation:target_edit", args=[self.pk])
+        return id_url("evaluation:target_edit", self.pk)
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -245,7 +245,7 @@ class Campaign(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("evaluation:campaign_detail", args=[self.pk])
+        return id_url("evaluation:campaign_detail", self.pk)
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -377,7 +377,7 @@ class AppraisalRound(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("evaluation:appraisal_detail", args=[self.pk])
+        return id_url("evaluation:appraisal_detail", self.pk)
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -472,7 +472,7 @@ class ImprovementAction(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("evaluation:action_detail", args=[self.pk])
+        return id_url("evaluation:action_detail", self.pk)
 
 
 # --- Monthly diagnostic report (运行诊断报告) ----------------------------------------------------------
@@ -506,7 +506,7 @@ class MonthlyReport(models.Model):
         return f"{self.period} {self.org_unit}"
 
     def get_absolute_url(self) -> str:
-        return reverse("evaluation:report_print", args=[self.pk])
+        return id_url("evaluation:report_print", self.pk)
 
     @property
     def download_name(self) -> str:

@@ -7,7 +7,6 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr, Upper
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from portal.cached_urls import id_url
@@ -51,7 +50,7 @@ class OrgUnit(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("members:orgunit_detail", args=[self.pk])
+        return id_url("members:orgunit_detail", self.pk)
 
     @property
     def own_segment(self) -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pghistory
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from portal.cached_urls import id_url
 from portal.scope import ScopeSpec
 from portal.uploads import upload_path, validate_upload
 
@@ -67,7 +67,7 @@ class HardshipHousehold(models.Model):
         return f"{self.ref} {self.person.name}"
 
     def get_absolute_url(self) -> str:
-        return reverse("members:hardship_detail", args=[self.pk])
+        return id_url("members:hardship_detail", self.pk)
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -175,7 +175,7 @@ class AssistanceRecord(models.Model):
         return f"{self.ref} {self.given_on:%Y-%m-%d}"
 
     def get_absolute_url(self) -> str:
-        return reverse("members:hardship_detail", args=[self.household_id]) + f"#assistance-{self.pk}"
+        return id_url("members:hardship_detail", self.household_id) + f"#assistance-{self.pk}"
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())

@@ -6,10 +6,10 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from portal.cached_urls import id_url
 from portal.scope import ScopeSpec
 
 from ..models import OrgUnit, Person
@@ -89,7 +89,7 @@ class Transfer(models.Model):
         return f"{self.person.name} {self.get_kind_display()} {self.requested_on:%Y-%m-%d}"
 
     def get_absolute_url(self) -> str:
-        return reverse("members:transfer_detail", args=[self.pk])
+        return id_url("members:transfer_detail", self.pk)
 
     @property
     def deciding_unit(self):
@@ -155,7 +155,7 @@ class TransferLetter(models.Model):
         return self.number
 
     def get_absolute_url(self) -> str:
-        return reverse("members:transfer_letter", args=[self.pk])
+        return id_url("members:transfer_letter", self.pk)
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -192,7 +192,7 @@ class MobileMember(models.Model):
         return f"{self.person.name} {self.place}"
 
     def get_absolute_url(self) -> str:
-        return reverse("members:mobile_edit", args=[self.pk])
+        return id_url("members:mobile_edit", self.pk)
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -233,4 +233,4 @@ class BranchTerm(models.Model):
         return f"{self.unit.name} {self.elected_on:%Y-%m-%d}"
 
     def get_absolute_url(self) -> str:
-        return reverse("members:term_detail", args=[self.pk])
+        return id_url("members:term_detail", self.pk)
