@@ -367,8 +367,8 @@ class LifeEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = LifeEvent
-        fields = ["id", "ref", "person", "kind", "event_date", "visit_due_on", "note"]
-        read_only_fields = ["ref", "visit_due_on"]
+        fields = ["id", "ref", "person", "kind", "event_date", "visit_due_on", "visited_on", "note"]
+        read_only_fields = ["ref", "visit_due_on", "visited_on"]
 
     def create(self, validated_data):
         try:
@@ -382,10 +382,15 @@ class LifeEventFilter(django_filters.FilterSet):
     person = django_filters.CharFilter(field_name="person__employee_no")
     kind = django_filters.CharFilter()
     date_after = django_filters.DateFilter(field_name="event_date", lookup_expr="gte")
+    # ?visited=false: the 五必访 still to do (the partial index of the events not visited).
+    visited = django_filters.ChoiceFilter(choices=[("true", "true"), ("false", "false")], method="filter_visited")
 
     class Meta:
         model = LifeEvent
-        fields = ["org", "person", "kind", "date_after"]
+        fields = ["org", "person", "kind", "date_after", "visited"]
+
+    def filter_visited(self, queryset, name, value):
+        return queryset.filter(visited_on__isnull=value == "false")
 
 
 class LifeEventViewSet(ScopedViewSet):

@@ -158,6 +158,11 @@ def test_visits_and_life_events(owner, outsider, person_a, person_b, tree):
     }, format="json")
     assert response.status_code == 201, response.json()
     visit = Visit.objects.get(ref=response.json()["ref"])
+    assert client.get(f"/api/life-events/{event.pk}/").json()["visited_on"] == "2026-11-21"
+    not_visited = LifeEventFactory(person=person_a)
+    assert [e["ref"] for e in client.get("/api/life-events/?visited=false").json()["results"]] == [not_visited.ref]
+    assert [e["ref"] for e in client.get("/api/life-events/?visited=true").json()["results"]] == [event.ref]
+    assert client.get("/api/life-events/?visited=maybe").status_code == 400
     assert api(outsider).get(f"/api/visits/{visit.pk}/").status_code == 404
     assert api(outsider).get(f"/api/life-events/{event.pk}/").status_code == 404
     other_event = LifeEventFactory(person=person_b)
