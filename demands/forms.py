@@ -22,7 +22,7 @@ from portal.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 
 from .choices import EMPLOYEE_CHANNELS, STAFF_CHANNELS, Channel, Fulfilment, LifeEventKind, MediationOutcome, Urgency, VisitKind
 from .models import Demand, DemandCategory, LifeEvent, PriorityWeights, SlaPolicy, WorkCalendarDay
-from .services import intake_parties, may_submit_on_behalf
+from .services import intake_parties, may_submit_on_behalf, visit_kind, visit_problems
 
 MAX_FILES = 10
 HANDLER_ROLES = ("handler", "staff", "branch_secretary")
@@ -372,8 +372,6 @@ class VisitForm(forms.Form):
             self.initial.setdefault("visited_on", timezone.localdate())
 
     def clean(self):
-        from .services import visit_kind, visit_problems
-
         cleaned = super().clean()
         person, event, household = cleaned.get("person"), cleaned.get("life_event"), cleaned.get("hardship_household")
         problems = visit_problems(

@@ -187,7 +187,7 @@ def similar_demands(user, text: str, *, exclude_pk: int | None = None, limit: in
         # the order written: each LIKE first (cheap, and it implies its pieces), so the trigram
         # comparison is made only for the titles that share no word.
         shares_a_word = reduce(operator.or_, (
-            Q(title__contains=w) & Q(title_bigrams__contains=_bigrams(w)) for w in words))
+            Q(title__contains=w) & Q(title_bigrams__contains=TitleBigrams(Value(w))) for w in words))
         similar_title = shares_a_word | similar_title
     candidates = (
         base.alias(title_bigrams=TitleBigrams("title")).filter(similar_title)
@@ -219,11 +219,6 @@ SIMILAR_CANDIDATES = 200
 # Below this cosine a word candidate is not shown (sharing 宿舍 alone does not make a duplicate);
 # set on the labelled paraphrases of textdata/duplicates.csv (0.3 found 55 %, 0.15 finds 90 %).
 SIMILAR_MIN_COSINE = 0.15
-
-
-def _bigrams(word: str) -> list[str]:
-    """The word's two-character pieces, as demand_title_bigrams cuts a title."""
-    return sorted({word[i:i + 2] for i in range(len(word) - 1)})
 
 
 def _key_words(text: str) -> list[str]:

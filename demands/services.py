@@ -27,7 +27,7 @@ from portal.roles import SCOPE, has_permission, reaches
 from portal.scope import visible
 
 from . import chain, workflow
-from .choices import EMPLOYEE_CHANNELS, SlaFlag, Status
+from .choices import EMPLOYEE_CHANNELS, SlaFlag, Status, VisitKind
 from .models import (
     Demand, DemandAttachment, DemandEvent, LifeEvent, MediationCase, MediationFollowUp, MediationSession, RefCounter,
     SuggestionStage, Visit, VisitPhoto,
@@ -743,8 +743,6 @@ def visit_problems(*, person_id: int | None, visited_on: datetime.date | None, l
 def visit_kind(kind: str | None, *, life_event_id: int | None = None, household_id: int | None = None) -> str:
     """A visit for a life event is a 五必访 and one to a hardship household a hardship visit,
     unless a kind other than a routine visit was chosen."""
-    from .choices import VisitKind
-
     if kind and kind != VisitKind.ROUTINE:
         return kind
     if life_event_id is not None:

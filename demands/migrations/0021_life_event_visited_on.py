@@ -2,10 +2,11 @@
 
 Statement-level over the transition tables, as the demand counts of migration 0018, so that an
 import of many visits is one UPDATE; enabled ALWAYS, so that a load in replica mode keeps it too.
-A new visit can only bring the date forward (LEAST ignores the empty date): two visits of the same
+A new visit can only move the date earlier (LEAST ignores the empty date): two visits of the same
 event written at once still leave the earlier one. A visit moved or deleted makes the dates of the
-events it touched counted again. The events are filled in before their history triggers are put
-back: the first dates are not a change anybody made."""
+events it touched counted again; emptying the visits' table (TRUNCATE, which fires no DELETE
+trigger) empties every date. The events are filled in before their history triggers are put back:
+the first dates are not a change anybody made."""
 
 import pgtrigger.compiler
 import pgtrigger.migrations
@@ -29,8 +30,10 @@ BEGIN
         {_SET.format(date=_EARLIER, touched=_ARRIVED)};
     ELSIF TG_OP = 'UPDATE' THEN
         {_SET.format(date=_RECOUNTED, touched=_NEW + " UNION " + _OLD)};
-    ELSE
+    ELSIF TG_OP = 'DELETE' THEN
         {_SET.format(date=_RECOUNTED, touched=_OLD)};
+    ELSE
+        UPDATE demands_lifeevent SET visited_on = NULL WHERE visited_on IS NOT NULL;
     END IF;
     RETURN NULL;
 END $$;
@@ -41,8 +44,11 @@ CREATE TRIGGER demands_mark_visited_update AFTER UPDATE ON demands_visit
     FOR EACH STATEMENT EXECUTE FUNCTION demands_mark_visited();
 CREATE TRIGGER demands_mark_visited_delete AFTER DELETE ON demands_visit
     REFERENCING OLD TABLE AS old_visits FOR EACH STATEMENT EXECUTE FUNCTION demands_mark_visited();
+CREATE TRIGGER demands_mark_visited_truncate AFTER TRUNCATE ON demands_visit
+    FOR EACH STATEMENT EXECUTE FUNCTION demands_mark_visited();
 ALTER TABLE demands_visit ENABLE ALWAYS TRIGGER demands_mark_visited_insert,
-    ENABLE ALWAYS TRIGGER demands_mark_visited_update, ENABLE ALWAYS TRIGGER demands_mark_visited_delete;
+    ENABLE ALWAYS TRIGGER demands_mark_visited_update, ENABLE ALWAYS TRIGGER demands_mark_visited_delete,
+    ENABLE ALWAYS TRIGGER demands_mark_visited_truncate;
 UPDATE demands_lifeevent AS event SET visited_on = visits.first
     FROM (SELECT life_event_id, min(visited_on) AS first FROM demands_visit
           WHERE life_event_id IS NOT NULL GROUP BY life_event_id) AS visits

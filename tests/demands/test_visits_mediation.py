@@ -152,6 +152,20 @@ def test_a_life_event_keeps_the_date_of_its_first_visit(owner, person_a):
     assert first_visits() == {event.pk: None, other.pk: None} and due() == {event.pk, other.pk}
 
 
+def test_emptying_the_visits_table_leaves_every_life_event_to_visit(owner, person_a):
+    """TRUNCATE fires no DELETE trigger: the visits' table has a trigger of its own for it."""
+    from django.db import connection
+
+    event = LifeEventFactory(person=person_a, event_date=timezone.localdate() - datetime.timedelta(days=3))
+    services.visit_log(by=owner, person=person_a, visitor=owner.person, visited_on=timezone.localdate(), life_event=event)
+    assert LifeEvent.objects.get(pk=event.pk).visited_on == timezone.localdate()
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("TRUNCATE demands_visit CASCADE")
+    assert LifeEvent.objects.get(pk=event.pk).visited_on is None
+    assert [e.pk for e in selectors.due_visits(owner)] == [event.pk]
+
+
 def test_visit_reminders_are_sent_once(owner, person_a):
     today = timezone.localdate()
     soon = LifeEventFactory(person=person_a, event_date=today - datetime.timedelta(days=6))
