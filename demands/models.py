@@ -494,7 +494,7 @@ class LifeEvent(models.Model):
     # table (migration 0021), whichever way a visit is written: the due-visit lists and counts
     # then read the few events not visited through a partial index instead of looking for a
     # visit of every event in scope.
-    visited_on = models.DateField(_("visited on"), null=True, blank=True, editable=False)
+    visited_on = models.DateField(_("first visited on"), null=True, blank=True, editable=False)
     note = models.CharField(_("note"), max_length=300, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -81,12 +81,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='lifeevent',
             name='visited_on',
-            field=models.DateField(blank=True, editable=False, null=True, verbose_name='visited on'),
+            field=models.DateField(blank=True, editable=False, null=True, verbose_name='first visited on'),
         ),
         migrations.AddField(
             model_name='lifeeventhistory',
             name='visited_on',
-            field=models.DateField(blank=True, editable=False, null=True, verbose_name='visited on'),
+            field=models.DateField(blank=True, editable=False, null=True, verbose_name='first visited on'),
         ),
         migrations.AddIndex(
             model_name='lifeevent',
