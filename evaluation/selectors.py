@@ -201,7 +201,7 @@ def trend(unit: OrgUnit, period: Period, codes: list[str], length: int = 12, *, 
 
 
 def ranking_branches(unit: OrgUnit, user):
-    return visible(OrgUnit.objects.filter(subtree_q(unit), kind=OrgKind.BRANCH), user, "kpis.view")
+    return visible_within(OrgUnit.objects.filter(kind=OrgKind.BRANCH), user, "kpis.view", unit)
 
 
 def ranking(unit: OrgUnit, period: Period, kpi: KpiDefinition, user, limit: int = 50, *, targets=None) -> list[dict]:
@@ -433,9 +433,9 @@ def action_board(user, permission: str, *, unit: OrgUnit | None = None, mine: bo
     from .choices import ActionStatus
     from .models import ImprovementAction
 
-    actions = visible(ImprovementAction.objects.all(), user, permission).select_related("org_unit", "owner", "kpi")
-    if unit is not None:
-        actions = actions.filter(subtree_q(unit, "org_unit"))
+    actions = (visible(ImprovementAction.objects.all(), user, permission) if unit is None
+               else visible_within(ImprovementAction.objects.all(), user, permission, unit, "org_unit"))
+    actions = actions.select_related("org_unit", "owner", "kpi")
     if mine and user.person_id:
         actions = actions.filter(owner_id=user.person_id)
     columns = []
