@@ -242,7 +242,7 @@ def _by_text_similarity(text: str, candidates: list, limit: int) -> list[int]:
     # Each distinct title once: open demands often share a title word for word (a ward's several
     # 宿舍空调需要维修), and vectorising is most of this function's cost.
     titles = list(dict.fromkeys(c.title for c in candidates))
-    vectors = model.vectors([textmodel.text_of(text)] + [textmodel.text_of(title) for title in titles])
+    vectors = model.remembered_vectors([textmodel.text_of(text)] + [textmodel.text_of(title) for title in titles])
     score_of = dict(zip(titles, (vectors[1:] @ vectors[0].T).toarray().ravel()))
     ranked = sorted(candidates, key=lambda c: (-score_of[c.title], -c.received_at.timestamp()))
     return [c.pk for c in ranked if score_of[c.title] >= SIMILAR_MIN_COSINE or c.similarity >= TRIGRAM_THRESHOLD][:limit]

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import jieba
 import numpy as np
+import scipy.sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
@@ -218,6 +219,10 @@ def split(rows: list, labels: list[str], share: float = HELDOUT_SHARE, seed: int
     return sorted(train), sorted(heldout)
 
 
+# Texts whose vectors a loaded version remembers (TextModel.remembered_vectors): about 2 kB each.
+VECTOR_MEMO_SIZE = 5_000
+
+
 @dataclass
 class TextModel:
     """What is stored (pickled) for one version: the two pipelines and how labels read."""
@@ -248,6 +253,27 @@ class TextModel:
         """Unit-length TF-IDF vectors of the texts (words and character n-grams, the category
         model's vocabulary): the dot product of two is their cosine similarity."""
         return self.category.named_steps["features"].transform(texts) * (0.5 ** 0.5)
+
+    def remembered_vectors(self, texts: list[str]):
+        """vectors(texts), each text's row remembered by this loaded version: the similar-demand
+        search ranks the same open titles against each demand opened, and a text's vector under
+        one version never changes. Bounded: past VECTOR_MEMO_SIZE texts it starts again."""
+        memo = self.__dict__.setdefault("_vector_memo", {})
+        rows = {text: row for text in dict.fromkeys(texts) if (row := memo.get(text)) is not None}
+        missing = [text for text in dict.fromkeys(texts) if text not in rows]
+        if missing:
+            if len(memo) + len(missing) > VECTOR_MEMO_SIZE:
+                memo.clear()
+            computed = self.vectors(missing)
+            for index, text in enumerate(missing):
+                rows[text] = computed[index]
+                if len(memo) < VECTOR_MEMO_SIZE:
+                    memo[text] = rows[text]
+        return scipy.sparse.vstack([rows[text] for text in texts], format="csr")
+
+    def __getstate__(self) -> dict:
+        # What is stored is the model, never what one process remembered while using it.
+        return {name: value for name, value in self.__dict__.items() if name != "_vector_memo"}
 
     def dumps(self) -> bytes:
         return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
