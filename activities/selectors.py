@@ -160,17 +160,32 @@ def meetings_due_this_month(user, *, now: datetime.datetime | None = None,
     windows = [w for w in compliance.windows_ending_in(start, end) if w.end == end and w.start <= now]
     if not windows:
         return []
-    branches = list(visible(OrgUnit.objects.filter(kind=OrgKind.BRANCH), user, "activities.compliance").order_by("path")[:500])
-    held = meeting_summary.held_months([b.pk for b in branches], min(w.start for w in windows), end)
+    scoped = visible(OrgUnit.objects.filter(kind=OrgKind.BRANCH), user, "activities.compliance").order_by("path")
     due = []
-    for branch in branches:
-        held_months = held.get(branch.pk, {})
-        for window in windows:
-            if compliance.window_state(window, held_months, now) == CellState.DUE:
-                due.append((branch, window.type, window.end))
-                if len(due) == limit:  # judging all 500 branches' windows cost ~30 ms a request
-                    return due
+    # The first branches usually hold `limit` due windows: they are read and judged first, the
+    # rest (up to 500) only when they do not. A company's 500 branches and their months cost a
+    # manager's home 4 ms of CPU to load for the eight it shows.
+    first = FIRST_BRANCHES_JUDGED if limit else DUE_BRANCHES_JUDGED
+    for offset, upto in ((0, first), (first, DUE_BRANCHES_JUDGED)):
+        branches = list(scoped[offset:upto]) if offset < upto else []
+        if not branches:
+            break
+        held = meeting_summary.held_months([b.pk for b in branches], min(w.start for w in windows), end)
+        for branch in branches:
+            held_months = held.get(branch.pk, {})
+            for window in windows:
+                if compliance.window_state(window, held_months, now) == CellState.DUE:
+                    due.append((branch, window.type, window.end))
+                    if len(due) == limit:
+                        return due
+        if len(branches) < upto - offset:
+            break
     return due
+
+
+# meetings_due_this_month: the branches judged at most, and those judged before the others.
+DUE_BRANCHES_JUDGED = 500
+FIRST_BRANCHES_JUDGED = 30
 
 
 # --- Responsibility items -----------------------------------------------------------------------
