@@ -7,7 +7,8 @@ benchmarks.settings). The command (benchmarks/management/commands/bench.py):
 1. generates the scale data (`generate_scale_data`) unless the database holds it already;
 2. logs many accounts in (server-side sessions: staff, secretaries, managers, handlers, employees)
    and picks, per account, the records its pages show, so no two clients ask for the same page as
-   the same person;
+   the same person; then measures the CPU of one request of each page in its own process (Django's
+   test client, no server, nothing else running): the render budget of a hot page;
 3. starts gunicorn (DEBUG off) and checks every URL answers 200 with a real page — a redirect to
    the login page would be a fast, false figure;
 4. starts the writer (benchmarks/writer.py, a process of its own) at 5 writes per second through the
@@ -50,6 +51,8 @@ P95_TARGET_MS = 300
 TOTAL_RPS_TARGET = 150
 WRITES_PER_SECOND = 5
 ADMIN_RATIO_TARGET = 3
+# The render budget of a hot page: CPU of one request in-process.
+CPU_TARGET_MS = 15
 
 
 @dataclass
@@ -82,6 +85,22 @@ class PageResult:
         """Within the targets, every answer a page; a page nobody got an answer of in the window is not."""
         return (self.requests > 0 and self.p50_ms <= P50_TARGET_MS and self.p95_ms <= P95_TARGET_MS
                 and self.non_200 == 0)
+
+
+@dataclass
+class PageCpu:
+    """The CPU of one request of a page in-process, over its accounts' requests: the median and the
+    90th percentile, and the most queries one request made."""
+
+    page: str
+    label: str
+    accounts: int
+    median_ms: float
+    p90_ms: float
+    queries: int
+
+    def meets_target(self) -> bool:
+        return self.median_ms <= CPU_TARGET_MS
 
 
 @dataclass
@@ -141,6 +160,8 @@ class Report:
     imports: dict = field(default_factory=dict)
     kpis: dict = field(default_factory=dict)
     data: dict = field(default_factory=dict)
+    page_cpu: list[PageCpu] = field(default_factory=list)
+    cpu_requests: int = 0  # requests of each account per page behind page_cpu
 
     @property
     def admin_ratio(self) -> float | None:
@@ -375,6 +396,24 @@ def page_table(run: Run) -> list[str]:
     return lines
 
 
+def cpu_table(report: Report) -> list[str]:
+    if not report.page_cpu:
+        return []
+    lines = [
+        "", f"CPU of one request, in the benchmark's own process before the server starts (Django's test client "
+        f"against the same database, {report.cpu_requests} requests of each account; the machine's reference "
+        f"figure beside it):", "",
+        f"| page | accounts | CPU ms, median | CPU ms, 90th percentile | queries | ≤ {CPU_TARGET_MS} ms |",
+        "|---|---:|---:|---:|---:|:-:|",
+    ]
+    for item in report.page_cpu:
+        lines.append(f"| {item.label} | {item.accounts} | {item.median_ms:.1f} | {item.p90_ms:.1f} | {item.queries} | "
+                     f"{_ok(item.meets_target())} |")
+    met = sum(item.meets_target() for item in report.page_cpu)
+    lines.append(f"| **pages within the budget** | | | | | **{met} of {len(report.page_cpu)}** |")
+    return lines
+
+
 def writes_line(writes: Writes) -> str:
     kinds = ", ".join(f"{kind} {n}" + (f" ({writes.errors[kind]} failed)" if writes.errors.get(kind) else "")
                       + (f" (p50 {writes.p50_ms[kind]:.0f} ms)" if kind in writes.p50_ms else "")
@@ -423,6 +462,7 @@ def markdown(report: Report) -> str:
         lines.append(writes_line(report.writes))
     if report.mixed:
         lines += ["", "Mixed read workload while the writes arrive:", ""] + page_table(report.mixed)
+    lines += cpu_table(report)
     lines += admin_lines(report)
     if report.imports or report.kpis:
         lines += ["", "| batch job | seconds | target | |", "|---|---:|---:|:-:|"]

@@ -5,6 +5,7 @@ own (`make bench` uses `portal_bench`).
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -15,6 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections import defaultdict
 from importlib import import_module
 from urllib.parse import quote
 
@@ -23,6 +25,8 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import get_random_string
@@ -75,6 +79,52 @@ def _accounts(role: str, limit: int) -> list:
 def _spread(accounts: list, n: int) -> list:
     """`n` accounts, repeating the available ones when there are fewer."""
     return [accounts[i % len(accounts)] for i in range(n)] if accounts else []
+
+
+def page_cpu(targets: list[bench.Target], labels: dict[str, str], requests: int = 3) -> list[bench.PageCpu]:
+    """The CPU of one request of each page in this process: Django's test client through every
+    middleware, view and template, against the same database, with nothing else running — the
+    render budget, apart from the machine's load. Each target is asked once to warm up (compiled
+    templates, URL and model caches), then once with its queries counted, then `requests` times."""
+    clients: dict[str, Client] = {}
+
+    def get(target: bench.Target):
+        if target.cookie not in clients:
+            # The host the server is asked at: ALLOWED_HOSTS holds it for the load run anyway.
+            clients[target.cookie] = Client(HTTP_HOST="127.0.0.1")
+            name, _, value = target.cookie.partition("=")
+            if name:
+                clients[target.cookie].cookies[name] = value
+        answer = clients[target.cookie].get(target.path)
+        if answer.status_code != 200:
+            raise CommandError(f"{target.path} answered {answer.status_code}, not the page")
+        return answer
+
+    for target in targets:
+        get(target)
+    # As a web process does once warm (portal/wsgi.py): what it keeps is out of the collector's reach.
+    gc.collect()
+    gc.freeze()
+    queries: dict[str, int] = defaultdict(int)
+    for target in targets:
+        with CaptureQueriesContext(connection) as captured:
+            get(target)
+        queries[target.page] = max(queries[target.page], len(captured))
+    times: dict[str, list[float]] = defaultdict(list)
+    for _ in range(requests):
+        for target in targets:
+            started = time.process_time()
+            get(target)
+            times[target.page].append((time.process_time() - started) * 1000)
+    result = []
+    for page in dict.fromkeys(t.page for t in targets):
+        ms = sorted(times[page])
+        result.append(bench.PageCpu(
+            page, labels.get(page, page), accounts=len({t.cookie for t in targets if t.page == page}),
+            median_ms=round(ms[len(ms) // 2], 1), p90_ms=round(ms[min(len(ms) - 1, int(len(ms) * 0.9))], 1),
+            queries=queries[page],
+        ))
+    return result
 
 
 def writer_plan(base: str, *, accounts: int = WRITING_ACCOUNTS, rate: float = bench.WRITES_PER_SECOND,
@@ -175,6 +225,8 @@ class Command(BaseCommand):
         parser.add_argument("--write-rate", type=float, default=bench.WRITES_PER_SECOND, help="writes per second (default 5)")
         parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
         parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
+        parser.add_argument("--cpu-requests", type=int, default=3,
+                            help="requests of each account per page for the CPU per page in-process (0: skip it)")
         parser.add_argument("--compare-seconds", type=int, default=10,
                             help="wrk duration of the ledger and of the admin changelist each (0: skip the comparison)")
         parser.add_argument("--scale", type=float, default=1.0,
@@ -201,6 +253,11 @@ class Command(BaseCommand):
         labels = {page: label for page, (label, _) in PAGES.items()}
         report.settings.update(targets=len(targets), accounts=len({t.cookie for t in targets}))
         call_command("collectstatic", interactive=False, verbosity=0)
+        if o["cpu_requests"]:
+            report.page_cpu, report.cpu_requests = page_cpu(targets, labels, o["cpu_requests"]), o["cpu_requests"]
+            for item in report.page_cpu:
+                self.stdout.write(f"  {item.label:<48} CPU {item.median_ms:5.1f} ms median, {item.p90_ms:5.1f} ms p90, "
+                                  f"{item.queries} queries (target ≤ {bench.CPU_TARGET_MS} ms)")
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         # Queues of this run only: what an earlier run left in the broker is not this run's work.
