@@ -14,13 +14,14 @@ lookups: the ledger's 25-row table 10.7 → 8.6 ms of CPU (medians of 8 alternat
 """
 from __future__ import annotations
 
+import html
 from urllib.parse import urlencode
 
 from django.core.exceptions import FieldDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import formats
 from django.utils.hashable import make_hashable
-from django.utils.html import conditional_escape, escape, format_html
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
 from django_tables2 import columns as tables2_columns
@@ -49,13 +50,20 @@ def _date_format(bound_column) -> str | None:
     return None
 
 
+def _html(value) -> str:
+    """conditional_escape(value) for the cells: markup as it is, anything else escaped, without
+    Django's wrapper for lazy arguments, which on a list of 25 rows × 10 columns cost more than the
+    escaping itself (a fifth of the table's time)."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
 def _cell_text(value, localize: bool | None) -> str:
     """What the template's `{{ cell }}` (or `|localize` / `|unlocalize`) prints."""
     value = template_localtime(value)
     value = formats.localize(value, use_l10n=True if localize is None else localize)
-    if not isinstance(value, str):
-        value = str(value)
-    return conditional_escape(value)
+    return _html(value)
 
 
 class _CompiledColumn:
@@ -131,13 +139,13 @@ class _CompiledColumn:
             content = self.custom_render(**{name: arguments[name] for name in self.render_arguments})
         elif self.date_format is not None:
             text = formats.date_format(template_localtime(value), self.date_format) if value not in (None, "") else ""
-            content = mark_safe(conditional_escape(text or self.default or ""))
+            content = mark_safe(_html(text or self.default or ""))
         else:
             content = value
         if self.plain_link:
             target = self.link_accessor.resolve(record)
             url = (target if hasattr(target, "get_absolute_url") else record).get_absolute_url()
-            content = content if url is None else format_html('<a href="{}">{}</a>', url, content)
+            content = content if url is None else mark_safe(f'<a href="{_html(url)}">{_html(content)}</a>')
         elif self.link:
             content = self.link(content, **arguments)
         return content
