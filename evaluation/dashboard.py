@@ -43,6 +43,10 @@ def dashboard_url(unit: OrgUnit, period, **extra) -> str:
     return f"{reverse('evaluation:dashboard')}?{urlencode({'period': period.key, 'unit': unit.pk, **extra})}"
 
 
+# The ranking's rows on the page (its chart shows the first fifteen).
+RANKING_SHOWN = 20
+
+
 def dashboard_page(user, unit, period, *, trend: str | None = None, rank: str | None = None) -> dict:
     """What the dashboard shows of `unit` in `period` (the trend and ranking of the KPIs asked for,
     or the default ones), the page's frame aside: title, breadcrumbs, period choices."""
@@ -64,7 +68,7 @@ def dashboard_page(user, unit, period, *, trend: str | None = None, rank: str | 
 
     trend_data = selectors.trend(unit, period, [trend_code], length=12, snapshots=snapshots) if trend_kpi else None
     target_card = next((c for c in cards if c.kpi.code == trend_code), None)
-    ranking = selectors.ranking(unit, period, rank_kpi, user, targets=targets) if rank_kpi else []
+    ranking = selectors.ranking(unit, period, rank_kpi, user, limit=RANKING_SHOWN, targets=targets) if rank_kpi else []
     for row in ranking:
         row["url"] = drill_url(rank_code, row["unit"], period) if rank_kpi.spec else ""
     sub_units = selectors.sub_units(unit, user)
