@@ -35,8 +35,18 @@ def _plain_or_quoted(value) -> str:
 
 
 def drill_url(code: str, unit: OrgUnit, period, part: str = drilldown.DENOMINATOR, **extra) -> str:
-    query = {"period": period.key, "unit": unit.pk, "part": part, **extra}
-    return f"{cached_reverse('evaluation:drill', code)}?{_query(query)}"
+    return drill_link(code)(unit, period, part, **extra)
+
+
+def drill_link(code: str):
+    """drill_url of one KPI as a function of the unit, period and part, its path reversed once:
+    for the matrix's and the heat map's hundreds of links."""
+    base = f"{cached_reverse('evaluation:drill', code)}?"
+
+    def url(unit: OrgUnit, period, part: str = drilldown.DENOMINATOR, **extra) -> str:
+        return base + _query({"period": period.key, "unit": unit.pk, "part": part, **extra})
+
+    return url
 
 
 def dashboard_url(unit: OrgUnit, period, **extra) -> str:
@@ -136,6 +146,7 @@ def _chart_data(unit, period, cards, *, trend_code, trend_kpi, trend_data, targe
     """The data of the page's charts (trend, ranking, heat map, funnel), labels formatted and
     translated here."""
     card_by_code = {c.kpi.code: c for c in cards}
+    intake_url = drill_link("demand_intake")
 
     def snap(code, attr):
         card = card_by_code.get(code)
@@ -185,8 +196,7 @@ def _chart_data(unit, period, cards, *, trend_code, trend_kpi, trend_data, targe
             "units": [u.name + ("（" + _("own") + "）" if own else "") for u, own in heat["units"]],
             "categories": [c.name for c in heat["categories"]],
             "cells": [[j, i, n] for i, row in enumerate(heat["cells"]) for j, n in enumerate(row)],
-            "urls": [[drill_url("demand_intake", u, period, category=c.pk) if not own
-                      else drill_url("demand_intake", u, period, category=c.pk, own=1)
+            "urls": [[intake_url(u, period, category=c.pk) if not own else intake_url(u, period, category=c.pk, own=1)
                       for c in heat["categories"]] for u, own in heat["units"]],
         },
         "funnel": funnel,
@@ -195,8 +205,9 @@ def _chart_data(unit, period, cards, *, trend_code, trend_kpi, trend_data, targe
 
 def matrix(unit, period, user, **read):
     matrix = selectors.meeting_matrix(unit, period, user, **read)
+    url = drill_link(selectors.MATRIX_KPI)
     matrix["rows"] = [
-        (branch, [(snap, drill_url("meeting_compliance_rate", branch, month))
+        (branch, [(snap, url(branch, month))
                   for snap, month in zip(cells, matrix["months"])])
         for branch, cells in matrix["rows"]
     ]
