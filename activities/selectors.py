@@ -148,6 +148,11 @@ def compliance_matrix(user, *, year: int, by: str = "month", as_of: datetime.dat
     return rows
 
 
+# meetings_due_this_month: the branches judged at most, and those judged before the others.
+DUE_BRANCHES_JUDGED = 500
+FIRST_BRANCHES_JUDGED = 30
+
+
 def meetings_due_this_month(user, *, now: datetime.datetime | None = None,
                             limit: int | None = None) -> list[tuple[OrgUnit, str, datetime.datetime]]:
     """Windows ending this month (monthly, and quarterly in a quarter's last month) that are still
@@ -181,11 +186,6 @@ def meetings_due_this_month(user, *, now: datetime.datetime | None = None,
         if len(branches) < upto - offset:
             break
     return due
-
-
-# meetings_due_this_month: the branches judged at most, and those judged before the others.
-DUE_BRANCHES_JUDGED = 500
-FIRST_BRANCHES_JUDGED = 30
 
 
 # --- Responsibility items -----------------------------------------------------------------------

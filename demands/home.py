@@ -8,7 +8,7 @@ from portal.scope import visible
 
 from . import selectors
 from .choices import OPEN_STATUSES
-from .sla import DEADLINES, current_thresholds
+from .sla import DEADLINE_FIELDS, current_thresholds
 from .tables import deadline_badge
 
 QUEUE_TILES = ("pending", "todo", "due_soon", "overdue", "to_visit")
@@ -17,8 +17,7 @@ RECENT_SHOWN = 5
 TO_RATE_SHOWN = 3
 # What the short lists show (title, status, the deadline badge): no related record, so the one
 # UNION ALL query of the lists joins nothing (planning it with every join cost ~10 ms).
-LIST_FIELDS = ("ref", "title", "status", "received_at", "deadline_unconfirmed",
-               *(name for _kind, due, closed_by in DEADLINES for name in (due, closed_by) if name))
+LIST_FIELDS = ("ref", "title", "received_at", "deadline_unconfirmed", *DEADLINE_FIELDS)
 
 
 def thresholds(request):

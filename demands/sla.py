@@ -118,6 +118,11 @@ def current_thresholds(now: datetime.datetime | None = None) -> Thresholds:
     return Sla.load(policies=False).thresholds(now or timezone.now())
 
 
+# The fields open_deadlines (and so is_overdue, colour and the deadline badge) reads: what a list
+# loading only part of each demand (`.only()`) must load to show its deadlines.
+DEADLINE_FIELDS = ("status", *(name for _kind, due, closed_by in DEADLINES for name in (due, closed_by) if name))
+
+
 def open_deadlines(demand) -> list[tuple[str, datetime.datetime]]:
     if demand.status not in OPEN_STATUSES:
         return []

@@ -33,7 +33,7 @@ from .models import (
     Demand, DemandAttachment, DemandCategory, DemandTextModel, HotTopic, LifeEvent, MediationCase, PriorityWeights, SlaPolicy, Visit,
     VisitPhoto, WorkCalendarDay,
 )
-from .sla import current_thresholds
+from .sla import DEADLINE_FIELDS, current_thresholds
 from .tables import DemandTable, LifeEventTable, MediationTable, VisitTable
 from .workflow import Action, WorkflowError
 
@@ -60,8 +60,8 @@ class DemandListView(ObjectListView):
     export_basename = "demands"
     readable_columns = tables_.DEMAND_READABLE
     # What DemandTable shows (deadline colours read the status and the three SLA times).
-    table_only = ("ref", "title", "status", "urgency", "received_at", "response_due_at", "resolution_due_at",
-                  "first_response_at", "deadline_unconfirmed", "category__name", "category__sort_order", "org_unit__name",
+    table_only = ("ref", "title", "urgency", "received_at", *DEADLINE_FIELDS,
+                  "deadline_unconfirmed", "category__name", "category__sort_order", "org_unit__name",
                   "submitter__name", "handler__username", "handler__first_name", "handler__last_name",
                   "handler__person__name")
     title = gettext_lazy("Demands ledger")

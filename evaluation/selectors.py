@@ -364,15 +364,14 @@ def overdue(unit: OrgUnit, user, *, limit: int = 8, now: datetime.datetime | Non
 
     # Overdue as the queues, the list colours and the SLA sweep define it (demands.selectors.overdue_q).
     from demands.selectors import overdue_q
-    from demands.sla import DEADLINES, open_deadlines
+    from demands.sla import DEADLINE_FIELDS, open_deadlines
 
     # Each list loads what its rows show (the record's name and link, the date it was due): whole
     # records with their units cost a third of the dashboard's queries' time to compile and load.
     Demand = apps.get_model("demands", "Demand")
-    deadline_fields = [name for _kind, due, closed_by in DEADLINES for name in (due, closed_by) if name]
     demands = (
         visible_within(Demand.objects.all(), user, "kpis.view", unit, "org_unit").filter(overdue_q(now))
-        .only("ref", "title", "status", *deadline_fields).order_by("resolution_due_at", "id")[: limit + 1]
+        .only("ref", "title", *DEADLINE_FIELDS).order_by("resolution_due_at", "id")[: limit + 1]
     )
     rows = [(d, min(due for _kind, due in open_deadlines(d) if due < now)) for d in demands]
     lists.append(OverdueList("demands", _("Overdue demands"), rows[:limit], len(rows) > limit,

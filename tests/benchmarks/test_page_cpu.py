@@ -1,7 +1,5 @@
 """`make bench` measures the CPU of one request of each hot page in its own process (the render
 budget), and reports it against the budget. Nothing here asserts a duration."""
-import gc
-
 import pytest
 from django.core.management.base import CommandError
 
@@ -9,15 +7,9 @@ from benchmarks import bench
 from benchmarks.management.commands.bench import PAGES, page_cpu, read_targets
 
 
-@pytest.fixture
-def unfrozen():
-    yield
-    gc.unfreeze()  # page_cpu freezes what it loaded, as a warm web process does
-
-
 @pytest.mark.django_db
-def test_every_page_of_the_workload_gets_its_cpu_and_queries(unfrozen, tree, staff, owner, outsider, manager, handler,
-                                                             member, person_a):
+def test_every_page_of_the_workload_gets_its_cpu_and_queries(tree, staff, owner, outsider, manager, handler, member,
+                                                             person_a):
     from tests.factories.demands import make_demand
 
     make_demand(tree.branch_a, submitter=person_a)
@@ -32,7 +24,7 @@ def test_every_page_of_the_workload_gets_its_cpu_and_queries(unfrozen, tree, sta
 
 
 @pytest.mark.django_db
-def test_a_page_that_does_not_answer_with_itself_stops_the_measure(unfrozen, staff):
+def test_a_page_that_does_not_answer_with_itself_stops_the_measure(staff):
     from benchmarks.management.commands.bench import session_cookie
 
     with pytest.raises(CommandError, match="answered 404"):
