@@ -13,7 +13,7 @@ from portal.cached_urls import cached_reverse
 from portal.roles import has_permission
 
 from . import drilldown, selectors
-from .choices import ValueFormat
+from .choices import Light, ValueFormat
 from .kpis import COUNT, MEAN
 
 if TYPE_CHECKING:
@@ -97,10 +97,22 @@ def dashboard_page(user, unit, period, *, trend: str | None = None, rank: str | 
         can_compute=has_permission(user, "kpis.compute"),
         can_report=has_permission(user, "reports.view"),
         can_act=has_permission(user, "pdca.manage"),
+        action_url=reverse("evaluation:action_create"), texts=dashboard_texts(),
         matrix_drill=drill_url("meeting_compliance_rate", unit, period),
         # Hardship totals are loaded after the page (members/hardship/views.TotalsFragmentView): no query here.
         hardship={"unit": unit.pk, "until": period.last_day} if has_permission(user, "hardship.view") else None,
     )
+
+
+def dashboard_texts() -> dict:
+    """The texts of the dashboard's Jinja parts (jinja2/evaluation/dashboard_*.jinja), in the
+    request's language."""
+    return {
+        "lights": {Light.GREEN: _("on target"), Light.AMBER: _("near"), Light.RED: _("below")},
+        "change": _("Change from the previous period"), "target": _("Target"), "no_target": _("No target"),
+        "records": _("records"), "definition": _("Definition"), "raise_action": _("Raise an improvement action"),
+        "all": _("All"), "nothing_overdue": _("Nothing overdue."),
+    }
 
 
 def drilldown_page(user, kpi, figure: drilldown.Figure, part: str, *, whole: bool) -> dict:
