@@ -9,7 +9,8 @@ import functools
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -210,7 +211,10 @@ class DemandViewSet(ScopedReadOnlyViewSet):
         demand = Demand.objects.select_related("category", "org_unit", "submitter").prefetch_related("events").get(pk=demand.pk)
         return Response(DemandDetailSerializer(demand, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ClassifyRequestSerializer, responses={200: ClassifyResponseSerializer})
+    @extend_schema(request=ClassifyRequestSerializer, responses={
+        200: ClassifyResponseSerializer,
+        409: OpenApiResponse(OpenApiTypes.OBJECT, description="No text model yet: fewer than two active categories have examples."),
+    })
     @action(detail=False, methods=["post"])
     def classify(self, request):
         """Suggested categories (ranked, with probabilities), urgency, tone and lead unit for a text.

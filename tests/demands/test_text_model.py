@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from demands import text_services, textmodel
 from demands.choices import DEFAULT_CATEGORIES
-from demands.models import Demand, DemandTextModel
+from demands.models import Demand, DemandCategory, DemandTextModel
 from tests.conftest import client_for
 from tests.factories.demands import category, make_demand
 
@@ -178,3 +178,14 @@ def test_the_suggestion_names_each_word_once_and_judges_only_what_it_suggested(c
     # The model suggested no lead unit: taking the category and the urgency is taking it all.
     taken = {"suggestion": {"category_taken": True, "urgency_taken": True, "lead_unit_taken": None}}
     assert dict(_summary(taken, {}, {}, {}))["系统建议"] == "已采纳"
+
+
+def test_classify_without_a_model_answers_409_as_the_schema_documents(owner, tree):
+    """No category has examples: no model can be trained, and the answer is the documented 409."""
+    DemandCategory.objects.update(is_active=False)
+    client = APIClient()
+    client.force_authenticate(owner)
+    response = client.post("/api/demands/classify/", {"title": "宿舍卫生间漏水严重"}, format="json")
+    assert response.status_code == 409 and response.json()["detail"]
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    assert "409" in schema["paths"]["/api/demands/classify/"]["post"]["responses"]
