@@ -13,12 +13,12 @@ from django.templatetags.static import static
 from django.urls import reverse
 from jinja2 import Environment
 
-from portal.templatetags.portal_dates import short_date
+from portal.templatetags.portal_dates import iso_date, short_date
 
 
 def environment(**options) -> Environment:
     env = Environment(**options)
     env.globals.update(static=static, url=reverse)
     # The Django filters these parts share with the pages, so both print a figure or a date alike.
-    env.filters.update(intcomma=intcomma, short_date=short_date)
+    env.filters.update(intcomma=intcomma, iso_date=iso_date, short_date=short_date)
     return env
