@@ -1,5 +1,6 @@
 from django import forms
 from django.forms.renderers import Jinja2
+from markupsafe import escape
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -29,14 +30,65 @@ class LabelBoundField(forms.BoundField):
         self.label = capfirst(self.label)
 
 
+_INPUT = "django/forms/widgets/input.html"
+_INPUTS = {f"django/forms/widgets/{kind}.html" for kind in (
+    "input", "text", "number", "date", "search", "email", "url", "tel", "password", "hidden", "time", "datetime")}
+_SELECT, _OPTION = "django/forms/widgets/select.html", "django/forms/widgets/select_option.html"
+_TEXTAREA = "django/forms/widgets/textarea.html"
+
+
+def _attrs(attrs: dict) -> str:
+    """django/forms/widgets/attrs.html"""
+    return "".join(f" {escape(name)}" if value is True else f' {escape(name)}="{escape(value)}"'
+                   for name, value in attrs.items() if value is not False)
+
+
+def _option(option: dict) -> str:
+    return f'<option value="{escape(option["value"])}"{_attrs(option["attrs"])}>{escape(option["label"])}</option>'
+
+
+def _widget_html(template_name: str, widget: dict) -> str | None:
+    """The HTML of Django's Jinja2 template `template_name` for `widget` (its context), written out,
+    or None for a template not written here."""
+    if template_name in _INPUTS:
+        value = "" if widget["value"] is None else f' value="{escape(widget["value"])}"'
+        return f'<input type="{escape(widget["type"])}" name="{escape(widget["name"])}"{value}{_attrs(widget["attrs"])}>'
+    if template_name == _TEXTAREA:
+        value = escape(widget["value"]) if widget["value"] else ""
+        return f'<textarea name="{escape(widget["name"])}"{_attrs(widget["attrs"])}>\n{value}</textarea>'
+    if template_name == _SELECT:
+        parts = [f'<select name="{escape(widget["name"])}"{_attrs(widget["attrs"])}>']
+        for group_name, options, _index in widget["optgroups"]:
+            if any(option["template_name"] != _OPTION for option in options):
+                return None
+            if group_name:
+                parts.append(f'\n  <optgroup label="{escape(group_name)}">')
+            parts += ["\n  " + _option(option) for option in options]
+            if group_name:
+                parts.append("\n  </optgroup>")
+        parts.append("\n</select>")
+        return "".join(parts)
+    return None
+
+
 class FormRenderer(Jinja2):
     """settings.FORM_RENDERER: every form's fields, filter forms included, bind as LabelBoundField.
 
     Widgets render through Django's own Jinja2 widget templates: a filter form's selects (every
     option a template) cost 21 ms on the demand ledger through the Django template engine and
-    9 ms through Jinja2 (profiled on the scale data, 2026-12-06)."""
+    9 ms through Jinja2 (profiled on the scale data, 2026-12-06). The templates of text, date and
+    number inputs, text areas and selects are written out in Python (`_widget_html`): the
+    ledger's filter form of nine fields, built and rendered, took 4.9–6.1 ms through the
+    templates and 3.8–4.4 ms so (three alternated runs of 200, 2026-12-07, scale data).
+    `tests/portal/test_widget_html.py` renders each kind both ways, hostile values included, and
+    requires the same HTML."""
 
     bound_field_class = LabelBoundField
+
+    def render(self, template_name, context, request=None):
+        widget = context.get("widget") if request is None else None
+        html = _widget_html(template_name, widget) if widget is not None else None
+        return super().render(template_name, context, request) if html is None else html
 
 
 class ScopedModelForm(forms.ModelForm):
