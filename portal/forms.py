@@ -79,7 +79,7 @@ class FormRenderer(Jinja2):
     9 ms through Jinja2 (profiled on the scale data, 2026-12-06). The templates of text, date and
     number inputs, text areas and selects are written out in Python (`_widget_html`): the
     ledger's filter form of nine fields, built and rendered, took 4.9–6.1 ms through the
-    templates and 3.8–4.4 ms so (three alternated runs of 200, 2026-12-07, scale data).
+    templates and 3.8–4.4 ms so (three alternated runs of 200, 2026-12-08, scale data).
     `tests/portal/test_widget_html.py` renders each kind both ways, hostile values included, and
     requires the same HTML."""
 
