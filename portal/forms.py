@@ -30,7 +30,6 @@ class LabelBoundField(forms.BoundField):
         self.label = capfirst(self.label)
 
 
-_INPUT = "django/forms/widgets/input.html"
 _INPUTS = {f"django/forms/widgets/{kind}.html" for kind in (
     "input", "text", "number", "date", "search", "email", "url", "tel", "password", "hidden", "time", "datetime")}
 _SELECT, _OPTION = "django/forms/widgets/select.html", "django/forms/widgets/select_option.html"

@@ -40,7 +40,7 @@ DATA = [
 
 @pytest.mark.parametrize("data", DATA)
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
-def test_widgets_render_as_djangos_jinja2_templates(data, language, settings):
+def test_widgets_render_as_djangos_jinja2_templates(data, language):
     from django.utils import translation
 
     with translation.override(language):
